@@ -1,0 +1,9 @@
+"""Low-level kernels: scatter reductions, segment softmax, the typed-edge gather-matmul-scatter."""
+from .scatter import (BACKENDS, REDUCTIONS, available_backends, get_backend, scatter,
+                      segment_softmax, set_backend, use_backend)
+from .typed import check_typed_edges, typed_degree, typed_matmul_scatter
+
+__all__ = [
+    'scatter', 'segment_softmax', 'typed_matmul_scatter', 'typed_degree', 'check_typed_edges',
+    'set_backend', 'get_backend', 'use_backend', 'available_backends', 'BACKENDS', 'REDUCTIONS',
+]
