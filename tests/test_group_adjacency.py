@@ -1,0 +1,165 @@
+"""group_adjacency (HG-Conv Eq. 4, Eq. 7, Appendix B) against a naive per-pixel loop over dense S."""
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch.autograd import gradcheck
+
+from graphseg.graphs import DIRECTIONS, SoftAssignment, grid_graph, group_adjacency, to_dense_adjacency
+
+
+def naive(S, noise_cancel, max_direction, min_weight=1e-7):
+    """Dense reference. S: (B, H, W, G) soft or one-hot. Returns {(i, k, j): w} over B*G nodes."""
+    B, H, W, G = S.shape
+    n = B * G
+    A = torch.zeros(9, n, n, dtype=torch.float64)
+    for b in range(B):
+        for y in range(H):
+            for x in range(W):
+                for k, (dy, dx) in enumerate(DIRECTIONS):
+                    qy, qx = y + dy, x + dx
+                    if k == 4 or not (0 <= qy < H and 0 <= qx < W):
+                        continue
+                    A[k, b * G:(b + 1) * G, b * G:(b + 1) * G] += torch.outer(S[b, y, x], S[b, qy, qx]).double()
+    eye = torch.eye(n, dtype=torch.bool)
+    A[:, eye] = 0  # zero diagonal in every non-self direction
+    A[A < min_weight] = 0
+    if noise_cancel:
+        A = (A - A.flip(0)).clamp(min=0)  # A[8 - k] is the opposite direction
+        A[A < min_weight] = 0
+    if max_direction:
+        best = A.argmax(0)  # first maximum: lowest direction index
+        keep = torch.zeros_like(A, dtype=torch.bool).scatter_(0, best.unsqueeze(0), True)
+        A = torch.where(keep, A, torch.zeros_like(A))
+    A[4] = torch.eye(n, dtype=torch.float64)
+    out = {}
+    for k, i, j in A.nonzero().tolist():
+        out[(i, k, j)] = float(A[k, i, j])
+    return out
+
+
+def as_dict(ei, et, ew):
+    return {(int(i), int(k), int(j)): float(w) for j, i, k, w in zip(ei[0], ei[1], et, ew)}
+
+
+def assert_same(got, ref):
+    assert set(got) == set(ref)
+    for key in ref:
+        assert abs(got[key] - ref[key]) < 1e-6 * max(1., abs(ref[key])), key
+
+
+@given(B=st.integers(1, 2), H=st.integers(1, 6), W=st.integers(1, 6), G=st.integers(1, 5),
+       noise_cancel=st.booleans(), max_direction=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_hard_matches_naive(B, H, W, G, noise_cancel, max_direction, seed):
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, G, (B, H, W), generator=g)
+    S = torch.nn.functional.one_hot(labels, G)
+    ei, et, ew = group_adjacency(labels, H, W, num_groups=G, noise_cancel=noise_cancel,
+                                 max_direction=max_direction)
+    assert_same(as_dict(ei, et, ew), naive(S, noise_cancel, max_direction))
+
+
+@given(B=st.integers(1, 2), H=st.integers(1, 5), W=st.integers(1, 5), G=st.integers(1, 5), k=st.integers(1, 3),
+       noise_cancel=st.booleans(), max_direction=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_soft_matches_naive(B, H, W, G, k, noise_cancel, max_direction, seed):
+    g = torch.Generator().manual_seed(seed)
+    index = torch.randint(0, G, (B, H, W, k), generator=g)
+    weight = torch.rand(B, H, W, k, generator=g, dtype=torch.float64)
+    weight[torch.rand(B, H, W, k, generator=g) < 0.2] = 0  # padding entries
+    S = torch.zeros(B, H, W, G, dtype=torch.float64).scatter_add_(-1, index, weight)
+    ei, et, ew = group_adjacency(SoftAssignment(index, weight), H, W, num_groups=G,
+                                 noise_cancel=noise_cancel, max_direction=max_direction)
+    assert ew.dtype == torch.float64
+    assert_same(as_dict(ei, et, ew), naive(S, noise_cancel, max_direction))
+
+
+@pytest.mark.parametrize('H,W', [(1, 1), (3, 5), (6, 4)])
+def test_identity_assignment_is_grid(H, W, device):
+    g = grid_graph(H, W, device=device)
+    ei, et, ew = group_adjacency(torch.arange(H * W, device=device).view(H, W), H, W)
+    assert torch.equal(ei, g.edge_index) and torch.equal(et, g.edge_type)
+    assert torch.equal(ew, torch.ones_like(ew))
+
+
+def test_one_hot_soft_equals_hard(device):
+    labels = torch.randint(0, 6, (2, 9, 7), device=device)
+    hard = group_adjacency(labels, 9, 7)
+    soft = group_adjacency((labels.unsqueeze(-1), torch.ones(2, 9, 7, 1, device=device)), 9, 7)
+    for a, b in zip(hard, soft):
+        torch.testing.assert_close(a, b)
+
+
+def test_transpose_before_canceling_and_exclusive_after():
+    labels = torch.randint(0, 8, (12, 12))
+    raw = to_dense_adjacency(*group_adjacency(labels, 12, 12, noise_cancel=False, max_direction=False))
+    for k in range(9):
+        torch.testing.assert_close(raw[k], raw[8 - k].t())  # A^d = (A^dbar)^T
+    canc = to_dense_adjacency(*group_adjacency(labels, 12, 12, noise_cancel=True, max_direction=False))
+    for k in range(9):
+        if k != 4:
+            assert float((canc[k] * canc[8 - k]).abs().max()) == 0.  # A^d_ij * A^dbar_ij = 0
+            assert float(canc[k].diagonal().abs().max()) == 0.
+    torch.testing.assert_close(canc[4], torch.eye(canc.size(1)))
+    maxd = to_dense_adjacency(*group_adjacency(labels, 12, 12))
+    assert int((maxd[[k for k in range(9) if k != 4]] > 0).sum(0).max()) <= 1  # <= 1 direction per pair
+
+
+def test_batched_equals_per_image_offsets():
+    labels = torch.randint(0, 5, (3, 6, 8))
+    ei, et, ew = group_adjacency(labels, 6, 8, num_groups=5)
+    parts = []
+    for b in range(3):
+        e, t, w = group_adjacency(labels[b], 6, 8, num_groups=5)
+        parts.append((e + 5 * b, t, w))
+    torch.testing.assert_close(ei, torch.cat([p[0] for p in parts], 1))
+    torch.testing.assert_close(et, torch.cat([p[1] for p in parts]))
+    torch.testing.assert_close(ew, torch.cat([p[2] for p in parts]))
+
+
+def test_empty_groups_get_identity_only():
+    labels = torch.zeros(4, 4, dtype=torch.long)
+    ei, et, ew = group_adjacency(labels, 4, 4, num_groups=3)
+    assert et.tolist() == [4, 4, 4] and ei.tolist() == [[0, 1, 2], [0, 1, 2]]
+
+
+@pytest.mark.parametrize('noise_cancel,max_direction', [(False, False), (True, False), (True, True)])
+def test_soft_weights_gradcheck(noise_cancel, max_direction):
+    index = torch.randint(0, 4, (4, 4, 2))
+    weight = (torch.rand(4, 4, 2, dtype=torch.float64) + 0.1).requires_grad_(True)
+
+    def f(w):
+        return group_adjacency((index, w), 4, 4, num_groups=4, noise_cancel=noise_cancel,
+                               max_direction=max_direction)[2]
+    assert gradcheck(f, (weight,))
+
+
+def test_min_weight_drops_small_soft_entries():
+    index = torch.tensor([[[0, 1]], [[1, 0]]])  # (H=2, W=1, k=2)
+    weight = torch.tensor([[[1.0, 1e-5]], [[1.0, 1e-5]]])
+    ei, et, ew = group_adjacency((index, weight), 2, 1, min_weight=1e-3, noise_cancel=False)
+    assert float(ew[et != 4].min()) >= 1e-3
+
+
+def test_errors():
+    lab = torch.zeros(4, 4, dtype=torch.long)
+    with pytest.raises(ValueError, match=r'assignment must have shape \(H, W\) or \(B, H, W\) with '
+                                         r'\(H, W\) = \(4, 5\), got \(4, 4\)'):
+        group_adjacency(lab, 4, 5)
+    with pytest.raises(ValueError, match='assignment must have shape'):
+        group_adjacency(torch.zeros(16, dtype=torch.long), 4, 4)
+    with pytest.raises(TypeError, match='hard assignment must be a long tensor'):
+        group_adjacency(lab.float(), 4, 4)
+    with pytest.raises(ValueError, match='group ids must be >= 0'):
+        group_adjacency(lab - 1, 4, 4)
+    with pytest.raises(ValueError, match='num_groups must exceed the largest group id 3'):
+        group_adjacency(lab + 3, 4, 4, num_groups=2)
+    with pytest.raises(ValueError, match='assignment.weight must be finite'):
+        group_adjacency((lab.unsqueeze(-1), torch.full((4, 4, 1), float('nan'))), 4, 4)
+    with pytest.raises(ValueError, match='same shape'):
+        group_adjacency((lab.unsqueeze(-1), torch.ones(4, 4, 2)), 4, 4)
+    with pytest.raises(ValueError, match='min_weight must be a number >= 0'):
+        group_adjacency(lab, 4, 4, min_weight=-1)
+    with pytest.raises(ValueError, match='height must be >= 1'):
+        group_adjacency(lab, 0, 4)
+    with pytest.raises(ValueError, match='assignment.weight must be >= 0'):
+        group_adjacency((lab.unsqueeze(-1), -torch.ones(4, 4, 1)), 4, 4)
