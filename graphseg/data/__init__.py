@@ -1,0 +1,4 @@
+"""Datasets and transforms built from data that ships in packages (no downloads)."""
+from .images import SKIMAGE_GRAY, SKIMAGE_PHOTOS, load_image
+
+__all__ = ['load_image', 'SKIMAGE_PHOTOS', 'SKIMAGE_GRAY']
