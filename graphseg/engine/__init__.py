@@ -1,0 +1,3 @@
+"""Training, evaluation, metrics and cost accounting."""
+
+__all__: list = []

@@ -1,0 +1,110 @@
+"""Side-by-side timing and peak-memory measurement for ``scripts/bench_*.py``.
+
+Machines are shared and noisy, so benchmarks compare variants *in one run*:
+:func:`compare_times` interleaves the variants round-robin and reports medians,
+and the scripts print ratios rather than absolute targets. Timed assertions
+never go into the test suite.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import sys
+import time
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
+
+import torch
+
+
+def _sync(device: Optional[torch.device]) -> None:
+    if device is not None and torch.device(device).type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def compare_times(fns: Dict[str, Callable[[], object]], *, repeat: int = 7, warmup: int = 1,
+                  device: Optional[torch.device] = None) -> Dict[str, float]:
+    """Median wall time in seconds of each callable, measured round-robin (interleaved).
+
+    Args:
+        fns: name -> zero-argument callable.
+        repeat: timed runs per callable.
+        warmup: untimed runs per callable first.
+        device: synchronise this CUDA device around each run.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: Dict[str, List[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            _sync(device)
+            t0 = time.perf_counter()
+            fn()
+            _sync(device)
+            times[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence the profiler's C++ start/stop lines on file descriptor 2."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # e.g. under a notebook
+        yield
+        return
+    saved = os.dup(fd)
+    with open(os.devnull, 'w') as null:
+        os.dup2(null.fileno(), fd)
+        try:
+            yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+def peak_memory(fn: Callable[[], object], device: Optional[torch.device] = None) -> int:
+    """Peak bytes allocated by torch *during* ``fn()`` (tensors alive before the call excluded).
+
+    CUDA: ``torch.cuda.max_memory_allocated``. CPU: the allocation/free events
+    of ``torch.profiler`` replayed in time order.
+    """
+    device = torch.device(device) if device is not None else torch.device('cpu')
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+        base = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        fn()
+        torch.cuda.synchronize(device)
+        return torch.cuda.max_memory_allocated(device) - base
+    from torch.profiler import ProfilerActivity, profile
+    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
+                    if e.name() == '[memory]' and e.device_type() == torch.autograd.DeviceType.CPU)
+    current = peak = 0
+    for _, nbytes in events:
+        current += nbytes
+        peak = max(peak, current)
+    return peak
+
+
+def format_table(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> str:
+    """A plain-text table (for benchmark output)."""
+    rows = [[f'{c:.3g}' if isinstance(c, float) else str(c) for c in r] for r in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) if rows else len(str(h))
+              for i, h in enumerate(headers)]
+    line = '  '.join(str(h).ljust(w) for h, w in zip(headers, widths))
+    out = [line, '-' * len(line)]
+    out += ['  '.join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return '\n'.join(out)
+
+
+def machine_summary() -> str:
+    """One line naming torch, threads and device, printed at the top of every benchmark."""
+    dev = torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU'
+    return f'torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {dev}'
+
+
+__all__ = ['compare_times', 'peak_memory', 'format_table', 'machine_summary']

@@ -1,0 +1,3 @@
+"""Backbones and full networks."""
+
+__all__: list = []

@@ -1,0 +1,136 @@
+"""Benchmarks of the foundation: group adjacency, superpixel graphs, torch SLIC, scatter backends.
+
+Every number is a ratio of variants measured side by side in this run
+(interleaved, median of repeats); see graphseg.engine.benchmark.
+
+    python scripts/bench_graphs.py [--quick] [--device cuda]
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from graphseg.data import load_image
+from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory
+from graphseg.graphs import (DIRECTIONS, grid_graph, group_adjacency, kernel_to_direction_weights,
+                             slic_torch, superpixel_graph, to_dense_adjacency)
+from graphseg.ops import available_backends, scatter, typed_matmul_scatter
+
+
+def voronoi_labels(size: int, groups: int, seed: int = 0) -> torch.Tensor:
+    """A (size, size) map of `groups` Voronoi cells (superpixel-like regions)."""
+    g = torch.Generator().manual_seed(seed)
+    pts = torch.rand(groups, 2, generator=g) * size
+    ys, xs = torch.meshgrid(torch.arange(size).float(), torch.arange(size).float(), indexing='ij')
+    d = (ys.reshape(-1, 1) - pts[:, 0]) ** 2 + (xs.reshape(-1, 1) - pts[:, 1]) ** 2
+    return d.argmin(1).view(size, size)
+
+
+def dense_reference(labels: torch.Tensor, G: int) -> torch.Tensor:
+    """Eq. 4 + Eq. 7 + max-direction with dense matrices: S one-hot (Npix, G), 9 shifted copies."""
+    H, W = labels.shape
+    S = F.one_hot(labels, G).float()  # (H, W, G)
+    Sp = F.pad(S.permute(2, 0, 1), (1, 1, 1, 1)).permute(1, 2, 0)  # zero outside the image
+    shifted = torch.stack([Sp[1 + dy:1 + dy + H, 1 + dx:1 + dx + W] for dy, dx in DIRECTIONS])  # (9, H, W, G)
+    A = torch.einsum('hwi,khwj->kij', S, shifted)  # A^d_ij = sum_p S_pi S_(p+d)j
+    eye = torch.eye(G, dtype=torch.bool)
+    A[:, eye] = 0
+    A = (A - A.flip(0)).clamp_min(0)  # Eq. 7
+    best = A.argmax(0, keepdim=True)
+    A = torch.zeros_like(A).scatter_(0, best, A.gather(0, best))  # max-direction
+    A[4] = torch.eye(G)
+    return A
+
+
+def bench_group_adjacency(repeat: int) -> None:
+    print('\n## group_adjacency vs dense einsum reference (hard assignment, Eq. 4 + 7 + max-direction)')
+    rows = []
+    for size, G in [(64, 64), (128, 256), (256, 1024)]:
+        labels = voronoi_labels(size, G)
+        ours = to_dense_adjacency(*group_adjacency(labels, size, size, num_groups=G), num_nodes=G)
+        assert torch.equal(ours, dense_reference(labels, G)), 'outputs differ'
+        fns = {'graphseg': lambda: group_adjacency(labels, size, size, num_groups=G),
+               'dense': lambda: dense_reference(labels, G)}
+        t = compare_times(fns, repeat=repeat)
+        m_ours = peak_memory(fns['graphseg'])
+        m_dense = peak_memory(fns['dense'])
+        rows.append([f'{size}x{size}', G, f'{t["graphseg"] * 1e3:.2f}', f'{t["dense"] * 1e3:.1f}',
+                     f'{t["dense"] / t["graphseg"]:.1f}x', f'{m_ours / 2**20:.2f}', f'{m_dense / 2**20:.1f}',
+                     f'{m_dense / m_ours:.0f}x', f'{m_ours / size**2:.0f}'])
+    print(format_table(rows, ['pixels', 'groups', 'ours ms', 'dense ms', 'speed-up', 'ours MiB',
+                              'dense MiB', 'mem ratio', 'ours B/pixel']))
+    print('(target at 128x128 / 256 groups: >= 5x faster; O(Npix) memory = constant bytes per pixel)')
+
+
+def bench_superpixel_vs_toslic(repeat: int) -> None:
+    from torch_geometric.transforms import ToSLIC
+    print('\n## superpixel_graph (x, pos AND direction-typed edges) vs PyG ToSLIC (x, pos only)')
+    img = load_image('astronaut')
+    toslic = ToSLIC(n_segments=1000)
+    ref, ours = toslic(img), superpixel_graph(img, 1000)
+    assert torch.equal(ref.x, ours.x) and torch.equal(ref.pos, ours.pos), 'x/pos differ from ToSLIC'
+    t = compare_times({'ToSLIC': lambda: toslic(img), 'graphseg': lambda: superpixel_graph(img, 1000)},
+                      repeat=repeat)
+    print(format_table([[f'{t["ToSLIC"] * 1e3:.1f}', f'{t["graphseg"] * 1e3:.1f}',
+                         f'{t["ToSLIC"] / t["graphseg"]:.2f}x', ours.num_nodes, ours.edge_index.size(1)]],
+                       ['ToSLIC ms', 'graphseg ms', 'throughput ratio', 'nodes', 'edges']))
+    print('(astronaut 512x512, n_segments=1000; target: ratio >= 1.0)')
+
+
+def bench_torch_slic(repeat: int, device: torch.device) -> None:
+    from skimage.segmentation import slic
+    print('\n## torch SLIC vs skimage SLIC (astronaut 512x512, n_segments=1000)')
+    img = load_image('astronaut')
+    arr = img.permute(1, 2, 0).double().numpy()
+    rows = []
+    for B in (1, 4):
+        batch = img.unsqueeze(0).repeat(B, 1, 1, 1).to(device)
+        fns = {'skimage': lambda: [slic(arr, n_segments=1000, start_label=0) for _ in range(B)],
+               'torch': lambda: slic_torch(batch, 1000)}
+        t = compare_times(fns, repeat=max(3, repeat // 2), device=device)
+        rows.append([B, str(device), f'{t["skimage"] * 1e3:.0f}', f'{t["torch"] * 1e3:.0f}',
+                     f'{t["skimage"] / t["torch"]:.2f}x'])
+    print(format_table(rows, ['batch', 'torch device', 'skimage ms', 'torch ms', 'torch speed-up']))
+
+
+def bench_backends(repeat: int) -> None:
+    print('\n## scatter / typed-edge kernel backends (CPU)')
+    src = torch.randn(500_000, 32)
+    index = torch.randint(0, 20_000, (500_000,))
+    rows = []
+    for reduce in ('sum', 'max'):
+        fns = {b: (lambda b=b: scatter(src, index, 0, 20_000, reduce, backend=b))
+               for b in available_backends() if b != 'torch_sparse'}
+        t = compare_times(fns, repeat=repeat)
+        rows += [[f'scatter {reduce}', b, f'{v * 1e3:.2f}', f'{t["torch"] / v:.2f}x'] for b, v in t.items()]
+    g = grid_graph(90, 90)
+    x = torch.randn(90 * 90, 128)
+    w = kernel_to_direction_weights(torch.randn(128, 128, 3, 3))
+    fns = {b: (lambda b=b: typed_matmul_scatter(x, w, g.edge_index, g.edge_type, backend=b))
+           for b in available_backends()}
+    fns['F.conv2d'] = lambda: F.conv2d(x.t().reshape(1, 128, 90, 90), torch.randn(128, 128, 3, 3), padding=1)
+    t = compare_times(fns, repeat=repeat)
+    rows += [['typed 90x90 C=128', b, f'{v * 1e3:.2f}', f'{t["torch"] / v:.2f}x'] for b, v in t.items()]
+    print(format_table(rows, ['op', 'backend', 'ms', 'speed vs torch']))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--quick', action='store_true', help='fewer repeats')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    args = parser.parse_args()
+    repeat = 3 if args.quick else 9
+    np.random.seed(0)
+    torch.manual_seed(0)
+    print(f'# bench_graphs  ({machine_summary()})')
+    bench_group_adjacency(repeat)
+    bench_superpixel_vs_toslic(repeat)
+    bench_torch_slic(repeat, torch.device(args.device))
+    bench_backends(repeat)
+
+
+if __name__ == '__main__':
+    main()
