@@ -1,3 +1,4 @@
-"""Backbones and full networks."""
+"""Backbones and full networks, created by name through a small registry."""
+from .registry import create_model, list_models, register_model
 
-__all__: list = []
+__all__ = ['register_model', 'list_models', 'create_model']
