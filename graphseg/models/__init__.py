@@ -2,3 +2,7 @@
 from .registry import create_model, list_models, register_model
 
 __all__ = ['register_model', 'list_models', 'create_model']
+from .resnet import BasicBlock, Bottleneck, ResNet, load_pretrained, resnet18, resnet34, resnet50, resnet101
+
+__all__ += ['ResNet', 'BasicBlock', 'Bottleneck', 'resnet18', 'resnet34', 'resnet50', 'resnet101',
+            'load_pretrained']

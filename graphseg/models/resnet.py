@@ -1,0 +1,199 @@
+"""ResNet backbones (He et al., CVPR 2016) with torchvision-compatible ``state_dict`` keys.
+
+torchvision cannot be installed next to the CPU torch this project is built
+with, so the backbone is written here. Parameter and buffer names match
+``torchvision.models.resnet`` exactly (``conv1``, ``bn1``, ``layer1.0.conv1``,
+``layer2.0.downsample.0``, ``fc`` ...), so ImageNet weights saved with
+``torch.save(torchvision_model.state_dict(), path)`` on another machine load
+with :func:`load_pretrained`. ``replace_stride_with_dilation`` gives output
+stride 8 or 16 for segmentation, as in torchvision.
+"""
+from __future__ import annotations
+
+import os
+from typing import List, Optional, Sequence, Type, Union
+
+import torch
+from torch import Tensor, nn
+
+from ..check import check_floating, check_ndim
+from .registry import register_model
+
+
+def _conv3x3(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=dilation, dilation=dilation, bias=False)
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with a residual connection (ResNet-18/34)."""
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: Optional[nn.Module] = None,
+                 dilation: int = 1, norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
+        super().__init__()
+        self.conv1 = _conv3x3(inplanes, planes, stride, dilation)
+        self.bn1 = norm_layer(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = _conv3x3(planes, planes, 1, dilation)
+        self.bn2 = norm_layer(planes)
+        self.downsample = downsample
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce, 3x3 (stride here, as torchvision's "ResNet v1.5"), 1x1 expand (ResNet-50/101)."""
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: Optional[nn.Module] = None,
+                 dilation: int = 1, norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = norm_layer(planes)
+        self.conv2 = _conv3x3(planes, planes, stride, dilation)
+        self.bn2 = norm_layer(planes)
+        self.conv3 = nn.Conv2d(planes, planes * self.expansion, 1, bias=False)
+        self.bn3 = norm_layer(planes * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class ResNet(nn.Module):
+    r"""ResNet with torchvision's module names, returning multi-scale features for segmentation.
+
+    Args:
+        block: :class:`BasicBlock` or :class:`Bottleneck`.
+        layers (sequence of int): blocks per stage, e.g. ``(2, 2, 2, 2)`` for ResNet-18.
+        num_classes (int): size of the ``fc`` classifier (kept so ImageNet weights load;
+            unused by :meth:`forward_features`). (default: ``1000``)
+        in_channels (int): input channels. (default: ``3``)
+        replace_stride_with_dilation (sequence of bool): per stage 2-4, dilate
+            instead of striding (``(False, True, True)`` gives output stride 8).
+        norm_layer: normalisation class. (default: :class:`torch.nn.BatchNorm2d`)
+
+    Shapes:
+        - **input:** :math:`(B, C_{in}, H, W)`
+        - **forward_features output:** list of 4 maps (``layer1`` ... ``layer4``) with
+          :attr:`feature_channels` channels and strides :attr:`feature_strides`.
+        - **forward output:** :math:`(B, \text{num\_classes})` logits.
+    """
+
+    def __init__(self, block: Type[Union[BasicBlock, Bottleneck]], layers: Sequence[int],
+                 num_classes: int = 1000, in_channels: int = 3,
+                 replace_stride_with_dilation: Sequence[bool] = (False, False, False),
+                 norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
+        super().__init__()
+        if len(layers) != 4:
+            raise ValueError(f"layers must have 4 entries (blocks per stage), got {len(layers)}")
+        if len(replace_stride_with_dilation) != 3:
+            raise ValueError("replace_stride_with_dilation must have 3 entries (stages 2-4), got "
+                             f"{len(replace_stride_with_dilation)}")
+        self._norm_layer = norm_layer
+        self.inplanes, self.dilation = 64, 1
+        self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = norm_layer(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        self.layer1 = self._make_layer(block, 64, layers[0])
+        self.layer2 = self._make_layer(block, 128, layers[1], 2, replace_stride_with_dilation[0])
+        self.layer3 = self._make_layer(block, 256, layers[2], 2, replace_stride_with_dilation[1])
+        self.layer4 = self._make_layer(block, 512, layers[3], 2, replace_stride_with_dilation[2])
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        self.feature_channels = [c * block.expansion for c in (64, 128, 256, 512)]
+        self.feature_strides = [4]
+        for dilate in replace_stride_with_dilation:
+            self.feature_strides.append(self.feature_strides[-1] * (1 if dilate else 2))
+        self.reset_parameters()
+
+    def _make_layer(self, block, planes: int, blocks: int, stride: int = 1, dilate: bool = False) -> nn.Sequential:
+        norm_layer = self._norm_layer
+        previous_dilation = self.dilation
+        if dilate:
+            self.dilation *= stride
+            stride = 1
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes * block.expansion, 1, stride=stride,
+                                                 bias=False), norm_layer(planes * block.expansion))
+        mods = [block(self.inplanes, planes, stride, downsample, previous_dilation, norm_layer)]
+        self.inplanes = planes * block.expansion
+        mods += [block(self.inplanes, planes, dilation=self.dilation, norm_layer=norm_layer)
+                 for _ in range(1, blocks)]
+        return nn.Sequential(*mods)
+
+    def reset_parameters(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward_features(self, x: Tensor) -> List[Tensor]:
+        """Feature maps after ``layer1`` ... ``layer4``."""
+        check_ndim(x, 'x', 4, '(B, C, H, W)')
+        check_floating(x, 'x')
+        if x.size(1) != self.conv1.in_channels:
+            raise ValueError(f"x must have {self.conv1.in_channels} channels, got {x.size(1)}")
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        feats = []
+        for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
+            x = layer(x)
+            feats.append(x)
+        return feats
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(torch.flatten(self.avgpool(self.forward_features(x)[-1]), 1))
+
+
+def load_pretrained(model: nn.Module, path: Union[str, os.PathLike], strict: bool = True) -> nn.Module:
+    """Load a ``state_dict`` saved from torchvision (or graphseg) into ``model``.
+
+    With ``strict=False`` a mismatching ``fc`` (another ``num_classes``) is skipped.
+    """
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    if not strict:
+        own = model.state_dict()
+        state = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(state, strict=strict)
+    return model
+
+
+@register_model
+def resnet18(**kwargs) -> ResNet:
+    """ResNet-18 (11.7 M parameters with a 1000-way ``fc``)."""
+    return ResNet(BasicBlock, (2, 2, 2, 2), **kwargs)
+
+
+@register_model
+def resnet34(**kwargs) -> ResNet:
+    """ResNet-34."""
+    return ResNet(BasicBlock, (3, 4, 6, 3), **kwargs)
+
+
+@register_model
+def resnet50(**kwargs) -> ResNet:
+    """ResNet-50 (25.6 M parameters with a 1000-way ``fc``)."""
+    return ResNet(Bottleneck, (3, 4, 6, 3), **kwargs)
+
+
+@register_model
+def resnet101(**kwargs) -> ResNet:
+    """ResNet-101."""
+    return ResNet(Bottleneck, (3, 4, 23, 3), **kwargs)
+
+
+__all__ = ['ResNet', 'BasicBlock', 'Bottleneck', 'resnet18', 'resnet34', 'resnet50', 'resnet101',
+           'load_pretrained']
