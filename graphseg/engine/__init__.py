@@ -1,3 +1,8 @@
-"""Training, evaluation, metrics and cost accounting."""
+"""Training, evaluation, metrics, cost accounting and benchmark helpers."""
+from .config import TrainConfig, load_config
+from .evaluate import evaluate, predict
+from .metrics import SegmentationMetrics, confusion_matrix, iou_from_confusion
+from .train import segmentation_loss, train
 
-__all__: list = []
+__all__ = ['TrainConfig', 'load_config', 'train', 'segmentation_loss', 'evaluate', 'predict',
+           'SegmentationMetrics', 'confusion_matrix', 'iou_from_confusion']

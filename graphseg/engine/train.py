@@ -1,0 +1,81 @@
+"""A small, explicit training loop for segmentation models.
+
+A model either returns logits ``(B, K, H', W')`` from ``forward`` (trained with
+cross-entropy, logits resized to the label size if needed) or defines
+``compute_loss(images, labels) -> Tensor`` for its own objective (e.g. QGN's
+per-level quadtree loss).
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Callable, Dict, Iterator, List, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset
+
+from .config import TrainConfig
+
+
+def segmentation_loss(model: nn.Module, images: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
+    """The model's own ``compute_loss`` if it has one, else pixel-wise cross-entropy on its logits."""
+    if hasattr(model, 'compute_loss'):
+        return model.compute_loss(images, labels)
+    logits = model(images)
+    if logits.shape[-2:] != labels.shape[-2:]:
+        logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear', align_corners=False)
+    return F.cross_entropy(logits, labels, ignore_index=ignore_index)
+
+
+def _forever(loader: DataLoader) -> Iterator:
+    while True:
+        yield from loader
+
+
+def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = None, *, ignore_index: int = 255,
+          progress: bool = True, on_log: Optional[Callable[[Dict[str, float]], None]] = None) -> List[Dict[str, float]]:
+    """Train ``model`` on ``dataset`` (pairs ``(image, label)``) with AdamW and a poly learning-rate decay.
+
+    Returns the log: one ``{'step', 'loss', 'lr'}`` dict every ``config.log_every`` steps
+    (loss averaged over those steps).
+    """
+    from tqdm import tqdm
+
+    config = config or TrainConfig()
+    torch.manual_seed(config.seed)
+    device = torch.device(config.device)
+    model.to(device).train()
+    g = torch.Generator().manual_seed(config.seed)
+    loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True,
+                        num_workers=config.num_workers, generator=g)
+    if len(loader) == 0:
+        raise ValueError(f"dataset has {len(dataset)} samples, fewer than batch_size={config.batch_size}")
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (1 - s / config.steps) ** 0.9)
+    log: List[Dict[str, float]] = []
+    running = 0.0
+    bar = tqdm(itertools.islice(_forever(loader), config.steps), total=config.steps, disable=not progress,
+               desc=f'train {type(model).__name__}', unit='step')
+    for step, (images, labels) in enumerate(bar, 1):
+        images, labels = images.to(device), labels.to(device)
+        loss = segmentation_loss(model, images, labels, ignore_index)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {float(loss)} at step {step}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        running += float(loss.detach())
+        if step % config.log_every == 0 or step == config.steps:
+            n = (step - 1) % config.log_every + 1
+            entry = {'step': step, 'loss': running / n, 'lr': opt.param_groups[0]['lr']}
+            log.append(entry)
+            running = 0.0
+            bar.set_postfix(loss=f'{entry["loss"]:.3f}')
+            if on_log is not None:
+                on_log(entry)
+    return log
+
+
+__all__ = ['train', 'segmentation_loss']
