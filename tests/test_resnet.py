@@ -47,3 +47,13 @@ def test_errors():
     with pytest.raises(ValueError, match='layers must have 4 entries'):
         from graphseg.models import BasicBlock, ResNet
         ResNet(BasicBlock, (2, 2, 2))
+
+
+def test_fcn_baselines_shapes():
+    from graphseg.models import create_model
+    m = create_model('fcn_resnet18', num_classes=7, width=32).eval()
+    assert m(torch.randn(1, 3, 64, 80)).shape == (1, 7, 64, 80)
+    s = create_model('fcn_small', in_channels=1, num_classes=11)
+    assert s(torch.randn(2, 1, 48, 48)).shape == (2, 11, 48, 48)
+    with pytest.raises(ValueError, match='num_layers must be >= 1'):
+        create_model('fcn_small', num_layers=0)
