@@ -125,6 +125,7 @@ def test_hard_assignment_and_fixed_groups(device):
     out = hg(x, assignment=labels)  # one map for the whole batch
     S = SoftClustering.from_assignment(labels.expand(2, 7, 6), 7, 6, num_groups=5)
     torch.testing.assert_close(out, hg(x, assignment=S))
+    torch.testing.assert_close(hg.double()(x.double(), assignment=labels), out.double())  # float32 labels S
     # a hard assignment un-pools to piecewise-constant maps
     for g in range(4):
         vals = out[0][:, labels == g]

@@ -73,7 +73,7 @@ def importance_map(x: Tensor) -> Tensor:
         dy, dx = DIRECTIONS[k]
         ys_p, ys_q = slice(0, H - dy), slice(dy, H)
         xs_p, xs_q = slice(max(0, -dx), W - max(0, dx)), slice(max(0, dx), W - max(0, -dx))
-        d = (x[:, :, ys_p, xs_p] - x[:, :, ys_q, xs_q]).pow(2).sum(1).sqrt()  # (B, h, w)
+        d = torch.linalg.vector_norm(x[:, :, ys_p, xs_p] - x[:, :, ys_q, xs_q], dim=1)  # (B, h, w)
         total[:, ys_p, xs_p] += d
         total[:, ys_q, xs_q] += d
         count[:, ys_p, xs_p] += 1
@@ -370,10 +370,11 @@ class SoftClustering:
                 f'candidates_per_tile={self._plan.K})')
 
     # -- cached blocks
-    def _block(self) -> Tensor:
+    def _block(self, dtype: Optional[torch.dtype] = None) -> Tensor:
         if 'block' not in self._cache:
             self._cache['block'] = self._plan.block(self._plan.tile_slots(self.weight))
-        return self._cache['block']
+        blk = self._cache['block']
+        return blk if dtype is None or blk.dtype == dtype else blk.to(dtype)  # e.g. hard labels, float64 x
 
     def _tiles(self, x: Tensor) -> Tensor:
         cached = self._cache.get('x')
@@ -402,7 +403,7 @@ class SoftClustering:
             - **output:** :math:`(B M, C)`
         """
         self._check_map(x, 'x')
-        blk = self._block()
+        blk = self._block(x.dtype)
         total = self._plan.pool_sum(blk, self._tiles(x))
         return total / self._plan.column_sums(blk).clamp_min(NORM_EPS).unsqueeze(-1)
 
@@ -417,7 +418,7 @@ class SoftClustering:
         n = self.batch_size * self.num_groups
         if z.size(0) != n:
             raise ValueError(f"z must have B * M = {n} rows, got shape {tuple(z.shape)}")
-        blk = self._block()
+        blk = self._block(z.dtype)
         blk = blk / blk.sum(-1, keepdim=True).clamp_min(NORM_EPS)  # (BT, P, K_t) row-normalised
         out = torch.bmm(blk, self._plan.gather_groups(z))  # (BT, P, C)
         return self._plan.untile_map(out)
@@ -528,7 +529,7 @@ def differentiable_slic(x: Tensor, centres: Tensor, iters: int = 3, num_nearest:
     index = nearest_centres(centres, H, W, k)  # (B, H, W, k), slot 0 = nearest
     plan = _TilePlan(index, M, default_tile(H, W, M) if tile is None else tile)
     x_tiles = plan.tile_map(x)  # (BT, P, C)
-    x_sq = x_tiles.pow(2).sum(-1)  # (BT, P) squared norms
+    x_sq = torch.linalg.vector_norm(x_tiles, dim=-1).square()  # (BT, P) squared norms
     w = torch.zeros(plan.BT, plan.P, k, device=x.device, dtype=x.dtype)
     w[..., 0] = 1  # initial nearest-centre assignment
     w = w * plan.valid
