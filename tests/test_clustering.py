@@ -1,5 +1,4 @@
 """HG-Conv clustering: importance map, centre sampling, differentiable SLIC (Algorithm 1) vs dense references."""
-import math
 
 import pytest
 import torch

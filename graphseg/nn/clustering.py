@@ -25,13 +25,15 @@ distances) run tile by tile: the image is cut into ``tile x tile`` blocks and,
 inside a block, :math:`S` restricted to the block's :math:`K_t` distinct
 candidate centres is a small dense ``(tile^2, K_t)`` matrix, so every product
 is one batched matmul plus one gather or scatter over the :math:`K_t`
-candidates. Memory is :math:`O(N_{pix} K_t)` with :math:`K_t` about ``k`` plus
-a few for tiles of the group spacing (the default).
+candidates. Memory is :math:`O(N_{pix} K_t)`; with tiles of the group spacing
+(the default) :math:`K_t` is about :math:`2k` (20-25 for ``k = 9`` in the paper's
+90x90, 127-group setting). The nearest-centre search compares every pixel with
+every centre (integer arithmetic, in chunks of bounded memory).
 """
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -191,8 +193,17 @@ def nearest_centres(centres: Tensor, height: int, width: int, k: int) -> Tensor:
 # ----------------------------------------------------------------------------- tiles
 
 def default_tile(height: int, width: int, num_groups: int) -> int:
-    """Tile side used for the products with :math:`S`: the group spacing :math:`\\sqrt{HW/M}`, in [1, 16]."""
-    return int(min(16, max(1, round(math.sqrt(height * width / max(num_groups, 1))))))
+    """Tile side of the products with :math:`S`: near the group spacing :math:`s = \\sqrt{HW/M}` (in [1, 16]).
+
+    Among the sides within 1 of :math:`s` the one needing the least padding is
+    taken (e.g. 9 for a 90x90 map with 127 groups, :math:`s = 8`), ties going
+    to the closest to :math:`s`.
+    """
+    s = int(min(16, max(1, round(math.sqrt(height * width / max(num_groups, 1))))))
+
+    def padding(t: int) -> int:
+        return -(-height // t) * t * (-(-width // t) * t) - height * width
+    return min(range(max(1, s - 1), min(16, s + 1) + 1), key=lambda t: (padding(t), abs(t - s)))
 
 
 class _TilePlan:
