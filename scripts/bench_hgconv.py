@@ -142,7 +142,11 @@ def main() -> None:
     parser.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
     parser.add_argument('--size', type=int, default=None, help='feature map side (default 90)')
     parser.add_argument('--channels', type=int, default=None, help='channels (default 512)')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch CPU threads (default: torch\'s); 1 avoids OpenMP stalls on an overloaded machine')
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise SystemExit('--device cuda: no CUDA device available')
