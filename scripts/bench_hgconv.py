@@ -94,27 +94,35 @@ def bench_time(hg: HGConv, stack: nn.Module, x: torch.Tensor, repeat: int, devic
     print('(inference: eval mode, no_grad; training: train mode, forward + backward; target: time ratio <= 1.0x)')
 
 
-def bench_breakdown(hg: HGConv, x: torch.Tensor, device: torch.device) -> None:
+def bench_breakdown(hg: HGConv, x: torch.Tensor, repeat: int, device: torch.device) -> None:
+    import statistics
+
     from torch.profiler import ProfilerActivity, profile
-    print('\n## where HG-Conv\'s time goes (torch.profiler, inference, record_function ranges)')
+    print('\n## where HG-Conv\'s time goes (torch.profiler record_function ranges, inference, '
+          f'median of {repeat} profiled runs)')
     hg.eval()
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == 'cuda' else [])
-    with torch.no_grad():
-        for _ in range(2):
-            hg(x)
-        with profile(activities=acts) as prof:
-            for _ in range(3):
-                hg(x)
-    events = {e.key: e for e in prof.key_averages()}
     attr = 'device_time_total' if device.type == 'cuda' else 'cpu_time_total'
-    times = {s: getattr(events[f'hgconv.{s}'], attr) / 3 / 1e3 for s in STAGES if f'hgconv.{s}' in events}
+    runs: Dict[str, List[float]] = {s: [] for s in STAGES}
+    ops: Dict[str, List[float]] = {}
+    with torch.no_grad():
+        hg(x)
+        for _ in range(repeat):  # one profile per run: the median discards runs hit by scheduling stalls
+            with profile(activities=acts) as prof:
+                hg(x)
+            for e in prof.key_averages():
+                if e.key.startswith('hgconv.'):
+                    runs[e.key[len('hgconv.'):]].append(getattr(e, attr) / 1e3)
+                else:
+                    ops.setdefault(e.key, []).append(e.self_cpu_time_total / 1e3)
+    times = {s: statistics.median(v) for s, v in runs.items() if v}
     total = sum(times.values())
     rows = [[s, f'{v:.1f}', f'{100 * v / total:.1f} %'] for s, v in times.items()]
     rows.append(['total', f'{total:.1f}', '100 %'])
     print(format_table(rows, ['stage', 'ms', 'share']))
-    top = sorted((e for e in prof.key_averages() if not e.key.startswith('hgconv.')),
-                 key=lambda e: -e.self_cpu_time_total)[:6]
-    print('top ops (self CPU ms / call):', ', '.join(f'{e.key} {e.self_cpu_time_total / 3e3:.1f}' for e in top))
+    top = sorted(ops.items(), key=lambda kv: -statistics.median(kv[1]))[:6]
+    print('top ops (median self CPU ms per forward):',
+          ', '.join(f'{k} {statistics.median(v):.1f}' for k, v in top))
 
 
 def bench_swap_ins(xs, channels: int, repeat: int, device: torch.device, dense_macs: int) -> None:
@@ -167,7 +175,7 @@ def main() -> None:
 
     bench_macs(hg, xs, dense_macs)
     bench_time(hg, stack, xs[0], repeat, device)
-    bench_breakdown(hg, xs[0], device)
+    bench_breakdown(hg, xs[0], repeat, device)
     bench_swap_ins(xs, channels, repeat, device, dense_macs)
 
 
