@@ -117,7 +117,8 @@ def hgconv_macs(num_pixels: int, in_channels: int, out_channels: int, num_layers
       norms (:math:`N_{pix} C`), nearest-centre search (:math:`2 N_{pix} M`), and per
       round a centre update and the pixel-centre distances over the tile blocks of
       :math:`S` (:math:`2 \cdot \text{block\_entries} \cdot C`);
-    * adjacency: one product :math:`S_{pi} S_{qj}` per pixel pair (``adjacency_pairs``);
+    * adjacency: the products :math:`S_{pi} S_{qj}` formed for neighbouring pixel pairs
+      (``adjacency_pairs``; :func:`~graphseg.graphs.group_adjacency` forms :math:`k^2` per pair);
     * pooling / unpooling: one tile-block product each (:math:`\text{block\_entries} \cdot C`);
     * graph convolution: :func:`graph_conv_macs` for each of the ``num_layers`` layers,
       message passing included (what ``torch.utils.flop_counter`` does not see).

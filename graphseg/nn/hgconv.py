@@ -304,11 +304,13 @@ class HGConv(nn.Module):
         edge_index, _, _ = group_adjacency(S.assignment, H, W, num_groups=M, noise_cancel=self.noise_cancel,
                                            max_direction=self.max_direction)
         edges = torch.bincount(edge_index[1] // M, minlength=B).tolist()
-        slots = (S.weight > 0).sum(-1)  # (B, H, W) groups per pixel
-        pairs = (slots.float() ** 2).flatten(1).sum(1).tolist()  # ~ pixel pairs per direction
+        # group_adjacency forms all k x k products S_pi S_qj of each neighbouring pixel pair (p, q) in the
+        # 4 forward directions, k = the slots of the compacted assignment
+        k = S.assignment.index.size(-1)
+        pixel_pairs = (H - 1) * W + H * (W - 1) + 2 * (H - 1) * (W - 1)
         kwargs = dict(conv_kwargs_kernel(self.convs[0], self.conv))
         return [hgconv_macs(H * W, C, self.out_channels, self.num_layers, M, edges[b],
-                            S.block_entries() // B, self.clustering.iters, adjacency_pairs=int(4 * pairs[b]),
+                            S.block_entries() // B, self.clustering.iters, adjacency_pairs=pixel_pairs * k * k,
                             conv=self.conv, **kwargs) for b in range(B)]
 
     def extra_repr(self) -> str:
