@@ -144,6 +144,30 @@ def bench_swap_ins(xs, channels: int, repeat: int, device: torch.device, dense_m
     print("(spline: graphseg SplineConv, 'torch' backend; torch_spline_conv's CPU kernel is a per-edge loop)")
 
 
+def bench_spline_backends(hg: HGConv, x: torch.Tensor, repeat: int, device: torch.device) -> None:
+    from graphseg.nn import SplineConv, available_spline_backends
+    from graphseg.nn.spline_conv import default_spline_backend
+    from graphseg.nn.hgconv import cartesian_pseudo
+    print('\n## SplineConv kernel backends on an HG-Conv group graph (one layer, 128 channels)')
+    with torch.no_grad():
+        _, g = hg.eval()(x, return_graph=True)
+    z = torch.randn(g.num_nodes, 128, device=device)
+    pseudo = cartesian_pseudo(g.pos, g.edge_index)
+    layers = {b: SplineConv(128, 128, dim=2, kernel_size=3, backend=b).to(device) for b in available_spline_backends()}
+    for layer in layers.values():
+        layer.load_state_dict(layers['torch'].state_dict())
+    with torch.no_grad():
+        ref = layers['torch'](z, g.edge_index, pseudo)
+        for b, layer in layers.items():
+            torch.testing.assert_close(layer(z, g.edge_index, pseudo), ref, atol=1e-4, rtol=1e-4)
+        t = compare_times({b: (lambda m=m: m(z, g.edge_index, pseudo)) for b, m in layers.items()},
+                          repeat=max(2, repeat // 2), device=device)
+    rows = [[b, f'{v * 1e3:.2f}', f'{v / t["torch"]:.1f}x'] for b, v in t.items()]
+    print(format_table(rows, ['backend', 'ms', 'time vs torch']))
+    print(f'({g.num_nodes} nodes, {g.num_edges} edges; same outputs; default backend on {device.type}: '
+          f'{default_spline_backend(device)!r})')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true', help='256 channels, 45x45, fewer repeats and images')
@@ -177,6 +201,7 @@ def main() -> None:
     bench_time(hg, stack, xs[0], repeat, device)
     bench_breakdown(hg, xs[0], repeat, device)
     bench_swap_ins(xs, channels, repeat, device, dense_macs)
+    bench_spline_backends(hg, xs[0], repeat, device)
 
 
 if __name__ == '__main__':
