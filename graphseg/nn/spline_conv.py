@@ -18,9 +18,9 @@ everywhere. graphseg's :class:`SplineConv` has the same parameters and
 
 The default (``backend=None``) is the first that works, in that order, except that
 ``torch_spline_conv`` is used for CUDA inputs only: its CPU ``spline_weighting``
-is a plain loop over edges and channels, about 50x slower than the ``'torch'``
-path on HG-Conv's 512-channel group graphs on a 2-core CPU
-(``scripts/bench_hgconv.py``). An explicit ``backend`` is always honoured.
+is a plain loop over edges and channels, tens of times slower than the ``'torch'``
+path on HG-Conv's group graphs on a 2-core CPU (``scripts/bench_hgconv.py``).
+An explicit ``backend`` is always honoured.
 """
 from __future__ import annotations
 
