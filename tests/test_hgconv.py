@@ -133,13 +133,14 @@ def test_hard_assignment_and_fixed_groups(device):
 
 
 def test_gradcheck_tiny():
-    hg = HGConv(2, 2, num_layers=2, num_groups=4, sampling='random', iters=2, num_nearest=3).double()
+    hg = HGConv(2, 2, num_layers=2, num_groups=3, sampling='random', iters=2, num_nearest=3).double()
 
     def f(x):
         hg.generator = torch.Generator().manual_seed(0)  # the same centres every call
         return hg(x)
-    x = (torch.randn(2, 2, 4, 5, dtype=torch.float64) * 0.4).requires_grad_(True)
-    assert gradcheck(f, (x,))
+    x = (torch.randn(2, 2, 3, 4, dtype=torch.float64) * 0.4).requires_grad_(True)
+    assert int((hg.cluster(x).weight > 0).sum(-1).min()) > 1  # every pixel soft: gradients flow through S
+    assert gradcheck(f, (x,), fast_mode=True)
 
 
 def test_count_macs(device):
