@@ -74,3 +74,64 @@ def summarize(breakdown: Dict[str, int]) -> str:
 
 __all__ = ['conv2d_macs', 'linear_macs', 'matmul_macs', 'typed_graph_conv_macs', 'message_passing_macs',
            'dense_flop_macs', 'format_macs', 'summarize']
+
+
+# ----------------------------------------------------------------------------- HG-Conv (issue 3)
+
+def conv_stack_macs(in_channels: int, out_channels: int, height: int, width: int, num_layers: int = 3) -> int:
+    """MACs of ``num_layers`` 3x3 stride-1 convolutions (the dense stack HG-Conv replaces), per image."""
+    return (conv2d_macs(in_channels, out_channels, 3, height, width)
+            + (num_layers - 1) * conv2d_macs(out_channels, out_channels, 3, height, width))
+
+
+def graph_conv_macs(conv: str, num_nodes: int, num_edges: int, in_channels: int, out_channels: int, *,
+                    kernel_size: int = 9, spline_products: int = 4) -> int:
+    r"""MACs of one graph convolution of HG-Conv's swap-ins, as implemented.
+
+    * ``'directional'``: :func:`typed_graph_conv_macs` with 9 types.
+    * ``'gcn'`` (PyG ``GCNConv``): :math:`N C C' + E C'`.
+    * ``'gmm'`` (PyG ``GMMConv``, shared Gaussians): :math:`N C K C' + E K (2 + C') + N C C'` (root).
+    * ``'spline'`` (graphseg ``SplineConv``, typed-kernel backend): :math:`N C K C' + E S C' + N C C'`.
+    * ``'edgeconv'`` (PyG ``EdgeConv`` with a linear :math:`h_\Theta`): :math:`E \cdot 2C \cdot C'`.
+    """
+    N, E, C, Co = num_nodes, num_edges, in_channels, out_channels
+    if conv == 'directional':
+        return typed_graph_conv_macs(N, E, C, Co, 9)
+    if conv == 'gcn':
+        return N * C * Co + E * Co
+    if conv == 'gmm':
+        return N * C * kernel_size * Co + E * kernel_size * (2 + Co) + N * C * Co
+    if conv == 'spline':
+        return N * C * kernel_size * Co + E * spline_products * Co + N * C * Co
+    if conv == 'edgeconv':
+        return E * 2 * C * Co
+    raise ValueError(f"conv must be one of ('directional', 'gcn', 'gmm', 'spline', 'edgeconv'), got {conv!r}")
+
+
+def hgconv_macs(num_pixels: int, in_channels: int, out_channels: int, num_layers: int, num_groups: int,
+                num_edges: int, block_entries: int, iters: int, *, adjacency_pairs: int = 0,
+                conv: str = 'directional', **conv_kwargs) -> Dict[str, int]:
+    r"""MACs of one HG-Conv forward pass on one image, by stage, as implemented in :mod:`graphseg.nn`.
+
+    * clustering: importance map (4 neighbour offsets, :math:`4 N_{pix} C`), squared
+      norms (:math:`N_{pix} C`), nearest-centre search (:math:`2 N_{pix} M`), and per
+      round a centre update and the pixel-centre distances over the tile blocks of
+      :math:`S` (:math:`2 \cdot \text{block\_entries} \cdot C`);
+    * adjacency: the products :math:`S_{pi} S_{qj}` formed for neighbouring pixel pairs
+      (``adjacency_pairs``; :func:`~graphseg.graphs.group_adjacency` forms :math:`k^2` per pair);
+    * pooling / unpooling: one tile-block product each (:math:`\text{block\_entries} \cdot C`);
+    * graph convolution: :func:`graph_conv_macs` for each of the ``num_layers`` layers,
+      message passing included (what ``torch.utils.flop_counter`` does not see).
+
+    Normalisation, activations and the sampling are not counted (the convention of
+    :func:`conv2d_macs`).
+    """
+    clustering = 5 * num_pixels * in_channels + 2 * num_pixels * num_groups
+    clustering += iters * 2 * block_entries * in_channels
+    graph = sum(graph_conv_macs(conv, num_groups, num_edges, in_channels if i == 0 else out_channels,
+                                out_channels, **conv_kwargs) for i in range(num_layers))
+    return {'clustering': clustering, 'adjacency': adjacency_pairs, 'pooling': block_entries * in_channels,
+            'graph_conv': graph, 'unpooling': block_entries * out_channels}
+
+
+__all__ += ['conv_stack_macs', 'graph_conv_macs', 'hgconv_macs']

@@ -1,3 +1,16 @@
 """Layers: directional graph convolution, HG-Conv, RepGraph, HyperSeg, sparse/QGN, baselines."""
 
 __all__: list = []
+
+# HG-Conv (issue 3)
+from .active_focus import ActiveFocus, active_focus, object_attention, uncertainty_attention
+from .clustering import (DifferentiableSLIC, SoftClustering, differentiable_slic, importance_map,
+                         nearest_centres, sample_centres)
+from .directional_conv import DirectionalConv
+from .hgconv import CONVS, HGConv, cartesian_pseudo, make_graph_conv
+from .spline_conv import SplineConv, available_spline_backends, spline_basis, spline_weighting
+
+__all__ += ['DirectionalConv', 'HGConv', 'DifferentiableSLIC', 'SoftClustering', 'differentiable_slic',
+            'importance_map', 'sample_centres', 'nearest_centres', 'active_focus', 'object_attention',
+            'uncertainty_attention', 'ActiveFocus', 'SplineConv', 'spline_basis', 'spline_weighting',
+            'available_spline_backends', 'make_graph_conv', 'cartesian_pseudo', 'CONVS']
