@@ -57,3 +57,14 @@ def test_fcn_baselines_shapes():
     assert s(torch.randn(2, 1, 48, 48)).shape == (2, 11, 48, 48)
     with pytest.raises(ValueError, match='num_layers must be >= 1'):
         create_model('fcn_small', num_layers=0)
+
+
+def test_hg_fcn_replaces_the_head_with_hgconv():
+    from graphseg.models import create_model
+    from graphseg.nn import HGConv
+    m = create_model('hg_fcn_small', in_channels=1, num_classes=11, ratio=1 / 4)
+    assert isinstance(m.head, HGConv)
+    out = m(torch.randn(2, 1, 48, 48))
+    assert out.shape == (2, 11, 48, 48)
+    out.mean().backward()
+    assert m.head.convs[0].weight.grad is not None and m.encoder[0][0].weight.grad.abs().sum() > 0

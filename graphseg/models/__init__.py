@@ -6,6 +6,6 @@ from .resnet import BasicBlock, Bottleneck, ResNet, load_pretrained, resnet18, r
 
 __all__ += ['ResNet', 'BasicBlock', 'Bottleneck', 'resnet18', 'resnet34', 'resnet50', 'resnet101',
             'load_pretrained']
-from .baselines import ConvBNReLU, DenseFCN, fcn_resnet18, fcn_small
+from .baselines import ConvBNReLU, DenseFCN, fcn_resnet18, fcn_small, hg_fcn_resnet18, hg_fcn_small
 
-__all__ += ['ConvBNReLU', 'DenseFCN', 'fcn_small', 'fcn_resnet18']
+__all__ += ['ConvBNReLU', 'DenseFCN', 'fcn_small', 'fcn_resnet18', 'hg_fcn_small', 'hg_fcn_resnet18']

@@ -1,11 +1,12 @@
-"""Dense baselines: fully convolutional networks whose head is a stack of 3x3 Conv-BN-ReLU.
+"""Fully convolutional networks whose head is a stack of 3x3 Conv-BN-ReLU, or HG-Conv in its place.
 
 That head is exactly what HG-Conv replaces (Hamaguchi et al., CVPR 2021,
-Section 3), so these are the reference points for the graph layers.
+Section 3): ``fcn_*`` are the dense baselines and ``hg_fcn_*`` the same
+networks with :class:`~graphseg.nn.HGConv` as the head.
 """
 from __future__ import annotations
 
-from typing import Type
+from typing import Optional, Type
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -33,6 +34,8 @@ class DenseFCN(nn.Module):
         num_classes (int): :math:`K`.
         width (int): channels of the head. (default: ``64``)
         num_layers (int): 3x3 Conv-BN-ReLU layers in the head. (default: ``3``)
+        head (nn.Module, optional): a head mapping :math:`C_e` to ``width`` channels
+            at the same resolution, replacing the Conv-BN-ReLU stack (e.g. HG-Conv).
 
     Shapes:
         - **input:** :math:`(B, C_{in}, H, W)`
@@ -40,13 +43,15 @@ class DenseFCN(nn.Module):
     """
 
     def __init__(self, encoder: nn.Module, encoder_channels: int, num_classes: int, width: int = 64,
-                 num_layers: int = 3, norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
+                 num_layers: int = 3, norm_layer: Type[nn.Module] = nn.BatchNorm2d,
+                 head: Optional[nn.Module] = None) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         self.encoder = encoder
-        self.head = nn.Sequential(*[ConvBNReLU(encoder_channels if i == 0 else width, width, 3, norm_layer=norm_layer)
-                                    for i in range(num_layers)])
+        self.head = head if head is not None else nn.Sequential(
+            *[ConvBNReLU(encoder_channels if i == 0 else width, width, 3, norm_layer=norm_layer)
+              for i in range(num_layers)])
         self.classifier = nn.Conv2d(width, num_classes, 1)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -67,11 +72,23 @@ class _ResNetEncoder(nn.Module):
         return self.resnet.forward_features(x)[-1]
 
 
+def _small_encoder(in_channels: int, width: int) -> nn.Module:
+    return nn.Sequential(ConvBNReLU(in_channels, 32, 3, stride=2), ConvBNReLU(32, width, 3, stride=2))
+
+
 @register_model
 def fcn_small(in_channels: int = 3, num_classes: int = 11, width: int = 64, num_layers: int = 3) -> DenseFCN:
     """A small FCN for the MNIST-segmentation demo: two stride-2 convs, then the 3x3 head (stride 4)."""
-    encoder = nn.Sequential(ConvBNReLU(in_channels, 32, 3, stride=2), ConvBNReLU(32, width, 3, stride=2))
-    return DenseFCN(encoder, width, num_classes, width, num_layers)
+    return DenseFCN(_small_encoder(in_channels, width), width, num_classes, width, num_layers)
+
+
+@register_model
+def hg_fcn_small(in_channels: int = 3, num_classes: int = 11, width: int = 64, num_layers: int = 3,
+                 ratio: float = 1 / 8, conv: str = 'directional', **hgconv_kwargs) -> DenseFCN:
+    """:func:`fcn_small` with an HG-Conv head (``ratio`` groups per pixel of the stride-4 map)."""
+    from ..nn.hgconv import HGConv
+    head = HGConv(width, width, num_layers, ratio=ratio, conv=conv, **hgconv_kwargs)
+    return DenseFCN(_small_encoder(in_channels, width), width, num_classes, width, num_layers, head=head)
 
 
 @register_model
@@ -81,4 +98,14 @@ def fcn_resnet18(in_channels: int = 3, num_classes: int = 19, width: int = 256, 
     return DenseFCN(_ResNetEncoder(backbone), 512, num_classes, width, num_layers)
 
 
-__all__ = ['ConvBNReLU', 'DenseFCN', 'fcn_small', 'fcn_resnet18']
+@register_model
+def hg_fcn_resnet18(in_channels: int = 3, num_classes: int = 19, width: int = 256, num_layers: int = 3,
+                    ratio: float = 1 / 64, conv: str = 'directional', **hgconv_kwargs) -> DenseFCN:
+    """:func:`fcn_resnet18` with an HG-Conv head, the paper's HG-ResNet setting (ratio 1/64)."""
+    from ..nn.hgconv import HGConv
+    backbone = resnet18(in_channels=in_channels, replace_stride_with_dilation=(False, True, True))
+    head = HGConv(512, width, num_layers, ratio=ratio, conv=conv, **hgconv_kwargs)
+    return DenseFCN(_ResNetEncoder(backbone), 512, num_classes, width, num_layers, head=head)
+
+
+__all__ = ['ConvBNReLU', 'DenseFCN', 'fcn_small', 'fcn_resnet18', 'hg_fcn_small', 'hg_fcn_resnet18']
