@@ -6,3 +6,9 @@ from .resnet import BasicBlock, Bottleneck, ResNet, load_pretrained, resnet18, r
 
 __all__ += ['ResNet', 'BasicBlock', 'Bottleneck', 'resnet18', 'resnet34', 'resnet50', 'resnet101',
             'load_pretrained']
+from .efficientnet import EfficientNet, efficientnet_b0, efficientnet_b1
+from .hyperseg import (HYPERSEG_L, HYPERSEG_M, HYPERSEG_S, HyperSeg, HyperSegConfig, ResNetPyramid, hyperseg_l,
+                       hyperseg_m, hyperseg_s)
+
+__all__ += ['EfficientNet', 'efficientnet_b0', 'efficientnet_b1', 'HyperSeg', 'HyperSegConfig', 'HYPERSEG_S',
+            'HYPERSEG_M', 'HYPERSEG_L', 'ResNetPyramid', 'hyperseg_s', 'hyperseg_m', 'hyperseg_l']
