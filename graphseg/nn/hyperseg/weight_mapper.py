@@ -65,7 +65,8 @@ class WeightMapper(nn.Module):
         if signal.size(1) != self.in_channels:
             raise ValueError(f"signal must have {self.in_channels} channels, got {signal.size(1)}")
         nodes = signal.dim() == 2
-        s = signal[:, :, None, None] if nodes else signal
+        # channels-last: each patch's weights come out contiguous, the layout dpw_conv2d gathers per patch
+        s = signal[:, :, None, None] if nodes else signal.contiguous(memory_format=torch.channels_last)
         theta = F.conv2d(s, self.weight, self.bias, groups=self.groups)[:, :self.num_params]  # Eq. 3
         return theta[:, :, 0, 0] if nodes else theta
 
