@@ -8,11 +8,22 @@
 Every number is a median of interleaved repeats measured side by side in this run
 (graphseg.engine.benchmark.compare_times).
 
-    python scripts/bench_hyperseg.py [--quick] [--device cuda] [--threads N]
+Two properties of small shared CPU machines distort such ratios, and have switches:
+
+* ``--threads 1``: with 2 OpenMP threads on 2 busy cores, every parallel region can wait a
+  scheduler quantum (~4 ms) for its second thread; ops made of several regions suffer most.
+* ``--no-mmap``: glibc serves allocations >= 32 MiB (batch 8 here) with fresh mmaps whose page
+  faults (~3 us each on a VM) then dominate; the script re-runs itself with
+  ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4000000000`` so heap memory is reused, as a caching
+  allocator would (CUDA's always does).
+
+    python scripts/bench_hyperseg.py [--quick] [--device cuda] [--threads N] [--no-mmap]
 """
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -49,7 +60,8 @@ def bench_dpw(batches, repeat: int, device: torch.device) -> None:
     for name, K, G in cases:
         for B in batches:
             x = torch.randn(B, C, H, W, device=device)
-            w = torch.randn(B, C, C // G, K, K, N_h, N_w, device=device)
+            # patch-major storage, as WeightMapper emits it (each patch's kernel contiguous)
+            w = torch.randn(B, N_h, N_w, C, C // G, K, K, device=device).permute(0, 3, 4, 5, 6, 1, 2)
             w_static = torch.randn(C, C // G, K, K, device=device)
             x_cl = x.contiguous(memory_format=torch.channels_last)
             ref = per_patch_loop(x, w, G)
@@ -97,11 +109,16 @@ def main() -> None:
     parser.add_argument('--quick', action='store_true', help='fewer repeats, batch 1 only')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (CPU)')
+    parser.add_argument('--no-mmap', action='store_true', help='re-run with glibc mmap disabled (see above)')
     args = parser.parse_args()
+    if args.no_mmap and os.environ.get('MALLOC_MMAP_MAX_') != '0':
+        env = dict(os.environ, MALLOC_MMAP_MAX_='0', MALLOC_TRIM_THRESHOLD_='4000000000')
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    print(machine_summary(), '| device', device)
+    malloc = 'glibc mmap off' if os.environ.get('MALLOC_MMAP_MAX_') == '0' else 'default malloc'
+    print(machine_summary(), '| device', device, '|', malloc)
     bench_dpw([1] if args.quick else [1, 8], 5 if args.quick else 15, device)
     bench_model((256, 512), 3 if args.quick else 10, device)
 

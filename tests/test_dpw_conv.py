@@ -6,6 +6,7 @@ from torch.autograd import gradcheck
 
 from graphseg.nn import DPWConv2d
 from graphseg.ops import dpw_conv2d
+from graphseg.ops import dpw_conv as dpw_module
 
 IMPLS = ['auto', 'bmm', 'grouped_conv', 'taps']
 # (name, C_in, C_out, groups, K)
@@ -45,7 +46,25 @@ def test_matches_per_patch_loop(case, padding_mode, impl, device, dtype):
     x, w, G = _inputs(case, (2, 3), device, dtype)
     out = dpw_conv2d(x, w, groups=G, padding_mode=padding_mode, impl=impl)
     assert out.shape == (x.size(0), w.size(1), x.size(2), x.size(3))
-    torch.testing.assert_close(out, per_patch_loop(x, w, G, padding_mode))
+    ref = per_patch_loop(x, w, G, padding_mode)
+    torch.testing.assert_close(out, ref)
+    bias = torch.randn(w.size(1), device=device, dtype=dtype)
+    torch.testing.assert_close(dpw_conv2d(x, w, bias, groups=G, padding_mode=padding_mode, impl=impl),
+                               ref + bias.view(1, -1, 1, 1))
+
+
+@pytest.mark.parametrize('padding_mode', ['zeros', 'reflect'])
+def test_taps_cache_blocking(padding_mode, monkeypatch):
+    """The depthwise 'taps' path processes (image, channel) planes in chunks on the CPU."""
+    monkeypatch.setattr(dpw_module, '_TAPS_CHUNK_BYTES', 2 * 8 * 12 * 4)  # two planes per chunk
+    x, w, G = _inputs(('dw', 5, 5, 5, 3), (2, 3), 'cpu', torch.float64)  # 10 planes -> 5 chunks
+    bias = torch.randn(5, dtype=torch.float64)
+    out = dpw_conv2d(x, w, bias, groups=G, padding_mode=padding_mode, impl='taps')
+    torch.testing.assert_close(out, per_patch_loop(x, w, G, padding_mode) + bias.view(1, -1, 1, 1))
+    x, w, G = _inputs(('dw', 3, 3, 3, 3), (1, 2), 'cpu', torch.float64, B=1, H=2, W=4)
+    monkeypatch.setattr(dpw_module, '_TAPS_CHUNK_BYTES', 1)  # one plane per chunk
+    assert gradcheck(lambda a, b: dpw_conv2d(a, b, groups=G, padding_mode=padding_mode, impl='taps'),
+                     (x.requires_grad_(True), w.requires_grad_(True)))
 
 
 @pytest.mark.parametrize('impl', IMPLS)

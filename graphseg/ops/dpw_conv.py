@@ -40,6 +40,10 @@ PADDING_MODES = ('zeros', 'reflect', 'replicate')
 IMPLS = ('auto', 'bmm', 'grouped_conv', 'taps')
 
 
+#: CPU cache blocking of the depthwise ``'taps'`` path: (image, channel) planes per chunk
+_TAPS_CHUNK_BYTES = 4 << 20
+
+
 def _pad(x: Tensor, pad_h: int, pad_w: int, padding_mode: str) -> Tensor:
     if pad_h == 0 and pad_w == 0:
         return x
@@ -47,7 +51,8 @@ def _pad(x: Tensor, pad_h: int, pad_w: int, padding_mode: str) -> Tensor:
     return F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode=mode)
 
 
-def _dpw_bmm(x: Tensor, weight: Tensor, groups: int, pad_h: int, pad_w: int, padding_mode: str) -> Tensor:
+def _dpw_bmm(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int, pad_w: int,
+             padding_mode: str) -> Tensor:
     B, C, H, W = x.shape
     _, C_out, cg, K_h, K_w, N_h, N_w = weight.shape
     G, og, L = groups, C_out // groups, cg * K_h * K_w
@@ -59,12 +64,16 @@ def _dpw_bmm(x: Tensor, weight: Tensor, groups: int, pad_h: int, pad_w: int, pad
         cols = cols.view(B, G, L, N_h, p_h, N_w, p_w)
     cols = cols.permute(0, 3, 5, 1, 2, 4, 6).reshape(B * N_h * N_w * G, L, p_h * p_w)  # (B N G, L, P)
     w = weight.reshape(B, G, og, L, N_h, N_w).permute(0, 4, 5, 1, 2, 3).reshape(-1, og, L)  # (B N G, og, L)
-    out = torch.bmm(w, cols)  # (B N G, og, P)
+    if bias is None:
+        out = torch.bmm(w, cols)  # (B N G, og, P)
+    else:  # the bias rides along in the matmul
+        b = bias.view(1, G, og, 1).expand(B * N_h * N_w, G, og, 1).reshape(-1, og, 1)
+        out = torch.baddbmm(b, w, cols)
     out = out.view(B, N_h, N_w, C_out, p_h, p_w).permute(0, 3, 1, 4, 2, 5)  # (B, C_out, N_h, p_h, N_w, p_w)
     return out.reshape(B, C_out, H, W)
 
 
-def _dpw_grouped_conv(x: Tensor, weight: Tensor, groups: int, pad_h: int, pad_w: int,
+def _dpw_grouped_conv(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int, pad_w: int,
                       padding_mode: str) -> Tensor:
     B, C, H, W = x.shape
     _, C_out, cg, K_h, K_w, N_h, N_w = weight.shape
@@ -77,35 +86,52 @@ def _dpw_grouped_conv(x: Tensor, weight: Tensor, groups: int, pad_h: int, pad_w:
         win = xp.unfold(2, p_h + 2 * pad_h, p_h).unfold(3, p_w + 2 * pad_w, p_w)  # (B, C, N_h, N_w, ph', pw')
         win = win.permute(0, 2, 3, 1, 4, 5).reshape(1, B * N * C, p_h + 2 * pad_h, p_w + 2 * pad_w)
     w = weight.permute(0, 5, 6, 1, 2, 3, 4).reshape(B * N * C_out, cg, K_h, K_w)  # (B N C_out, cg, K_h, K_w)
-    out = F.conv2d(win, w, groups=B * N * groups)  # (1, B N C_out, p_h, p_w)
+    out = F.conv2d(win, w, None if bias is None else bias.repeat(B * N), groups=B * N * groups)
     if N == 1:
         return out.view(B, C_out, H, W)
     out = out.view(B, N_h, N_w, C_out, p_h, p_w).permute(0, 3, 1, 4, 2, 5)  # (B, C_out, N_h, p_h, N_w, p_w)
     return out.reshape(B, C_out, H, W)
 
 
-def _dpw_taps(x: Tensor, weight: Tensor, groups: int, pad_h: int, pad_w: int, padding_mode: str) -> Tensor:
+def _dpw_taps(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int, pad_w: int,
+              padding_mode: str) -> Tensor:
     B, C, H, W = x.shape
     _, C_out, cg, K_h, K_w, N_h, N_w = weight.shape
     G, og = groups, C_out // groups
     p_h, p_w = H // N_h, W // N_w
+    if cg == 1 and og == 1:  # depthwise: one multiply-accumulate per tap over (image, channel) planes
+        planes = B * C
+        # weights repeated along each patch row -> long contiguous inner loops
+        w = weight.reshape(planes, K_h * K_w, N_h, N_w, 1).expand(-1, -1, -1, -1, p_w)
+        w = w.reshape(planes, K_h * K_w, N_h, 1, W)  # (B C, taps, N_h, 1, W)
+        b = None if bias is None else bias.repeat(B).view(planes, 1, 1, 1)
+        # on the CPU, planes go in cache-sized chunks (9 passes over a chunk stay in cache)
+        step = planes if x.device.type != 'cpu' else max(1, _TAPS_CHUNK_BYTES // (H * W * x.element_size()))
+        chunks = []
+        for s in range(0, planes, step):
+            xp = _pad(x.reshape(planes, 1, H, W)[s:s + step], pad_h, pad_w, padding_mode)[:, 0]
+            ws = w[s:s + step]
+            out = None
+            for k in range(K_h * K_w):
+                dy, dx = divmod(k, K_w)
+                tap = xp[:, dy:dy + H, dx:dx + W].unflatten(1, (N_h, p_h))  # (chunk, N_h, p_h, W)
+                if out is None:
+                    out = tap * ws[:, k] if b is None else torch.addcmul(b[s:s + step], tap, ws[:, k])
+                else:
+                    out.addcmul_(tap, ws[:, k])
+            chunks.append(out)
+        out = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+        return out.view(B, C_out, H, W)
     xp = _pad(x, pad_h, pad_w, padding_mode)
-    out = None
-    if cg == 1 and og == 1:  # depthwise: weights repeated along each patch row -> long contiguous inner loops
-        w = weight.reshape(B, C, K_h * K_w, N_h, N_w, 1).expand(-1, -1, -1, -1, -1, p_w)
-        w = w.reshape(B, C, K_h * K_w, N_h, 1, W)  # (B, C, taps, N_h, 1, W)
-        for k in range(K_h * K_w):
-            dy, dx = divmod(k, K_w)
-            tap = xp[:, :, dy:dy + H, dx:dx + W].unflatten(2, (N_h, p_h))  # (B, C, N_h, p_h, W)
-            out = tap * w[:, :, k] if out is None else out.addcmul_(tap, w[:, :, k])
-        return out.reshape(B, C_out, H, W)
     w = weight.reshape(B, G, og, cg, K_h, K_w, N_h, N_w)
+    out = None
     for dy in range(K_h):
         for dx in range(K_w):
             tap = xp[:, :, dy:dy + H, dx:dx + W].reshape(B, G, cg, N_h, p_h, N_w, p_w)
             term = torch.einsum('bgocnm,bgcnhmw->bgonhmw', w[:, :, :, :, dy, dx], tap)
             out = term if out is None else out.add_(term)
-    return out.reshape(B, C_out, H, W)
+    out = out.reshape(B, C_out, H, W)
+    return out if bias is None else out + bias.view(1, -1, 1, 1)
 
 
 _IMPL_FNS = {'bmm': _dpw_bmm, 'grouped_conv': _dpw_grouped_conv, 'taps': _dpw_taps}
@@ -199,10 +225,7 @@ def dpw_conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None, *, grou
             raise ValueError(f"bias must have shape (C_out,) = ({C_out},), got {tuple(bias.shape)}")
     if impl == 'auto':
         impl = _auto_impl(K_h, K_w, N_h * N_w, cg, C_out // groups)
-    out = _IMPL_FNS[impl](x.contiguous(), weight, groups, want[0], want[1], padding_mode)
-    if bias is not None:
-        out = out + bias.view(1, -1, 1, 1)
-    return out
+    return _IMPL_FNS[impl](x.contiguous(), weight, bias, groups, want[0], want[1], padding_mode)
 
 
 __all__ = ['dpw_conv2d', 'PADDING_MODES', 'IMPLS']
