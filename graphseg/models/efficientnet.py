@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Type
+from typing import List, Optional, Type
 
 import torch
 import torch.nn.functional as F

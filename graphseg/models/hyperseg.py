@@ -15,10 +15,11 @@ released v1.0 code, slice :math:`i` starts where slice :math:`i - 1` ends, so ev
 channel of :math:`\phi` is used). The patch grid is :math:`\phi`'s pixel grid, so a
 level at stride :math:`s` has patches of :math:`s_n / s` pixels.
 
-The S / M / L templates follow Table 5 of the paper as released with the
-official configs (``level_channels`` = :math:`c_i`, ``feature_scales`` = :math:`r_i`,
-``weight_groups`` = :math:`g_{w_i}`; S and M omit the finest, full-resolution
-level). The paper's ablations are flags: ``grid_size=(1, 1)`` (one weight set
+The S / M / L templates are the paper's Table 5 with the numbers of the
+authors' released training configs (``level_channels`` = :math:`c_i`,
+``feature_scales`` = :math:`r_i`, ``weight_groups`` = :math:`g_{w_i}`; S and M omit
+the finest, full-resolution level; the paper pairs L with EfficientNet-B3, here
+it takes any backbone). The paper's ablations are flags: ``grid_size=(1, 1)`` (one weight set
 per image), ``positional_encoding=False``, ``dynamic=False`` ("w/o DPWConv":
 static convolutions, no context head).
 """

@@ -38,8 +38,6 @@ from ..check import check_choice, check_floating, check_ndim, check_same_device
 
 PADDING_MODES = ('zeros', 'reflect', 'replicate')
 IMPLS = ('auto', 'bmm', 'grouped_conv', 'taps')
-
-
 #: CPU cache blocking of the depthwise ``'taps'`` path: (image, channel) planes per chunk
 _TAPS_CHUNK_BYTES = 4 << 20
 

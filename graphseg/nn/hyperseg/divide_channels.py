@@ -15,7 +15,8 @@ from typing import List, Sequence
 def divide_channels(total: int, unit: int, weights: Sequence[float]) -> List[int]:
     r"""Split ``total`` channels into ``len(weights)`` shares, each a multiple of ``unit``.
 
-    Each share first gets one unit; the remaining ``total / unit - n`` units are
+    The contract of the paper's Algorithm 1 (Appendix A), met with a simple rule:
+    each share first gets one unit; the remaining ``total / unit - n`` units are
     apportioned in proportion to ``weights`` by the largest-remainder rule, so
     share :math:`i` differs from its exact quota
     :math:`1 + (\text{total}/\text{unit} - n)\, w_i / \sum_k w_k` units by less than

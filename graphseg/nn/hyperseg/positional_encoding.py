@@ -9,7 +9,10 @@ from torch import Tensor
 
 def positional_encoding(height: int, width: int, *, device: Optional[Union[str, torch.device]] = None,
                         dtype: Optional[torch.dtype] = None) -> Tensor:
-    r"""Normalised pixel coordinates :math:`P^{H,W}_{ij} = \left(\frac{2i - H + 1}{H - 1}, \frac{2j - W + 1}{W - 1}\right)`.
+    r"""Normalised pixel coordinates (HyperSeg, Section 3).
+
+    .. math::
+        P^{H,W}_{ij} = \left(\frac{2i - H + 1}{H - 1}, \frac{2j - W + 1}{W - 1}\right)
 
     Channel 0 is the row coordinate :math:`i`, channel 1 the column :math:`j`;
     both run from -1 (first row / column) to +1 (last). A side of length 1 has
