@@ -9,3 +9,10 @@ __all__ += ['ResNet', 'BasicBlock', 'Bottleneck', 'resnet18', 'resnet34', 'resne
 from .baselines import ConvBNReLU, DenseFCN, fcn_resnet18, fcn_small, hg_fcn_resnet18, hg_fcn_small
 
 __all__ += ['ConvBNReLU', 'DenseFCN', 'fcn_small', 'fcn_resnet18', 'hg_fcn_small', 'hg_fcn_resnet18']
+
+from .efficientnet import EfficientNet, efficientnet_b0, efficientnet_b1
+from .hyperseg import (HYPERSEG_L, HYPERSEG_M, HYPERSEG_S, HyperSeg, HyperSegConfig, ResNetPyramid, hyperseg_l,
+                       hyperseg_m, hyperseg_s)
+
+__all__ += ['EfficientNet', 'efficientnet_b0', 'efficientnet_b1', 'HyperSeg', 'HyperSegConfig', 'HYPERSEG_S',
+            'HYPERSEG_M', 'HYPERSEG_L', 'ResNetPyramid', 'hyperseg_s', 'hyperseg_m', 'hyperseg_l']

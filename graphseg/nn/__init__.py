@@ -14,3 +14,10 @@ __all__ += ['DirectionalConv', 'HGConv', 'DifferentiableSLIC', 'SoftClustering',
             'importance_map', 'sample_centres', 'nearest_centres', 'active_focus', 'object_attention',
             'uncertainty_attention', 'ActiveFocus', 'SplineConv', 'spline_basis', 'spline_weighting',
             'available_spline_backends', 'make_graph_conv', 'cartesian_pseudo', 'CONVS']
+
+# HyperSeg (issue 5)
+from .hyperseg import (ContextHead, DPWConv2d, HyperConv, MetaBlock, WeightMapper, divide_channels, fuse_bn,
+                       positional_encoding)
+
+__all__ += ['ContextHead', 'DPWConv2d', 'HyperConv', 'MetaBlock', 'WeightMapper', 'divide_channels', 'fuse_bn',
+            'positional_encoding']

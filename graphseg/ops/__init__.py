@@ -7,3 +7,6 @@ __all__ = [
     'scatter', 'segment_softmax', 'typed_matmul_scatter', 'typed_degree', 'check_typed_edges',
     'set_backend', 'get_backend', 'use_backend', 'available_backends', 'BACKENDS', 'REDUCTIONS',
 ]
+from .dpw_conv import dpw_conv2d
+
+__all__ += ['dpw_conv2d']

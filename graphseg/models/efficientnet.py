@@ -1,0 +1,211 @@
+"""EfficientNet-B0/B1 backbones (Tan & Le, ICML 2019) with torchvision-compatible ``state_dict`` keys.
+
+HyperSeg's encoder is an EfficientNet. timm and torchvision cannot run next to
+this project's CPU torch, so the network is written here, module for module
+as ``torchvision.models.efficientnet_b0/b1`` (``features.0.0.weight``,
+``features.2.1.block.2.fc1.bias``, ``classifier.1.weight`` ...), so ImageNet
+weights saved from torchvision load with
+:func:`graphseg.models.load_pretrained`. Every convolution is an
+``nn.Sequential(conv, BatchNorm, act)`` that :func:`graphseg.nn.hyperseg.fuse_bn`
+folds.
+
+:meth:`EfficientNet.forward_features` returns the last map of each resolution
+(strides 2, 4, 8, 16, 32); :meth:`EfficientNet.forward_head` is the final 1x1
+convolution to 1280 channels (the map HyperSeg's context head reads).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import List, Optional, Type
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..check import check_floating, check_ndim
+from .registry import register_model
+
+
+def _make_divisible(v: float, divisor: int = 8) -> int:
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+def conv_norm_act(cin: int, cout: int, kernel_size: int = 3, stride: int = 1, groups: int = 1,
+                  norm_layer: Type[nn.Module] = nn.BatchNorm2d,
+                  act_layer: Optional[Type[nn.Module]] = nn.SiLU) -> nn.Sequential:
+    """``nn.Sequential(Conv2d, norm, act)`` ("same" padding, no conv bias), torchvision's ``Conv2dNormActivation``."""
+    layers = [nn.Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False),
+              norm_layer(cout)]
+    if act_layer is not None:
+        layers.append(act_layer())
+    return nn.Sequential(*layers)
+
+
+class SqueezeExcitation(nn.Module):
+    """Channel gating ``x * sigmoid(fc2(silu(fc1(avgpool(x)))))`` (Hu et al., CVPR 2018)."""
+
+    def __init__(self, channels: int, squeeze_channels: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        s = self.fc2(F.silu(self.fc1(F.adaptive_avg_pool2d(x, 1))))
+        return x * torch.sigmoid(s)
+
+
+def stochastic_depth(x: Tensor, p: float, training: bool) -> Tensor:
+    """Drop whole residual branches per sample with probability ``p`` (Huang et al., ECCV 2016)."""
+    if not training or p == 0.:
+        return x
+    keep = x.new_empty(x.size(0), 1, 1, 1).bernoulli_(1 - p)
+    return x * keep / (1 - p)
+
+
+class MBConv(nn.Module):
+    """Mobile inverted bottleneck: expand 1x1 -> depthwise kxk -> squeeze-excitation -> project 1x1."""
+
+    def __init__(self, cin: int, cout: int, expand_ratio: int, kernel_size: int, stride: int,
+                 stochastic_depth_prob: float, norm_layer: Type[nn.Module]) -> None:
+        super().__init__()
+        self.use_res_connect = stride == 1 and cin == cout
+        hidden = _make_divisible(cin * expand_ratio)
+        layers: List[nn.Module] = []
+        if hidden != cin:
+            layers.append(conv_norm_act(cin, hidden, 1, norm_layer=norm_layer))
+        layers += [conv_norm_act(hidden, hidden, kernel_size, stride, groups=hidden, norm_layer=norm_layer),
+                   SqueezeExcitation(hidden, max(1, cin // 4)),
+                   conv_norm_act(hidden, cout, 1, norm_layer=norm_layer, act_layer=None)]
+        self.block = nn.Sequential(*layers)
+        self.stochastic_depth_prob = stochastic_depth_prob
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.block(x)
+        if self.use_res_connect:
+            out = stochastic_depth(out, self.stochastic_depth_prob, self.training) + x
+        return out
+
+
+@dataclass(frozen=True)
+class _Stage:
+    expand_ratio: int
+    kernel: int
+    stride: int
+    cin: int
+    cout: int
+    layers: int
+
+
+# EfficientNet-B0 stages (Tan & Le, Table 1); B1 scales the depth by 1.1
+_B0_STAGES = (_Stage(1, 3, 1, 32, 16, 1), _Stage(6, 3, 2, 16, 24, 2), _Stage(6, 5, 2, 24, 40, 2),
+              _Stage(6, 3, 2, 40, 80, 3), _Stage(6, 5, 1, 80, 112, 3), _Stage(6, 5, 2, 112, 192, 4),
+              _Stage(6, 3, 1, 192, 320, 1))
+
+
+class EfficientNet(nn.Module):
+    r"""EfficientNet with torchvision's module names, returning multi-scale features.
+
+    Args:
+        width_mult (float): channel multiplier (1.0 for B0 and B1).
+        depth_mult (float): layer multiplier (1.0 for B0, 1.1 for B1).
+        dropout (float): dropout before the classifier. (default: ``0.2``)
+        stochastic_depth_prob (float): largest residual drop rate. (default: ``0.2``)
+        num_classes (int): size of the classifier (kept so ImageNet weights load). (default: ``1000``)
+        in_channels (int): input channels. (default: ``3``)
+        norm_layer: normalisation class. (default: :class:`torch.nn.BatchNorm2d`)
+
+    Shapes:
+        - **input:** :math:`(B, C_{in}, H, W)`
+        - **forward_features output:** 5 maps with :attr:`feature_channels` channels
+          at strides :attr:`feature_strides` = (2, 4, 8, 16, 32)
+        - **forward_head output:** :math:`(B, \text{head\_channels}, H/32, W/32)`
+        - **forward output:** :math:`(B, \text{num\_classes})`
+    """
+
+    def __init__(self, width_mult: float, depth_mult: float, dropout: float = 0.2,
+                 stochastic_depth_prob: float = 0.2, num_classes: int = 1000, in_channels: int = 3,
+                 norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
+        super().__init__()
+        stages = [_Stage(s.expand_ratio, s.kernel, s.stride, _make_divisible(s.cin * width_mult),
+                         _make_divisible(s.cout * width_mult), int(math.ceil(s.layers * depth_mult)))
+                  for s in _B0_STAGES]
+        total = sum(s.layers for s in stages)
+        stem = stages[0].cin
+        layers: List[nn.Module] = [conv_norm_act(in_channels, stem, 3, 2, norm_layer=norm_layer)]
+        block_id, stride = 0, 2
+        self._feature_ids: List[int] = []  # index in `features` of the last stage of each resolution
+        self.feature_channels: List[int] = []
+        self.feature_strides: List[int] = []
+        for i, s in enumerate(stages):
+            blocks = []
+            for j in range(s.layers):
+                sd = stochastic_depth_prob * block_id / total
+                blocks.append(MBConv(s.cin if j == 0 else s.cout, s.cout, s.expand_ratio, s.kernel,
+                                     s.stride if j == 0 else 1, sd, norm_layer))
+                block_id += 1
+            layers.append(nn.Sequential(*blocks))
+            stride *= s.stride
+            if i + 1 == len(stages) or stages[i + 1].stride > 1:
+                self._feature_ids.append(len(layers) - 1)
+                self.feature_channels.append(s.cout)
+                self.feature_strides.append(stride)
+        self.head_channels = 4 * stages[-1].cout
+        layers.append(conv_norm_act(stages[-1].cout, self.head_channels, 1, norm_layer=norm_layer))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(dropout, inplace=True), nn.Linear(self.head_channels, num_classes))
+        self.in_channels = in_channels
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out')
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                bound = 1.0 / math.sqrt(m.out_features)
+                nn.init.uniform_(m.weight, -bound, bound)
+                nn.init.zeros_(m.bias)
+
+    def forward_features(self, x: Tensor) -> List[Tensor]:
+        """The last feature map of each resolution (strides 2, 4, 8, 16, 32)."""
+        check_ndim(x, 'x', 4, '(B, C, H, W)')
+        check_floating(x, 'x')
+        if x.size(1) != self.in_channels:
+            raise ValueError(f"x must have {self.in_channels} channels, got {x.size(1)}")
+        feats = []
+        for i, layer in enumerate(self.features[:-1]):
+            x = layer(x)
+            if i in self._feature_ids:
+                feats.append(x)
+        return feats
+
+    def forward_head(self, x: Tensor) -> Tensor:
+        """The final 1x1 convolution (to :attr:`head_channels`) on the stride-32 map."""
+        return self.features[-1](x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.forward_head(self.forward_features(x)[-1])
+        return self.classifier(torch.flatten(self.avgpool(x), 1))
+
+
+@register_model
+def efficientnet_b0(**kwargs) -> EfficientNet:
+    """EfficientNet-B0 (5.3 M parameters with a 1000-way classifier)."""
+    return EfficientNet(1.0, 1.0, **kwargs)
+
+
+@register_model
+def efficientnet_b1(**kwargs) -> EfficientNet:
+    """EfficientNet-B1 (7.8 M parameters with a 1000-way classifier), HyperSeg-S/M's encoder."""
+    return EfficientNet(1.0, 1.1, **kwargs)
+
+
+__all__ = ['EfficientNet', 'MBConv', 'SqueezeExcitation', 'conv_norm_act', 'stochastic_depth',
+           'efficientnet_b0', 'efficientnet_b1']
