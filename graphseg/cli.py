@@ -121,11 +121,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     val_set = MNISTSegmentation('val', args.val_samples, size=args.size, rgb=not args.gray, seed=args.seed)
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, log_every=max(1, args.steps // 5))
-    images, labels = map(torch.stack, zip(*[val_set[i] for i in range(8)]))
+    images, labels = map(torch.stack, zip(*[val_set[i] for i in range(min(8, len(val_set)))]))
     results, rows, preds = {}, [], []
     for name in names:
         torch.manual_seed(args.seed)
-        model = create_model(name, in_channels=channels, num_classes=NUM_CLASSES)
+        kwargs = {'num_classes': NUM_CLASSES}
+        if channels != 3:  # RGB is every model's default; pretrained-style backbones may accept nothing else
+            kwargs['in_channels'] = channels
+        try:
+            model = create_model(name, **kwargs)
+        except TypeError as e:
+            raise SystemExit(f"graphseg demo: model {name!r} cannot be built with {kwargs}: {e}") from e
         n_params = sum(p.numel() for p in model.parameters())
         log = train(model, train_set, config)
         metrics = evaluate(model, val_set, NUM_CLASSES, device=args.device)
