@@ -7,3 +7,8 @@ __all__ = [
     'scatter', 'segment_softmax', 'typed_matmul_scatter', 'typed_degree', 'check_typed_edges',
     'set_backend', 'get_backend', 'use_backend', 'available_backends', 'BACKENDS', 'REDUCTIONS',
 ]
+
+from .kernel_map import neighbor_table, submanifold_kernel_map
+from .sparse import SparseMap, child_coords, submanifold_conv2d
+
+__all__ += ['SparseMap', 'child_coords', 'submanifold_conv2d', 'neighbor_table', 'submanifold_kernel_map']
