@@ -6,3 +6,6 @@ from .resnet import BasicBlock, Bottleneck, ResNet, load_pretrained, resnet18, r
 
 __all__ += ['ResNet', 'BasicBlock', 'Bottleneck', 'resnet18', 'resnet34', 'resnet50', 'resnet101',
             'load_pretrained']
+from .qgn import QGN, qgn_resnet18, qgn_resnet34, qgn_resnet50
+
+__all__ += ['QGN', 'qgn_resnet18', 'qgn_resnet34', 'qgn_resnet50']
