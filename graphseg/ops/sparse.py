@@ -202,7 +202,7 @@ def child_coords(coords: Tensor) -> Tensor:
     """
     quad = torch.tensor([[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1]], dtype=coords.dtype, device=coords.device)
     parent = coords * torch.tensor([1, 2, 2], dtype=coords.dtype, device=coords.device)
-    return (parent.unsqueeze(1) + quad).view(-1, 3)  # (N, 4, 3) -> (4N, 3)
+    return (parent.unsqueeze(1) + quad).reshape(-1, 3)  # (N, 4, 3) -> (4N, 3)
 
 
 def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] = None, *,
