@@ -64,7 +64,7 @@ class SubmanifoldConv2d(nn.Module):
     Shapes:
         - **input:** SparseMap with feats :math:`(N, C_{in})`
         - **output:** SparseMap on the same sites with feats :math:`(N, C_{out})`
-        - **weight:** :math:`(C_{out}, C_{in}, k, k)` as ``nn.Conv2d``
+        - **weight:** :math:`(C_{out}, C_{in}, k, k)` as ``nn.Conv2d`` (stored channels-last)
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = False,
@@ -74,7 +74,10 @@ class SubmanifoldConv2d(nn.Module):
             raise ValueError(f"kernel_size must be 1 or 3, got {kernel_size}")
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
         factory = {'device': device, 'dtype': dtype}
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size, **factory))
+        # nn.Conv2d's shape (C_out, C_in, k, k), stored as (C_in, k, k, C_out): the typed kernel's
+        # (C_in, 9 * C_out) matrix is then a view of the parameter, not a copy that autograd would keep
+        storage = torch.empty(in_channels, kernel_size, kernel_size, out_channels, **factory)
+        self.weight = nn.Parameter(storage.permute(3, 0, 1, 2))
         self.bias = nn.Parameter(torch.empty(out_channels, **factory)) if bias else None
         self.reset_parameters()
 
@@ -199,14 +202,16 @@ class SparseConvTranspose2d(nn.Module):
         - **input:** SparseMap with feats :math:`(N, C_{in})` on :math:`(H, W)`
         - **output:** SparseMap with feats :math:`(4N, C_{out})` on :math:`(2H, 2W)`,
           children ordered as :func:`sparse_upsample`
-        - **weight:** :math:`(C_{in}, C_{out}, 2, 2)` as ``nn.ConvTranspose2d``
+        - **weight:** :math:`(C_{in}, C_{out}, 2, 2)` as ``nn.ConvTranspose2d`` (stored channels-last)
     """
 
     def __init__(self, in_channels: int, out_channels: int, bias: bool = False, device=None, dtype=None) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
         factory = {'device': device, 'dtype': dtype}
-        self.weight = nn.Parameter(torch.empty(in_channels, out_channels, 2, 2, **factory))
+        # nn.ConvTranspose2d's shape (C_in, C_out, 2, 2), stored as (C_in, 2, 2, C_out) so that the
+        # (C_in, 4 * C_out) matrix of the forward pass is a view
+        self.weight = nn.Parameter(torch.empty(in_channels, 2, 2, out_channels, **factory).permute(0, 3, 1, 2))
         self.bias = nn.Parameter(torch.empty(out_channels, **factory)) if bias else None
         self.reset_parameters()
 
@@ -222,7 +227,7 @@ class SparseConvTranspose2d(nn.Module):
         if mask is not None:
             input = input.select(mask)
         N = input.num_sites
-        w = self.weight.permute(0, 2, 3, 1).reshape(self.in_channels, 4 * self.out_channels)  # (C_in, [i j C_out])
+        w = self.weight.permute(0, 2, 3, 1).reshape(self.in_channels, 4 * self.out_channels)  # (C_in, [i, j, C_out])
         out = (input.feats @ w).view(4 * N, self.out_channels)  # (N, 4, C_out) -> (4N, C_out)
         if self.bias is not None:
             out = out + self.bias

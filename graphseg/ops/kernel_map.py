@@ -131,10 +131,8 @@ def submanifold_kernel_map(coords: Tensor, spatial_shape: Sequence[int], batch_s
     """
     offsets = _offsets(kernel_size)
     table = neighbor_table(coords, spatial_shape, batch_size, offsets, method=method)  # (N, K)
-    valid = table >= 0
-    dst = torch.arange(table.size(0), device=table.device).view(-1, 1).expand_as(table)
-    types = torch.arange(table.size(1), device=table.device).view(1, -1).expand_as(table)
-    return torch.stack([table[valid], dst[valid]]), types[valid]
+    dst, types = (table >= 0).nonzero(as_tuple=True)  # row-major: sorted by (target, type)
+    return torch.stack([table[dst, types], dst]), types
 
 
 __all__ = ['neighbor_table', 'submanifold_kernel_map', 'check_coords', 'METHODS', 'GRID_LIMIT']

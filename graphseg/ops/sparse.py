@@ -92,7 +92,7 @@ class SparseMap:
         if mask.dtype != torch.bool or tuple(mask.shape) != (B, H, W):
             raise ValueError(f"mask must be a bool tensor of shape (B, H, W) = {(B, H, W)}, "
                              f"got {mask.dtype} {tuple(mask.shape)}")
-        coords = mask.nonzero()  # (N, 3) row-major
+        coords = mask.nonzero().contiguous()  # (N, 3) row-major
         feats = x.permute(0, 2, 3, 1)[mask]  # (N, C)
         return cls(coords, feats, (H, W), B, check=False)
 
