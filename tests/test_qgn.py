@@ -161,7 +161,7 @@ def test_level_loss_eq4(device):
 
 
 def test_qgn_loss_weights_eq6_to_eq8():
-    logits = {l: torch.randn(1, K + 1, 2 ** (3 - l), 2 ** (3 - l)) for l in range(4)}
+    logits = {l: torch.randn(1, K + 1, 2 ** (3 - l), 2 ** (3 - l), requires_grad=True) for l in range(4)}
     pyr = [torch.randint(0, K + 1, (1, 2 ** (3 - l), 2 ** (3 - l))) for l in range(4)]
     Ls = {l: F.cross_entropy(logits[l], pyr[l]) for l in range(4)}
     fixed = QGNLoss(4, 'fixed', gamma=0.5)
@@ -169,7 +169,9 @@ def test_qgn_loss_weights_eq6_to_eq8():
     adaptive = QGNLoss(4, 'adaptive', delta=0.9)
     w = torch.ones(4)
     for _ in range(2):  # Eq. 8: the step uses the old weights, then w_l <- d w_l + (1 - d) L_l / L_0
-        torch.testing.assert_close(adaptive(logits, pyr), sum(w[l] * Ls[l] for l in range(4)))
+        loss = adaptive(logits, pyr)
+        torch.testing.assert_close(loss, sum(w[l] * Ls[l] for l in range(4)))
+        loss.backward()  # the in-place weight update must not break autograd
         w = torch.tensor([1.] + [0.9 * w[l] + 0.1 * float(Ls[l] / Ls[0]) for l in range(1, 4)])
         torch.testing.assert_close(adaptive.level_weights, w)
     adaptive.eval()

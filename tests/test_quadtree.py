@@ -194,3 +194,34 @@ def test_quadtree_graph_batches():
     for key in ('edge_index', 'edge_type', 'pos', 'level', 'value', 'seg', 'x', 'batch'):
         assert torch.equal(batch[key], ref[key]), key
     assert batch.seg.shape == (3, 8, 8) and torch.equal(batch.value[batch.seg], labels)
+
+
+def test_slic_quadtree_cli_and_figures(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from graphseg.cli import main
+    from graphseg.data import load_image
+    from graphseg.graphs import slic_quadtree
+    from graphseg.viz_quadtree import plot_active_sites, plot_quadtree_graph, plot_t_pyramid
+
+    image = load_image('coins')[:, :100, :120]
+    data = slic_quadtree(image, 12, num_levels=4)
+    assert data.seg.shape == (1, 104, 120)  # padded to a multiple of 2 ** 3
+    assert int(data.value[data.seg[0]][:100].max()) < data.num_superpixels  # superpixel ids inside the image
+    assert bool((data.value[data.seg[0]][100:] == data.num_superpixels + 1).all())  # padding is ignore
+    assert main(['graph', 'coins', '--kind', 'quadtree', '--n-segments', '20', '--out', str(tmp_path)]) == 0
+    assert (tmp_path / 'coins.pt').exists() and (tmp_path / 'coins.png').exists()
+
+    labels = example()
+    axes = plot_t_pyramid(t_pyramid(labels, 4, 3), 3)
+    assert len(axes) == 4 and axes[3].get_title().startswith('$T_3$')
+    ax = plot_quadtree_graph(quadtree_graph(Quadtree.from_labels(labels, 4, 3)), min_level=1)
+    assert ax.get_title() == '17 cells, 13 leaves'
+    with pytest.raises(ValueError, match='pyramid must hold unbatched'):
+        plot_t_pyramid(t_pyramid(labels[None], 2, 3), 3)
+    from graphseg.nn import QGNDecoder
+    dec = QGNDecoder((4, 4, 4, 4), 2, widths=(4, 4, 4, 4, 4), blocks=(1, 1, 1, 1), final_blocks=1)
+    feats = [torch.randn(1, 4, 16 >> i, 16 >> i) for i in range(4)]
+    axes = plot_active_sites(dec(feats, 'all'), label='all')
+    assert axes[0].get_title() == 'all: $A_5$ 4 (100%)'
+    plt.close('all')

@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 from .quadtree import (CHILD_EDGE_TYPE, NUM_QUADTREE_EDGE_TYPES, Quadtree, QuadtreeData, pad_to_multiple,
-                       quadtree_graph, t_pyramid)
+                       quadtree_graph, slic_quadtree, t_pyramid)
 
-__all__ += ['t_pyramid', 'pad_to_multiple', 'Quadtree', 'QuadtreeData', 'quadtree_graph',
+__all__ += ['t_pyramid', 'pad_to_multiple', 'Quadtree', 'QuadtreeData', 'quadtree_graph', 'slic_quadtree',
             'NUM_QUADTREE_EDGE_TYPES', 'CHILD_EDGE_TYPE']

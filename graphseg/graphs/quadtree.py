@@ -415,5 +415,38 @@ def quadtree_graph(tree: Quadtree, image: Optional[Tensor] = None, *,
     return Batch.from_data_list(graphs) if tree.batched else graphs[0]
 
 
-__all__ = ['t_pyramid', 'pad_to_multiple', 'Quadtree', 'QuadtreeData', 'quadtree_graph',
+def slic_quadtree(image: Tensor, n_segments: int = 400, compactness: float = 10., *, num_levels: int = 6,
+                  method: str = 'skimage') -> QuadtreeData:
+    r"""The quadtree graph of an image's SLIC label map (``graphseg graph --kind quadtree``).
+
+    The superpixels of :func:`~graphseg.graphs.superpixel_graph` serve as the
+    label map (label = superpixel id); image and labels are padded on the
+    bottom/right to a multiple of :math:`2^{\text{num\_levels} - 1}`, the padding
+    labelled ``ignore_index = n + 1`` for :math:`n` superpixels (composite is ``n``).
+    Cells are large inside superpixels and shrink towards their borders.
+
+    Args:
+        image (Tensor): :math:`(C, H, W)`.
+        n_segments (int): approximate number of superpixels. (default: ``400``)
+        compactness (float): SLIC compactness. (default: ``10``)
+        num_levels (int): quadtree levels. (default: ``6``)
+        method (str): ``'skimage'`` or ``'torch'`` SLIC. (default: ``'skimage'``)
+
+    Returns:
+        :class:`QuadtreeData` of :func:`quadtree_graph` (``x`` = mean colour of
+        the padded image), plus ``num_superpixels``.
+    """
+    from .superpixel import superpixel_graph
+    check_ndim(image, 'image', 3, '(C, H, W)')
+    sp = superpixel_graph(image, n_segments, compactness, method=method)
+    n = sp.num_nodes
+    m = 2 ** (_check_int(num_levels, 'num_levels', 1) - 1)
+    labels = pad_to_multiple(sp.seg[0], m, value=n + 1)
+    tree = Quadtree.from_labels(labels, num_levels, n, ignore_index=n + 1)
+    data = quadtree_graph(tree, pad_to_multiple(image.float(), m))
+    data.num_superpixels = n
+    return data
+
+
+__all__ = ['t_pyramid', 'pad_to_multiple', 'Quadtree', 'QuadtreeData', 'quadtree_graph', 'slic_quadtree',
            'NUM_QUADTREE_EDGE_TYPES', 'CHILD_EDGE_TYPE']

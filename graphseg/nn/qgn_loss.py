@@ -112,7 +112,8 @@ class QGNLoss(nn.Module):
         if bad:
             raise ValueError(f"logits levels must lie in [0, {self.num_levels - 1}], got {sorted(bad)}")
         losses = {l: level_loss(q, pyramid[l], self.ignore_index) for l, q in logits.items()}  # Eq. 4
-        total = sum(self.level_weights[l].to(q.dtype) * q for l, q in losses.items())  # Eq. 6
+        weights = self.level_weights.clone()  # a snapshot: the Eq. 8 update below is in place
+        total = sum(weights[l].to(q.dtype) * q for l, q in losses.items())  # Eq. 6
         self.last_level_losses = {l: q.detach() for l, q in losses.items()}
         if self.weighting == 'adaptive' and self.training and 0 in losses:
             ref = losses[0].detach()
