@@ -190,15 +190,12 @@ def qgn_inference(logits: Dict[int, Feature], num_classes: int, image_size: Opti
             check_ndim(q, f'logits[{l}]', 4, '(B, k + 1, H, W)')
             if q.size(1) != num_classes + 1:
                 raise ValueError(f"logits[{l}] must have k + 1 = {num_classes + 1} channels, got {q.size(1)}")
-            cls = q[:, :num_classes].argmax(1)  # second best where composite wins
-            if out is not None:
-                out = out.repeat_interleave(2 ** (prev - l), 1).repeat_interleave(2 ** (prev - l), 2)
-            out = cls
+            out = q[:, :num_classes].argmax(1)  # every site active: it replaces the coarser levels
         else:
             if q.num_channels != num_classes + 1:
                 raise ValueError(f"logits[{l}] must have k + 1 = {num_classes + 1} channels, "
                                  f"got {q.num_channels}")
-            cls = q.feats[:, :num_classes].argmax(1)
+            cls = q.feats[:, :num_classes].argmax(1)  # the second best where composite wins
             if out is None:
                 out = torch.full((q.batch_size, *q.spatial_shape), -1, dtype=torch.long, device=q.device)
             else:

@@ -20,7 +20,7 @@ Two ways to find the neighbours, same result:
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import torch
 from torch import Tensor
