@@ -58,6 +58,12 @@ def test_kernel_map_is_typed_edge_list(device):
     assert ei1.tolist() == [[0, 1, 2, 3], [0, 1, 2, 3]] and et1.tolist() == [0, 0, 0, 0]
 
 
+def test_auto_method_falls_back_to_searchsorted_on_huge_grids():
+    coords = torch.tensor([[0, 50_000, 70_000], [0, 50_001, 70_001], [1, 0, 0]])
+    table = neighbor_table(coords, (100_000, 100_000), 2)  # a dense index grid would need 2e10 cells
+    assert table[0].tolist() == [-1, -1, -1, -1, 0, -1, -1, -1, 1] and table[2].tolist()[4] == 2
+
+
 def test_kernel_map_errors():
     with pytest.raises(ValueError, match='coords must not contain duplicate sites'):
         neighbor_table(torch.tensor([[0, 1, 1], [0, 1, 1]]), (3, 3), 1, method='grid')
