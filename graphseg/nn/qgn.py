@@ -335,12 +335,13 @@ class QGNDecoder(nn.Module):
         for level in range(self.top, min_level, -1):
             keep = self._composite(scheme, logits[level], level, pyramid)  # C_l within A_l
             selected[level] = keep
+            everything = scheme == 'all'  # C_l = A_l: keep the map (and its kernel maps) as it is
             i = self.top - level
             if x is None:  # top: the skip is the only input
-                x = self.skips[0](top_map.select(keep))
+                x = self.skips[0](top_map if everything else top_map.select(keep))
             else:
-                x = x.select(keep)
-                if level >= 2:  # Eq. skip: gather the encoder map at the composite cells
+                x = x if everything else x.select(keep)
+                if level >= 2:  # skip connection: the encoder map read at the composite cells
                     x = x + self.skips[i](sparse_gather(features[n - 1 - i], x))
             if level >= 2:
                 x = self.stages[i](x)  # ... -> children: A_{l-1}
