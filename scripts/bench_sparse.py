@@ -42,6 +42,23 @@ def boundary_band(H: int, W: int, fraction: float, seed: int = 0) -> torch.Tenso
     return torch.from_numpy(dist <= np.quantile(dist, fraction))[None]  # (1, H, W)
 
 
+def saved_bytes(fn, *existing) -> int:
+    """Bytes autograd keeps for backward during `fn()` (unique storages of the saved tensors, the
+    activation memory proper), not counting the storages of `existing` tensors (inputs, weights)."""
+    skip = {t.untyped_storage().data_ptr() for t in existing}
+    kept = {}
+
+    def pack(t):
+        st = t.untyped_storage()
+        if st.data_ptr() not in skip:
+            kept[st.data_ptr()] = st.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn()
+    return sum(kept.values())
+
+
 def spconv_module():
     try:
         import spconv.pytorch as spconv
@@ -79,24 +96,21 @@ def bench_submanifold(repeat: int, device: torch.device, fractions, channels) ->
                 submanifold_kernel_map(sp.coords, (H, W), 1)
 
             t = compare_times({'dense': dense, 'sparse': sparse, 'kmap': kmap}, repeat=repeat, device=device)
-            keep = []  # forward peak with the autograd graph kept = activation memory
-            a_dense = peak_memory(lambda: keep.append(F.conv2d(xd, wd, padding=1)), device)
-            keep.clear()
-            a_sparse = peak_memory(lambda: keep.append(submanifold_conv2d(sp, ws)), device)
-            keep.clear()
+            s_dense = saved_bytes(lambda: F.conv2d(xd, wd, padding=1), xd, wd)
+            s_sparse = saved_bytes(lambda: submanifold_conv2d(sp, ws), feats, ws, *sp.kernel_map())
             m_dense, m_sparse = peak_memory(dense, device), peak_memory(sparse, device)
             n = sp.num_sites
             rows.append([C, f'{n / (H * W):.0%}', n, f'{edges / n:.1f}', f'{t["dense"] * 1e3:.1f}',
                          f'{t["sparse"] * 1e3:.1f}', f'{t["sparse"] / t["dense"]:.3f}x', f'{t["kmap"] * 1e3:.2f}',
-                         f'{a_dense / MiB:.1f} / {m_dense / MiB:.1f}', f'{a_sparse / MiB:.1f} / {m_sparse / MiB:.1f}',
-                         f'{a_sparse / n:.0f} / {m_sparse / n:.0f}'])
+                         f'{s_dense / MiB:.2f} / {m_dense / MiB:.1f}', f'{s_sparse / MiB:.2f} / {m_sparse / MiB:.1f}',
+                         f'{s_sparse / n:.0f} / {m_sparse / n:.0f}'])
     print(format_table(rows, ['C', 'active', 'sites', 'nbrs/site', 'dense ms', 'sparse ms', 'time ratio',
-                              'kmap ms', 'dense MiB fwd / fwd+bwd', 'sparse MiB fwd / fwd+bwd',
-                              'sparse B/site fwd / fwd+bwd']))
+                              'kmap ms', 'dense MiB saved / peak', 'sparse MiB saved / peak',
+                              'sparse B/site saved / peak']))
     print('(target: time ratio <= 0.3x at 3-10 % active; sparse memory per active site ~constant.\n'
-          ' "fwd" = peak of the forward pass with its autograd graph kept (activations + transients);\n'
-          ' sparse ms reuses the cached kernel map, as every conv after the first one of a level does;\n'
-          ' kmap ms = building it once, dense index grid)')
+          ' saved = what autograd keeps for backward besides the input and weight (the activation memory);\n'
+          ' peak = fwd+bwd peak allocation incl. transients; sparse ms reuses the cached kernel map, as\n'
+          ' every conv after the first one of a level does; kmap ms = building it once, dense index grid)')
 
 
 def bench_spconv(repeat: int, fractions, channels) -> None:
@@ -199,29 +213,36 @@ def bench_decoder(repeat: int, device: torch.device, size) -> None:
     t = compare_times(fns, repeat=repeat, device=device)
     mem = {name: peak_memory(fn, device) for name, fn in fns.items()}
     keep = []
-    act = {}
+    act, saved = {}, {}
+    params = [p for dec in (sparse, dense) for p in dec.parameters()]
     for name, (dec, scheme) in {'dense decoder': (dense, 'all'), "sparse, 'all'": (sparse, 'all'),
                                 "sparse, 'gt'": (sparse, 'gt')}.items():
         act[name] = peak_memory(lambda: keep.append(dec(feats, scheme, pyr if scheme == 'gt' else None)), device)
         keep.clear()
+        saved[name] = saved_bytes(lambda: dec(feats, scheme, pyr if scheme == 'gt' else None), *feats, *params)
     out = sparse(feats, 'gt', pyr)
     active = f'{out.logits[0].num_sites / (H * W):.1%} / {out.logits[1].num_sites / (H * W // 4):.1%}'
     rows = []
     for name in fns:
         rows.append([name, f'{t[name] * 1e3:.0f}', f'{t[name] / t["dense decoder"]:.2f}x',
+                     f'{saved[name] / MiB:.1f}', f'{saved[name] / saved["dense decoder"]:.2f}x',
                      f'{act[name] / MiB:.1f}', f'{act[name] / act["dense decoder"]:.2f}x',
                      f'{mem[name] / MiB:.1f}', f'{mem[name] / mem["dense decoder"]:.2f}x',
                      active if name.endswith("'gt'") else '100% / 100%'])
-    print(format_table(rows, ['decoder', 'ms', 'time vs dense', 'fwd peak MiB', 'vs dense', 'fwd+bwd peak MiB',
-                              'vs dense', 'active at levels 0 / 1']))
-    print('(fwd peak = forward with the autograd graph kept: the activation memory; encoder maps excluded)')
+    print(format_table(rows, ['decoder', 'ms', 'time vs dense', 'saved MiB', 'vs dense', 'fwd peak MiB', 'vs dense',
+                              'fwd+bwd peak MiB', 'vs dense', 'active at levels 0 / 1']))
+    print('(saved = tensors autograd keeps for backward; fwd peak = peak of the forward pass with the graph\n'
+          ' kept (saved + transients); encoder maps and parameters excluded everywhere)')
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--quick', action='store_true', help='fewer repeats and sizes')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch\'s)')
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     repeat = 3 if args.quick else 7
     fractions = (0.03, 0.10) if args.quick else (0.03, 0.10, 0.30)
