@@ -172,7 +172,7 @@ def test_qgn_loss_weights_eq6_to_eq8():
         loss = adaptive(logits, pyr)
         torch.testing.assert_close(loss, sum(w[l] * Ls[l] for l in range(4)))
         loss.backward()  # the in-place weight update must not break autograd
-        w = torch.tensor([1.] + [0.9 * w[l] + 0.1 * float(Ls[l] / Ls[0]) for l in range(1, 4)])
+        w = torch.tensor([1.] + [0.9 * w[l] + 0.1 * float(Ls[l].detach() / Ls[0].detach()) for l in range(1, 4)])
         torch.testing.assert_close(adaptive.level_weights, w)
     adaptive.eval()
     adaptive(logits, pyr)
