@@ -56,6 +56,15 @@ def _plot_superpixel(data, image, path):
 register_graph_kind('superpixel', _build_superpixel, _plot_superpixel,
                     'SLIC superpixels with direction-typed, noise-canceled edges')
 
+from .graphs.quadtree import slic_quadtree  # noqa: E402
+from .viz_quadtree import save_quadtree_figure  # noqa: E402
+
+register_graph_kind('quadtree',
+                    lambda image, args: slic_quadtree(image, args.n_segments, args.compactness, method=args.method),
+                    save_quadtree_figure,
+                    'the quadtree of the SLIC label map (QGN): cells as nodes, parent->child and same-level '
+                    'direction-typed edges')
+
 
 def _cmd_graph(args: argparse.Namespace) -> int:
     import matplotlib

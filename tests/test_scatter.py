@@ -115,3 +115,15 @@ def test_segment_softmax_stable_and_gradcheck():
 def test_segment_softmax_errors():
     with pytest.raises(TypeError, match='floating-point'):
         segment_softmax(torch.ones(3, dtype=torch.long), torch.zeros(3, dtype=torch.long))
+
+
+@pytest.mark.parametrize('reduce', ['sum', 'mean'])
+def test_scatter_sum_keeps_only_the_index_for_backward(reduce):
+    """Regression: index_add saved `src` for backward, keeping every edge message of a typed conv alive."""
+    src = torch.randn(40, 6, requires_grad=True) * 2  # a non-leaf, like the messages of a conv
+    index = torch.randint(0, 5, (40,))
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        out = scatter(src, index, 0, 5, reduce)
+    assert not any(t.data_ptr() == src.data_ptr() for t in saved)
+    out.sum().backward()

@@ -14,3 +14,9 @@ __all__ = [
     'slic_torch', 'superpixel_graph', 'ToDirectionalSLIC', 'SuperpixelData',
     'to_networkx', 'to_dense_adjacency',
 ]
+
+from .quadtree import (CHILD_EDGE_TYPE, NUM_QUADTREE_EDGE_TYPES, Quadtree, QuadtreeData, pad_to_multiple,
+                       quadtree_graph, slic_quadtree, t_pyramid)
+
+__all__ += ['t_pyramid', 'pad_to_multiple', 'Quadtree', 'QuadtreeData', 'quadtree_graph', 'slic_quadtree',
+            'NUM_QUADTREE_EDGE_TYPES', 'CHILD_EDGE_TYPE']

@@ -16,3 +16,7 @@ from .hyperseg import (HYPERSEG_L, HYPERSEG_M, HYPERSEG_S, HyperSeg, HyperSegCon
 
 __all__ += ['EfficientNet', 'efficientnet_b0', 'efficientnet_b1', 'HyperSeg', 'HyperSegConfig', 'HYPERSEG_S',
             'HYPERSEG_M', 'HYPERSEG_L', 'ResNetPyramid', 'hyperseg_s', 'hyperseg_m', 'hyperseg_l']
+
+from .qgn import QGN, qgn_resnet18, qgn_resnet34, qgn_resnet50
+
+__all__ += ['QGN', 'qgn_resnet18', 'qgn_resnet34', 'qgn_resnet50']

@@ -21,3 +21,13 @@ from .hyperseg import (ContextHead, DPWConv2d, HyperConv, MetaBlock, WeightMappe
 
 __all__ += ['ContextHead', 'DPWConv2d', 'HyperConv', 'MetaBlock', 'WeightMapper', 'divide_channels', 'fuse_bn',
             'positional_encoding']
+
+# Sparse convolution and QGN (issue 6)
+from .sparse import (SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU, SparseUpsample,
+                     SubmanifoldConv2d, sparse_gather, sparse_upsample)
+from .qgn import QGNDecoder, QGNOutput, TransBasicBlock, qgn_inference
+from .qgn_loss import QGNLoss, level_loss
+
+__all__ += ['SubmanifoldConv2d', 'SparseBatchNorm', 'SparseReLU', 'SparseLinear', 'SparseUpsample',
+            'SparseConvTranspose2d', 'sparse_upsample', 'sparse_gather',
+            'QGNDecoder', 'QGNOutput', 'TransBasicBlock', 'qgn_inference', 'QGNLoss', 'level_loss']

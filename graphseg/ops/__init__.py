@@ -10,3 +10,9 @@ __all__ = [
 from .dpw_conv import dpw_conv2d
 
 __all__ += ['dpw_conv2d']
+
+
+from .kernel_map import neighbor_table, submanifold_kernel_map
+from .sparse import SparseMap, child_coords, submanifold_conv2d
+
+__all__ += ['SparseMap', 'child_coords', 'submanifold_conv2d', 'neighbor_table', 'submanifold_kernel_map']

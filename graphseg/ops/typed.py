@@ -16,7 +16,7 @@ computed without a Python loop over types:
 2. gather the row ``h[j, tau]`` of every edge (``index_select``);
 3. scale by :math:`w` and scatter-add into the target nodes.
 
-Backends: ``'torch'`` (default; steps 2-3 as ``index_select`` + ``index_add``),
+Backends: ``'torch'`` (default; steps 2-3 as ``index_select`` + ``scatter_add``),
 ``'torch_scatter'`` (step 3 by ``torch_scatter``), ``'torch_sparse'``
 (steps 2-3 as one ``SparseTensor`` SpMM).
 """

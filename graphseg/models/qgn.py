@@ -1,0 +1,93 @@
+r"""Quadtree Generating Network: an in-house ResNet encoder and the sparse QGN decoder.
+
+Chitta, Alvarez, Hebert, *Quadtree Generating Networks: Efficient Hierarchical
+Scene Parsing with Sparse Convolutions*, WACV 2020. The encoder is
+:class:`~graphseg.models.resnet.ResNet` (``forward_features``: strides 4, 8, 16,
+32); the decoder (:class:`~graphseg.nn.qgn.QGNDecoder`) generates a 6-level
+quadtree :math:`\hat Q_5 \dots \hat Q_0`. Train with the ground-truth
+composite scheme and :class:`~graphseg.nn.qgn_loss.QGNLoss`::
+
+    model = create_model('qgn_resnet18', num_classes=19)
+    pyramid = t_pyramid(labels, model.num_levels, 19)       # labels (B, H, W), H, W divisible by 32
+    loss = QGNLoss(model.num_levels)(model(image, 'gt', pyramid), pyramid)
+    labels_hat = model(image, 'predicted').labels()          # inference, (B, H, W)
+
+Difference to the official code: its deep-stem ResNet has a stride-2 map that
+feeds a skip at level 1; torchvision-style ResNets have none, so level 1 is
+decoded without a skip here.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from torch import Tensor, nn
+
+from ..check import check_floating, check_ndim
+from ..nn.qgn import QGNDecoder, QGNOutput
+from .registry import create_model, register_model
+
+
+class QGN(nn.Module):
+    r"""ResNet encoder + QGN decoder.
+
+    Args:
+        num_classes (int): :math:`k`. (default: ``19``)
+        backbone (str): a registered ResNet (``'resnet18'``, ``'resnet34'``,
+            ``'resnet50'``, ``'resnet101'``). (default: ``'resnet18'``)
+        widths, blocks, final_blocks, sparse: of :class:`~graphseg.nn.qgn.QGNDecoder`.
+        in_channels (int): image channels. (default: ``3``)
+
+    Shapes:
+        - **input:** image :math:`(B, C, H, W)`, :math:`H, W` divisible by 32
+        - **output:** :class:`~graphseg.nn.qgn.QGNOutput` (levels 5 ... ``min_level``)
+    """
+
+    def __init__(self, num_classes: int = 19, backbone: str = 'resnet18',
+                 widths: Sequence[int] = (512, 256, 128, 64, 64), blocks: Sequence[int] = (6, 4, 3, 3),
+                 final_blocks: int = 3, sparse: bool = True, in_channels: int = 3) -> None:
+        super().__init__()
+        self.encoder = create_model(backbone, in_channels=in_channels)
+        if not hasattr(self.encoder, 'forward_features') or list(self.encoder.feature_strides) != [4, 8, 16, 32]:
+            raise ValueError(f"backbone must be a ResNet with feature strides (4, 8, 16, 32), got {backbone!r}")
+        self.encoder.fc = nn.Identity()  # classification head unused (load_pretrained(..., strict=False) skips it)
+        self.decoder = QGNDecoder(self.encoder.feature_channels, num_classes, widths, blocks, final_blocks, sparse)
+        self.num_classes, self.num_levels = num_classes, self.decoder.num_levels
+
+    def forward(self, image: Tensor, scheme: str = 'predicted', pyramid: Optional[Sequence[Tensor]] = None,
+                min_level: int = 0) -> QGNOutput:
+        """Encode, then decode the quadtree with a propagation ``scheme`` (``'all'``, ``'gt'``, ``'predicted'``)
+        down to ``min_level`` (the anytime budget)."""
+        check_ndim(image, 'image', 4, '(B, C, H, W)')
+        check_floating(image, 'image')
+        H, W = image.shape[-2:]
+        m = 2 ** (self.num_levels - 1)
+        if H % m or W % m:
+            raise ValueError(f"image height and width must be divisible by {m}, got ({H}, {W}); "
+                             f"pad with graphseg.graphs.pad_to_multiple(image, {m})")
+        return self.decoder(self.encoder.forward_features(image), scheme, pyramid, min_level)
+
+    def predict(self, image: Tensor, scheme: str = 'predicted', pyramid: Optional[Sequence[Tensor]] = None,
+                min_level: int = 0) -> Tensor:
+        """The label map :math:`(B, H, W)` (QGN Sec. 3.2 inference)."""
+        return self.forward(image, scheme, pyramid, min_level).labels()
+
+
+@register_model
+def qgn_resnet18(num_classes: int = 19, **kwargs) -> QGN:
+    """QGN with a ResNet-18 encoder and the official decoder widths (512, 256, 128, 64, 64)."""
+    return QGN(num_classes, 'resnet18', **kwargs)
+
+
+@register_model
+def qgn_resnet34(num_classes: int = 19, **kwargs) -> QGN:
+    """QGN with a ResNet-34 encoder."""
+    return QGN(num_classes, 'resnet34', **kwargs)
+
+
+@register_model
+def qgn_resnet50(num_classes: int = 19, **kwargs) -> QGN:
+    """QGN with a ResNet-50 encoder."""
+    return QGN(num_classes, 'resnet50', **kwargs)
+
+
+__all__ = ['QGN', 'qgn_resnet18', 'qgn_resnet34', 'qgn_resnet50']
