@@ -11,7 +11,6 @@ import math
 from typing import Optional, Sequence, Union
 
 import numpy as np
-import torch
 from torch import Tensor
 from torch_geometric.data import Data
 

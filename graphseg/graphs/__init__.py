@@ -3,6 +3,7 @@ from .directions import (CENTER, DIRECTIONS, NUM_DIRECTIONS, direction_index, di
                          direction_weights_to_kernel, kernel_to_direction_weights, opposite)
 from .grid import grid_graph, pixel_positions
 from .group_adjacency import Assignment, SoftAssignment, group_adjacency
+from .data import PixelMapData
 from .slic import slic_torch
 from .superpixel import SuperpixelData, ToDirectionalSLIC, superpixel_graph
 from .convert import to_dense_adjacency, to_networkx
@@ -11,7 +12,7 @@ __all__ = [
     'DIRECTIONS', 'NUM_DIRECTIONS', 'CENTER', 'opposite', 'direction_index', 'direction_tensor',
     'kernel_to_direction_weights', 'direction_weights_to_kernel',
     'grid_graph', 'pixel_positions', 'group_adjacency', 'SoftAssignment', 'Assignment',
-    'slic_torch', 'superpixel_graph', 'ToDirectionalSLIC', 'SuperpixelData',
+    'slic_torch', 'superpixel_graph', 'ToDirectionalSLIC', 'SuperpixelData', 'PixelMapData',
     'to_networkx', 'to_dense_adjacency',
 ]
 

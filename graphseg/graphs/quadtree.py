@@ -24,9 +24,10 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Batch
 
 from ..check import check_floating, check_index, check_ndim, check_tensor
+from .data import PixelMapData
 from .directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
 
 #: Edge types of :func:`quadtree_graph`: 0-8 same-level neighbours (DIRECTIONS),
@@ -289,23 +290,9 @@ class Quadtree:
                 f'num_classes={self.num_classes}, nodes={self.num_nodes}, leaves={int(self.leaf.sum())})')
 
 
-class QuadtreeData(Data):
-    r"""A :class:`~torch_geometric.data.Data` for quadtree graphs whose pixel-to-leaf map survives batching.
-
-    ``seg`` :math:`(1, H, W)` holds each pixel's leaf node id; :class:`Batch`
-    offsets it by the number of nodes and concatenates it along dim 0 (as
-    :class:`~graphseg.graphs.SuperpixelData` does for superpixels).
-    """
-
-    def __inc__(self, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
-        if key == 'seg':
-            return self.num_nodes
-        return super().__inc__(key, value, *args, **kwargs)
-
-    def __cat_dim__(self, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
-        if key == 'seg':
-            return 0
-        return super().__cat_dim__(key, value, *args, **kwargs)
+class QuadtreeData(PixelMapData):
+    r"""A quadtree graph; ``seg`` :math:`(1, H, W)` holds each pixel's leaf node id and survives
+    batching (see :class:`~graphseg.graphs.data.PixelMapData`)."""
 
 
 def _image_graph(tree: Quadtree, b: int, image: Optional[Tensor], self_loops: bool) -> QuadtreeData:

@@ -8,16 +8,17 @@ max-direction), so the superpixel graph is the group graph HG-Conv convolves.
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Union
+from typing import Any, Union
 
 import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
 from ..check import check_choice, check_finite, check_positive
 from ..ops.scatter import scatter
+from .data import PixelMapData
 from .grid import pixel_positions
 from .group_adjacency import group_adjacency
 from .slic import slic_torch
@@ -25,29 +26,14 @@ from .slic import slic_torch
 METHODS = ('skimage', 'torch')
 
 
-class SuperpixelData(Data):
-    r"""A :class:`~torch_geometric.data.Data` whose pixel-to-node map survives batching.
-
-    ``seg`` :math:`(1, H, W)` holds each pixel's node id. PyG only offsets
-    attributes whose name contains ``"index"``; this subclass offsets ``seg`` by
-    the number of nodes and concatenates it along dim 0, so for a batch of
-    equally sized images ``batch.seg`` is :math:`(B, H, W)` and
-    ``batch.x[batch.seg]`` un-pools node features to pixels.
+class SuperpixelData(PixelMapData):
+    r"""A superpixel graph; its pixel-to-node map ``seg`` survives batching (see :class:`PixelMapData`).
 
     Attributes (besides PyG's): ``edge_type`` :math:`(E,)` direction ids,
     ``edge_weight`` :math:`(E,)`, ``num_pixels`` :math:`(N,)` pixels per node
-    (the node size; ``size`` itself is taken by :meth:`Data.size`), ``seg``.
+    (the node size; ``size`` itself is taken by :meth:`Data.size`), ``seg``
+    :math:`(1, H, W)`.
     """
-
-    def __inc__(self, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
-        if key == 'seg':
-            return self.num_nodes
-        return super().__inc__(key, value, *args, **kwargs)
-
-    def __cat_dim__(self, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
-        if key == 'seg':
-            return 0
-        return super().__cat_dim__(key, value, *args, **kwargs)
 
 
 def _as_chw(image: Union[Tensor, np.ndarray]) -> Tensor:

@@ -27,7 +27,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from ..check import check_floating, check_index, check_ndim, check_tensor
+from ..check import check_floating, check_index, check_ndim
 from .scatter import resolve_backend, scatter
 
 
