@@ -14,3 +14,8 @@ __all__ = [
     'slic_torch', 'superpixel_graph', 'ToDirectionalSLIC', 'SuperpixelData',
     'to_networkx', 'to_dense_adjacency',
 ]
+from .representative import (anchor_positions, bilinear_neighbors, lattice_node_map, pixel_anchor,
+                             representative_graph, sample_positions, sampling_pattern)
+
+__all__ += ['representative_graph', 'sampling_pattern', 'anchor_positions', 'pixel_anchor', 'sample_positions',
+            'bilinear_neighbors', 'lattice_node_map']
