@@ -199,16 +199,17 @@ def _bilinear_neighbors(positions: Tensor, height: int, width: int) -> Tuple[Ten
     if positions.dim() == 0 or positions.size(-1) != 2:
         raise ValueError(f"positions must have shape (*, 2) holding (y, x), got {tuple(positions.shape)}")
     _check_size(height, width)
-    p_y, p_x = positions[..., 0], positions[..., 1]
-    y0, x0 = p_y.detach().floor(), p_x.detach().floor()
-    f_y, f_x = p_y - y0, p_x - x0  # fractional parts; d f / d p = 1
-    ty = torch.stack([y0, y0, y0 + 1, y0 + 1], dim=-1)  # (*, 4)
-    tx = torch.stack([x0, x0 + 1, x0, x0 + 1], dim=-1)
-    g_y = torch.stack([1 - f_y, 1 - f_y, f_y, f_y], dim=-1)  # max(0, 1 - |t_y - p_y|) at the neighbours
-    g_x = torch.stack([1 - f_x, f_x, 1 - f_x, f_x], dim=-1)
-    inside = (ty >= 0) & (ty <= height - 1) & (tx >= 0) & (tx <= width - 1)
-    weight = g_y * g_x * inside  # Eq. 8; outside the image: zero padding
-    index = (ty.clamp(0, height - 1) * width + tx.clamp(0, width - 1)).long()  # clamp before the cast
+    corner = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], device=positions.device)  # (4, 2) TL, TR, BL, BR
+    p0 = positions.detach().floor().unsqueeze(-2)  # (*, 1, 2)
+    f = positions.unsqueeze(-2) - p0  # (*, 1, 2) fractional part; d f / d p = 1
+    t = p0 + corner  # (*, 4, 2) the integer neighbours
+    # Eq. 8 at t = floor(p) + corner: max(0, 1 - |t - p|) is 1 - f (corner 0) or f (corner 1), per coordinate
+    g = torch.where(corner.bool(), f, 1 - f).prod(dim=-1)  # (*, 4)
+    limit = torch.tensor([height - 1, width - 1], device=positions.device, dtype=positions.dtype)
+    inside = ((t >= 0) & (t <= limit)).all(dim=-1)  # (*, 4)
+    weight = g * inside  # outside the image: zero padding
+    t = torch.minimum(t.clamp_min(0), limit).long()  # clamp before the cast: no overflow for far-away samples
+    index = t[..., 0] * width + t[..., 1]
     return index, weight, inside
 
 

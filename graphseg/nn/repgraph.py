@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from ..check import check_choice, check_floating, check_ndim
 from ..graphs.representative import bilinear_neighbors, pixel_anchor, representative_graph, sample_positions
 from .repgraph_conv import RepGraphConv
-from .representative_attention import representative_attention
+from .repgraph_dense import representative_attention
 
 VARIANTS = ('bottleneck', 'simple')
 FUSIONS = ('sum', 'concat')
@@ -60,7 +60,7 @@ class RepGraph(nn.Module):
     with its own offsets, samples and attention; outputs are concatenated.
 
     Two execution paths share the parameters: ``path='dense'`` (default; fused
-    gather, :func:`~graphseg.nn.representative_attention.representative_attention`)
+    gather, :func:`~graphseg.nn.representative_attention`)
     and ``path='graph'`` (message passing, :class:`~graphseg.nn.RepGraphConv`,
     over :func:`~graphseg.graphs.representative_graph`); they agree to 1e-5.
 
@@ -177,7 +177,8 @@ class RepGraph(nn.Module):
         L = B * G
         if self.path == 'dense':
             index, weight = bilinear_neighbors(positions, H, W)  # (L, Qa, S, 4)
-            index = index + (torch.arange(L, device=h.device) * (H * W)).view(L, 1, 1, 1)  # rows of image l
+            if L > 1:
+                index = index + (torch.arange(L, device=h.device) * (H * W)).view(L, 1, 1, 1)  # rows of image l
             q = query.view(B, G, H // g, g, W // g, g, Cg).permute(0, 1, 2, 4, 3, 5, 6)  # (B, G, Ha, Wa, g, g, Cg)
             out = representative_attention(q.reshape(L * Qa, g * g, Cg), key, value, index.view(L * Qa, S, 4),
                                            weight.view(L * Qa, S, 4), chunk_size=self.chunk_size)

@@ -35,8 +35,11 @@ from torch.utils.checkpoint import checkpoint
 
 from ..check import check_floating, check_index, check_ndim
 
-#: Default number of sampled feature values (anchors x S x C) held at once per chunk.
+#: Sampled feature values (anchors x S x C) per chunk when gradients are recorded: each chunk is
+#: recomputed in the backward pass, where its gradient is materialised too.
 CHUNK_ELEMENTS = 1 << 20
+#: The same without autograd (inference), where fewer, larger chunks are faster.
+CHUNK_ELEMENTS_NO_GRAD = 1 << 23
 
 
 def _attend(query: Tensor, table: Tensor, index: Tensor, weight: Tensor, split: int) -> Tensor:
@@ -66,7 +69,7 @@ def representative_attention(query: Tensor, key: Tensor, value: Tensor, index: T
             plus each image's row offset).
         weight (Tensor): bilinear weights :math:`G(t, p_n)` (0 outside the image).
         chunk_size (int, optional): anchors per chunk; default such that a chunk
-            holds about ``2**20`` sampled feature values.
+            holds about ``2**20`` sampled feature values (``2**23`` without autograd).
         recompute (bool): re-compute each chunk in the backward pass instead of
             storing its sampled features. (default: ``True``)
 
@@ -91,14 +94,14 @@ def representative_attention(query: Tensor, key: Tensor, value: Tensor, index: T
     if A == 0:
         return query.new_zeros(0, M, C)
     S = index.size(1)
+    grad = torch.is_grad_enabled() and any(t.requires_grad for t in (query, key, value, weight))
     if chunk_size is None:
-        chunk_size = max(1, CHUNK_ELEMENTS // max(1, S * C))
+        chunk_size = max(1, (CHUNK_ELEMENTS if grad else CHUNK_ELEMENTS_NO_GRAD) // max(1, S * C))
     elif isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
     chunk_size = min(chunk_size, A)
     # one gather for keys and values: the same table when x_phi is x_g (Bottleneck), else side by side
     table, split = (key, 0) if value is key else (torch.cat([key, value], dim=1), C)
-    grad = torch.is_grad_enabled() and any(t.requires_grad for t in (query, key, value, weight))
     outs = []
     for start in range(0, A, chunk_size):
         part = slice(start, start + chunk_size)
