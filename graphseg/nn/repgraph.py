@@ -166,7 +166,9 @@ class RepGraph(nn.Module):
                              f"{(B * G, Qa, S, 2)}, got {tuple(positions.shape)}")
 
         def rows(t: Tensor) -> Tensor:  # (B, H, W, C') -> (B*G*H*W, C'/G), image b*G + gamma
-            return t.view(B, H, W, G, Cg).permute(0, 3, 1, 2, 4).reshape(B * G * H * W, Cg)
+            # contiguous: for a channels-first input the reshape alone can be a transposed view, and
+            # gathering rows from it reads one cache line per value
+            return t.reshape(B, H, W, G, Cg).permute(0, 3, 1, 2, 4).reshape(B * G * H * W, Cg).contiguous()
 
         h_cl = h.permute(0, 2, 3, 1)  # (B, H, W, C_h) channels last
         if self.layer.embed:
