@@ -52,7 +52,8 @@ def test_anchor_positions():
 def test_bilinear_neighbors_equal_grid_sample(H, W, device, dtype):
     """Eq. 8 with zero outside the image == grid_sample(bilinear, zeros, align_corners=True)."""
     feat = torch.randn(3, H, W, device=device, dtype=dtype)
-    pos = torch.rand(200, 2, device=device, dtype=dtype) * torch.tensor([H + 3., W + 3.], device=device, dtype=dtype) - 2
+    span = torch.tensor([H + 3., W + 3.], device=device, dtype=dtype)
+    pos = torch.rand(200, 2, device=device, dtype=dtype) * span - 2
     pos[:10] = pos[:10].round()  # integer positions
     pos[10:14] = torch.tensor([[-1, 0], [H - 1, W - 1], [H - 0.5, 0], [0, -0.99]], device=device, dtype=dtype)
     index, weight = bilinear_neighbors(pos, H, W)
@@ -121,7 +122,8 @@ def test_graph_samples_equal_grid_sample(grid, groups, device, dtype):
             for xx in range(W):
                 ay, ax = (y // grid) * grid + (grid - 1) / 2, (xx // grid) * grid + (grid - 1) / 2
                 d = offsets[b, 2 * gamma * S:2 * (gamma + 1) * S, y // grid, xx // grid].view(S, 2)
-                pos = torch.tensor([ay, ax], device=device, dtype=dtype) + sampling_pattern(S, device=device, dtype=dtype) + d
+                base = sampling_pattern(S, device=device, dtype=dtype)
+                pos = torch.tensor([ay, ax], device=device, dtype=dtype) + base + d
                 q = l * H * W + y * W + xx
                 torch.testing.assert_close(got[q], grid_sample_at(feat[l], pos))
                 torch.testing.assert_close(data.sample_pos[q], pos.flip(-1))
@@ -193,9 +195,9 @@ def test_edge_weight_gradcheck_wrt_offsets():
 def test_errors():
     with pytest.raises(ValueError, match='num_samples must be >= 1, got 0'):
         sampling_pattern(0)
-    with pytest.raises(ValueError, match=r'offsets must have 2 \* num_samples \* groups channels \(groups = 1\), got 7'):
+    with pytest.raises(ValueError, match=r'2 \* num_samples \* groups channels \(groups = 1\), got 7'):
         representative_graph(torch.zeros(1, 7, 4, 4), 4, 4)
-    with pytest.raises(ValueError, match=r'offsets must have 2 \* num_samples \* groups channels \(groups = 2\), got 6'):
+    with pytest.raises(ValueError, match=r'2 \* num_samples \* groups channels \(groups = 2\), got 6'):
         representative_graph(torch.zeros(1, 6, 4, 4), 4, 4, groups=2)
     with pytest.raises(ValueError, match='height and width must be divisible by grid = 3, got \\(4, 6\\)'):
         representative_graph(torch.zeros(1, 18, 1, 2), 4, 6, grid=3)

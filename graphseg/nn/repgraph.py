@@ -134,7 +134,7 @@ class RepGraph(nn.Module):
             nn.init.zeros_(self.norm.weight)  # identity block at init
 
     def offsets(self, h: Tensor) -> Tensor:
-        r"""Offsets :math:`\Delta p` ``(dy, dx)`` regressed from the (cell-pooled) layer input, :math:`(B, 2SG, H/g, W/g)`."""
+        r"""Offsets :math:`\Delta p` ``(dy, dx)`` from the (cell-pooled) layer input, :math:`(B, 2SG, H/g, W/g)`."""
         if self.grid > 1:
             h = F.avg_pool2d(h, self.grid)  # Grid RepGraph: one anchor per g x g cell
         weight = self.layer.offset.weight
@@ -170,11 +170,14 @@ class RepGraph(nn.Module):
             # gathering rows from it reads one cache line per value
             return t.reshape(B, H, W, G, Cg).permute(0, 3, 1, 2, 4).reshape(B * G * H * W, Cg).contiguous()
 
-        h_cl = h.permute(0, 2, 3, 1)  # (B, H, W, C_h) channels last
-        if self.layer.embed:
-            query, key, value = (rows(m(h_cl)) for m in (self.layer.theta, self.layer.phi, self.layer.g))
+        if self.layer.embed:  # theta, phi, g (the RepGraphConv's linear maps) as one 1x1 convolution
+            maps = (self.layer.theta, self.layer.phi, self.layer.g)
+            weight = torch.cat([m.weight for m in maps])  # (3C', C_h)
+            bias = torch.cat([m.bias for m in maps]) if maps[0].bias is not None else None
+            qkv = F.conv2d(h, weight[..., None, None], bias)  # (B, 3C', H, W)
+            query, key, value = (rows(t.permute(0, 2, 3, 1)) for t in qkv.chunk(3, dim=1))
         else:
-            query = key = value = rows(h_cl)  # Bottleneck: the reduced map is x_theta = x_phi = x_g
+            query = key = value = rows(h.permute(0, 2, 3, 1))  # Bottleneck: reduced map = x_theta = x_phi = x_g
 
         L = B * G
         if self.path == 'dense':
