@@ -312,7 +312,7 @@ def representative_graph(pos_or_offsets: Tensor, height: int, width: int, *, gri
 
     index, weight, inside = _bilinear_neighbors(positions, height, width)  # (Q, S, 4)
     # in-image neighbours with G = 0 (integer positions) are kept: their weight has a non-zero gradient
-    src = node_map.view(node_map.size(0), -1)[batch.view(-1, 1, 1), index]  # (Q, S, 4)
+    src = node_map.reshape(node_map.size(0), -1)[batch.view(-1, 1, 1), index]  # (Q, S, 4)
     keep = inside & (src >= 0)
     dst = torch.arange(Q, device=positions.device).view(-1, 1, 1).expand_as(index)
     sample = torch.arange(S, device=positions.device).view(1, -1, 1).expand_as(index)
