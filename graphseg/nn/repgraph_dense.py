@@ -37,7 +37,7 @@ from ..check import check_floating, check_index, check_ndim
 
 #: Sampled feature values (anchors x S x C) per chunk when gradients are recorded: each chunk is
 #: recomputed in the backward pass, where its gradient is materialised too.
-CHUNK_ELEMENTS = 1 << 20
+CHUNK_ELEMENTS = 1 << 21
 #: The same without autograd (inference), where fewer, larger chunks are faster.
 CHUNK_ELEMENTS_NO_GRAD = 1 << 23
 
@@ -74,7 +74,7 @@ def representative_attention(query: Tensor, key: Tensor, value: Tensor, index: T
             plus each image's row offset).
         weight (Tensor): bilinear weights :math:`G(t, p_n)` (0 outside the image).
         chunk_size (int, optional): anchors per chunk; default such that a chunk
-            holds about ``2**20`` sampled feature values (``2**23`` without autograd).
+            holds about ``2**21`` sampled feature values (``2**23`` without autograd).
         recompute (bool): re-compute each chunk in the backward pass instead of
             storing its sampled features. (default: ``True``)
 
