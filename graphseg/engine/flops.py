@@ -135,3 +135,86 @@ def hgconv_macs(num_pixels: int, in_channels: int, out_channels: int, num_layers
 
 
 __all__ += ['conv_stack_macs', 'graph_conv_macs', 'hgconv_macs']
+
+# --- RepGraph (Yu et al., ECCV 2020) and its non-local baseline ------------------------------------------------
+
+
+def nonlocal_macs(height: int, width: int, in_channels: int, inter_channels: int, *,
+                  include_output: bool = False) -> int:
+    r"""MACs of :class:`graphseg.nn.NonLocal2d` (embedded Gaussian) on an ``height x width`` map.
+
+    With :math:`N = HW`, :math:`C` = ``in_channels``, :math:`C'` = ``inter_channels``:
+    :math:`3 N C C'` for :math:`\theta, \phi, g` plus :math:`2 N^2 C'` for the
+    affinity :math:`\theta^\top \phi` and for :math:`f g`. This is the
+    convention of RepGraph's Table 2, which leaves out the output projection
+    :math:`W_z` (:math:`N C' C`; ``include_output=True`` adds it): at
+    :math:`256 \times 128`, :math:`C = 2048`, :math:`C' = 256`:
+    :math:`51.5 + 549.8 = 601.3` G (618.5 G with :math:`W_z`).
+    """
+    n = height * width
+    macs = 3 * linear_macs(n, in_channels, inter_channels) + 2 * matmul_macs(n, inter_channels, n)
+    return macs + (linear_macs(n, inter_channels, in_channels) if include_output else 0)
+
+
+def repgraph_mac_breakdown(height: int, width: int, in_channels: int, inter_channels: int, num_samples: int = 9,
+                           variant: str = 'bottleneck', grid: int = 1, groups: int = 1, *,
+                           include_output: bool = False) -> Dict[str, int]:
+    r"""MACs of :class:`graphseg.nn.RepGraph` as implemented (dense path), part by part.
+
+    :math:`N = HW` positions, :math:`A = N / g^2` anchors, :math:`S` samples,
+    :math:`G` groups, :math:`C, C'` = ``in_channels``, ``inter_channels``:
+
+    ============== ========================= ==========================================
+    part           MACs                      what
+    ============== ========================= ==========================================
+    reduce         :math:`N C C'`            bottleneck: 1x1 conv :math:`C \to C'`
+    theta/phi/g    :math:`3 N C C'`          simple: the three embeddings
+    offsets        :math:`A C_h \, 2SG`      1x1 conv on the (pooled) layer input,
+                                             :math:`C_h = C'` (bottleneck) or :math:`C`
+    sampling       :math:`4 A S C'` (x2)     4 bilinear taps per sample and channel;
+                                             keys and values twice in 'simple', once
+                                             in 'bottleneck' (one map serves both)
+    attention      :math:`2 N S C'`          logits :math:`x_\theta^\top s_\phi` and
+                                             :math:`\sum_n a_n s_g(n)`
+    expand / W_y   :math:`N C' C`            bottleneck: always; simple: only with
+                                             ``include_output`` (like :math:`W_z`)
+    ============== ========================= ==========================================
+
+    Norms, activations, softmax and the bilinear weights themselves
+    (:math:`O(AS)`) are not counted. At the paper's Table 2 size
+    (:math:`256 \times 128`, :math:`C = 2048`, :math:`C' = 256`, :math:`S = 9`)
+    the Bottleneck RepGraph costs :math:`2 N C C' = 34.4` G for its two 1x1
+    convs -- which is where the paper's ~35 G comes from -- plus 0.6 G for
+    offsets, sampling and attention: 35.0 G in all, against 601.3 G for the
+    non-local block (:func:`nonlocal_macs`).
+    """
+    if variant not in ('bottleneck', 'simple'):
+        raise ValueError(f"variant must be one of ('bottleneck', 'simple'), got {variant!r}")
+    if height % grid or width % grid:
+        raise ValueError(f"height and width must be divisible by grid = {grid}, got ({height}, {width})")
+    n, c, c_ = height * width, in_channels, inter_channels
+    a = n // (grid * grid)
+    out: Dict[str, int] = {}
+    if variant == 'bottleneck':
+        out['reduce'] = linear_macs(n, c, c_)
+        out['offsets'] = linear_macs(a, c_, 2 * num_samples * groups)
+        out['sampling'] = 4 * a * num_samples * c_
+    else:
+        out['theta/phi/g'] = 3 * linear_macs(n, c, c_)
+        out['offsets'] = linear_macs(a, c, 2 * num_samples * groups)
+        out['sampling'] = 2 * 4 * a * num_samples * c_
+    out['attention'] = 2 * n * num_samples * c_
+    if variant == 'bottleneck' or include_output:
+        out['expand' if variant == 'bottleneck' else 'W_y'] = linear_macs(n, c_, c)
+    return out
+
+
+def repgraph_macs(height: int, width: int, in_channels: int, inter_channels: int, num_samples: int = 9,
+                  variant: str = 'bottleneck', grid: int = 1, groups: int = 1, *,
+                  include_output: bool = False) -> int:
+    """Total of :func:`repgraph_mac_breakdown` (35.0 G for the Bottleneck RepGraph at 256x128, 2048 -> 256)."""
+    return sum(repgraph_mac_breakdown(height, width, in_channels, inter_channels, num_samples, variant, grid,
+                                      groups, include_output=include_output).values())
+
+
+__all__ += ['nonlocal_macs', 'repgraph_macs', 'repgraph_mac_breakdown']

@@ -31,3 +31,11 @@ from .qgn_loss import QGNLoss, level_loss
 __all__ += ['SubmanifoldConv2d', 'SparseBatchNorm', 'SparseReLU', 'SparseLinear', 'SparseUpsample',
             'SparseConvTranspose2d', 'sparse_upsample', 'sparse_gather',
             'QGNDecoder', 'QGNOutput', 'TransBasicBlock', 'qgn_inference', 'QGNLoss', 'level_loss']
+
+# RepGraph and its non-local baseline (issue 4)
+from .nonlocal_block import NonLocal2d
+from .repgraph import RepGraph
+from .repgraph_conv import RepGraphConv
+from .repgraph_dense import representative_attention
+
+__all__ += ['RepGraph', 'RepGraphConv', 'representative_attention', 'NonLocal2d']
