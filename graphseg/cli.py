@@ -43,25 +43,27 @@ def _build_superpixel(image, args):
     return superpixel_graph(image, args.n_segments, args.compactness, method=args.method)
 
 
-def _plot_superpixel(data, image, path):
-    import matplotlib.pyplot as plt
-
-    from .viz import plot_superpixel_graph
-    fig, ax = plt.subplots(figsize=(8, 8))
-    plot_superpixel_graph(data, image, ax=ax)
-    fig.savefig(path, dpi=100, bbox_inches='tight')
-    plt.close(fig)
+def _build_quadtree(image, args):
+    from .graphs import slic_quadtree
+    return slic_quadtree(image, args.n_segments, args.compactness, method=args.method)
 
 
-register_graph_kind('superpixel', _build_superpixel, _plot_superpixel,
+def _figure_saver(plot_name: str) -> Callable[[object, torch.Tensor, str], None]:
+    """A ``plot`` for :class:`GraphKind`: draw with ``graphseg.viz.<plot_name>`` and save a PNG."""
+    def save(data, image, path):
+        import matplotlib.pyplot as plt
+
+        from . import viz
+        fig, ax = plt.subplots(figsize=(8, 8))
+        getattr(viz, plot_name)(data, image, ax=ax)
+        fig.savefig(path, dpi=100, bbox_inches='tight')
+        plt.close(fig)
+    return save
+
+
+register_graph_kind('superpixel', _build_superpixel, _figure_saver('plot_superpixel_graph'),
                     'SLIC superpixels with direction-typed, noise-canceled edges')
-
-from .graphs.quadtree import slic_quadtree  # noqa: E402
-from .viz_quadtree import save_quadtree_figure  # noqa: E402
-
-register_graph_kind('quadtree',
-                    lambda image, args: slic_quadtree(image, args.n_segments, args.compactness, method=args.method),
-                    save_quadtree_figure,
+register_graph_kind('quadtree', _build_quadtree, _figure_saver('plot_quadtree_graph'),
                     'the quadtree of the SLIC label map (QGN): cells as nodes, parent->child and same-level '
                     'direction-typed edges')
 
@@ -86,27 +88,6 @@ def _cmd_graph(args: argparse.Namespace) -> int:
             kind.plot(data, image, os.path.join(args.out, f'{name}.png'))
         tqdm.write(f'{name}: {data}')
     return 0
-
-
-def _plot_predictions(images, labels, preds, path: str, titles: List[str]) -> None:
-    import matplotlib.pyplot as plt
-    n = images.size(0)
-    rows = 2 + len(preds)
-    fig, axes = plt.subplots(rows, n, figsize=(1.6 * n, 1.7 * rows), squeeze=False)
-    for i in range(n):
-        img = images[i].permute(1, 2, 0).squeeze(-1).clamp(0, 1).numpy()
-        axes[0, i].imshow(img, cmap='gray' if img.ndim == 2 else None)
-        for r, lab in enumerate([labels] + preds, 1):
-            shown = lab[i].float().masked_fill(lab[i] == 255, float('nan')).numpy()
-            axes[r, i].imshow(shown, vmin=0, vmax=10, cmap='tab20', interpolation='nearest')
-    for r, name in enumerate(['image', 'label'] + titles):
-        axes[r, 0].set_ylabel(name, fontsize=8)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -152,7 +133,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         torch.save(model.state_dict(), os.path.join(args.out, f'{name}.pt'))
     with open(os.path.join(args.out, 'metrics.json'), 'w') as f:
         json.dump({'config': vars(config), 'results': results}, f, indent=2)
-    _plot_predictions(images, labels, preds, os.path.join(args.out, 'predictions.png'), names)
+    import matplotlib.pyplot as plt
+
+    from .viz import plot_predictions
+    fig = plot_predictions(images, labels, preds, names, num_classes=NUM_CLASSES)
+    fig.savefig(os.path.join(args.out, 'predictions.png'), dpi=90)
+    plt.close(fig)
     print(f'\nMNIST-digit segmentation, {args.steps} steps, {len(val_set)} val canvases ({NUM_CLASSES} classes):')
     print(format_table(rows, ['model', 'params', 'final loss', 'val mIoU', 'pixel acc']))
     print(f'wrote {args.out}/metrics.json, predictions.png and the weights')

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from graphseg.data import load_image
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory
+from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory, quiet_stderr
 from graphseg.engine.flops import conv_stack_macs, dense_flop_macs, format_macs
 from graphseg.models import resnet50
 from graphseg.nn import CONVS, HGConv
@@ -108,7 +108,7 @@ def bench_breakdown(hg: HGConv, x: torch.Tensor, repeat: int, device: torch.devi
     with torch.no_grad():
         hg(x)
         for _ in range(repeat):  # one profile per run: the median discards runs hit by scheduling stalls
-            with profile(activities=acts) as prof:
+            with quiet_stderr(), profile(activities=acts) as prof:
                 hg(x)
             for e in prof.key_averages():
                 if e.key.startswith('hgconv.'):

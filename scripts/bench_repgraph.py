@@ -73,7 +73,7 @@ def compare(rg, nl, x, device, repeat: int, label: str, rows: list) -> None:
         m_rg, m_nl = peak_memory(fns['repgraph'], device), peak_memory(fns['nonlocal'], device)
         rows.append([label, mode, f'{t["repgraph"] * 1e3:.1f}', f'{t["nonlocal"] * 1e3:.0f}',
                      f'{t["nonlocal"] / t["repgraph"]:.1f}x', mib(m_rg), mib(m_nl), f'{m_nl / m_rg:.1f}x'])
-        print(format_table(rows[-1:], HEADERS), flush=True)
+        print(f'  measured {rows[-1][0]} {rows[-1][1]}', flush=True)
 
 
 HEADERS = ['size', 'pass', 'RepGraph ms', 'non-local ms', 'speed-up', 'RepGraph MiB', 'non-local MiB', 'mem ratio']
@@ -144,7 +144,7 @@ def bench_paper(device: torch.device, repeat: int) -> None:
         m_rg, m_nl = peak_memory(fns['repgraph'], device), peak_memory(fns['nonlocal'], device)
         rows.append([f'{H}x{W}', mode, f'{t["repgraph"] * 1e3:.0f}', f'{t["nonlocal"] * 1e3:.0f}',
                      f'{t["nonlocal"] / t["repgraph"]:.1f}x', mib(m_rg), mib(m_nl), f'{m_nl / m_rg:.1f}x'])
-        print(format_table(rows[-1:], HEADERS), flush=True)
+        print(f'  measured {rows[-1][0]} {rows[-1][1]}', flush=True)
     print('\n' + format_table(rows, HEADERS))
 
 

@@ -202,7 +202,7 @@ def test_slic_quadtree_cli_and_figures(tmp_path):
     from graphseg.cli import main
     from graphseg.data import load_image
     from graphseg.graphs import slic_quadtree
-    from graphseg.viz_quadtree import plot_active_sites, plot_quadtree_graph, plot_t_pyramid
+    from graphseg.viz import plot_active_sites, plot_quadtree_graph, plot_t_pyramid
 
     image = load_image('coins')[:, :100, :120]
     data = slic_quadtree(image, 12, num_levels=4)

@@ -47,8 +47,8 @@ def compare_times(fns: Dict[str, Callable[[], object]], *, repeat: int = 7, warm
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
-    """Silence the profiler's C++ start/stop lines on file descriptor 2."""
+def quiet_stderr():
+    """Silence file descriptor 2 (e.g. the profiler's C++ start/stop lines) inside a ``with`` block."""
     try:
         fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):  # e.g. under a notebook
@@ -79,7 +79,7 @@ def peak_memory(fn: Callable[[], object], device: Optional[torch.device] = None)
         torch.cuda.synchronize(device)
         return torch.cuda.max_memory_allocated(device) - base
     from torch.profiler import ProfilerActivity, profile
-    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
     events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
                     if e.name() == '[memory]' and e.device_type() == torch.autograd.DeviceType.CPU)
@@ -107,4 +107,4 @@ def machine_summary() -> str:
     return f'torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {dev}'
 
 
-__all__ = ['compare_times', 'peak_memory', 'format_table', 'machine_summary']
+__all__ = ['compare_times', 'peak_memory', 'format_table', 'machine_summary', 'quiet_stderr']
