@@ -237,14 +237,13 @@ class SplineConv(MessagePassing):
         E = edge_index.size(1)
         if pseudo.size(0) != E or pseudo.size(1) != self.dim:
             raise ValueError(f"pseudo must have shape (E, dim) = ({E}, {self.dim}), got {tuple(pseudo.shape)}")
-        if torch.compiler.is_compiling() or E == 0:
-            pass
-        elif int(edge_index.min()) < 0 or int(edge_index.max()) >= N:
-            raise ValueError(f"edge_index must hold node ids in [0, {N - 1}], got "
-                             f"[{int(edge_index.min())}, {int(edge_index.max())}]")
-        elif bool(((pseudo < 0) | (pseudo > 1)).any()):
-            raise ValueError(f"pseudo must lie in [0, 1] (e.g. PyG's Cartesian(norm=True)), got "
-                             f"[{float(pseudo.min()):.3g}, {float(pseudo.max()):.3g}]")
+        if E > 0 and not torch.compiler.is_compiling():  # value checks read the tensors: not while tracing
+            if int(edge_index.min()) < 0 or int(edge_index.max()) >= N:
+                raise ValueError(f"edge_index must hold node ids in [0, {N - 1}], got "
+                                 f"[{int(edge_index.min())}, {int(edge_index.max())}]")
+            if bool(((pseudo < 0) | (pseudo > 1)).any()):
+                raise ValueError(f"pseudo must lie in [0, 1] (e.g. PyG's Cartesian(norm=True)), got "
+                                 f"[{float(pseudo.min()):.3g}, {float(pseudo.max()):.3g}]")
 
         backend = self.backend or default_spline_backend(x.device)
         if backend == 'torch' and self.aggr in ('add', 'mean'):
