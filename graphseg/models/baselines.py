@@ -84,8 +84,13 @@ def fcn_small(in_channels: int = 3, num_classes: int = 11, width: int = 64, num_
 
 @register_model
 def hg_fcn_small(in_channels: int = 3, num_classes: int = 11, width: int = 64, num_layers: int = 3,
-                 ratio: float = 1 / 8, conv: str = 'directional', **hgconv_kwargs) -> DenseFCN:
-    """:func:`fcn_small` with an HG-Conv head (``ratio`` groups per pixel of the stride-4 map)."""
+                 ratio: float = 1 / 4, conv: str = 'directional', **hgconv_kwargs) -> DenseFCN:
+    """:func:`fcn_small` with an HG-Conv head (``ratio`` groups per pixel of the stride-4 map).
+
+    On the 64x64 MNIST-digit canvases (a 16x16 map) one seed of ``graphseg demo``
+    (600 steps) gave val mIoU 0.28 / 0.43 / 0.51 at ratio 1/8 / 1/4 / 1/2 against
+    0.49 for the dense head: thin strokes need enough groups.
+    """
     from ..nn.hgconv import HGConv
     head = HGConv(width, width, num_layers, ratio=ratio, conv=conv, **hgconv_kwargs)
     return DenseFCN(_small_encoder(in_channels, width), width, num_classes, width, num_layers, head=head)
