@@ -55,6 +55,12 @@ def _pad(x: Tensor, pad_h: int, pad_w: int, padding_mode: str) -> Tensor:
     return F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode=mode)
 
 
+def _merge_patches(out: Tensor, B: int, C_out: int, N_h: int, N_w: int, p_h: int, p_w: int) -> Tensor:
+    """Patch-major outputs ``(B, N_h, N_w, C_out, p_h, p_w)`` (any view of them) back to ``(B, C_out, H, W)``."""
+    out = out.view(B, N_h, N_w, C_out, p_h, p_w).permute(0, 3, 1, 4, 2, 5)  # (B, C_out, N_h, p_h, N_w, p_w)
+    return out.reshape(B, C_out, N_h * p_h, N_w * p_w)
+
+
 def _dpw_bmm(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int, pad_w: int,
              padding_mode: str) -> Tensor:
     B, C, H, W = x.shape
@@ -73,8 +79,7 @@ def _dpw_bmm(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad
     else:  # the bias rides along in the matmul
         b = bias.view(1, G, og, 1).expand(B * N_h * N_w, G, og, 1).reshape(-1, og, 1)
         out = torch.baddbmm(b, w, cols)
-    out = out.view(B, N_h, N_w, C_out, p_h, p_w).permute(0, 3, 1, 4, 2, 5)  # (B, C_out, N_h, p_h, N_w, p_w)
-    return out.reshape(B, C_out, H, W)
+    return _merge_patches(out, B, C_out, N_h, N_w, p_h, p_w)
 
 
 def _dpw_grouped_conv(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int, pad_w: int,
@@ -93,8 +98,7 @@ def _dpw_grouped_conv(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups:
     out = F.conv2d(win, w, None if bias is None else bias.repeat(B * N), groups=B * N * groups)
     if N == 1:
         return out.view(B, C_out, H, W)
-    out = out.view(B, N_h, N_w, C_out, p_h, p_w).permute(0, 3, 1, 4, 2, 5)  # (B, C_out, N_h, p_h, N_w, p_w)
-    return out.reshape(B, C_out, H, W)
+    return _merge_patches(out, B, C_out, N_h, N_w, p_h, p_w)
 
 
 def _dpw_taps(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int, pad_w: int,
