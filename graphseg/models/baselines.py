@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from ..check import check_floating, check_ndim
 from .registry import register_model
-from .resnet import resnet18
+from .backbones.resnet import resnet18
 
 
 class ConvBNReLU(nn.Sequential):

@@ -38,7 +38,7 @@ from ..check import check_floating, check_ndim
 from ..nn.hyperseg import ContextHead, MetaBlock, divide_channels, positional_encoding
 from ..nn.hyperseg.fuse import register_bn_pairs
 from .registry import create_model, register_model
-from .resnet import BasicBlock, Bottleneck, ResNet
+from .backbones.resnet import BasicBlock, Bottleneck, ResNet
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@ r"""Quadtree Generating Network: an in-house ResNet encoder and the sparse QGN d
 
 Chitta, Alvarez, Hebert, *Quadtree Generating Networks: Efficient Hierarchical
 Scene Parsing with Sparse Convolutions*, WACV 2020. The encoder is
-:class:`~graphseg.models.resnet.ResNet` (``forward_features``: strides 4, 8, 16,
+:class:`~graphseg.models.ResNet` (``forward_features``: strides 4, 8, 16,
 32); the decoder (:class:`~graphseg.nn.qgn.QGNDecoder`) generates a 6-level
 quadtree :math:`\hat Q_5 \dots \hat Q_0`. Train with the ground-truth
-composite scheme and :class:`~graphseg.nn.qgn_loss.QGNLoss`::
+composite scheme and :class:`~graphseg.nn.qgn.QGNLoss`::
 
     model = create_model('qgn_resnet18', num_classes=19)
     pyramid = t_pyramid(labels, model.num_levels, 19)       # labels (B, H, W), H, W divisible by 32

@@ -16,8 +16,8 @@ from typing import List, Optional, Sequence, Type, Union
 import torch
 from torch import Tensor, nn
 
-from ..check import check_floating, check_ndim
-from .registry import register_model
+from ...check import check_floating, check_ndim
+from ..registry import register_model
 
 
 def _conv3x3(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv2d:

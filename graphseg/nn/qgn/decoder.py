@@ -45,9 +45,9 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from ..check import check_choice, check_floating, check_ndim
-from ..ops.sparse import SparseMap
-from .sparse import (SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU, SubmanifoldConv2d,
+from ...check import check_choice, check_floating, check_ndim
+from ...ops.sparse import SparseMap
+from ..sparse import (SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU, SubmanifoldConv2d,
                      sparse_gather)
 
 SCHEMES = ('all', 'gt', 'predicted')

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from ..check import check_floating, check_index, check_ndim
+from ...check import check_floating, check_index, check_ndim
 
 #: Sampled feature values (anchors x S x C) per chunk when gradients are recorded: each chunk is
 #: recomputed in the backward pass, where its gradient is materialised too.

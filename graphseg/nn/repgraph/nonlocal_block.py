@@ -6,7 +6,7 @@ from typing import Optional, Type
 import torch
 from torch import Tensor, nn
 
-from ..check import check_choice, check_floating, check_ndim
+from ...check import check_choice, check_floating, check_ndim
 
 MODES = ('embedded_gaussian', 'dot_product')
 

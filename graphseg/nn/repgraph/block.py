@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_choice, check_floating, check_ndim
-from ..graphs.representative import bilinear_neighbors, pixel_anchor, representative_graph, sample_positions
-from .repgraph_conv import RepGraphConv
-from .repgraph_dense import representative_attention
+from ...check import check_choice, check_floating, check_ndim
+from ...graphs.representative import bilinear_neighbors, pixel_anchor, representative_graph, sample_positions
+from .conv import RepGraphConv
+from .dense import representative_attention
 
 VARIANTS = ('bottleneck', 'simple')
 FUSIONS = ('sum', 'concat')

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_choice, check_finite, check_floating, check_ndim, check_positive
+from ...check import check_choice, check_finite, check_floating, check_ndim, check_positive
 
 ATTENTION = ('object', 'uncertainty')
 

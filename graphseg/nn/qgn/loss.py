@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_choice, check_index
-from ..ops.sparse import SparseMap
-from .qgn import QGNOutput
+from ...check import check_choice, check_index
+from ...ops.sparse import SparseMap
+from .decoder import QGNOutput
 
 WEIGHTINGS = ('fixed', 'adaptive')
 

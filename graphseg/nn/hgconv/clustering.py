@@ -39,9 +39,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_choice, check_finite, check_floating, check_index, check_ndim, check_positive
-from ..graphs.directions import CENTER, DIRECTIONS
-from ..graphs.group_adjacency import Assignment, SoftAssignment, _as_pairs
+from ...check import check_choice, check_finite, check_floating, check_index, check_ndim, check_positive
+from ...graphs.directions import CENTER, DIRECTIONS
+from ...graphs.group_adjacency import Assignment, SoftAssignment, _as_pairs
 
 SAMPLING = ('random', 'importance', 'topk_random')
 #: Guard of the column / row normalisations (an empty group pools to 0).

@@ -7,9 +7,9 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from ..check import check_floating, check_index, check_ndim
-from ..graphs.representative import _check_int, lattice_node_map, representative_graph, sampling_pattern
-from ..ops import scatter, segment_softmax
+from ...check import check_floating, check_index, check_ndim
+from ...graphs.representative import _check_int, lattice_node_map, representative_graph, sampling_pattern
+from ...ops import scatter, segment_softmax
 
 
 class RepGraphConv(MessagePassing):

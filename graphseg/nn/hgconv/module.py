@@ -4,7 +4,7 @@ HG-Conv replaces a stack of ``L`` 3x3 Conv-BN-ReLU layers on a feature map by
 
 1. **clustering** the pixels into ``M`` groups (importance map, centre sampling,
    optionally steered by active focus, and differentiable SLIC), giving a sparse
-   soft assignment :math:`S` (:mod:`graphseg.nn.clustering`);
+   soft assignment :math:`S` (:mod:`graphseg.nn.hgconv.clustering`);
 2. the **group graph**: :math:`\hat A^\delta = S^\top A^\delta S` (Eq. 4) with
    noise canceling (Eq. 7) and max-direction (:func:`graphseg.graphs.group_adjacency`);
 3. **pooling** :math:`Z_0 = \bar S^\top X` (Eq. 5 / 8, mean over each group);
@@ -27,14 +27,14 @@ from torch.profiler import record_function
 from torch_geometric.data import Batch
 from torch_geometric.nn import EdgeConv, GCNConv, GMMConv
 
-from ..check import check_choice, check_floating, check_ndim
-from ..graphs.directions import NUM_DIRECTIONS
-from ..graphs.group_adjacency import Assignment, group_adjacency
-from ..graphs.superpixel import SuperpixelData
+from ...check import check_choice, check_floating, check_ndim
+from ...graphs.directions import NUM_DIRECTIONS
+from ...graphs.group_adjacency import Assignment, group_adjacency
+from ...graphs.superpixel import SuperpixelData
 from .active_focus import active_focus, check_attention
 from .clustering import SAMPLING, DifferentiableSLIC, SoftClustering, importance_map, sample_centres
-from .directional_conv import DirectionalConv
-from .spline_conv import SplineConv
+from ..directional_conv import DirectionalConv
+from ..spline_conv import SplineConv
 
 #: Graph convolutions HG-Conv can run on its group graph (paper Table 3).
 CONVS = ('directional', 'gcn', 'gmm', 'spline', 'edgeconv')
@@ -296,7 +296,7 @@ class HGConv(nn.Module):
     def count_macs(self, x: Tensor, attention: Optional[Tensor] = None) -> List[Dict[str, int]]:
         """MACs per image of one forward pass on ``x`` (clustering, adjacency, pooling, graph conv,
         unpooling), from the group graph each image gets; see :func:`graphseg.engine.flops.hgconv_macs`."""
-        from ..engine.flops import hgconv_macs
+        from ...engine.flops import hgconv_macs
         self._check_input(x)
         B, C, H, W = x.shape
         S = self._assignment(x, attention, None)

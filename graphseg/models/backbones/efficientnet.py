@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_floating, check_ndim
-from .registry import register_model
+from ...check import check_floating, check_ndim
+from ..registry import register_model
 
 
 def _make_divisible(v: float, divisor: int = 8) -> int:
