@@ -102,9 +102,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .models import create_model, list_models
 
     names = [n.strip() for n in args.model.split(',') if n.strip()]
-    unknown = [n for n in names if n not in list_models()]
+    known = list_models(task='segmentation')
+    unknown = [n for n in names if n not in known]
     if not names or unknown:
-        raise SystemExit(f"graphseg demo: --model must name registered models {list_models()}, got {args.model!r}")
+        raise SystemExit(f"graphseg demo: --model must name registered segmentation models {known}, "
+                         f"got {args.model!r}")
     os.makedirs(args.out, exist_ok=True)
     channels = 1 if args.gray else 3
     train_set = MNISTSegmentation('train', args.train_samples, size=args.size, rgb=not args.gray, seed=args.seed)

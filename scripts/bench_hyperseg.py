@@ -93,7 +93,7 @@ def bench_model(size, repeat: int, device: torch.device) -> None:
               'w/o DPWConv': static, 'w/o DPWConv fused BN': fuse_bn(static)}
     x = torch.randn(1, 3, H, W, device=device)
     with torch.no_grad():
-        assert torch.allclose(models['HyperSeg-M fused BN'](x), dyn(x), atol=1e-3, rtol=1e-3)
+        assert torch.allclose(models['HyperSeg-M fused BN'](x)['out'], dyn(x)['out'], atol=1e-3, rtol=1e-3)
         t = compare_times({k: (lambda m=m: m(x)) for k, m in models.items()}, repeat=repeat, device=device)
     base = t['HyperSeg-M']
     rows = [[k, f'{v * 1e3:.1f}', f'{1 / v:.1f}', f'{base / v:.2f}x'] for k, v in t.items()]

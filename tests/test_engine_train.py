@@ -57,5 +57,7 @@ def test_demo_command(tmp_path):
     out = json.loads((tmp_path / 'metrics.json').read_text())
     assert 'fcn_small' in out['results'] and 0 <= out['results']['fcn_small']['miou'] <= 1
     assert (tmp_path / 'predictions.png').stat().st_size > 1000
-    with pytest.raises(SystemExit, match='--model must name registered models'):
+    with pytest.raises(SystemExit, match='--model must name registered segmentation models'):
         main(['demo', '--model', 'nope', '--out', str(tmp_path)])
+    with pytest.raises(SystemExit, match="registered segmentation models .*got 'resnet18'"):
+        main(['demo', '--model', 'resnet18', '--out', str(tmp_path)])  # a backbone, not a segmentation model

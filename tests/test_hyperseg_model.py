@@ -32,7 +32,7 @@ def test_efficientnet_matches_torchvision_layout():
 def test_templates_output_logits_at_input_resolution(name, backbone, size):
     assert name in list_models('hyperseg_*')
     m = create_model(name, num_classes=7, backbone=backbone)
-    y = m(torch.randn(2, 3, *size))
+    y = m(torch.randn(2, 3, *size))['out']
     assert y.shape == (2, 7, *size)
     shares = [b - a for a, b in m.signal_slices]  # the signal slices tile phi: disjoint, contiguous, complete
     assert m.signal_slices[0][0] == 0 and m.signal_slices[-1][1] == m.context_head.out_channels
@@ -65,7 +65,7 @@ def test_every_signal_channel_and_context_parameter_gets_gradient():
         store['phi'] = output
 
     m.context_head.register_forward_hook(keep)
-    m(torch.randn(2, 3, 64, 64)).logsumexp(1).mean().backward()
+    m(torch.randn(2, 3, 64, 64))['out'].logsumexp(1).mean().backward()
     per_channel = store['phi'].grad.abs().sum((0, 2, 3))
     assert per_channel.numel() == 512 and (per_channel > 0).all()
     for name, p in m.context_head.named_parameters():
@@ -94,7 +94,7 @@ def test_fuse_bn_equals_unfused_model(backbone, dynamic):
     fused = fuse_bn(m)
     assert not any(isinstance(mod, nn.BatchNorm2d) for mod in fused.modules())
     with torch.no_grad():
-        ref, out = m(x), fused(x)
+        ref, out = m(x)['out'], fused(x)['out']
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
 
 
@@ -103,14 +103,14 @@ def test_ablation_flags():
     seen = []
     m = hyperseg_m(num_classes=3, backbone='resnet18', grid_size=(1, 1)).eval()
     m.decoder[-1].weight_mapper.register_forward_hook(lambda mod, i, o: seen.append(o.shape))
-    assert m(x).shape == (1, 3, 64, 128)
+    assert m(x)['out'].shape == (1, 3, 64, 128)
     assert seen == [(1, m.decoder[-1].num_params, 1, 1)]  # one weight set per image
     no_pe = hyperseg_m(num_classes=3, backbone='resnet18', positional_encoding=False)
     assert no_pe.decoder[0].in_channels == hyperseg_m(num_classes=3, backbone='resnet18').decoder[0].in_channels - 2
     static = hyperseg_m(num_classes=3, backbone='resnet18', dynamic=False)
     assert static.context_head is None and all(b.weight_mapper is None for b in static.decoder)
     assert all(isinstance(b.pw1, nn.Conv2d) for b in static.decoder)
-    assert static(x).shape == (1, 3, 64, 128)
+    assert static(x)['out'].shape == (1, 3, 64, 128)
 
 
 def test_custom_backbone_and_config_errors():

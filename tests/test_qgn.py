@@ -84,8 +84,10 @@ def test_qgn_forward_backward(device, scheme):
     image = torch.rand(2, 3, 64, 64, device=device)
     labels = blob_labels(2, 64, 64, device)
     pyr = t_pyramid(labels, model.num_levels, K)
-    out = model(image, scheme, pyr if scheme == 'gt' else None)
+    res = model(image, scheme, pyr if scheme == 'gt' else None)
+    out = res['levels']
     assert isinstance(out, QGNOutput) and out.levels[0] == 5
+    assert res['out'].shape == (2, K, 64, 64) and torch.equal(res['out'].argmax(1), out.labels())
     loss = QGNLoss(model.num_levels)(out, pyr)
     loss.backward()
     assert torch.isfinite(loss)
@@ -210,6 +212,28 @@ def test_errors():
         QGNLoss(4, 'learned')
     with pytest.raises(ValueError, match=r'the top level 1 must be fully active'):
         qgn_inference({1: SparseMap(torch.tensor([[0, 0, 0]]), torch.randn(1, 4), (1, 2), 1)}, K)
+
+
+@pytest.mark.parametrize('sparse,scheme', [(True, 'predicted'), (True, 'all'), (False, 'all')])
+def test_dense_logits_argmax_is_the_inference_at_every_budget(device, sparse, scheme):
+    torch.manual_seed(0)
+    model = QGN(K, 'resnet18', **SMALL, sparse=sparse).to(device).eval()
+    image = torch.rand(2, 3, 64, 64, device=device)
+    for min_level in (0, 2, 5):
+        res = model(image, scheme, min_level=min_level)
+        assert res['out'].shape == (2, K, 64, 64)
+        assert torch.equal(res['out'].argmax(1), res['levels'].labels()), min_level
+
+
+def test_qgn_trains_through_the_engine_with_its_level_loss():
+    from graphseg.engine import TrainConfig, evaluate, train
+    torch.manual_seed(0)
+    labels = blob_labels(8, 64, 64, 'cpu')
+    data = list(zip(torch.rand(8, 3, 64, 64), labels))
+    model = QGN(K, 'resnet18', **SMALL)
+    log = train(model, data, TrainConfig(steps=12, batch_size=4, log_every=4, lr=3e-3), progress=False)
+    assert log[-1]['loss'] < log[0]['loss']
+    assert 0 <= evaluate(model, data, K, batch_size=4)['miou'] <= 1
 
 
 def test_registry_and_reprs():

@@ -16,6 +16,8 @@ class TrainConfig:
         batch_size (int): images per step. (default: ``16``)
         lr (float): AdamW learning rate, decayed with the poly schedule (power 0.9). (default: ``2e-3``)
         weight_decay (float): AdamW weight decay. (default: ``1e-4``)
+        aux_weight (float): weight of the auxiliary head's loss, for models that return ``'aux'``.
+            (default: ``0.4``, as PSPNet / RGNet / HG-ResNet)
         num_workers (int): DataLoader workers. (default: ``0``)
         log_every (int): steps between log lines. (default: ``50``)
         seed (int): seeds torch and the data order. (default: ``0``)
@@ -25,6 +27,7 @@ class TrainConfig:
     batch_size: int = 16
     lr: float = 2e-3
     weight_decay: float = 1e-4
+    aux_weight: float = 0.4
     num_workers: int = 0
     log_every: int = 50
     seed: int = 0
@@ -34,6 +37,8 @@ class TrainConfig:
         for name in ('steps', 'batch_size', 'log_every'):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.aux_weight < 0:
+            raise ValueError(f"aux_weight must be >= 0, got {self.aux_weight}")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
 

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from .metrics import SegmentationMetrics
+from .train import model_logits
 
 
 @torch.no_grad()
@@ -16,7 +17,7 @@ def predict(model: nn.Module, images: Tensor) -> Tensor:
     """Label maps ``(B, H, W)`` at input resolution: the model's ``predict`` if it has one, else argmax of logits."""
     if hasattr(model, 'predict'):
         return model.predict(images)
-    logits = model(images)
+    logits = model_logits(model(images))
     if logits.shape[-2:] != images.shape[-2:]:
         logits = F.interpolate(logits, size=images.shape[-2:], mode='bilinear', align_corners=False)
     return logits.argmax(1)

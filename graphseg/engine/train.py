@@ -1,9 +1,10 @@
 """A small, explicit training loop for segmentation models.
 
-A model either returns logits ``(B, K, H', W')`` from ``forward`` (trained with
-cross-entropy, logits resized to the label size if needed) or defines
-``compute_loss(images, labels) -> Tensor`` for its own objective (e.g. QGN's
-per-level quadtree loss).
+A segmentation model returns ``{'out': logits (B, K, H, W), 'aux': ...}`` from
+``forward`` (the registry's output convention) and is trained with cross-entropy
+on ``'out'`` plus ``aux_weight`` times the cross-entropy on ``'aux'`` when
+present; or it defines ``compute_loss(images, labels) -> Tensor`` for its own
+objective (e.g. QGN's per-level quadtree loss).
 """
 from __future__ import annotations
 
@@ -18,14 +19,35 @@ from torch.utils.data import DataLoader, Dataset
 from .config import TrainConfig
 
 
-def segmentation_loss(model: nn.Module, images: Tensor, labels: Tensor, ignore_index: int = 255) -> Tensor:
-    """The model's own ``compute_loss`` if it has one, else pixel-wise cross-entropy on its logits."""
-    if hasattr(model, 'compute_loss'):
-        return model.compute_loss(images, labels)
-    logits = model(images)
+def model_logits(output) -> Tensor:
+    """The logits of a model's output: ``output['out']`` (the output convention) or a plain tensor."""
+    if isinstance(output, dict):
+        if 'out' not in output:
+            raise TypeError(f"a segmentation model must return a dict with key 'out', got keys {sorted(output)}")
+        return output['out']
+    if isinstance(output, Tensor):
+        return output
+    raise TypeError(f"a segmentation model must return {{'out': logits, ...}} or a logits tensor, "
+                    f"got {type(output).__name__}")
+
+
+def _cross_entropy(logits: Tensor, labels: Tensor, ignore_index: int) -> Tensor:
     if logits.shape[-2:] != labels.shape[-2:]:
         logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear', align_corners=False)
     return F.cross_entropy(logits, labels, ignore_index=ignore_index)
+
+
+def segmentation_loss(model: nn.Module, images: Tensor, labels: Tensor, ignore_index: int = 255,
+                      aux_weight: float = 0.4) -> Tensor:
+    """The model's own ``compute_loss`` if it has one, else pixel-wise cross-entropy on ``'out'``
+    plus ``aux_weight`` x cross-entropy on ``'aux'`` (when the model returns it)."""
+    if hasattr(model, 'compute_loss'):
+        return model.compute_loss(images, labels)
+    output = model(images)
+    loss = _cross_entropy(model_logits(output), labels, ignore_index)
+    if isinstance(output, dict) and output.get('aux') is not None and aux_weight:
+        loss = loss + aux_weight * _cross_entropy(output['aux'], labels, ignore_index)
+    return loss
 
 
 def _forever(loader: DataLoader) -> Iterator:
@@ -59,7 +81,7 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
                desc=f'train {type(model).__name__}', unit='step')
     for step, (images, labels) in enumerate(bar, 1):
         images, labels = images.to(device), labels.to(device)
-        loss = segmentation_loss(model, images, labels, ignore_index)
+        loss = segmentation_loss(model, images, labels, ignore_index, config.aux_weight)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {float(loss)} at step {step}")
         opt.zero_grad(set_to_none=True)
@@ -78,4 +100,4 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
     return log
 
 
-__all__ = ['train', 'segmentation_loss']
+__all__ = ['train', 'segmentation_loss', 'model_logits']

@@ -6,7 +6,7 @@ networks with :class:`~graphseg.nn.HGConv` as the head.
 """
 from __future__ import annotations
 
-from typing import Optional, Type
+from typing import Dict, Optional, Type
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -39,7 +39,7 @@ class DenseFCN(nn.Module):
 
     Shapes:
         - **input:** :math:`(B, C_{in}, H, W)`
-        - **output:** logits :math:`(B, K, H, W)`
+        - **output:** ``{'out': logits (B, K, H, W)}``
     """
 
     def __init__(self, encoder: nn.Module, encoder_channels: int, num_classes: int, width: int = 64,
@@ -54,11 +54,11 @@ class DenseFCN(nn.Module):
               for i in range(num_layers)])
         self.classifier = nn.Conv2d(width, num_classes, 1)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Dict[str, Tensor]:
         check_ndim(x, 'x', 4, '(B, C, H, W)')
         check_floating(x, 'x')
         z = self.head(self.encoder(x))
-        return F.interpolate(self.classifier(z), size=x.shape[-2:], mode='bilinear', align_corners=False)
+        return {'out': F.interpolate(self.classifier(z), size=x.shape[-2:], mode='bilinear', align_corners=False)}
 
 
 class _ResNetEncoder(nn.Module):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Type, Union
+from typing import Dict, List, Optional, Tuple, Type, Union
 
 import torch
 import torch.nn.functional as F
@@ -142,7 +142,7 @@ class HyperSeg(nn.Module):
     Shapes:
         - **input:** :math:`(B, C_{in}, H, W)` with :math:`H, W` divisible by the backbone's
           largest stride (32)
-        - **output:** logits :math:`(B, \text{num\_classes}, H, W)`
+        - **output:** ``{'out': logits (B, num_classes, H, W)}``
     """
 
     def __init__(self, config: HyperSegConfig, num_classes: int = 19,
@@ -219,7 +219,7 @@ class HyperSeg(nn.Module):
                 phi = F.adaptive_avg_pool2d(phi, self.grid_size)
         return feats, phi
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Dict[str, Tensor]:
         check_ndim(x, 'x', 4, '(B, C, H, W)')
         check_floating(x, 'x')
         B, _, H, W = x.shape
@@ -249,7 +249,7 @@ class HyperSeg(nn.Module):
             p = block(torch.cat(parts, dim=1), signal)
         if p.shape[-2:] != (H, W):
             p = F.interpolate(p, size=(H, W), mode='bilinear', align_corners=False)
-        return p
+        return {'out': p}
 
 
 @register_model

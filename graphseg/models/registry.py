@@ -3,31 +3,60 @@
     @register_model
     def hg_resnet18(num_classes: int = 19, **kwargs) -> nn.Module: ...
 
+    @register_model(task='backbone')
+    def resnet18(**kwargs) -> ResNet: ...
+
     create_model('hg_resnet18', num_classes=11)
     list_models('hg_*')
+    list_models(task='segmentation')
+
+Every ``task='segmentation'`` model (the default) follows one output convention
+(torchvision's ``segmentation`` models): ``forward(images)`` returns a dict with
+``'out'`` = logits :math:`(B, K, H, W)` at the input resolution, ``'aux'`` =
+auxiliary logits when the model has an auxiliary head and is in training mode,
+and extra keys for extra outputs (QGN: ``'levels'``).
 """
 from __future__ import annotations
 
 import fnmatch
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 from torch import nn
 
+TASKS = ('segmentation', 'backbone')
+
 _MODELS: Dict[str, Callable[..., nn.Module]] = {}
+_TASK: Dict[str, str] = {}
 
 
-def register_model(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-    """Register a model factory under its function name."""
-    name = fn.__name__
-    if name in _MODELS and _MODELS[name] is not fn:
-        raise ValueError(f"model name {name!r} is already registered")
-    _MODELS[name] = fn
-    return fn
+def register_model(fn: Optional[Callable[..., nn.Module]] = None, *, task: str = 'segmentation'):
+    """Register a model factory under its function name, as ``@register_model`` or
+    ``@register_model(task='backbone')``. ``task`` is one of :data:`TASKS`."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+
+    def add(f: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        name = f.__name__
+        if name in _MODELS and _MODELS[name] is not f:
+            raise ValueError(f"model name {name!r} is already registered")
+        _MODELS[name], _TASK[name] = f, task
+        return f
+
+    return add(fn) if fn is not None else add
 
 
-def list_models(pattern: str = '*') -> List[str]:
-    """Sorted names of registered models matching a shell-style ``pattern``."""
-    return sorted(n for n in _MODELS if fnmatch.fnmatch(n, pattern))
+def list_models(pattern: str = '*', task: Optional[str] = None) -> List[str]:
+    """Sorted names of registered models matching a shell-style ``pattern`` (and ``task`` when given)."""
+    if task is not None and task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS} or None, got {task!r}")
+    return sorted(n for n in _MODELS if fnmatch.fnmatch(n, pattern) and (task is None or _TASK[n] == task))
+
+
+def model_task(name: str) -> str:
+    """The task a registered model was registered for (``'segmentation'`` or ``'backbone'``)."""
+    if name not in _MODELS:
+        raise ValueError(f"model must be one of {list_models()}, got {name!r}")
+    return _TASK[name]
 
 
 def create_model(name: str, **kwargs) -> nn.Module:
@@ -37,4 +66,4 @@ def create_model(name: str, **kwargs) -> nn.Module:
     return _MODELS[name](**kwargs)
 
 
-__all__ = ['register_model', 'list_models', 'create_model']
+__all__ = ['register_model', 'list_models', 'create_model', 'model_task', 'TASKS']

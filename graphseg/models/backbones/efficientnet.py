@@ -195,13 +195,13 @@ class EfficientNet(nn.Module):
         return self.classifier(torch.flatten(self.avgpool(x), 1))
 
 
-@register_model
+@register_model(task='backbone')
 def efficientnet_b0(**kwargs) -> EfficientNet:
     """EfficientNet-B0 (5.3 M parameters with a 1000-way classifier)."""
     return EfficientNet(1.0, 1.0, **kwargs)
 
 
-@register_model
+@register_model(task='backbone')
 def efficientnet_b1(**kwargs) -> EfficientNet:
     """EfficientNet-B1 (7.8 M parameters with a 1000-way classifier), HyperSeg-S/M's encoder."""
     return EfficientNet(1.0, 1.1, **kwargs)

@@ -171,25 +171,25 @@ def load_pretrained(model: nn.Module, path: Union[str, os.PathLike], strict: boo
     return model
 
 
-@register_model
+@register_model(task='backbone')
 def resnet18(**kwargs) -> ResNet:
     """ResNet-18 (11.7 M parameters with a 1000-way ``fc``)."""
     return ResNet(BasicBlock, (2, 2, 2, 2), **kwargs)
 
 
-@register_model
+@register_model(task='backbone')
 def resnet34(**kwargs) -> ResNet:
     """ResNet-34."""
     return ResNet(BasicBlock, (3, 4, 6, 3), **kwargs)
 
 
-@register_model
+@register_model(task='backbone')
 def resnet50(**kwargs) -> ResNet:
     """ResNet-50 (25.6 M parameters with a 1000-way ``fc``)."""
     return ResNet(Bottleneck, (3, 4, 6, 3), **kwargs)
 
 
-@register_model
+@register_model(task='backbone')
 def resnet101(**kwargs) -> ResNet:
     """ResNet-101."""
     return ResNet(Bottleneck, (3, 4, 23, 3), **kwargs)

@@ -159,6 +159,30 @@ class QGNOutput:
         """Inference (Sec. 3.2): the label map :math:`(B, H, W)`, see :func:`qgn_inference`."""
         return qgn_inference(self.logits, self.num_classes, self.image_size)
 
+    def dense_logits(self) -> Tensor:
+        r"""Class logits :math:`(B, k, H, W)` painted from the quadtree: each pixel takes the :math:`k` class
+        logits (composite dropped) of the finest decoded cell that covers it, so ``dense_logits().argmax(1)``
+        equals :meth:`labels` (the second best where composite wins)."""
+        k = self.num_classes
+        out: Optional[Tensor] = None
+        prev = None
+        for l in self.levels:
+            q = self.logits[l]
+            if isinstance(q, Tensor):
+                out = q[:, :k]  # every site active: it replaces the coarser levels
+            else:
+                if out is None:
+                    out = q.feats.new_zeros(q.batch_size, k, *q.spatial_shape)
+                else:
+                    out = out.repeat_interleave(2 ** (prev - l), 2).repeat_interleave(2 ** (prev - l), 3)
+                b, y, x = q.coords.long().unbind(1)
+                out = out.index_put((b, torch.arange(k, device=out.device)[:, None].expand(k, b.numel()),
+                                     y.expand(k, -1), x.expand(k, -1)), q.feats[:, :k].t())
+            prev = l
+        if prev > 0:
+            out = out.repeat_interleave(2 ** prev, 2).repeat_interleave(2 ** prev, 3)
+        return out
+
 
 def qgn_inference(logits: Dict[int, Feature], num_classes: int, image_size: Optional[tuple] = None) -> Tensor:
     r"""Turn a predicted quadtree into a label map (QGN Sec. 3.2).
