@@ -66,7 +66,11 @@ def _attend(query: Tensor, table: Tensor, index: Tensor, weight: Tensor, split: 
 
 
 class _RecomputedAttention(torch.autograd.Function):
-    """One chunk of :func:`_attend` that saves only the attention weights and re-gathers the samples in backward."""
+    """One chunk of :func:`_attend` that saves only the attention weights and re-gathers the samples in backward.
+
+    Gradients by hand with batched matmuls; the gather's own backward (a scatter into the key/value table and
+    the bilinear-weight gradients) through autograd eagerly, by ``index_add_`` under ``torch.compile``.
+    """
 
     @staticmethod
     def forward(ctx, query: Tensor, table: Tensor, index: Tensor, weight: Tensor, split: int) -> Tensor:
@@ -84,9 +88,13 @@ class _RecomputedAttention(torch.autograd.Function):
         split = ctx.split
         grad_out = grad_out.contiguous()  # a strided gradient sends bmm into a per-item loop with copies
         need_q, need_table, _, need_w, _ = ctx.needs_input_grad
-        with torch.enable_grad():  # re-gather the samples, differentiably in the table and the weights
-            t = table.detach().requires_grad_(need_table)
-            w = weight.detach().requires_grad_(need_w)
+        n, S, _ = index.shape
+        # re-gathered, never stored for backward; eagerly through autograd (aten's embedding_bag backward is
+        # the fastest scatter here), while compiling by hand (dynamo does not trace autograd.grad)
+        by_hand = torch.compiler.is_compiling()
+        with torch.enable_grad():
+            t = table.detach().requires_grad_(need_table and not by_hand)
+            w = weight.detach().requires_grad_(need_w and not by_hand)
             sampled = _sample(t, index, w)
         sd = sampled.detach()
         s_phi, s_g = (sd, sd) if split == 0 else (sd[..., :split], sd[..., split:])
@@ -101,10 +109,21 @@ class _RecomputedAttention(torch.autograd.Function):
                 grad_s = torch.cat([grad_logits * query, attn * grad_out], 2)  # (n, S, 2C)
             else:
                 grad_s = torch.cat([torch.bmm(grad_logits, query), torch.bmm(attn, grad_out)], 2)  # (n, S, 2C)
-            inputs = [v for v, need in ((t, need_table), (w, need_w)) if need]
-            grads = list(torch.autograd.grad(sampled, inputs, grad_s))
-            grad_table = grads.pop(0) if need_table else None
-            grad_w = grads.pop(0) if need_w else None
+            if not by_hand:
+                inputs = [v for v, need in ((t, need_table), (w, need_w)) if need]
+                grads = list(torch.autograd.grad(sampled, inputs, grad_s))
+                grad_table = grads.pop(0) if need_table else None
+                grad_w = grads.pop(0) if need_w else None
+            else:  # Eq. 7-8 backward, one corner at a time: s = sum_k G_k table[t_k]
+                grad_s = grad_s.reshape(n * S, -1)
+                idx, g = index.reshape(n * S, 4), weight.reshape(n * S, 4)
+                if need_table:
+                    grad_table = torch.zeros_like(table)
+                    for k in range(4):
+                        grad_table.index_add_(0, idx[:, k], grad_s * g[:, k:k + 1])
+                if need_w:
+                    grad_w = torch.stack([(table.index_select(0, idx[:, k]) * grad_s).sum(-1) for k in range(4)], 1)
+                    grad_w = grad_w.view(n, S, 4)
         return grad_q, grad_table, None, grad_w, None
 
 
