@@ -9,13 +9,15 @@ distance
 
 with compactness :math:`m`, exactly the scaling of ``skimage.segmentation.slic``
 (colour rescaled to ``[0, 1]`` per image, then converted to L*a*b* for RGB).
-Each pixel only compares the 9 centres seeded in its own grid cell and the 8
-cells around it (the gSLIC restriction). All pixels of a cell share those 9
-candidates, so pixels are laid out cell by cell, ``(B G, P, D)``, and an
-assignment step is one batched matmul: :math:`\arg\min_s D^2_s =
-\arg\min_s (\lVert \mu_s \rVert^2 - 2 f \cdot \mu_s)` (the pixel's own
-norm is the same for all 9 candidates), with positions relative to the cell so
-that the expansion loses no precision. The update step is one scatter-mean. No
+A pixel is compared with the centres seeded within :math:`2S` of it, as in
+skimage (which scans a :math:`\pm 2S` window around every centre): each seeding
+cell is split at its seed into half-cell blocks, and the pixels of a block
+share 4 x 4 = 16 candidate centres. Pixels are laid out block by block,
+``(B NB, P, D)``, and an assignment step is one batched matmul:
+:math:`\arg\min_s D^2_s = \arg\min_s (\lVert \mu_s \rVert^2 - 2 f \cdot \mu_s)`
+(the pixel's own norm is the same for all candidates), with positions relative
+to the block so that the expansion loses no precision, followed by a min over
+the candidates. The update step is one scatter-mean. No
 Python loop over pixels or centres.
 
 Connectivity is enforced as in skimage (``enforce_connectivity=True``): the
@@ -43,9 +45,6 @@ from torch import Tensor
 from ..check import check_finite, check_floating, check_ndim, check_positive
 from ..ops.color import rgb_to_lab
 from ..ops.scatter import scatter
-
-
-_RADIUS = 2
 
 
 def _seed_grid(height: int, width: int, n_segments: int) -> Tuple[Tuple[int, int], Tuple[int, int]]:
@@ -121,33 +120,38 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     xs = torch.arange(W, device=dev, dtype=img.dtype).view(1, 1, 1, W).expand(B, 1, H, W)
     feats = torch.cat([img, ys / step, xs / step], dim=1).flatten(2).transpose(1, 2)  # (B, HW, D)
 
-    # Seeding cell r holds the rows nearest to seed row r: [start[r], start[r+1]) (same for columns).
-    # Pixels of one cell share their 9 candidate centres, so lay pixels out cell by cell, padded
-    # to the largest cell: (G, P) pixel ids + validity, P = max cell height * max cell width.
+    # Seeding cell r holds the rows nearest to seed row r, [start[r], start[r+1]); it is split at its seed
+    # into an upper and a lower half (same for columns). skimage compares a pixel with every centre within
+    # 2 S of it, i.e. the seeds of rows r-2..r+1 for an upper-half pixel and r-1..r+2 for a lower-half
+    # one: 4 x 4 = 16 candidates per half-cell block. Pixels of one block share their candidates, so lay
+    # pixels out block by block, padded to the largest block: (NB, P) pixel ids + validity.
     def blocks(size: int, cells: int, seed0: int, seed_step: int):
-        start = seed0 + seed_step * torch.arange(-1, cells, device=dev) + seed_step // 2 + 1  # (cells + 1,)
-        start[0], start[-1] = 0, size
-        extent = int((start[1:] - start[:-1]).max())
-        idx = start[:-1].view(-1, 1) + torch.arange(extent, device=dev)  # (cells, extent)
-        return idx.clamp(max=size - 1), idx < start[1:].view(-1, 1)
+        seeds = seed0 + seed_step * torch.arange(cells, device=dev)
+        start = torch.cat([seeds.new_zeros(1), seeds[:-1] + seed_step // 2 + 1])  # (cells,) cell starts
+        bounds = torch.cat([torch.stack([start, seeds + 1], 1).view(-1), seeds.new_tensor([size])])  # halves
+        extent = int((bounds[1:] - bounds[:-1]).max())
+        idx = bounds[:-1].view(-1, 1) + torch.arange(extent, device=dev)  # (2 cells, extent)
+        half = torch.arange(2 * cells, device=dev)
+        cand = (half // 2 - 2 + half % 2).view(-1, 1) + torch.arange(4, device=dev)  # (2 cells, 4) seed rows
+        return idx.clamp(max=size - 1), idx < bounds[1:].view(-1, 1), cand
 
-    row, row_ok = blocks(H, gh, start_y, step_y)
-    col, col_ok = blocks(W, gw, start_x, step_x)
-    pix = (row.view(gh, 1, -1, 1) * W + col.view(1, gw, 1, -1)).reshape(G, -1)  # (G, P)
-    pix_ok = (row_ok.view(gh, 1, -1, 1) & col_ok.view(1, gw, 1, -1)).reshape(G, -1)
+    row, row_ok, cand_row = blocks(H, gh, start_y, step_y)
+    col, col_ok, cand_col = blocks(W, gw, start_x, step_x)
+    bh, bw = row.size(0), col.size(0)
+    NB = bh * bw  # blocks
+    pix = (row.view(bh, 1, -1, 1) * W + col.view(1, bw, 1, -1)).reshape(NB, -1)  # (NB, P)
+    pix_ok = (row_ok.view(bh, 1, -1, 1) & col_ok.view(1, bw, 1, -1)).reshape(NB, -1)
     P = pix.size(1)
-    cell_feats = feats[:, pix.view(-1)].view(B, G, P, D)  # (B, G, P, D)
+    cell_feats = feats[:, pix.view(-1)].view(B, NB, P, D)  # (B, NB, P, D)
 
-    # 9 candidate centres per cell: itself and its 8 neighbours (invalid ones get +inf distance)
-    r, c = torch.meshgrid(torch.arange(gh, device=dev), torch.arange(gw, device=dev), indexing='ij')
-    d = torch.arange(-_RADIUS, _RADIUS + 1, device=dev)
-    K = d.numel() ** 2
-    nr = r.reshape(G, 1, 1) + d.view(1, -1, 1)
-    nc = c.reshape(G, 1, 1) + d.view(1, 1, -1)
-    cand_ok = ((nr >= 0) & (nr < gh) & (nc >= 0) & (nc < gw)).reshape(G, K)
-    cand = (nr.clamp(0, gh - 1) * gw + nc.clamp(0, gw - 1)).reshape(G, K)  # (G, 9)
-    penalty = torch.zeros(G, K, device=dev, dtype=img.dtype)
-    penalty.masked_fill_(~cand_ok, float('inf'))
+    # the 16 candidate centres of every block (seeds outside the grid get a huge distance)
+    K = 16
+    row_in, col_in = (cand_row >= 0) & (cand_row < gh), (cand_col >= 0) & (cand_col < gw)
+    cand_ok = row_in.view(bh, 1, 4, 1) & col_in.view(1, bw, 1, 4)
+    cand = cand_row.clamp(0, gh - 1).view(bh, 1, 4, 1) * gw + cand_col.clamp(0, gw - 1).view(1, bw, 1, 4)
+    cand, cand_ok = cand.reshape(NB, K), cand_ok.reshape(NB, K)  # (NB, K)
+    penalty = torch.zeros(NB, K, device=dev, dtype=img.dtype)
+    penalty.masked_fill_(~cand_ok, torch.finfo(img.dtype).max / 16)  # finite: inf slows the GEMM down
 
     # initial centres: the seed positions with colour 0, as skimage: the first assignment is then
     # by position alone (the colour term |c_p|^2 is the same for all candidates)
@@ -157,25 +161,35 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     centres = feats[:, centre_pix].clone()  # (B, G, D)
     centres[..., :C] = 0
     boff = (torch.arange(B, device=dev) * G).view(B, 1, 1)
-    ok_idx = pix_ok.view(1, G * P).expand(B, -1).reshape(-1).nonzero().squeeze(1)  # real pixels
-    feats_ok = cell_feats.reshape(B * G * P, D).index_select(0, ok_idx)
-    # positions relative to each cell's first pixel: small numbers, so |mu|^2 - 2 f.mu keeps its precision
-    origin = torch.zeros(G, 1, D, device=dev, dtype=img.dtype)
-    origin[:, 0, C] = (row[:, 0] / step).repeat_interleave(gw)
-    origin[:, 0, C + 1] = (col[:, 0] / step).repeat(gh)
-    # (B G, D + 1, P): [f_p; 1] per pixel, cell-relative, channel-major so that the scores of one
+    ok_idx = pix_ok.view(1, NB * P).expand(B, -1).reshape(-1).nonzero().squeeze(1)  # real pixels
+    feats_ok = cell_feats.reshape(B * NB * P, D).index_select(0, ok_idx)
+    # positions relative to each block's first pixel: small numbers, so |mu|^2 - 2 f.mu keeps its precision
+    origin = torch.zeros(NB, 1, D, device=dev, dtype=img.dtype)
+    origin[:, 0, C] = (row[:, 0] / step).repeat_interleave(bw)
+    origin[:, 0, C + 1] = (col[:, 0] / step).repeat(bh)
+    # (B NB, D + 1, P): [f_p; 1] per pixel, block-relative, channel-major so that the scores of one
     # candidate are contiguous and the argmin runs over the outer (candidate) dimension
     cell_aug = torch.cat([cell_feats - origin, torch.ones_like(cell_feats[..., :1])], -1)
-    cell_aug = cell_aug.reshape(B * G, P, D + 1).transpose(1, 2).contiguous()
+    cell_aug = cell_aug.reshape(B * NB, P, D + 1).transpose(1, 2).contiguous()
+
+    rank = (K - 1 - torch.arange(K, device=dev)).to(torch.uint8).view(1, K, 1)  # K - 1 - slot
+    chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * img.element_size()))
 
     def assign(centres: Tensor) -> Tensor:
-        mu = centres[:, cand.view(-1)].view(B, G, K, D) - origin.unsqueeze(0)  # (B, G, K, D) cell-relative
+        mu = centres[:, cand.view(-1)].view(B, NB, K, D) - origin.unsqueeze(0)  # (B, NB, K, D) block-relative
         # D^2 = |f|^2 - 2 f.mu + |mu|^2; |f|^2 is the same for all candidates of a pixel, so the scores
         # [-2 mu, |mu|^2 + penalty] . [f, 1] of the K candidates are one batched matmul
-        mu_aug = torch.cat([-2 * mu, (mu.square().sum(-1) + penalty).unsqueeze(-1)], -1)  # (B, G, K, D + 1)
-        score = torch.bmm(mu_aug.view(B * G, K, D + 1), cell_aug)  # (B G, K, P)
-        slot = score.argmin(1).view(B, G, P)
-        return cand.unsqueeze(0).expand(B, G, K).gather(2, slot)  # (B, G, P) centre ids
+        mu_aug = torch.cat([-2 * mu, (mu.square().sum(-1) + penalty).unsqueeze(-1)], -1)  # (B, NB, K, D + 1)
+        mu_aug = mu_aug.view(B * NB, K, D + 1)
+        slot = torch.empty(B * NB, P, dtype=torch.uint8, device=dev)
+        for s in range(0, B * NB, chunk):  # cache-sized chunks of blocks
+            score = torch.bmm(mu_aug[s:s + chunk], cell_aug[s:s + chunk])  # (chunk, K, P)
+            # argmin over the K candidates, via min + equality: reductions over an outer dimension
+            # vectorise, argmin's do not (4-10x slower on the CPU); ties go to the first candidate, as argmin's
+            first_min = (score == score.amin(1, keepdim=True)).view(torch.uint8).mul_(rank)  # (chunk, K, P)
+            torch.amax(first_min, 1, out=slot[s:s + chunk])
+        slot = (K - 1 - slot.long()).view(B, NB, P)
+        return cand.unsqueeze(0).expand(B, NB, K).gather(2, slot)  # (B, NB, P) centre ids
 
     labels = assign(centres)
     for _ in range(max_num_iter - 1):  # max_num_iter assignment steps in all, as skimage
@@ -191,7 +205,7 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
 
     # back to pixel order, consecutive ids per image, empty segments dropped
     out = torch.empty(B, H * W, dtype=torch.long, device=dev)
-    out[:, pix.view(-1)[pix_ok.view(-1)]] = labels.view(B, G * P)[:, pix_ok.view(-1)]
+    out[:, pix.view(-1)[pix_ok.view(-1)]] = labels.view(B, NB * P)[:, pix_ok.view(-1)]
     if enforce_connectivity:
         min_size = int(min_size_factor * H * W / G)  # skimage: the seeded segment size H W / G
         return enforce_label_connectivity(out.view(B, H, W), min_size)
