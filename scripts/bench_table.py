@@ -2,8 +2,9 @@
 
     python scripts/bench_table.py results.json [more.json ...] [--out section.md]
 
-Several JSON files (e.g. one per device) give one block each. The first table checks the issue-14 targets
-(worst case over the measured cases, per thread count); the others list every recorded row.
+JSON files of one device are merged into one block (e.g. one file per script), other devices get their own.
+The first table checks the issue-14 targets (worst case over the measured cases, per thread count); the
+others list every recorded row.
 """
 from __future__ import annotations
 
@@ -117,7 +118,15 @@ def main() -> None:
     parser.add_argument('json', nargs='+', help='outputs of scripts/bench_all.py')
     parser.add_argument('--out', default=None, help='write the markdown here (default: print it)')
     args = parser.parse_args()
-    text = '\n'.join(block(json.load(open(p))) for p in args.json)
+    merged: Dict[str, dict] = {}  # the runs of several files on one device go into one block
+    for path in args.json:
+        data = json.load(open(path))
+        key = f"{data['args']['device']} {data['machine'].get('gpu')}"
+        if key in merged:
+            merged[key]['runs'] += data['runs']
+        else:
+            merged[key] = data
+    text = '\n'.join(block(d) for d in merged.values())
     if args.out:
         with open(args.out, 'w') as f:
             f.write(text)

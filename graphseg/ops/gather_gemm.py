@@ -46,7 +46,7 @@ PLANS = ('auto', 'im2col', 'pairs')
 #: Measured with ``scripts/bench_sparse.py`` (CPU): boundary bands of 30 % of a 256x512 grid have a fill
 #: of 0.89 and im2col is 1.2-1.4x faster than pairs there; at 10 % (fill 0.58) pairs is 1.5x faster.
 IM2COL_FILL: float = 0.75
-#: Bytes of gathered im2col rows per chunk on the CPU (cache blocking of gather + GEMM).
+#: Bytes of gathered im2col rows per chunk and CPU thread (cache blocking of gather + GEMM).
 IM2COL_CHUNK_BYTES: int = 4 << 20
 
 
@@ -113,7 +113,7 @@ def conv_plan(table: Tensor, kind: str = 'auto') -> ConvPlan:
 def _im2col_chunk(C: int, x: Tensor) -> int:
     if x.device.type != 'cpu':
         return 1 << 62  # one chunk: the GPU wants one large GEMM
-    return max(16, IM2COL_CHUNK_BYTES // (NUM_DIRECTIONS * C * x.element_size()))
+    return max(16, IM2COL_CHUNK_BYTES * torch.get_num_threads() // (NUM_DIRECTIONS * C * x.element_size()))
 
 
 def _apply(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
