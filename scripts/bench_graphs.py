@@ -175,6 +175,11 @@ def bench_backends(repeat: int) -> None:
     w = kernel_to_direction_weights(torch.randn(128, 128, 3, 3))
     fns = {b: (lambda b=b: typed_matmul_scatter(x, w, g.edge_index, g.edge_type, backend=b))
            for b in available_backends()}
+
+    def before_issue_14():  # the 'torch' backend before issue 14: index_select + scatter_add of E messages
+        h = (x @ w.permute(1, 0, 2).reshape(128, 9 * 128)).view(-1, 128)
+        return scatter(h.index_select(0, g.edge_index[0] * 9 + g.edge_type), g.edge_index[1], 0, 90 * 90)
+    fns['torch, before issue 14'] = before_issue_14
     fns['F.conv2d'] = lambda: F.conv2d(x.t().reshape(1, 128, 90, 90), torch.randn(128, 128, 3, 3), padding=1)
     t = compare_times(fns, repeat=repeat)
     rows += [['typed 90x90 C=128', b, f'{v * 1e3:.2f}', f'{t["torch"] / v:.2f}x'] for b, v in t.items()]
