@@ -169,9 +169,9 @@ def _weight_grad(x: Tensor, grad_out: Tensor, plan: ConvPlan) -> Tensor:
 class _GatherGemmConv(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
-        ctx.save_for_backward(x, weight)
+        ctx.save_for_backward(x, weight)  # weight as given (a view of the parameter): no copy kept alive
         ctx.plan = plan
-        return _apply(x, weight, plan)
+        return _apply(x, weight.contiguous(), plan)
 
     @staticmethod
     @once_differentiable
@@ -212,7 +212,7 @@ def gather_gemm_conv(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
         raise ValueError(f"x must have one row per site of the plan ({plan.num_sites}), got {x.size(0)}")
     if weight.dtype != x.dtype:
         raise TypeError(f"weight must have the dtype of x ({x.dtype}), got {weight.dtype}")
-    return _GatherGemmConv.apply(x.contiguous(), weight.contiguous(), plan)
+    return _GatherGemmConv.apply(x.contiguous(), weight, plan)
 
 
 __all__ = ['ConvPlan', 'conv_plan', 'gather_gemm_conv', 'PLANS', 'IM2COL_FILL']
