@@ -73,7 +73,8 @@ def main() -> None:
             msg = f'{type(e).__name__}: {str(e).splitlines()[0][:80]}'
             record('compile_vs_eager', f'{case.name}', error=msg)
             rows.append([case.name, '-', 'yes' if case.fullgraph else 'no', '-', '-', msg, '-'])
-        print(f'  measured {case.name}', flush=True)
+        for r in rows[-2:] if case.train else rows[-1:]:
+            print('  ' + ' | '.join(r), flush=True)
     print(format_table(rows, ['layer', 'pass', 'fullgraph', 'eager ms', 'compiled ms', 'speed-up', 'compile s']))
     print('(fullgraph no: the layer has data-dependent shapes, see graphseg/engine/compile_cases.py; it runs\n'
           ' compiled with graph breaks)')
