@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from graphseg.data import load_image
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory, quiet_stderr
+from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory, quiet_stderr, record
 from graphseg.engine.flops import conv_stack_macs, dense_flop_macs, format_macs
 from graphseg.models import resnet50
 from graphseg.nn import CONVS, HGConv
@@ -62,6 +62,8 @@ def bench_macs(hg: HGConv, xs, dense_macs: int) -> Dict[str, float]:
     rows += [['HG-Conv total', format_macs(total), f'{total / dense_macs:.4f}x'],
              ['dense 3x3 stack', format_macs(dense_macs), '1x']]
     print(format_table(rows, ['part', 'MACs', 'vs dense stack']))
+    record('hgconv_macs', 'mean per image', graph_conv_ratio=mean['graph_conv'] / dense_macs,
+           total_ratio=total / dense_macs, dense_macs=dense_macs)
     lo = min(m['graph_conv'] for m in per_image) / dense_macs
     hi = max(m['graph_conv'] for m in per_image) / dense_macs
     print(f'graph-conv MACs / dense: mean {mean["graph_conv"] / dense_macs:.4f}x (range {lo:.4f}-{hi:.4f} over '
@@ -86,6 +88,8 @@ def bench_time(hg: HGConv, stack: nn.Module, x: torch.Tensor, repeat: int, devic
         fns = {'dense': lambda: run(stack), 'hgconv': lambda: run(hg)}
         t = compare_times(fns, repeat=repeat, device=device)
         mem = {k: peak_memory(f, device) for k, f in fns.items()}
+        record('hgconv_vs_dense', mode, dense_s=t['dense'], hgconv_s=t['hgconv'], ratio=t['hgconv'] / t['dense'],
+               mem_ratio=mem['hgconv'] / max(mem['dense'], 1))
         rows.append([mode, f'{t["dense"] * 1e3:.0f}', f'{t["hgconv"] * 1e3:.0f}', f'{t["hgconv"] / t["dense"]:.3f}x',
                      f'{mem["dense"] / 2**20:.0f}', f'{mem["hgconv"] / 2**20:.0f}',
                      f'{mem["hgconv"] / max(mem["dense"], 1):.2f}x'])

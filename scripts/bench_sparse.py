@@ -17,10 +17,11 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory
+from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory, record
 from graphseg.graphs import Quadtree, t_pyramid
 from graphseg.nn import QGNDecoder
-from graphseg.ops import SparseMap, submanifold_conv2d, submanifold_kernel_map
+from graphseg.graphs import kernel_to_direction_weights
+from graphseg.ops import SparseMap, scatter, submanifold_conv2d
 
 MiB = 2 ** 20
 
@@ -59,6 +60,18 @@ def saved_bytes(fn, *existing) -> int:
     return sum(kept.values())
 
 
+def legacy_submanifold(sp: SparseMap, weight: torch.Tensor) -> torch.Tensor:
+    """The submanifold conv as graphseg computed it before issue 14, for before -> after ratios: the typed-edge
+    kernel with index_select + scatter_add (one (N, C) @ (C, 9 C') matmul, then a gather and a scatter of the E
+    messages)."""
+    edge_index, edge_type = sp.kernel_map()
+    w = kernel_to_direction_weights(weight)  # (9, C, C')
+    C, C_out = w.size(1), w.size(2)
+    h = (sp.feats @ w.permute(1, 0, 2).reshape(C, 9 * C_out)).view(-1, C_out)  # (N * 9, C')
+    msg = h.index_select(0, edge_index[0] * 9 + edge_type)  # (E, C')
+    return scatter(msg, edge_index[1], 0, sp.num_sites, reduce='sum')
+
+
 def spconv_module():
     try:
         import spconv.pytorch as spconv
@@ -92,25 +105,37 @@ def bench_submanifold(repeat: int, device: torch.device, fractions, channels) ->
             def sparse():
                 submanifold_conv2d(sp, ws).feats.sum().backward()
 
-            def kmap():
-                submanifold_kernel_map(sp.coords, (H, W), 1)
+            def typed():  # the kernel before issue 14
+                legacy_submanifold(sp, ws).sum().backward()
 
-            t = compare_times({'dense': dense, 'sparse': sparse, 'kmap': kmap}, repeat=repeat, device=device)
+            def kmap():
+                sp2 = SparseMap(sp.coords, sp.feats, (H, W), 1, check=False)
+                sp2.conv_plan()
+
+            sp.conv_plan()
+            t = compare_times({'dense': dense, 'sparse': sparse, 'typed': typed, 'kmap': kmap}, repeat=repeat,
+                              device=device)
             s_dense = saved_bytes(lambda: F.conv2d(xd, wd, padding=1), xd, wd)
             s_sparse = saved_bytes(lambda: submanifold_conv2d(sp, ws), feats, ws, *sp.kernel_map())
             m_dense, m_sparse = peak_memory(dense, device), peak_memory(sparse, device)
             n = sp.num_sites
-            rows.append([C, f'{n / (H * W):.0%}', n, f'{edges / n:.1f}', f'{t["dense"] * 1e3:.1f}',
-                         f'{t["sparse"] * 1e3:.1f}', f'{t["sparse"] / t["dense"]:.3f}x', f'{t["kmap"] * 1e3:.2f}',
+            plan = sp.conv_plan().kind
+            record('sparse_fwd_bwd_vs_dense', f'C={C}, {frac:.0%} active', channels=C, active=frac, plan=plan,
+                   dense_s=t['dense'], sparse_s=t['sparse'], typed_s=t['typed'], ratio=t['sparse'] / t['dense'],
+                   ratio_before=t['typed'] / t['dense'], sparse_peak_bytes=m_sparse, dense_peak_bytes=m_dense)
+            rows.append([C, f'{n / (H * W):.0%}', n, f'{edges / n:.1f}', plan, f'{t["dense"] * 1e3:.1f}',
+                         f'{t["sparse"] * 1e3:.1f}', f'{t["sparse"] / t["dense"]:.3f}x',
+                         f'{t["typed"] / t["dense"]:.3f}x', f'{t["kmap"] * 1e3:.2f}',
                          f'{s_dense / MiB:.2f} / {m_dense / MiB:.1f}', f'{s_sparse / MiB:.2f} / {m_sparse / MiB:.1f}',
                          f'{s_sparse / n:.0f} / {m_sparse / n:.0f}'])
-    print(format_table(rows, ['C', 'active', 'sites', 'nbrs/site', 'dense ms', 'sparse ms', 'time ratio',
-                              'kmap ms', 'dense MiB saved / peak', 'sparse MiB saved / peak',
+    print(format_table(rows, ['C', 'active', 'sites', 'nbrs/site', 'plan', 'dense ms', 'sparse ms', 'time ratio',
+                              'before issue 14', 'plan ms', 'dense MiB saved / peak', 'sparse MiB saved / peak',
                               'sparse B/site saved / peak']))
-    print('(target: time ratio <= 0.3x at 3-10 % active; sparse memory per active site ~constant.\n'
+    print('(targets: time ratio <= 0.2x at 10 % and <= 0.6x at 30 % active; before issue 14 = the\n'
+          ' typed-edge kernel with index_select + scatter_add, in the same run;\n'
           ' saved = what autograd keeps for backward besides the input and weight (the activation memory);\n'
           ' peak = fwd+bwd peak allocation incl. transients; sparse ms reuses the cached kernel map, as\n'
-          ' every conv after the first one of a level does; kmap ms = building it once, dense index grid)')
+          ' every conv after the first one of a level does; plan ms = building table + plan once)')
 
 
 def bench_spconv(repeat: int, fractions, channels) -> None:
@@ -151,6 +176,7 @@ def bench_spconv(repeat: int, fractions, channels) -> None:
                     peer(spconv.SparseConvTensor(sp.feats, coords32, [H, W], 1))
 
             sp.kernel_map()
+            sp.conv_plan()
             warm_input = spconv.SparseConvTensor(sp.feats, coords32, [H, W], 1)
             with torch.no_grad():
                 peer(warm_input)  # fills warm_input's indice cache
@@ -159,20 +185,31 @@ def bench_spconv(repeat: int, fractions, channels) -> None:
                 with torch.no_grad():
                     submanifold_conv2d(sp, w)
 
+            def typed_warm():  # the kernel before issue 14
+                with torch.no_grad():
+                    legacy_submanifold(sp, w)
+
             def spconv_warm():
                 with torch.no_grad():
                     peer(warm_input)
 
             t = compare_times({'ours': ours_cold, 'spconv': spconv_cold, 'ours warm': ours_warm,
-                               'spconv warm': spconv_warm}, repeat=repeat)
+                               'spconv warm': spconv_warm, 'typed warm': typed_warm}, repeat=repeat)
+            record('sparse_fwd_vs_spconv', f'C={C}, {frac:.0%} active', channels=C, active=frac,
+                   threads=torch.get_num_threads(), ours_s=t['ours'], spconv_s=t['spconv'],
+                   ratio=t['ours'] / t['spconv'], ours_warm_s=t['ours warm'], spconv_warm_s=t['spconv warm'],
+                   warm_ratio=t['ours warm'] / t['spconv warm'], before_warm_ratio=t['typed warm'] / t['spconv warm'])
             rows.append([C, f'{frac:.0%}', f'{t["ours"] * 1e3:.1f}', f'{t["spconv"] * 1e3:.1f}',
                          f'{t["ours"] / t["spconv"]:.2f}x', f'{t["ours warm"] * 1e3:.1f}',
-                         f'{t["spconv warm"] * 1e3:.1f}', f'{t["ours warm"] / t["spconv warm"]:.2f}x', diff])
+                         f'{t["spconv warm"] * 1e3:.1f}', f'{t["ours warm"] / t["spconv warm"]:.2f}x',
+                         f'{t["typed warm"] / t["spconv warm"]:.2f}x', diff])
     print(format_table(rows, ['C', 'active', 'ours ms', 'spconv ms', 'ours / spconv', 'ours warm ms',
-                              'spconv warm ms', 'warm ratio', 'max err ours / spconv (sites > 1e-3)']))
+                              'spconv warm ms', 'warm ratio', 'before issue 14, warm ratio',
+                              'max err ours / spconv (sites > 1e-3)']))
     print('(target: <= 1.0x spconv forward time. Cold: both build their kernel map / indice pairs;\n'
-          ' warm: both reuse them. spconv multiplies only existing (site, offset) pairs, E C C\' MACs; the\n'
-          " typed kernel multiplies every site by all 9 offsets, 9 N C C'. spconv's CPU build has no backward.\n"
+          ' warm: both reuse them. Both multiply only existing (site, offset) pairs, E C C\' MACs (our im2col\n'
+          " plan, for dense neighbourhoods, 9 N C C'); before issue 14 = the typed-edge kernel with index_select\n"
+          " + scatter_add. spconv's CPU build has no backward; with 2 threads its output is wrong at some sites.\n"
           ' max err: against F.conv2d of the zero-filled map, read at the active sites)')
 
 
@@ -183,6 +220,7 @@ def bench_t_pyramid(repeat: int) -> None:
     t = compare_times({'t_pyramid': lambda: t_pyramid(labels, 6, 19),
                        'Quadtree': lambda: Quadtree.from_labels(labels, 6, 19)}, repeat=repeat)
     s = Quadtree.from_labels(labels, 6, 19).stats()
+    record('t_pyramid', '1024x2048, 6 levels', t_pyramid_s=t['t_pyramid'], quadtree_s=t['Quadtree'])
     print(format_table([[f'{t["t_pyramid"] * 1e3:.1f}', f'{t["Quadtree"] * 1e3:.1f}',
                          ' '.join(f'{p:.3f}' for p in s['pixel_share']), f'{s["memory_ratio"]:.4f}']],
                        ['t_pyramid ms', 'Quadtree (incl.) ms', 'pixel share, levels 0..5', 'nodes / pixels']))
@@ -224,6 +262,8 @@ def bench_decoder(repeat: int, device: torch.device, size) -> None:
     active = f'{out.logits[0].num_sites / (H * W):.1%} / {out.logits[1].num_sites / (H * W // 4):.1%}'
     rows = []
     for name in fns:
+        record('qgn_decoder', name, size=f'{H}x{W}', time_s=t[name], time_ratio=t[name] / t['dense decoder'],
+               saved_ratio=saved[name] / saved['dense decoder'], peak_ratio=mem[name] / mem['dense decoder'])
         rows.append([name, f'{t[name] * 1e3:.0f}', f'{t[name] / t["dense decoder"]:.2f}x',
                      f'{saved[name] / MiB:.1f}', f'{saved[name] / saved["dense decoder"]:.2f}x',
                      f'{act[name] / MiB:.1f}', f'{act[name] / act["dense decoder"]:.2f}x',

@@ -7,6 +7,7 @@ from skimage.segmentation import slic
 
 from graphseg.data import load_image
 from graphseg.graphs import slic_torch
+from graphseg.graphs.slic import enforce_label_connectivity
 from graphseg.ops.color import rgb_to_lab
 
 
@@ -55,6 +56,74 @@ def test_slic_torch_ids_and_batch():
     single, n0 = slic_torch(img, 80)
     assert torch.equal(single[0], labels[0]) and int(n0[0]) == int(n[0])
     assert 40 <= int(n[0]) <= 120
+
+
+def _pieces(lab, structure=None):
+    """Number of connected pieces of every segment id of a (H, W) map (scipy, 4-connected by default)."""
+    from scipy import ndimage
+    return [ndimage.label(lab == s, structure=structure)[1] for s in np.unique(lab)]
+
+
+def _ari(a, b):
+    """Adjusted Rand index of two label maps (Hubert & Arabie), from the contingency table."""
+    a, b = np.unique(a.ravel(), return_inverse=True)[1], np.unique(b.ravel(), return_inverse=True)[1]
+    table = np.bincount(a * (b.max() + 1) + b).astype(float)
+    pairs = lambda n: (n * (n - 1) / 2).sum()  # noqa: E731
+    sum_ij = pairs(table)
+    sum_a, sum_b = pairs(np.bincount(a).astype(float)), pairs(np.bincount(b).astype(float))
+    expected = sum_a * sum_b / pairs(np.array([a.size], dtype=float))
+    return (sum_ij - expected) / ((sum_a + sum_b) / 2 - expected)
+
+
+def test_slic_torch_segments_are_connected():
+    imgs = torch.stack([load_image('astronaut')[:, :192, :256], load_image('coffee')[:, :192, :256]])
+    labels, n = slic_torch(imgs, 150)
+    raw, _ = slic_torch(imgs, 150, enforce_connectivity=False)
+    eight = np.ones((3, 3), dtype=int)
+    for b in range(2):
+        lab = labels[b].numpy()
+        assert torch.equal(labels[b].unique(), torch.arange(int(n[b])))
+        assert all(k == 1 for k in _pieces(lab, eight)), 'a segment is not one 8-connected component'
+        assert all(k == 1 for k in _pieces(lab)), 'a segment is not one 4-connected component'
+        assert any(k > 1 for k in _pieces(raw[b].numpy(), eight))  # the check can fail: raw SLIC has islands
+        single, n1 = slic_torch(imgs[b], 150)  # batching does not change an image's segmentation
+        assert torch.equal(single[0], labels[b]) and int(n1[0]) == int(n[b])
+
+
+def test_enforce_label_connectivity_against_scipy():
+    from scipy import ndimage
+    g = np.random.default_rng(0)
+    lab = torch.from_numpy(g.integers(0, 4, (2, 23, 31)))
+    out, n = enforce_label_connectivity(lab)  # min_size 0: exactly the 4-connected pieces
+    for b in range(2):
+        ref = np.zeros((23, 31), dtype=int)
+        for v in np.unique(lab[b]):
+            cc, k = ndimage.label(lab[b].numpy() == v)
+            ref[cc > 0] = cc[cc > 0] + ref.max()
+        assert _ari(ref, out[b].numpy()) == 1.0 and int(n[b]) == ref.max()
+        first = [np.flatnonzero(out[b].numpy().ravel() == s)[0] for s in range(int(n[b]))]
+        assert first == sorted(first)  # ids in raster order of the first pixel, as skimage
+    merged, m = enforce_label_connectivity(lab, min_size=6)
+    for b in range(2):
+        sizes = np.bincount(merged[b].numpy().ravel())
+        assert all(k == 1 for k in _pieces(merged[b].numpy()))
+        assert (sizes[1:] >= 6).all() and int(m[b]) < int(n[b])  # only the first segment may stay small
+        # merging only unites pieces: every new segment is a union of old ones
+        pairs = set(zip(out[b].numpy().ravel().tolist(), merged[b].numpy().ravel().tolist()))
+        assert len({o for o, _ in pairs}) == len(pairs)
+
+
+def test_slic_torch_agrees_with_skimage_as_skimage_with_itself():
+    """ARI(ours, skimage) vs ARI(skimage at m, skimage at m +- 10 %), mean over images and sizes."""
+    ours, self_ = [], []
+    for name in ('astronaut', 'coffee', 'chelsea', 'rocket'):
+        img = load_image(name)[:3, ::2, ::2]
+        arr = img.permute(1, 2, 0).double().numpy()
+        for n in (100, 300):
+            ref = slic(arr, n, compactness=10., start_label=0)
+            ours.append(_ari(ref, slic_torch(img, n, compactness=10.)[0][0].numpy()))
+            self_ += [_ari(ref, slic(arr, n, compactness=m, start_label=0)) for m in (9., 11.)]
+    assert np.mean(ours) >= np.mean(self_) - 0.02, (np.mean(ours), np.mean(self_))
 
 
 def test_slic_torch_device(device):

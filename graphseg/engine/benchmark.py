@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import statistics
 import sys
 import time
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import torch
 
@@ -107,4 +108,43 @@ def machine_summary() -> str:
     return f'torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {dev}'
 
 
-__all__ = ['compare_times', 'peak_memory', 'format_table', 'machine_summary', 'quiet_stderr']
+_RECORDS: List[Dict[str, Any]] = []
+
+
+def record(benchmark: str, case: str, **values: Any) -> None:
+    """Keep one result row (ratios and absolute figures) for ``scripts/bench_all.py``'s JSON.
+
+    Args:
+        benchmark: the table it belongs to, e.g. ``'sparse_vs_dense'``.
+        case: the row, e.g. ``'C=64, 10% active'``.
+        **values: numbers (seconds, bytes, ratios) or short strings.
+    """
+    _RECORDS.append({'benchmark': benchmark, 'case': case, **values})
+
+
+def take_records() -> List[Dict[str, Any]]:
+    """The rows recorded since the last call (and forget them)."""
+    out = list(_RECORDS)
+    _RECORDS.clear()
+    return out
+
+
+def machine_info() -> Dict[str, Any]:
+    """The machine a benchmark ran on: CPU model and cores, torch threads, GPU, versions."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            names = [line.split(':', 1)[1].strip() for line in f if line.startswith('model name')]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    info = {'cpu': cpu, 'cpu_count': os.cpu_count(), 'torch_threads': torch.get_num_threads(),
+            'torch': torch.__version__, 'python': platform.python_version(), 'platform': platform.platform(),
+            'gpu': None, 'cuda': torch.version.cuda}
+    if torch.cuda.is_available():
+        info['gpu'] = torch.cuda.get_device_name()
+    return info
+
+
+__all__ = ['compare_times', 'peak_memory', 'format_table', 'machine_summary', 'quiet_stderr', 'record',
+           'take_records', 'machine_info']

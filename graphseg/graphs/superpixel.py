@@ -104,12 +104,14 @@ def superpixel_graph(image: Union[Tensor, np.ndarray], n_segments: int = 100,
         n_segments (int): approximate number of superpixels. (default: ``100``)
         compactness (float): SLIC compactness :math:`m`. (default: ``10``)
         method (str): ``'skimage'`` (``skimage.segmentation.slic`` on float64,
-            as ToSLIC) or ``'torch'`` (:func:`~graphseg.graphs.slic.slic_torch`,
-            batched, CPU/CUDA). (default: ``'skimage'``)
+            as ToSLIC: identical ``x``/``pos``) or ``'torch'``, the fast path
+            (:func:`~graphseg.graphs.slic.slic_torch`: batched, CPU/CUDA, connected
+            segments as skimage's; ``scripts/bench_graphs.py`` measures its
+            throughput against ToSLIC's and its agreement with skimage). (default: ``'skimage'``)
         noise_cancel (bool): Eq. 7 noise canceling. (default: ``True``)
         max_direction (bool): one direction per ordered pair. (default: ``True``)
-        **slic_kwargs: further SLIC arguments (``max_num_iter``, and for
-            ``'skimage'`` e.g. ``sigma``, ``enforce_connectivity``).
+        **slic_kwargs: further SLIC arguments (``max_num_iter``, ``enforce_connectivity``,
+            ``min_size_factor``, and for ``'skimage'`` e.g. ``sigma``).
 
     Returns:
         :class:`SuperpixelData` (or a :class:`~torch_geometric.data.Batch` of

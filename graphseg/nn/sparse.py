@@ -5,8 +5,10 @@ Generating Networks (Chitta, Alvarez, Hebert, WACV 2020), written with
 gather / matmul / scatter in plain PyTorch (CPU and CUDA, forward and backward)
 instead of SparseConvNet / spconv / MinkowskiEngine:
 
-* :class:`SubmanifoldConv2d` -- 3x3 convolution at the active sites, through
-  the shared typed-edge kernel :func:`~graphseg.ops.typed_matmul_scatter`;
+* :class:`SubmanifoldConv2d` -- 3x3 convolution at the active sites, by
+  gather-GEMM over the cached kernel map (:func:`~graphseg.ops.gather_gemm_conv`;
+  the shared typed-edge kernel :func:`~graphseg.ops.typed_matmul_scatter` with
+  ``plan='typed'``);
 * :class:`SparseBatchNorm`, :class:`SparseReLU`, :class:`SparseLinear` --
   per-site layers (statistics over active sites only);
 * :class:`SparseUpsample` (nearest, 2x) and :class:`SparseConvTranspose2d`
@@ -48,9 +50,10 @@ class SubmanifoldConv2d(nn.Module):
         \mathbf{W}_\delta\, \mathbf{in}_{p + \delta} \qquad \text{for every active site } p
 
     with :math:`\Delta` the 9 offsets of :data:`~graphseg.graphs.DIRECTIONS`.
-    Output sites = input sites, so the active set does not dilate. Computed as
-    one typed-edge gather-matmul-scatter over the cached kernel map (edge type =
-    offset, no degree normalisation). With every site active it equals
+    Output sites = input sites, so the active set does not dilate. Computed by
+    gather-GEMM over the cached kernel map, per offset or im2col as the map's
+    density suggests (:func:`~graphseg.ops.conv_plan`); the backward pass runs
+    the same plan on the gradient. With every site active it equals
     ``nn.Conv2d(in, out, 3, padding=1)`` with the same ``weight``; for any
     active set it equals that convolution of the zero-filled map read at the
     active sites.

@@ -12,7 +12,9 @@ from .dpw_conv import dpw_conv2d
 __all__ += ['dpw_conv2d']
 
 
+from .gather_gemm import ConvPlan, conv_plan, gather_gemm_conv
 from .kernel_map import neighbor_table, submanifold_kernel_map
 from .sparse import SparseMap, child_coords, submanifold_conv2d
 
-__all__ += ['SparseMap', 'child_coords', 'submanifold_conv2d', 'neighbor_table', 'submanifold_kernel_map']
+__all__ += ['SparseMap', 'child_coords', 'submanifold_conv2d', 'neighbor_table', 'submanifold_kernel_map',
+            'ConvPlan', 'conv_plan', 'gather_gemm_conv']

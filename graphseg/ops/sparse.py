@@ -26,7 +26,8 @@ from torch import Tensor
 
 from ..check import check_floating, check_ndim, check_tensor
 from ..graphs.directions import kernel_to_direction_weights
-from .kernel_map import check_coords, submanifold_kernel_map
+from .gather_gemm import PLANS, ConvPlan, conv_plan, gather_gemm_conv
+from .kernel_map import check_coords, neighbor_table, submanifold_kernel_map
 from .typed import typed_matmul_scatter
 
 
@@ -145,6 +146,20 @@ class SparseMap:
                                                       kernel_size, method=method)
         return self._cache[key]
 
+    def neighbor_table(self, method: str = 'auto') -> Tensor:
+        """The cached 3x3 neighbour table :math:`(N, 9)` (:func:`~graphseg.ops.neighbor_table`)."""
+        key = ('table', method)
+        if key not in self._cache:
+            self._cache[key] = neighbor_table(self.coords, self.spatial_shape, self.batch_size, method=method)
+        return self._cache[key]
+
+    def conv_plan(self, kind: str = 'auto', method: str = 'auto') -> ConvPlan:
+        """The cached plan of a 3x3 submanifold convolution on these sites (:func:`~graphseg.ops.conv_plan`)."""
+        key = ('plan', kind, method)
+        if key not in self._cache:
+            self._cache[key] = conv_plan(self.neighbor_table(method), kind)
+        return self._cache[key]
+
     def children(self) -> Tensor:
         """The cached coordinates :math:`(4N, 3)` of the four children of every site (:func:`child_coords`)."""
         if 'children' not in self._cache:
@@ -206,7 +221,7 @@ def child_coords(coords: Tensor) -> Tensor:
 
 
 def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] = None, *,
-                       method: str = 'auto', backend: Optional[str] = None) -> SparseMap:
+                       method: str = 'auto', plan: str = 'auto', backend: Optional[str] = None) -> SparseMap:
     r"""Submanifold sparse convolution :math:`\mathbf{out}_p = \sum_\delta \mathbf{W}_\delta \mathbf{in}_{p+\delta}`.
 
     The output is defined at the input's active sites only and reads only
@@ -220,7 +235,9 @@ def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] 
         weight (Tensor): a ``nn.Conv2d`` kernel, 3x3 or 1x1.
         bias (Tensor, optional): :math:`(C_{out},)`.
         method (str): kernel-map construction (``'auto'``, ``'grid'``, ``'searchsorted'``).
-        backend (str, optional): backend of the typed-edge kernel.
+        plan (str): ``'auto'``, ``'im2col'``, ``'pairs'`` (:func:`~graphseg.ops.conv_plan`) or
+            ``'typed'`` (the typed-edge kernel); all give the same result. (default: ``'auto'``)
+        backend (str, optional): backend of the typed-edge kernel (``plan='typed'``).
 
     Shapes:
         - **input:** feats :math:`(N, C_{in})`, weight :math:`(C_{out}, C_{in}, k, k)`
@@ -236,8 +253,12 @@ def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] 
     if weight.size(1) != input.num_channels:
         raise ValueError(f"weight must have C_in = input channels = {input.num_channels}, "
                          f"got {tuple(weight.shape)}")
+    if plan not in PLANS + ('typed',):
+        raise ValueError(f"plan must be one of {PLANS + ('typed',)}, got {plan!r}")
     if k == 1:
         out = input.feats @ weight[:, :, 0, 0].t()
+    elif plan != 'typed':
+        out = gather_gemm_conv(input.feats, kernel_to_direction_weights(weight), input.conv_plan(plan, method))
     else:
         edge_index, edge_type = input.kernel_map(3, method)
         out = typed_matmul_scatter(input.feats, kernel_to_direction_weights(weight), edge_index, edge_type,

@@ -18,8 +18,11 @@ and weights the 4 rows of every sample in one fused op (no :math:`4\times`
 intermediate) -- once for keys and values side by side, or once in all when
 they are the same map (the Bottleneck) -- and two batched matmuls give the
 logits and the output. Queries are
-processed in chunks and, when gradients are needed, each chunk is
-re-computed in the backward pass (:func:`torch.utils.checkpoint`), so memory is
+processed in chunks and, when gradients are needed, each chunk is one
+autograd function with a hand-written backward (:class:`_RecomputedAttention`):
+it keeps only the attention weights and re-gathers the samples in the backward
+pass, and computes the gradients with batched matmuls (for the Bottleneck, the
+gradient of the shared key/value samples is one ``bmm``), so memory is
 :math:`O(N S)` scalars plus one chunk of :math:`S C` features, never
 :math:`O(N S C)`. The graph path (:class:`graphseg.nn.RepGraphConv`) computes
 the same by message passing over :func:`graphseg.graphs.representative_graph`.
@@ -31,7 +34,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.checkpoint import checkpoint
+from torch.autograd.function import once_differentiable
 
 from ...check import check_floating, check_index, check_ndim
 
@@ -42,11 +45,16 @@ CHUNK_ELEMENTS = 1 << 21
 CHUNK_ELEMENTS_NO_GRAD = 1 << 23
 
 
+def _sample(table: Tensor, index: Tensor, weight: Tensor) -> Tensor:
+    """Eq. 7-8: the bilinear samples ``(n, S, C or 2C)`` of one chunk, one fused gather."""
+    n, S, _ = index.shape
+    return F.embedding_bag(index.reshape(n * S, 4), table, per_sample_weights=weight.reshape(n * S, 4),
+                           mode='sum').view(n, S, -1)
+
+
 def _attend(query: Tensor, table: Tensor, index: Tensor, weight: Tensor, split: int) -> Tensor:
     """One chunk: query (n, M, C), table (R, C or 2C) = key | value, index/weight (n, S, 4) -> (n, M, C)."""
-    n, S, _ = index.shape
-    sampled = F.embedding_bag(index.reshape(n * S, 4), table, per_sample_weights=weight.reshape(n * S, 4),
-                              mode='sum').view(n, S, -1)  # (n, S, C or 2C) Eq. 7-8
+    sampled = _sample(table, index, weight)  # (n, S, C or 2C) Eq. 7-8
     s_phi, s_g = (sampled, sampled) if split == 0 else (sampled[..., :split], sampled[..., split:])
     if query.size(1) == 1 and torch.is_grad_enabled():
         # one query per anchor, with autograd: elementwise products, whose backward is ~2x cheaper on CPU
@@ -55,6 +63,68 @@ def _attend(query: Tensor, table: Tensor, index: Tensor, weight: Tensor, split: 
         return (attn * s_g).sum(dim=1, keepdim=True)  # (n, 1, C)
     attn = torch.bmm(s_phi, query.transpose(1, 2)).softmax(dim=1)  # (n, S, M) Eq. 6, softmax over the samples
     return torch.bmm(attn.transpose(1, 2), s_g)  # (n, M, C)
+
+
+class _RecomputedAttention(torch.autograd.Function):
+    """One chunk of :func:`_attend` that saves only the attention weights and re-gathers the samples in backward.
+
+    Gradients by hand with batched matmuls; the gather's own backward (a scatter into the key/value table and
+    the bilinear-weight gradients) through autograd eagerly, by ``index_add_`` under ``torch.compile``.
+    """
+
+    @staticmethod
+    def forward(ctx, query: Tensor, table: Tensor, index: Tensor, weight: Tensor, split: int) -> Tensor:
+        sampled = _sample(table, index, weight)
+        s_phi, s_g = (sampled, sampled) if split == 0 else (sampled[..., :split], sampled[..., split:])
+        attn = torch.bmm(s_phi, query.transpose(1, 2)).softmax(dim=1)  # (n, S, M) Eq. 6
+        ctx.save_for_backward(query, table, index, weight, attn)
+        ctx.split = split
+        return torch.bmm(attn.transpose(1, 2), s_g)  # (n, M, C)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: Tensor):
+        query, table, index, weight, attn = ctx.saved_tensors
+        split = ctx.split
+        grad_out = grad_out.contiguous()  # a strided gradient sends bmm into a per-item loop with copies
+        need_q, need_table, _, need_w, _ = ctx.needs_input_grad
+        n, S, _ = index.shape
+        # re-gathered, never stored for backward; eagerly through autograd (aten's embedding_bag backward is
+        # the fastest scatter here), while compiling by hand (dynamo does not trace autograd.grad)
+        by_hand = torch.compiler.is_compiling()
+        with torch.enable_grad():
+            t = table.detach().requires_grad_(need_table and not by_hand)
+            w = weight.detach().requires_grad_(need_w and not by_hand)
+            sampled = _sample(t, index, w)
+        sd = sampled.detach()
+        s_phi, s_g = (sd, sd) if split == 0 else (sd[..., :split], sd[..., split:])
+        grad_attn = torch.bmm(s_g, grad_out.transpose(1, 2))  # (n, S, M)
+        grad_logits = attn * (grad_attn - (attn * grad_attn).sum(dim=1, keepdim=True))  # softmax over S
+        grad_q = torch.bmm(grad_logits.transpose(1, 2), s_phi) if need_q else None  # (n, M, C)
+        grad_table = grad_w = None
+        if need_table or need_w:
+            if split == 0:  # s_phi = s_g: d/ds = dlogits q + attn dout, one bmm
+                grad_s = torch.bmm(torch.cat([grad_logits, attn], 2), torch.cat([query, grad_out], 1))  # (n, S, C)
+            elif query.size(1) == 1:  # outer products: broadcasting beats bmm's per-item loop for K = 1
+                grad_s = torch.cat([grad_logits * query, attn * grad_out], 2)  # (n, S, 2C)
+            else:
+                grad_s = torch.cat([torch.bmm(grad_logits, query), torch.bmm(attn, grad_out)], 2)  # (n, S, 2C)
+            if not by_hand:
+                inputs = [v for v, need in ((t, need_table), (w, need_w)) if need]
+                grads = list(torch.autograd.grad(sampled, inputs, grad_s))
+                grad_table = grads.pop(0) if need_table else None
+                grad_w = grads.pop(0) if need_w else None
+            else:  # Eq. 7-8 backward, one corner at a time: s = sum_k G_k table[t_k]
+                grad_s = grad_s.reshape(n * S, -1)
+                idx, g = index.reshape(n * S, 4), weight.reshape(n * S, 4)
+                if need_table:
+                    grad_table = torch.zeros_like(table)
+                    for k in range(4):
+                        grad_table.index_add_(0, idx[:, k], grad_s * g[:, k:k + 1])
+                if need_w:
+                    grad_w = torch.stack([(table.index_select(0, idx[:, k]) * grad_s).sum(-1) for k in range(4)], 1)
+                    grad_w = grad_w.view(n, S, 4)
+        return grad_q, grad_table, None, grad_w, None
 
 
 def representative_attention(query: Tensor, key: Tensor, value: Tensor, index: Tensor, weight: Tensor, *,
@@ -75,8 +145,8 @@ def representative_attention(query: Tensor, key: Tensor, value: Tensor, index: T
         weight (Tensor): bilinear weights :math:`G(t, p_n)` (0 outside the image).
         chunk_size (int, optional): anchors per chunk; default such that a chunk
             holds about ``2**21`` sampled feature values (``2**23`` without autograd).
-        recompute (bool): re-compute each chunk in the backward pass instead of
-            storing its sampled features. (default: ``True``)
+        recompute (bool): re-compute each chunk's samples in the backward pass
+            (:class:`_RecomputedAttention`) instead of storing them. (default: ``True``)
 
     Shapes:
         - **input:** query :math:`(A, M, C)`, key / value :math:`(R, C)`,
@@ -114,7 +184,7 @@ def representative_attention(query: Tensor, key: Tensor, value: Tensor, index: T
         part = slice(start, start + chunk_size)
         args = (query[part], table, index[part], weight[part], split)
         if grad and recompute:
-            outs.append(checkpoint(_attend, *args, use_reentrant=False))
+            outs.append(_RecomputedAttention.apply(query[part], table, index[part], weight[part], split))
         else:
             outs.append(_attend(*args))
     return torch.cat(outs) if len(outs) > 1 else outs[0]
