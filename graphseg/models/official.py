@@ -1,0 +1,278 @@
+r"""Load the authors' released checkpoints into graphseg's HyperSeg and QGN (:func:`load_official`).
+
+The released code names its modules differently from graphseg, and stores
+some weights in other layouts; this module converts the keys and layouts and
+checks that every tensor finds its place. The conversions are pinned by
+``tests/test_hyperseg_official.py`` and ``tests/test_qgn_official.py``: state
+dicts written by the released code (random weights) load and reproduce the
+released code's outputs to 1e-5.
+
+**HyperSeg** (YuvalNirkin/hyperseg; ``checkpoint['state_dict']``, ``module.``
+prefixes removed):
+
+* backbone (lukemelas' EfficientNet-PyTorch): ``_conv_stem``, ``_bn0``,
+  ``_blocks.{j}.{_expand_conv, _bn0, _depthwise_conv, _bn1, _se_reduce,
+  _se_expand, _project_conv, _bn2}``, ``_conv_head``, ``_bn1`` ->
+  torchvision-style ``features.{stage}.{block}.block.{i}...``; the feature
+  reductions ``_feat_fc_{i}`` -> ``reduce.{4 - i}``;
+* context head (the released ``weight_mapper``): ``in_conv`` -> ``reduce``,
+  ``down_blocks.{j}`` / ``down_{j}`` -> ``down.{j}``, ``up_blocks.{j}`` /
+  ``flat_{j}`` -> ``up.{j}``;
+* weight mappers: ``decoder.level_{i}...signal2weights`` (v1.0),
+  ``decoder.weight_blocks.{j}.signal2weights`` (v1.0 unify; the last one is
+  the shared mapper), ``weight_mapper.out_conv.conv_{i}`` (v0.1) ->
+  ``decoder.{i}.weight_mapper`` / ``shared_weight_mapper``;
+* decoder BatchNorms -> ``decoder.{i}.bn{1,2,3}``; the cached positional
+  encodings ``decoder.coord{H}_{W}`` are dropped (computed on the fly here).
+
+**QGN** (kashyap7x/QGN; the decoder and encoder are saved separately,
+``decoder_epoch_N.pth`` and ``encoder_epoch_N.pth``):
+
+* decoder ``orig_resnet.``: ``out6_conv`` -> ``head_top``;
+  ``out{5,4,3,2}_conv`` -> ``heads.{0..3}``; ``skip{4..0}`` -> ``skips.{0..4}``;
+  ``deconv{1..4}`` -> ``stages.{0..3}``; ``final_conv``, ``final_deconv``;
+  inside the blocks ``upsample`` -> ``shortcut`` and ``conv2.1`` (the dense
+  transposed convolution wrapped by SparseToDense / DenseToSparse) -> ``conv2``;
+* SparseConvNet layouts: a ``SubmanifoldConvolution`` weight
+  :math:`(k^2, 1, C_{in}, C_{out})` (offset :math:`(d_y, d_x)` at index
+  :math:`(d_y + 1) k + d_x + 1`) -> ``nn.Conv2d``'s :math:`(C_{out}, C_{in}, k, k)`;
+  a ``NetworkInNetwork`` weight :math:`(C_{in}, C_{out})` -> ``nn.Linear``'s
+  :math:`(C_{out}, C_{in})`; SparseConvNet BatchNorms have no
+  ``num_batches_tracked`` (kept at the model's value);
+* encoder (MIT CSAIL's scene-parsing ResNet): same names as
+  :func:`~graphseg.models.resnet50_deepstem`; the synchronized BatchNorm's
+  extra buffers (``_tmp_running_mean``, ``_tmp_running_var``, ``_running_iter``)
+  are dropped.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Dict, Mapping, Optional, Union
+
+import torch
+from torch import Tensor, nn
+
+from .backbones.efficientnet import EfficientNet
+
+StateDict = Dict[str, Tensor]
+Checkpoint = Union[str, os.PathLike, Mapping[str, Any]]
+
+
+def _read(checkpoint: Checkpoint, name: str) -> StateDict:
+    if isinstance(checkpoint, (str, os.PathLike)):
+        checkpoint = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    if not isinstance(checkpoint, Mapping):
+        raise TypeError(f"{name} must be a path or a state dict, got {type(checkpoint).__name__}")
+    if 'state_dict' in checkpoint and isinstance(checkpoint['state_dict'], Mapping):
+        checkpoint = checkpoint['state_dict']
+    sd = {}
+    for k, v in checkpoint.items():
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name} must map names to tensors, got {type(v).__name__} at {k!r}")
+        sd[k[7:] if k.startswith('module.') else k] = v
+    return sd
+
+
+# ------------------------------------------------------------------------------------------ HyperSeg
+_EFFNET_BLOCK = re.compile(r'_blocks\.(\d+)\.(\w+)\.(\w+)$')
+
+
+def _efficientnet_key(key: str, net: EfficientNet) -> str:
+    """A lukemelas EfficientNet key (without the ``backbone.`` prefix) -> graphseg's torchvision-style key."""
+    last = len(net.features) - 1
+    head = key.split('.', 1)
+    if head[0] == '_conv_stem':
+        return f'features.0.0.{head[1]}'
+    if head[0] == '_bn0':
+        return f'features.0.1.{head[1]}'
+    if head[0] == '_conv_head':
+        return f'features.{last}.0.{head[1]}'
+    if head[0] == '_bn1':
+        return f'features.{last}.1.{head[1]}'
+    m = _EFFNET_BLOCK.match(key)
+    if m is None:
+        raise KeyError(key)
+    j, part, leaf = int(m.group(1)), m.group(2), m.group(3)
+    for s in range(1, last):  # the global block index j -> (stage, block within the stage)
+        if j < len(net.features[s]):
+            break
+        j -= len(net.features[s])
+    else:
+        raise KeyError(key)
+    e = 1 if len(net.features[s][j].block) == 4 else 0  # an expansion conv comes first
+    sub = {'_expand_conv': '0.0', '_bn0': '0.1', '_depthwise_conv': f'{e}.0', '_bn1': f'{e}.1',
+           '_se_reduce': f'{e + 1}.fc1', '_se_expand': f'{e + 1}.fc2', '_project_conv': f'{e + 2}.0',
+           '_bn2': f'{e + 2}.1'}.get(part)
+    if sub is None:
+        raise KeyError(key)
+    return f'features.{s}.{j}.block.{sub}.{leaf}'
+
+
+def _hyperseg_key(key: str, model: nn.Module) -> Optional[str]:
+    """A released HyperSeg key -> graphseg key; ``None`` = derived data graphseg does not store."""
+    n_levels = len(model.decoder)
+    if key.startswith('decoder.coord'):
+        return None  # cached positional encodings
+    if key.startswith('backbone._feat_fc_'):
+        i, rest = re.match(r'backbone\._feat_fc_(\d+)\.(.+)$', key).groups()
+        return f'reduce.{len(model.reduce) - 1 - int(i)}.{rest}'
+    if key.startswith('backbone.'):
+        if not isinstance(model.backbone, EfficientNet):
+            raise KeyError(key)
+        return 'backbone.' + _efficientnet_key(key[len('backbone.'):], model.backbone)
+    for pat, rep in ((r'weight_mapper\.in_conv\.(.+)$', r'context_head.reduce.\1'),
+                     (r'weight_mapper\.down_blocks\.(\d+)\.(.+)$', r'context_head.down.\1.\2'),
+                     (r'weight_mapper\.up_blocks\.(\d+)\.(.+)$', r'context_head.up.\1.\2'),
+                     (r'weight_mapper\.down_(\d+)\.(.+)$', r'context_head.down.\1.\2'),
+                     (r'weight_mapper\.flat_(\d+)\.(.+)$', r'context_head.up.\1.\2'),
+                     (r'weight_mapper\.out_conv\.conv_(\d+)\.weight$', r'decoder.\1.weight_mapper.weight'),
+                     # v1.0: a 1x1 level is MetaSequential(MetaSequential(conv, BN, ReLU)), else the fused block
+                     (r'decoder\.(?:level_|level_blocks\.)(\d+)\.0\.0\.signal2weights\.weight$',
+                      r'decoder.\1.weight_mapper.weight'),
+                     (r'decoder\.(?:level_|level_blocks\.)(\d+)\.0\.1\.(.+)$', r'decoder.\1.bn1.\2'),
+                     (r'decoder\.level_(\d+)\.0\.signal2weights\.weight$', r'decoder.\1.weight_mapper.weight'),
+                     (r'decoder\.(?:level_|level_blocks\.)(\d+)\.0\.(bn[123])\.(.+)$', r'decoder.\1.\2.\3'),
+                     # v0.1: the inverted residual is conv = MetaSequential(pw, dw, pw-linear), each (conv, BN, act)
+                     (r'decoder\.level_(\d+)\.0\.conv\.0\.1\.(.+)$', r'decoder.\1.bn1.\2'),
+                     (r'decoder\.level_(\d+)\.0\.conv\.1\.1\.(.+)$', r'decoder.\1.bn2.\2'),
+                     (r'decoder\.level_(\d+)\.0\.conv\.2\.1\.(.+)$', r'decoder.\1.bn3.\2')):
+        if re.match(pat, key):
+            return re.sub(pat, rep, key)
+    m = re.match(r'decoder\.weight_blocks\.(\d+)\.signal2weights\.weight$', key)
+    if m:  # v1.0 unify: one mapper per level before the shared one
+        j = int(m.group(1))
+        if j < model.shared_from:
+            return f'decoder.{j}.weight_mapper.weight'
+        if j == model.shared_from and model.shared_from < n_levels:
+            return 'shared_weight_mapper.weight'
+    raise KeyError(key)
+
+
+# ------------------------------------------------------------------------------------------ QGN
+def _qgn_decoder_key(key: str, value: Tensor, model: nn.Module) -> Optional[tuple]:
+    """A released QGN decoder key (``orig_resnet.`` stripped) -> (graphseg key, converted value)."""
+    dec = model.decoder
+    rules = ((r'out6_conv\.(.+)$', r'head_top.\1'),
+             (r'out([2-5])_conv\.(.+)$', lambda m: f'heads.{5 - int(m.group(1))}.{m.group(2)}'),
+             (r'skip([0-4])\.0\.(.+)$', lambda m: f'skips.{4 - int(m.group(1))}.0.{m.group(2)}'),
+             (r'skip([0-4])\.1\.(.+)$', lambda m: f'skips.{4 - int(m.group(1))}.1.{m.group(2)}'),
+             (r'deconv([1-4])\.(.+)$', lambda m: f'stages.{int(m.group(1)) - 1}.{m.group(2)}'),
+             (r'final_deconv\.1\.(.+)$', r'final_deconv.\1'),
+             (r'(final_conv\..+)$', r'\1'))
+    for pat, rep in rules:
+        if re.match(pat, key):
+            new = re.sub(pat, rep, key)
+            break
+    else:
+        raise KeyError(key)
+    # inside the transposed blocks
+    new = re.sub(r'\.conv2\.1\.weight$', '.conv2.weight', new)  # SparseToDense, ConvTranspose2d, DenseToSparse
+    new = re.sub(r'\.upsample\.1\.weight$', '.shortcut.0.weight', new)
+    new = re.sub(r'\.upsample\.3\.', '.shortcut.1.', new)
+    new = re.sub(r'\.upsample\.0\.', '.shortcut.0.', new)  # NetworkInNetwork shortcut (width change)
+    new = re.sub(r'\.upsample\.1\.', '.shortcut.1.', new)
+    own = dec.state_dict()
+    if new not in own:
+        raise KeyError(key)
+    target = own[new]
+    if value.dim() == 4 and target.dim() == 4 and value.shape[1] == 1 and value.shape[0] == target.shape[2] ** 2 \
+            and value.shape[2:] == (target.shape[1], target.shape[0]) and value.shape != target.shape:
+        k = target.shape[2]  # SparseConvNet (k*k, 1, C_in, C_out) -> (C_out, C_in, k, k)
+        value = value[:, 0].permute(2, 1, 0).reshape(target.shape[0], target.shape[1], k, k)
+    elif value.dim() == 2 and target.dim() == 2 and value.shape == target.shape[::-1] and value.shape != target.shape:
+        value = value.t()  # NetworkInNetwork (C_in, C_out) -> nn.Linear (C_out, C_in)
+    elif value.dim() == 2 and target.dim() == 2 and value.shape == target.shape and value.shape[0] == value.shape[1] \
+            and not key.startswith('out6'):
+        value = value.t()  # square NetworkInNetwork weights are stored transposed as well
+    elif value.dim() == 4 and target.dim() == 2 and value.shape[2:] == (1, 1):
+        value = value[:, :, 0, 0]  # the dense 1x1 head on the top level -> per-site linear map
+    return 'decoder.' + new, value
+
+
+def _qgn_encoder_key(key: str) -> Optional[str]:
+    if key.endswith(('_tmp_running_mean', '_tmp_running_var', '_running_iter')):
+        return None  # synchronized BatchNorm bookkeeping
+    return 'encoder.' + key
+
+
+# ------------------------------------------------------------------------------------------ entry point
+def load_official(model: nn.Module, checkpoint: Checkpoint, *, encoder: Optional[Checkpoint] = None) -> nn.Module:
+    r"""Load a checkpoint of the authors' released code into ``model`` (converted in place; returns ``model``).
+
+    Args:
+        model: a :class:`~graphseg.models.HyperSeg` built with the released checkpoint's template
+            (e.g. :func:`~graphseg.models.hyperseg_m`), or a :class:`~graphseg.models.QGN`.
+        checkpoint: a path or a state dict (``{'state_dict': ...}`` and ``module.`` prefixes
+            are accepted). For QGN, the decoder's state dict (keys ``orig_resnet.*``).
+        encoder: QGN only, the encoder's state dict (MIT CSAIL ResNet keys), optional.
+
+    Every tensor of the checkpoint must find its place with the right shape and every
+    parameter and buffer of ``model`` must be set (except ``num_batches_tracked``,
+    which SparseConvNet does not keep); otherwise a ``KeyError`` / ``ValueError``
+    names the offending keys.
+    """
+    from .hyperseg import HyperSeg
+    from .qgn import QGN
+    sd = _read(checkpoint, 'checkpoint')
+    own = model.state_dict()
+    new: StateDict = {}
+    unknown = []
+    if isinstance(model, HyperSeg):
+        if encoder is not None:
+            raise ValueError("encoder is for QGN checkpoints; a HyperSeg checkpoint holds the whole model")
+        for k, v in sd.items():
+            try:
+                nk = _hyperseg_key(k, model)
+            except KeyError:
+                unknown.append(k)
+                continue
+            if nk is not None:
+                new[nk] = v
+    elif isinstance(model, QGN):
+        if any(k.startswith('decoder.') or k.startswith('encoder.') for k in sd):  # a SegmentationModule state
+            enc = {k[8:]: v for k, v in sd.items() if k.startswith('encoder.')}
+            sd = {k[8:]: v for k, v in sd.items() if k.startswith('decoder.')}
+            if encoder is None and enc:
+                encoder = enc
+        for k, v in sd.items():
+            if not k.startswith('orig_resnet.'):
+                unknown.append(k)
+                continue
+            try:
+                nk, nv = _qgn_decoder_key(k[len('orig_resnet.'):], v, model)
+            except KeyError:
+                unknown.append(k)
+                continue
+            new[nk] = nv
+        if encoder is not None:
+            for k, v in _read(encoder, 'encoder').items():
+                nk = _qgn_encoder_key(k)
+                if nk is not None:
+                    new[nk] = v
+    else:
+        raise TypeError(f"model must be a HyperSeg or QGN model, got {type(model).__name__}")
+    if unknown:
+        raise KeyError(f"checkpoint keys with no place in {type(model).__name__}: {unknown[:8]}"
+                       + (f" ... ({len(unknown)} in all)" if len(unknown) > 8 else ''))
+    extra = sorted(k for k in new if k not in own)
+    if extra:
+        raise KeyError(f"converted keys missing from the model (a different template?): {extra[:8]}")
+    bad = [f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}" for k, v in new.items()
+           if v.shape != own[k].shape]
+    if bad:
+        raise ValueError("checkpoint tensors do not fit the model (a different template or num_classes?): "
+                         + '; '.join(bad[:6]))
+    skip_encoder = isinstance(model, QGN) and encoder is None
+    missing = sorted(k for k in own if k not in new and not k.endswith('num_batches_tracked')
+                     and not (skip_encoder and k.startswith('encoder.')))
+    if missing:
+        raise KeyError(f"model entries the checkpoint does not provide: {missing[:8]}"
+                       + (f" ... ({len(missing)} in all)" if len(missing) > 8 else ''))
+    with torch.no_grad():
+        for k, v in new.items():
+            own[k].copy_(v)
+    return model
+
+
+__all__ = ['load_official']
