@@ -119,5 +119,5 @@ def test_load_official_accepts_wrapped_checkpoints_and_rejects_mismatches():
     with pytest.raises(KeyError, match='model entries the checkpoint does not provide'):
         load_official(FIXTURES['v1_0_unify'](), {k: v for k, v in data['state_dict'].items()
                                                  if 'weight_blocks.3' not in k})
-    with pytest.raises(TypeError, match='model must be a HyperSeg or QGN model'):
+    with pytest.raises(TypeError, match='model must be a HyperSeg, QGN or QGNDecoder model'):
         load_official(nn.Linear(2, 2), data['state_dict'])

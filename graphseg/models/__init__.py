@@ -9,7 +9,7 @@ from .hyperseg import (HYPERSEG_CAMVID_L, HYPERSEG_CAMVID_S, HYPERSEG_L, HYPERSE
                        HyperSegConfig, ResNetPyramid, hyperseg_camvid_l, hyperseg_camvid_s, hyperseg_l, hyperseg_m,
                        hyperseg_s)
 from .official import load_official
-from .qgn import QGN, qgn_resnet18, qgn_resnet34, qgn_resnet50
+from .qgn import QGN, qgn_resnet34, qgn_resnet50
 
 __all__ = [
     'register_model', 'list_models', 'create_model',
@@ -19,5 +19,5 @@ __all__ = [
     'HyperSeg', 'HyperSegConfig', 'HYPERSEG_S', 'HYPERSEG_M', 'HYPERSEG_L', 'HYPERSEG_CAMVID_S', 'HYPERSEG_CAMVID_L',
     'ResNetPyramid', 'hyperseg_s', 'hyperseg_m', 'hyperseg_l', 'hyperseg_camvid_s', 'hyperseg_camvid_l',
     'load_official',
-    'QGN', 'qgn_resnet18', 'qgn_resnet34', 'qgn_resnet50',
+    'QGN', 'qgn_resnet34', 'qgn_resnet50',
 ]

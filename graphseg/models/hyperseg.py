@@ -166,14 +166,7 @@ class ResNetPyramid(nn.Module):
         self.head_channels = self.feature_channels[-1]
 
     def forward_features(self, x: Tensor) -> List[Tensor]:
-        b = self.body
-        stem = b.forward_stem(x)
-        feats = [stem]
-        y = b.maxpool(stem)
-        for layer in (b.layer1, b.layer2, b.layer3, b.layer4):
-            y = layer(y)
-            feats.append(y)
-        return feats
+        return self.body.forward_pyramid(x)
 
     def forward_head(self, x: Tensor) -> Tensor:
         return x

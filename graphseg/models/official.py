@@ -39,6 +39,9 @@ prefixes removed):
   a ``NetworkInNetwork`` weight :math:`(C_{in}, C_{out})` -> ``nn.Linear``'s
   :math:`(C_{out}, C_{in})`; SparseConvNet BatchNorms have no
   ``num_batches_tracked`` (kept at the model's value);
+* the class coding of the heads: the released channel 0 is *composite* and class
+  :math:`c` is channel :math:`c + 1`; graphseg's class :math:`c` is channel :math:`c`
+  and composite the last (the output channels of every head are rotated);
 * encoder (MIT CSAIL's scene-parsing ResNet): same names as
   :func:`~graphseg.models.resnet50_deepstem`; the synchronized BatchNorm's
   extra buffers (``_tmp_running_mean``, ``_tmp_running_var``, ``_running_iter``)
@@ -48,11 +51,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import torch
 from torch import Tensor, nn
 
+from ..nn.sparse import SparseConvTranspose2d, SubmanifoldConv2d
 from .backbones.efficientnet import EfficientNet
 
 StateDict = Dict[str, Tensor]
@@ -150,44 +154,51 @@ def _hyperseg_key(key: str, model: nn.Module) -> Optional[str]:
 
 
 # ------------------------------------------------------------------------------------------ QGN
-def _qgn_decoder_key(key: str, value: Tensor, model: nn.Module) -> Optional[tuple]:
-    """A released QGN decoder key (``orig_resnet.`` stripped) -> (graphseg key, converted value)."""
-    dec = model.decoder
-    rules = ((r'out6_conv\.(.+)$', r'head_top.\1'),
+_QGN_KEYS = ((r'out6_conv\.(.+)$', lambda m: f'head_top.{m.group(1)}'),
              (r'out([2-5])_conv\.(.+)$', lambda m: f'heads.{5 - int(m.group(1))}.{m.group(2)}'),
-             (r'skip([0-4])\.0\.(.+)$', lambda m: f'skips.{4 - int(m.group(1))}.0.{m.group(2)}'),
-             (r'skip([0-4])\.1\.(.+)$', lambda m: f'skips.{4 - int(m.group(1))}.1.{m.group(2)}'),
+             (r'skip([0-4])\.(.+)$', lambda m: f'skips.{4 - int(m.group(1))}.{m.group(2)}'),
              (r'deconv([1-4])\.(.+)$', lambda m: f'stages.{int(m.group(1)) - 1}.{m.group(2)}'),
-             (r'final_deconv\.1\.(.+)$', r'final_deconv.\1'),
-             (r'(final_conv\..+)$', r'\1'))
-    for pat, rep in rules:
-        if re.match(pat, key):
-            new = re.sub(pat, rep, key)
+             (r'final_deconv\.1\.(.+)$', lambda m: f'final_deconv.{m.group(1)}'),
+             (r'(final_conv\..+)$', lambda m: m.group(1)))
+_QGN_BLOCK_PARTS = ((r'\.conv2\.1\.weight$', '.conv2.weight'),  # (SparseToDense, ConvTranspose2d, DenseToSparse)
+                    (r'\.upsample\.1\.weight$', '.shortcut.0.weight'),  # upsampling shortcut, same wrapping + BN
+                    (r'\.upsample\.3\.', '.shortcut.1.'),
+                    (r'\.upsample\.0\.', '.shortcut.0.'),  # (NetworkInNetwork, BN) shortcut
+                    (r'\.upsample\.1\.', '.shortcut.1.'))
+
+
+def _qgn_decoder_key(key: str, value: Tensor, decoder: nn.Module) -> Optional[Tuple[str, Tensor]]:
+    """A released QGN decoder key (``orig_resnet.`` stripped) -> (decoder key, value in graphseg's layout);
+    ``None`` for the skip layers a ``skips='top'`` decoder does not build (the released noskip builds and ignores
+    them)."""
+    for pat, rep in _QGN_KEYS:
+        m = re.match(pat, key)
+        if m:
+            new = rep(m)
             break
     else:
         raise KeyError(key)
-    # inside the transposed blocks
-    new = re.sub(r'\.conv2\.1\.weight$', '.conv2.weight', new)  # SparseToDense, ConvTranspose2d, DenseToSparse
-    new = re.sub(r'\.upsample\.1\.weight$', '.shortcut.0.weight', new)
-    new = re.sub(r'\.upsample\.3\.', '.shortcut.1.', new)
-    new = re.sub(r'\.upsample\.0\.', '.shortcut.0.', new)  # NetworkInNetwork shortcut (width change)
-    new = re.sub(r'\.upsample\.1\.', '.shortcut.1.', new)
-    own = dec.state_dict()
-    if new not in own:
-        raise KeyError(key)
-    target = own[new]
-    if value.dim() == 4 and target.dim() == 4 and value.shape[1] == 1 and value.shape[0] == target.shape[2] ** 2 \
-            and value.shape[2:] == (target.shape[1], target.shape[0]) and value.shape != target.shape:
-        k = target.shape[2]  # SparseConvNet (k*k, 1, C_in, C_out) -> (C_out, C_in, k, k)
-        value = value[:, 0].permute(2, 1, 0).reshape(target.shape[0], target.shape[1], k, k)
-    elif value.dim() == 2 and target.dim() == 2 and value.shape == target.shape[::-1] and value.shape != target.shape:
-        value = value.t()  # NetworkInNetwork (C_in, C_out) -> nn.Linear (C_out, C_in)
-    elif value.dim() == 2 and target.dim() == 2 and value.shape == target.shape and value.shape[0] == value.shape[1] \
-            and not key.startswith('out6'):
-        value = value.t()  # square NetworkInNetwork weights are stored transposed as well
-    elif value.dim() == 4 and target.dim() == 2 and value.shape[2:] == (1, 1):
-        value = value[:, :, 0, 0]  # the dense 1x1 head on the top level -> per-site linear map
-    return 'decoder.' + new, value
+    for pat, rep in _QGN_BLOCK_PARTS:
+        new = re.sub(pat, rep, new)
+    skip = re.match(r'skips\.(\d+)\.', new)
+    if skip and int(skip.group(1)) >= len(decoder.skips):
+        return None
+    path, leaf = new.rsplit('.', 1)
+    try:
+        module = decoder.get_submodule(path)
+    except AttributeError:
+        raise KeyError(key) from None
+    if leaf == 'weight' and isinstance(module, SubmanifoldConv2d) and value.dim() == 4 and value.size(1) == 1:
+        k = module.kernel_size  # SparseConvNet (k*k, 1, C_in, C_out), offset (dy, dx) at (dy + 1) k + dx + 1
+        value = value[:, 0].permute(2, 1, 0).reshape(module.out_channels, module.in_channels, k, k)
+    elif leaf == 'weight' and isinstance(module, nn.Linear):
+        # SparseConvNet NetworkInNetwork (C_in, C_out), or the dense 1x1 head on the top level
+        value = value[:, :, 0, 0] if value.dim() == 4 else value.t()
+    if re.match(r'(head_top|heads\.\d+|final_deconv)\.(weight|bias)$', new):
+        # released class coding: channel 0 composite, class c at c + 1; graphseg: class c at c, composite last
+        dim = 1 if isinstance(module, (nn.ConvTranspose2d, SparseConvTranspose2d)) and leaf == 'weight' else 0
+        value = value.roll(-1, dims=dim)
+    return new, value
 
 
 def _qgn_encoder_key(key: str) -> Optional[str]:
@@ -197,24 +208,31 @@ def _qgn_encoder_key(key: str) -> Optional[str]:
 
 
 # ------------------------------------------------------------------------------------------ entry point
-def load_official(model: nn.Module, checkpoint: Checkpoint, *, encoder: Optional[Checkpoint] = None) -> nn.Module:
+def load_official(model: nn.Module, checkpoint: Optional[Checkpoint], *,
+                  encoder: Optional[Checkpoint] = None) -> nn.Module:
     r"""Load a checkpoint of the authors' released code into ``model`` (converted in place; returns ``model``).
 
     Args:
         model: a :class:`~graphseg.models.HyperSeg` built with the released checkpoint's template
-            (e.g. :func:`~graphseg.models.hyperseg_m`), or a :class:`~graphseg.models.QGN`.
+            (e.g. :func:`~graphseg.models.hyperseg_m`), a :class:`~graphseg.models.QGN` or a
+            :class:`~graphseg.nn.qgn.QGNDecoder`.
         checkpoint: a path or a state dict (``{'state_dict': ...}`` and ``module.`` prefixes
-            are accepted). For QGN, the decoder's state dict (keys ``orig_resnet.*``).
-        encoder: QGN only, the encoder's state dict (MIT CSAIL ResNet keys), optional.
+            are accepted). For QGN, the decoder's state dict (keys ``orig_resnet.*`` of the released ``QGN``
+            module, or those of its ``ResNetTransposeSparse`` without the prefix).
+        encoder: QGN only, the encoder's state dict (MIT CSAIL ResNet keys), optional; with
+            ``checkpoint=None`` only the encoder is loaded.
 
     Every tensor of the checkpoint must find its place with the right shape and every
     parameter and buffer of ``model`` must be set (except ``num_batches_tracked``,
     which SparseConvNet does not keep); otherwise a ``KeyError`` / ``ValueError``
     names the offending keys.
     """
+    from ..nn.qgn import QGNDecoder
     from .hyperseg import HyperSeg
     from .qgn import QGN
-    sd = _read(checkpoint, 'checkpoint')
+    if checkpoint is None and not (isinstance(model, QGN) and encoder is not None):
+        raise ValueError("checkpoint may be None only to load a QGN encoder alone (encoder=...)")
+    sd = {} if checkpoint is None else _read(checkpoint, 'checkpoint')
     own = model.state_dict()
     new: StateDict = {}
     unknown = []
@@ -229,29 +247,30 @@ def load_official(model: nn.Module, checkpoint: Checkpoint, *, encoder: Optional
                 continue
             if nk is not None:
                 new[nk] = v
-    elif isinstance(model, QGN):
-        if any(k.startswith('decoder.') or k.startswith('encoder.') for k in sd):  # a SegmentationModule state
+    elif isinstance(model, (QGN, QGNDecoder)):
+        decoder, prefix = (model.decoder, 'decoder.') if isinstance(model, QGN) else (model, '')
+        if any(k.startswith(('decoder.', 'encoder.')) for k in sd):  # a SegmentationModule state
             enc = {k[8:]: v for k, v in sd.items() if k.startswith('encoder.')}
             sd = {k[8:]: v for k, v in sd.items() if k.startswith('decoder.')}
             if encoder is None and enc:
                 encoder = enc
-        for k, v in sd.items():
-            if not k.startswith('orig_resnet.'):
-                unknown.append(k)
-                continue
+        for k, v in sd.items():  # the released QGN module's keys, or its orig_resnet's (ResNetTransposeSparse)
             try:
-                nk, nv = _qgn_decoder_key(k[len('orig_resnet.'):], v, model)
+                conv = _qgn_decoder_key(k[len('orig_resnet.'):] if k.startswith('orig_resnet.') else k, v, decoder)
             except KeyError:
                 unknown.append(k)
                 continue
-            new[nk] = nv
+            if conv is not None:
+                new[prefix + conv[0]] = conv[1]
+        if encoder is not None and not isinstance(model, QGN):
+            raise ValueError("encoder needs a QGN model (a QGNDecoder holds no encoder)")
         if encoder is not None:
             for k, v in _read(encoder, 'encoder').items():
                 nk = _qgn_encoder_key(k)
                 if nk is not None:
                     new[nk] = v
     else:
-        raise TypeError(f"model must be a HyperSeg or QGN model, got {type(model).__name__}")
+        raise TypeError(f"model must be a HyperSeg, QGN or QGNDecoder model, got {type(model).__name__}")
     if unknown:
         raise KeyError(f"checkpoint keys with no place in {type(model).__name__}: {unknown[:8]}"
                        + (f" ... ({len(unknown)} in all)" if len(unknown) > 8 else ''))
@@ -264,8 +283,11 @@ def load_official(model: nn.Module, checkpoint: Checkpoint, *, encoder: Optional
         raise ValueError("checkpoint tensors do not fit the model (a different template or num_classes?): "
                          + '; '.join(bad[:6]))
     skip_encoder = isinstance(model, QGN) and encoder is None
+    skip_decoder = isinstance(model, QGN) and checkpoint is None
     missing = sorted(k for k in own if k not in new and not k.endswith('num_batches_tracked')
-                     and not (skip_encoder and k.startswith('encoder.')))
+                     and not k.startswith('criterion.')
+                     and not (skip_encoder and k.startswith('encoder.'))
+                     and not (skip_decoder and k.startswith('decoder.')))
     if missing:
         raise KeyError(f"model entries the checkpoint does not provide: {missing[:8]}"
                        + (f" ... ({len(missing)} in all)" if len(missing) > 8 else ''))

@@ -93,6 +93,7 @@ class ResNet(nn.Module):
     Shapes:
         - **input:** :math:`(B, C_{in}, H, W)`
         - **forward_stem output:** the stride-2 stem map, :attr:`stem_channels` channels
+        - **forward_pyramid output:** the stem map and the 4 maps of ``forward_features``
         - **forward_features output:** list of 4 maps (``layer1`` ... ``layer4``) with
           :attr:`feature_channels` channels and strides :attr:`feature_strides`.
         - **forward output:** :math:`(B, \text{num\_classes})` logits.
@@ -170,6 +171,15 @@ class ResNet(nn.Module):
         if self.deep_stem:
             x = self.relu(self.bn3(self.conv3(self.relu(self.bn2(self.conv2(x))))))
         return x
+
+    def forward_pyramid(self, x: Tensor) -> List[Tensor]:
+        """The stem map (stride 2) and the maps after ``layer1`` ... ``layer4`` (strides 4 ... 32)."""
+        feats = [self.forward_stem(x)]
+        y = self.maxpool(feats[0])
+        for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
+            y = layer(y)
+            feats.append(y)
+        return feats
 
     def forward_features(self, x: Tensor) -> List[Tensor]:
         """Feature maps after ``layer1`` ... ``layer4``."""
