@@ -100,6 +100,9 @@ def test_cumulative_slices_change_the_released_m_model():
     cumulative = HyperSeg(model.config, 2, _tiny_backbone(0.05, 240))
     for m in (model, cumulative):
         load_official(m.eval(), data['state_dict'])  # the same weights fit both
+    arch = 'hyperseg.models.hyperseg_v1_0.hyperseg_efficientnet(...)'  # as the released checkpoints record it
+    with pytest.warns(UserWarning, match="build the model with signal_slices='released'"):
+        load_official(cumulative, {'state_dict': data['state_dict'], 'arch': arch})
     with torch.no_grad():
         a, b = model(data['input'].float())['out'], cumulative(data['input'].float())['out']
     assert (a - b).abs().max() > 1e-3

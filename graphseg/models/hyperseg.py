@@ -239,6 +239,7 @@ class HyperSeg(nn.Module):
                  backbone_kwargs: Optional[Dict[str, Any]] = None) -> None:
         super().__init__()
         check_choice(signal_slices, 'signal_slices', SIGNAL_SLICES)
+        check_choice(config.released_slices, 'config.released_slices', ('cumulative', 'from_zero'))
         self.config, self.num_classes = config, num_classes
         self.use_positional_encoding, self.dynamic = positional_encoding, dynamic
         self.signal_slices_mode = signal_slices

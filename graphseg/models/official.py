@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import torch
@@ -63,11 +64,13 @@ StateDict = Dict[str, Tensor]
 Checkpoint = Union[str, os.PathLike, Mapping[str, Any]]
 
 
-def _read(checkpoint: Checkpoint, name: str) -> StateDict:
+def _read(checkpoint: Checkpoint, name: str) -> Tuple[StateDict, str]:
+    """The state dict of a checkpoint, and its ``'arch'`` string (the released HyperSeg checkpoints keep one)."""
     if isinstance(checkpoint, (str, os.PathLike)):
         checkpoint = torch.load(checkpoint, map_location='cpu', weights_only=True)
     if not isinstance(checkpoint, Mapping):
         raise TypeError(f"{name} must be a path or a state dict, got {type(checkpoint).__name__}")
+    arch = checkpoint.get('arch', '') if isinstance(checkpoint.get('arch', ''), str) else ''
     if 'state_dict' in checkpoint and isinstance(checkpoint['state_dict'], Mapping):
         checkpoint = checkpoint['state_dict']
     sd = {}
@@ -75,7 +78,7 @@ def _read(checkpoint: Checkpoint, name: str) -> StateDict:
         if not isinstance(v, Tensor):
             raise TypeError(f"{name} must map names to tensors, got {type(v).__name__} at {k!r}")
         sd[k[7:] if k.startswith('module.') else k] = v
-    return sd
+    return sd, arch
 
 
 # ------------------------------------------------------------------------------------------ HyperSeg
@@ -232,13 +235,18 @@ def load_official(model: nn.Module, checkpoint: Optional[Checkpoint], *,
     from .qgn import QGN
     if checkpoint is None and not (isinstance(model, QGN) and encoder is not None):
         raise ValueError("checkpoint may be None only to load a QGN encoder alone (encoder=...)")
-    sd = {} if checkpoint is None else _read(checkpoint, 'checkpoint')
+    sd, arch = ({}, '') if checkpoint is None else _read(checkpoint, 'checkpoint')
     own = model.state_dict()
     new: StateDict = {}
     unknown = []
     if isinstance(model, HyperSeg):
         if encoder is not None:
             raise ValueError("encoder is for QGN checkpoints; a HyperSeg checkpoint holds the whole model")
+        if 'hyperseg_v1_0.' in arch and model.signal_slices_mode == 'cumulative' \
+                and model.config.released_slices == 'from_zero':
+            warnings.warn("this checkpoint was trained by the released hyperseg_v1_0 code, whose weight mappers all "
+                          "read the signal from channel 0; build the model with signal_slices='released' to "
+                          "reproduce its outputs", stacklevel=2)
         for k, v in sd.items():
             try:
                 nk = _hyperseg_key(k, model)
@@ -265,7 +273,7 @@ def load_official(model: nn.Module, checkpoint: Optional[Checkpoint], *,
         if encoder is not None and not isinstance(model, QGN):
             raise ValueError("encoder needs a QGN model (a QGNDecoder holds no encoder)")
         if encoder is not None:
-            for k, v in _read(encoder, 'encoder').items():
+            for k, v in _read(encoder, 'encoder')[0].items():
                 nk = _qgn_encoder_key(k)
                 if nk is not None:
                     new[nk] = v

@@ -19,7 +19,7 @@ Train with the ground-truth composite scheme and :class:`~graphseg.nn.qgn.QGNLos
     loss = model.compute_loss(image, labels)                 # labels (B, H, W), H, W divisible by 32
     logits = model(image)['out']                             # inference, (B, 19, H, W)
     logits = model(image, inference='bilinear', size=(1024, 2048))['out']   # the released inference
-    model.update_class_weights(iou)                          # the released per-epoch class weighting
+    model.update_class_weights(evaluate(model, val, 19)['iou'])  # the released per-epoch class weighting
 
 Released checkpoints (decoder and encoder state dicts) load with
 :func:`graphseg.models.load_official`; the released label coding converts with

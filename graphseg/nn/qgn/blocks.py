@@ -54,7 +54,18 @@ def relu(sparse: bool) -> nn.Module:
     return SparseReLU() if sparse else nn.ReLU()
 
 
-class TransBasicBlock(nn.Module):
+class _TransBlock(nn.Module):
+    inplanes: int
+    planes: int
+    upsample: bool
+    sparse: bool
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.inplanes}, {self.planes}, upsample={self.upsample}, '
+                f'sparse={self.sparse})')
+
+
+class TransBasicBlock(_TransBlock):
     r"""Transposed ResNet basic block (the official ``TransBasicBlockSparse`` / ``TransBasicBlock``).
 
     ``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`` with ``conv1`` a 3x3
@@ -99,12 +110,8 @@ class TransBasicBlock(nn.Module):
         identity = x if self.shortcut is None else self.shortcut(x)
         return self.relu(out + identity)
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}({self.inplanes}, {self.planes}, upsample={self.upsample}, '
-                f'sparse={self.sparse})')
 
-
-class TransBottleneck(nn.Module):
+class TransBottleneck(_TransBlock):
     r"""Transposed ResNet bottleneck block (the official ``TransBottleneckSparse`` / ``TransBottleneck``).
 
     ``relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x))`` with
@@ -146,10 +153,6 @@ class TransBottleneck(nn.Module):
         out = self.bn3(self.conv3(out))
         identity = x if self.shortcut is None else self.shortcut(x)
         return self.relu(out + identity)
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}({self.inplanes}, {self.planes}, upsample={self.upsample}, '
-                f'sparse={self.sparse})')
 
 
 def _shortcut(inplanes: int, planes: int, upsample: bool, sparse: bool, norm: NormFactory) -> Optional[nn.Module]:
