@@ -161,19 +161,25 @@ _QGN_KEYS = ((r'out6_conv\.(.+)$', lambda m: f'head_top.{m.group(1)}'),
              (r'out([2-5])_conv\.(.+)$', lambda m: f'heads.{5 - int(m.group(1))}.{m.group(2)}'),
              (r'skip([0-4])\.(.+)$', lambda m: f'skips.{4 - int(m.group(1))}.{m.group(2)}'),
              (r'deconv([1-4])\.(.+)$', lambda m: f'stages.{int(m.group(1)) - 1}.{m.group(2)}'),
-             (r'final_deconv\.1\.(.+)$', lambda m: f'final_deconv.{m.group(1)}'),
+             (r'final_deconv\.(?:1\.)?(weight|bias)$', lambda m: f'final_deconv.{m.group(1)}'),
              (r'(final_conv\..+)$', lambda m: m.group(1)))
-_QGN_BLOCK_PARTS = ((r'\.conv2\.1\.weight$', '.conv2.weight'),  # (SparseToDense, ConvTranspose2d, DenseToSparse)
-                    (r'\.upsample\.1\.weight$', '.shortcut.0.weight'),  # upsampling shortcut, same wrapping + BN
-                    (r'\.upsample\.3\.', '.shortcut.1.'),
-                    (r'\.upsample\.0\.', '.shortcut.0.'),  # (NetworkInNetwork, BN) shortcut
-                    (r'\.upsample\.1\.', '.shortcut.1.'))
+# inside the sparse blocks: the dense transposed convolutions are wrapped as (SparseToDense, ConvTranspose2d,
+# DenseToSparse[, BN]); the dense decoder's blocks hold them directly
+_QGN_SPARSE_PARTS = ((r'\.conv2\.1\.weight$', '.conv2.weight'),
+                     (r'\.upsample\.1\.weight$', '.shortcut.0.weight'),  # upsampling shortcut
+                     (r'\.upsample\.3\.', '.shortcut.1.'),
+                     (r'\.upsample\.0\.', '.shortcut.0.'),  # (NetworkInNetwork, BN) shortcut
+                     (r'\.upsample\.1\.', '.shortcut.1.'))
+_QGN_DENSE_PARTS = ((r'\.upsample\.', '.shortcut.'),)
+_SYNC_BN_BOOKKEEPING = ('_tmp_running_mean', '_tmp_running_var', '_running_iter')
 
 
 def _qgn_decoder_key(key: str, value: Tensor, decoder: nn.Module) -> Optional[Tuple[str, Tensor]]:
     """A released QGN decoder key (``orig_resnet.`` stripped) -> (decoder key, value in graphseg's layout);
     ``None`` for the skip layers a ``skips='top'`` decoder does not build (the released noskip builds and ignores
-    them)."""
+    them) and for synchronized-BatchNorm bookkeeping."""
+    if key.endswith(_SYNC_BN_BOOKKEEPING):
+        return None  # the dense decoder's synchronized BatchNorm bookkeeping
     for pat, rep in _QGN_KEYS:
         m = re.match(pat, key)
         if m:
@@ -181,7 +187,7 @@ def _qgn_decoder_key(key: str, value: Tensor, decoder: nn.Module) -> Optional[Tu
             break
     else:
         raise KeyError(key)
-    for pat, rep in _QGN_BLOCK_PARTS:
+    for pat, rep in (_QGN_SPARSE_PARTS if decoder.sparse else _QGN_DENSE_PARTS):
         new = re.sub(pat, rep, new)
     skip = re.match(r'skips\.(\d+)\.', new)
     if skip and int(skip.group(1)) >= len(decoder.skips):
@@ -205,7 +211,7 @@ def _qgn_decoder_key(key: str, value: Tensor, decoder: nn.Module) -> Optional[Tu
 
 
 def _qgn_encoder_key(key: str) -> Optional[str]:
-    if key.endswith(('_tmp_running_mean', '_tmp_running_var', '_running_iter')):
+    if key.endswith(_SYNC_BN_BOOKKEEPING):
         return None  # synchronized BatchNorm bookkeeping
     return 'encoder.' + key
 
