@@ -187,21 +187,21 @@ class MetaBlock(nn.Module):
         win = xp.unfold(2, P_h, p_h).unfold(3, P_w, p_w)  # (B, C, N_h, N_w, P_h, P_w): patches with halo
         win = win.permute(0, 2, 3, 1, 4, 5).reshape(B * N, C, P_h * P_w)
         w1 = w_pw1.reshape(B, hid, C, N_h, N_w).permute(0, 3, 4, 1, 2).reshape(B * N, hid, C)
-        h = torch.bmm(w1, win)  # (B N, hid, P_h P_w): each patch expanded with its own pw1 weights
-        if self.pw1.bias is not None:
-            h = h + self.pw1.bias.view(1, -1, 1)
+        if self.pw1.bias is None:
+            h = torch.bmm(w1, win)  # (B N, hid, P_h P_w): each patch expanded with its own pw1 weights
+        else:  # (a folded BatchNorm's shift rides along in the matmul)
+            h = torch.baddbmm(self.pw1.bias.view(1, -1, 1).expand(B * N, hid, 1), w1, win)
         h = self.act1(self.bn1(h.view(B * N, hid, P_h, P_w)))  # BN over the halo'd patches, as released
         if self.padding_mode == 'zeros' and r:  # zero padding of the depthwise input at the image border
             inside = F.pad(x.new_ones(1, 1, H, W), (r, r, r, r)).unfold(2, P_h, p_h).unfold(3, P_w, p_w)
             h = h * inside.reshape(1, N, 1, P_h, P_w).expand(B, -1, -1, -1, -1).reshape(B * N, 1, P_h, P_w)
         wd = w_dw.reshape(B, hid, k * k, N_h, N_w).permute(0, 3, 4, 1, 2).reshape(B * N, hid, k * k)
-        out = None
-        for t in range(k * k):  # valid depthwise KxK: one multiply-accumulate per tap
-            dy, dx = divmod(t, k)
-            term = h[:, :, dy:dy + p_h, dx:dx + p_w] * wd[:, :, t, None, None]
-            out = term if out is None else out.add_(term)
+        out = h[:, :, :p_h, :p_w] * wd[:, :, 0, None, None]  # valid depthwise KxK: a multiply-add per tap
         if self.dw.bias is not None:
-            out = out + self.dw.bias.view(1, -1, 1, 1)
+            out.add_(self.dw.bias.view(1, -1, 1, 1))
+        for t in range(1, k * k):
+            dy, dx = divmod(t, k)
+            out.addcmul_(h[:, :, dy:dy + p_h, dx:dx + p_w], wd[:, :, t, None, None])
         return _merge_patches(out, B, hid, N_h, N_w, p_h, p_w)  # (B, hid, H, W)
 
     def fuse_bn_(self, mapper: Optional[WeightMapper] = None, offset: int = 0) -> None:
