@@ -151,21 +151,21 @@ class QGNLoss(nn.Module):
         if not isinstance(pyramid, (list, tuple)) or len(pyramid) < self.num_levels:
             got = f'{len(pyramid)} levels' if isinstance(pyramid, (list, tuple)) else type(pyramid).__name__
             raise ValueError(f"pyramid must be a list of {self.num_levels} T-pyramid levels, got {got}")
-        bad = [l for l in logits if not 0 <= l < self.num_levels]
+        bad = [lv for lv in logits if not 0 <= lv < self.num_levels]
         if bad:
             raise ValueError(f"logits levels must lie in [0, {self.num_levels - 1}], got {sorted(bad)}")
-        losses = {l: level_loss(q, pyramid[l], self.ignore_index, self.class_weight)  # Eq. 4
-                  for l, q in logits.items()}
+        losses = {lv: level_loss(q, pyramid[lv], self.ignore_index, self.class_weight)  # Eq. 4
+                  for lv, q in logits.items()}
         weights = self.level_weights.clone()  # a snapshot: the Eq. 8 update below is in place
-        total = sum(weights[l].to(q.dtype) * q for l, q in losses.items())  # Eq. 6
-        self.last_level_losses = {l: q.detach() for l, q in losses.items()}
+        total = sum(weights[lv].to(q.dtype) * q for lv, q in losses.items())  # Eq. 6
+        self.last_level_losses = {lv: q.detach() for lv, q in losses.items()}
         if self.weighting == 'adaptive' and self.training and 0 in losses:
             ref = losses[0].detach()
             if float(ref) > 0:  # Eq. 8 running average of L_l / L_0
                 with torch.no_grad():
-                    for l, q in losses.items():
-                        if l > 0:
-                            self.level_weights[l] = (self.delta * self.level_weights[l]
+                    for lv, q in losses.items():
+                        if lv > 0:
+                            self.level_weights[lv] = (self.delta * self.level_weights[lv]
                                                      + (1 - self.delta) * (q.detach() / ref).float())
         return total
 
