@@ -231,14 +231,14 @@ def bench_decoder(repeat: int, device: torch.device, size) -> None:
     H, W = size
     k = 19
     print(f'\n## QGN decoder fwd+bwd, widths (512, 256, 128, 64, 64), blocks (6, 4, 3, 3, +3), '
-          f'ResNet-18 encoder maps, {H}x{W}, k = {k}')
-    enc = (64, 128, 256, 512)
+          f'ResNet-18 encoder maps (stem, layer1..4), {H}x{W}, k = {k}')
+    enc = (64, 64, 128, 256, 512)
     torch.manual_seed(0)
-    feats = [torch.randn(1, c, H >> (i + 2), W >> (i + 2), device=device) for i, c in enumerate(enc)]
+    feats = [torch.randn(1, c, H >> (i + 1), W >> (i + 1), device=device) for i, c in enumerate(enc)]
     labels = blob_labels(1, H, W, k, cells=8).to(device)
     pyr = t_pyramid(labels, 6, k)
     sparse = QGNDecoder(enc, k).to(device)
-    dense = QGNDecoder(enc, k, sparse=False).to(device)
+    dense = QGNDecoder(enc, k, sparse=False, dense_up_kernel=2).to(device)  # the sparse decoder, computed densely
 
     def run(dec, scheme):
         def fn():

@@ -17,34 +17,47 @@ from graphseg.nn.hyperseg import grid_patch_index, segment_matmul
 from graphseg.ops import dpw_conv2d
 
 
-# ---------------------------------------------------------------- divide_channels (Appendix A, Algorithm 1)
+# ---------------------------------------------------------------- divide_channels (Appendix A, the released rule)
 @given(unit=st.sampled_from([1, 4, 8, 16, 32]), extra=st.integers(0, 60),
-       weights=st.lists(st.floats(0.01, 1e4, allow_nan=False), min_size=1, max_size=8))
+       weights=st.lists(st.integers(1, 10_000), min_size=1, max_size=8))
 def test_divide_channels_properties(unit, extra, weights):
     total = (len(weights) + extra) * unit
     shares = divide_channels(total, unit, weights)
     assert len(shares) == len(weights)
-    assert sum(shares) == total
     assert all(s % unit == 0 and s >= unit for s in shares)
-    for s, w in zip(shares, weights):  # within one unit of the exact proportional quota
-        assert abs(s / unit - (1 + extra * w / sum(weights))) < 1 + 1e-9
+    for w in set(weights):  # equal weights, equal shares
+        assert len({s for s, v in zip(shares, weights) if v == w}) == 1
+    # every unit is given out, except what a group of equal weights cannot split evenly among its members
+    assert 0 <= total - sum(shares) < unit * len(weights)
+    if len(set(weights)) == len(weights):
+        assert sum(shares) == total
 
 
 def test_divide_channels_examples():
+    """Values of the released ``divide_feature`` / ``divide_feature_legacy`` (YuvalNirkin/hyperseg); graphseg's
+    rule was also compared with them on 20,000 random cases each outside the repository: all equal."""
+    assert divide_channels(1280, 32, [5248, 3008, 704, 2352, 4216]) == [416, 224, 128, 192, 320]  # M
+    assert divide_channels(1280, 32, [4160, 992, 208, 3676]) == [576, 128, 64, 512]  # S (shared last mapper)
     assert divide_channels(64, 8, [1, 1, 2]) == [16, 16, 32]
-    assert divide_channels(24, 8, [1, 1000, 1]) == [8, 8, 8]  # everyone keeps one unit
-    assert divide_channels(40, 8, [3, 1]) == [24, 16]  # 1 + 2.25 -> 3 units, 1 + 0.75 -> 2 units
-    assert divide_channels(48, 8, [1, 1, 1, 1]) == [16, 16, 8, 8]  # ties go to the earlier share
+    assert divide_channels(48, 8, [5, 5, 1, 1]) == [16, 16, 8, 8]
+    assert divide_channels(40, 8, [3, 1]) == [24, 16]
+    assert divide_channels(96, 8, [10, 20, 20, 5]) == [16, 32, 32, 16]
+    assert divide_channels(96, 8, [10, 20, 20, 5], rule='legacy') == [16, 32, 32, 16]
+    assert divide_channels(64, 8, [1, 1, 2], rule='legacy') == [16, 16, 32]
     with pytest.raises(ValueError, match='total = 30 must be divisible by unit = 8'):
         divide_channels(30, 8, [1, 2])
     with pytest.raises(ValueError, match=r'holds 2 unit\(s\) of 8, fewer than the 3 shares'):
         divide_channels(16, 8, [1, 2, 3])
+    with pytest.raises(ValueError, match='leaves a share without channels'):
+        divide_channels(16, 8, [1, 2, 300], rule='legacy')
     with pytest.raises(ValueError, match='weights must be finite and > 0'):
         divide_channels(16, 8, [1, 0])
     with pytest.raises(ValueError, match='weights must not be empty'):
         divide_channels(16, 8, [])
     with pytest.raises(ValueError, match='unit must be a positive int'):
         divide_channels(16, 0, [1])
+    with pytest.raises(ValueError, match="rule must be one of"):
+        divide_channels(16, 8, [1], rule='largest')
 
 
 # ---------------------------------------------------------------- positional encoding
@@ -54,10 +67,11 @@ def test_positional_encoding_formula(hw, device):
     P = positional_encoding(H, W, device=device, dtype=torch.float64)
     assert P.shape == (2, H, W) and P.device.type == device.type
     for i in range(H):
-        for j in range(W):
-            pi = (2 * i - H + 1) / (H - 1) if H > 1 else 0.
-            pj = (2 * j - W + 1) / (W - 1) if W > 1 else 0.
-            assert P[0, i, j].item() == pi and P[1, i, j].item() == pj
+        for j in range(W):  # channel 0 = x (column), channel 1 = y (row); a side of 1 is -1 (linspace)
+            px = -1 + 2 * j / (W - 1) if W > 1 else -1.
+            py = -1 + 2 * i / (H - 1) if H > 1 else -1.
+            assert P[0, i, j].item() == pytest.approx(px, abs=1e-15)
+            assert P[1, i, j].item() == pytest.approx(py, abs=1e-15)
     with pytest.raises(ValueError, match='height must be a positive int'):
         positional_encoding(0, 3)
 
@@ -114,11 +128,12 @@ def _randomize_bn(module, generator=None):
                 m.bias.uniform_(-0.5, 0.5, generator=generator)
 
 
+@pytest.mark.parametrize('halo', ['image', 'patch'])
 @pytest.mark.parametrize('pointwise_only', [False, True])
-def test_meta_block_equals_static_block_with_the_same_weights(pointwise_only, device):
+def test_meta_block_equals_static_block_with_the_same_weights(pointwise_only, halo, device):
     """With one weight set for every patch the dynamic block is the static block with those weights."""
-    dyn = MetaBlock(6, 6, 8, expand_ratio=2, pointwise_only=pointwise_only, weight_groups=2).to(device).eval()
-    sta = MetaBlock(6, 6, expand_ratio=2, pointwise_only=pointwise_only, dynamic=False).to(device).eval()
+    dyn = MetaBlock(6, 6, 8, expand_ratio=2, pointwise_only=pointwise_only, weight_groups=2, halo=halo).to(device)
+    sta = MetaBlock(6, 6, expand_ratio=2, pointwise_only=pointwise_only, dynamic=False).to(device)
     _randomize_bn(dyn)
     sta.load_state_dict({k: v for k, v in dyn.state_dict().items() if not k.startswith('weight_mapper')},
                         strict=False)
@@ -129,8 +144,68 @@ def test_meta_block_equals_static_block_with_the_same_weights(pointwise_only, de
                            theta[0].split([c.num_params for c, _ in dyn._conv_bn()])):
             conv.weight.copy_(w.view_as(conv.weight))
     x = torch.randn(2, 6, 8, 12, device=device)
-    torch.testing.assert_close(dyn(x, phi), sta(x), atol=1e-5, rtol=1e-5)
+    for mode in ('eval', 'train'):  # train: BN1 over the halo'd patches differs from BN over the image
+        if mode == 'train' and halo == 'patch' and not pointwise_only:
+            continue
+        dyn.train(mode == 'train'), sta.train(mode == 'train')
+        torch.testing.assert_close(dyn(x, phi), sta(x), atol=1e-5, rtol=1e-5)
     assert dyn.num_params == MetaBlock.count_params(6, 6, 2, pointwise_only=pointwise_only)
+
+
+def _patch_halo_reference(block, x, theta):
+    """The released v1.0 block written out patch by patch with F.conv2d (eval mode)."""
+    def bn(t, m):
+        return F.batch_norm(t, m.running_mean, m.running_var, m.weight, m.bias, False, 0., m.eps)
+    B, C, H, W = x.shape
+    N_h, N_w = theta.shape[-2:]
+    p_h, p_w, hid = H // N_h, W // N_w, block.hidden_channels
+    w1, w2, w3 = theta.split([c.num_params for c, _ in block._conv_bn()], dim=1)
+    mode = 'constant' if block.padding_mode == 'zeros' else block.padding_mode
+    xp = F.pad(x, (1, 1, 1, 1), mode=mode)
+    inside = F.pad(torch.ones(1, 1, H, W, dtype=x.dtype, device=x.device), (1, 1, 1, 1))
+    out = torch.empty(B, hid, H, W, dtype=x.dtype, device=x.device)
+    for b in range(B):
+        for i in range(N_h):
+            for j in range(N_w):
+                win = xp[b:b + 1, :, i * p_h:(i + 1) * p_h + 2, j * p_w:(j + 1) * p_w + 2]
+                h = F.relu6(bn(F.conv2d(win, w1[b, :, i, j].view(hid, C, 1, 1)), block.bn1))
+                if block.padding_mode == 'zeros':
+                    h = h * inside[:, :, i * p_h:(i + 1) * p_h + 2, j * p_w:(j + 1) * p_w + 2]
+                out[b, :, i * p_h:(i + 1) * p_h, j * p_w:(j + 1) * p_w] = F.conv2d(
+                    h, w2[b, :, i, j].view(hid, 1, 3, 3), groups=hid)[0]
+    out = F.relu6(bn(out, block.bn2))
+    w3 = w3.view(B, block.out_channels, hid, N_h, N_w)
+    y = torch.empty(B, block.out_channels, H, W, dtype=x.dtype, device=x.device)
+    for i in range(N_h):
+        for j in range(N_w):
+            blk = out[:, :, i * p_h:(i + 1) * p_h, j * p_w:(j + 1) * p_w]
+            y[:, :, i * p_h:(i + 1) * p_h, j * p_w:(j + 1) * p_w] = torch.einsum('bchw,boc->bohw', blk,
+                                                                                 w3[..., i, j])
+    return bn(y, block.bn3) + (x if block.use_residual else 0)
+
+
+@pytest.mark.parametrize('padding_mode', ['reflect', 'zeros', 'replicate'])
+def test_patch_halo_matches_per_patch_reference(padding_mode, device):
+    block = MetaBlock(5, 5, 8, halo='patch', weight_groups=2, padding_mode=padding_mode).double().to(device).eval()
+    _randomize_bn(block)
+    x = torch.randn(2, 5, 8, 12, dtype=torch.float64, device=device)
+    phi = torch.randn(2, 8, 2, 3, dtype=torch.float64, device=device)
+    ref = _patch_halo_reference(block, x, block.weight_mapper(phi))
+    torch.testing.assert_close(block(x, phi), ref)
+    image = MetaBlock(5, 5, 8, halo='image', weight_groups=2, padding_mode=padding_mode).double().to(device).eval()
+    image.load_state_dict(block.state_dict())
+    diff = (image(x, phi) - block(x, phi)).abs().amax((0, 1))  # (H, W)
+    border = torch.zeros(8, 12, dtype=torch.bool, device=device)  # within one pixel of an interior patch border
+    border[[3, 4], :] = True
+    border[:, [3, 4, 7, 8]] = True
+    assert diff[~border].max() < 1e-12 and diff[border].max() > 1e-3
+
+
+def test_patch_halo_gradcheck():
+    block = MetaBlock(2, 3, 4, halo='patch', weight_groups=2, padding_mode='zeros').double().eval()
+    x = torch.randn(1, 2, 4, 4, dtype=torch.float64, requires_grad=True)
+    phi = torch.randn(1, 4, 2, 2, dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: block(a, b), (x, phi))
 
 
 def test_meta_block_structure():
@@ -138,61 +213,89 @@ def test_meta_block_structure():
     assert b.use_residual and b.hidden_channels == 8
     assert b.num_params == 4 * 8 + 8 * 9 + 8 * 4 == b.weight_mapper.num_params
     assert isinstance(b.act1, nn.ReLU6) and isinstance(b.act2, nn.ReLU6) and not hasattr(b, 'act3')
-    assert repr(b).startswith('MetaBlock(\n  4, 4, hidden=8, dynamic=True\n')
-    pw = MetaBlock(4, 6, 16, pointwise_only=True)
-    assert not pw.use_residual and not hasattr(pw, 'dw') and pw.num_params == 24
+    assert repr(b).startswith("MetaBlock(\n  4, 4, hidden=8, halo='image', dynamic=True\n")
+    pw = MetaBlock(4, 6, 16, pointwise_only=True, act_layer=nn.ReLU)
+    assert not pw.use_residual and not hasattr(pw, 'dw') and pw.num_params == 24 and isinstance(pw.act1, nn.ReLU)
     assert MetaBlock(4, 6, dynamic=False).weight_mapper is None
-    with pytest.raises(ValueError, match='signal_channels is required when dynamic=True'):
+    with pytest.raises(ValueError, match='signal_channels is required when dynamic=True and own_mapper=True'):
         MetaBlock(4, 4)
     with pytest.raises(ValueError, match='signal is required by a dynamic MetaBlock'):
         b(torch.randn(1, 4, 4, 4))
+    with pytest.raises(ValueError, match="halo must be one of"):
+        MetaBlock(4, 4, 16, halo='own')
+    ext = MetaBlock(4, 4, own_mapper=False)  # weights from a shared mapper
+    assert ext.weight_mapper is None
+    with pytest.raises(ValueError, match='theta is required by a MetaBlock without its own weight mapper'):
+        ext(torch.randn(1, 4, 4, 4), torch.randn(1, 16, 1, 1))
+    with pytest.raises(ValueError, match=r'theta must have shape \(B, 136, N_h, N_w\)'):
+        ext(torch.randn(1, 4, 4, 4), theta=torch.randn(1, 13, 1, 1))
+    theta = b.weight_mapper(torch.randn(1, 16, 2, 2))
+    torch.testing.assert_close(ext.eval()(torch.ones(1, 4, 4, 4), theta=theta).shape, (1, 4, 4, 4))
 
 
 # ---------------------------------------------------------------- context head
-def _reference_context_head(head, x):
-    """Eq. 2 written out for levels = 2 with functional ops (eval mode)."""
-    def cba(seq, t):
-        conv, bn = seq[0], seq[1]
-        t = F.conv2d(t, conv.weight, stride=conv.stride)
-        t = F.batch_norm(t, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0., bn.eps)
-        return F.relu(t)
-    f1 = cba(head.down[0], x)  # 2x2 stride 2, channels halved
-    g = f1.mean((2, 3), keepdim=True).expand_as(f1)  # global average pool at the bottom
-    y1 = cba(head.up[1], torch.cat([f1, g], 1))
-    up = y1.repeat_interleave(2, 2).repeat_interleave(2, 3)[..., :x.size(2), :x.size(3)]  # nearest x2
-    return cba(head.up[0], torch.cat([x, up], 1))
+def _cba(seq, t, act=True):
+    conv, bn = seq[0], seq[1]
+    t = F.conv2d(t, conv.weight, stride=conv.stride)
+    t = F.batch_norm(t, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0., bn.eps)
+    return F.relu(t) if act else t
 
 
-def test_context_head_matches_reference(device):
+def _up2(t):
+    return t.repeat_interleave(2, 2).repeat_interleave(2, 3)
+
+
+def test_context_head_half_width_matches_reference(device):
+    """The released v1.0 head written out for levels = 2 (eval mode)."""
     head = ContextHead(16, levels=2).to(device).eval()
     _randomize_bn(head)
-    assert repr(head).startswith('ContextHead(\n  16, 16, levels=2\n')
+    assert repr(head).startswith('ContextHead(\n  16, levels=2, half_width=True\n')
     x = torch.randn(2, 16, 4, 6, device=device)
-    phi = head(x)
-    assert phi.shape == (2, 16, 4, 6)
-    torch.testing.assert_close(phi, _reference_context_head(head, x))
+    f0 = _cba(head.reduce, x)  # 1x1, 16 -> 8
+    f1 = _cba(head.down[0], f0)  # 2x2 stride 2, width kept
+    g = f1.mean((2, 3), keepdim=True).expand_as(f1)  # global average at the bottom
+    ref = torch.cat([f0, _up2(_cba(head.up[0], torch.cat([f1, g], 1)))], 1)
+    torch.testing.assert_close(head(x), ref)
     assert head.down[0][0].out_channels == 8 and head.down[0][0].kernel_size == (2, 2)
-    odd = head(torch.randn(1, 16, 5, 7, device=device))  # odd sizes: the upsampling matches the skip
-    assert odd.shape == (1, 16, 5, 7)
-    three = ContextHead(16, 24, levels=3).to(device).eval()
-    assert three(torch.randn(1, 16, 4, 4, device=device)).shape == (1, 24, 4, 4)
+    assert head(torch.randn(1, 16, 5, 7, device=device)).shape == (1, 16, 5, 7)  # odd sizes
+    assert sum(p.numel() for n, p in ContextHead(1280).named_parameters() if n.endswith('weight')
+               and p.dim() == 4) == 1280 * 640 + 640 * 640 * 4 + 1280 * 640  # the released 3.28 M head
+
+
+def test_context_head_full_width_matches_reference(device):
+    """The released v0.1 head written out for levels = 3 (eval mode): no ReLU after the last merge."""
+    head = ContextHead(8, levels=3, half_width=False).to(device).eval()
+    _randomize_bn(head)
+    x = torch.randn(2, 8, 4, 8, device=device)
+    f1 = _cba(head.down[0], x)
+    f2 = _cba(head.down[1], f1)
+    g = f2.mean((2, 3), keepdim=True).expand_as(f2)
+    y1 = _cba(head.up[1], torch.cat([f1, _up2(g)], 1))
+    ref = _cba(head.up[0], torch.cat([x, _up2(y1)], 1), act=False)
+    torch.testing.assert_close(head(x), ref)
+    assert len(head.up[0]) == 2 and len(head.up[1]) == 3 and head.reduce is None
+    one = ContextHead(8, levels=1, half_width=False)
+    torch.testing.assert_close(one(x), x)  # a single level: phi = F_n
 
 
 def test_context_head_errors():
-    with pytest.raises(ValueError, match=r'in_channels = 6 must be divisible by 2\^\(levels - 1\) = 4'):
-        ContextHead(6, levels=3)
+    with pytest.raises(ValueError, match='in_channels must be even when half_width=True'):
+        ContextHead(7)
     with pytest.raises(ValueError, match='x must be at least 4x4 for 3 levels, got 2x8'):
         ContextHead(16, levels=3)(torch.randn(1, 16, 2, 8))
     with pytest.raises(ValueError, match='x must have 16 channels, got 8'):
         ContextHead(16)(torch.randn(1, 8, 4, 4))
+    with pytest.raises(ValueError, match='levels must be a positive int'):
+        ContextHead(16, levels=0)
 
 
 # ---------------------------------------------------------------- BatchNorm fusion (Appendix E)
-@pytest.mark.parametrize('dynamic', [True, False])
+@pytest.mark.parametrize('dynamic,halo,padding_mode', [(True, 'image', 'reflect'), (True, 'patch', 'reflect'),
+                                                        (True, 'patch', 'zeros'), (False, 'image', 'reflect')])
 @pytest.mark.parametrize('pointwise_only', [False, True])
-def test_fuse_meta_block(dynamic, pointwise_only):
+def test_fuse_meta_block(dynamic, halo, padding_mode, pointwise_only):
     block = MetaBlock(6, 6, 8 if dynamic else None, pointwise_only=pointwise_only, weight_groups=2,
-                      dynamic=dynamic).double().eval()
+                      dynamic=dynamic, halo=halo, padding_mode=padding_mode).double().eval()
     _randomize_bn(block)
     x = torch.randn(2, 6, 8, 8, dtype=torch.float64)
     phi = torch.randn(2, 8, 2, 2, dtype=torch.float64) if dynamic else None

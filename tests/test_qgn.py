@@ -5,17 +5,18 @@ import torch.nn.functional as F
 
 from graphseg.graphs import t_pyramid
 from graphseg.models import QGN, create_model, list_models
-from graphseg.nn import QGNDecoder, QGNLoss, QGNOutput, TransBasicBlock, level_loss, qgn_inference
+from graphseg.nn import QGNDecoder, QGNLoss, QGNOutput, TransBasicBlock, TransBottleneck, level_loss, qgn_inference
+from graphseg.nn.sparse import SparseBatchNorm, SubmanifoldConv2d
 from graphseg.ops import SparseMap
 
 K = 3
-ENC = (8, 12, 16, 24)
+ENC = (6, 8, 12, 16, 24)  # encoder maps at strides 2, 4, 8, 16, 32
 SMALL = dict(widths=(16, 8, 8, 8, 8), blocks=(2, 1, 1, 2), final_blocks=1)
 
 
 def features(B, H, W, device, dtype=torch.float32, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(B, c, H >> (i + 2), W >> (i + 2), generator=g, dtype=dtype).to(device)
+    return [torch.randn(B, c, H >> (i + 1), W >> (i + 1), generator=g, dtype=dtype).to(device)
             for i, c in enumerate(ENC)]
 
 
@@ -31,10 +32,12 @@ def children_mask(parent):
     return parent.repeat_interleave(2, -2).repeat_interleave(2, -1)
 
 
-def test_sparse_all_equals_dense_decoder(device):
+@pytest.mark.parametrize('block', ['basic', 'bottleneck'])
+def test_sparse_all_equals_dense_decoder(device, block):
     feats = [f.requires_grad_(True) for f in features(2, 64, 96, device, torch.float64)]
-    sp = QGNDecoder(ENC, K, **SMALL).to(device, torch.float64)
-    de = QGNDecoder(ENC, K, **SMALL, sparse=False).to(device, torch.float64)
+    kw = dict(SMALL, block=block, defaults='pytorch')
+    sp = QGNDecoder(ENC, K, **kw).to(device, torch.float64)
+    de = QGNDecoder(ENC, K, **kw, sparse=False, dense_up_kernel=2).to(device, torch.float64)
     ref_state = de.state_dict()
     de.load_state_dict({n: v.view_as(ref_state[n]) for n, v in sp.state_dict().items()})  # 1x1: (o, i) -> (o, i, 1, 1)
     out_s, out_d = sp(feats, 'all'), de(feats, 'all')
@@ -76,6 +79,91 @@ def test_predicted_scheme_follows_argmax(device):
         b, y, x = parent.coords.unbind(1)
         comp[b, y, x] = parent.feats.argmax(1) == K
         assert torch.equal(out.active_mask(l), children_mask(comp)), l
+
+
+def test_noskip_prunes_only_at_the_top_as_released(device):
+    labels = blob_labels(2, 64, 96, device)
+    pyr = t_pyramid(labels, 6, K)
+    dec = QGNDecoder(ENC, K, **SMALL, skips='top').to(device)
+    assert len(dec.skips) == 1
+    out = dec(features(2, 64, 96, device), 'gt', pyr)
+    for lv in range(4, -1, -1):  # every descendant of a top-level composite cell
+        top = children_mask(pyr[5] == K)
+        for _ in range(4 - lv):
+            top = children_mask(top)
+        assert torch.equal(out.active_mask(lv), top), lv
+        if lv > 0:
+            assert torch.equal(out.composite_mask(lv), out.active_mask(lv) & (pyr[lv] == K))  # still recorded
+    # the inference follows the recorded composites: the same labels as the pruned decoder's path
+    assert torch.equal(out.labels(), out.dense_logits().argmax(1))
+
+
+def test_skip0_reads_the_stride2_map(device):
+    dec = QGNDecoder(ENC, K, **SMALL).to(device).eval()
+    assert len(dec.skips) == 5 and dec.skips[4][0].in_features == ENC[0]
+    feats = features(1, 64, 64, device)
+    with torch.no_grad():
+        a = dec(feats, 'all')
+        feats[0] = feats[0] + 1.
+        b = dec(feats, 'all')
+    assert torch.equal(a.logits[1].feats, b.logits[1].feats)  # level 1 is decoded before skip0
+    assert not torch.allclose(a.logits[0].feats, b.logits[0].feats)
+
+
+def test_official_defaults_and_dense_upsampling():
+    dec = QGNDecoder(ENC, K, widths=(64, 32, 16, 16, 16), blocks=(1, 1, 1, 1), final_blocks=1)
+    bns = [m for m in dec.modules() if isinstance(m, SparseBatchNorm)]
+    assert all(m.eps == 1e-4 and m.momentum == 0.01 for m in bns)  # SparseConvNet's BatchNorm
+    assert all(torch.all(m.bias == 1e-4) and torch.all(m.weight == 1) for m in bns)  # the released weights_init
+    conv = dec.stages[0][0].conv1  # 64 -> 64 submanifold 3x3
+    assert isinstance(conv, SubmanifoldConv2d)
+    std = conv.weight.std().item()  # kaiming_normal_ on SparseConvNet's (9, 1, C_in, C_out): sqrt(2 / (64 * 64))
+    assert abs(std - (2 / 64 / 64) ** 0.5) < 0.1 * (2 / 64 / 64) ** 0.5
+    nin = dec.skips[1][0]  # SparseConvNet NetworkInNetwork: N(0, 2 / C_in), zero bias
+    assert abs(nin.weight.std().item() - (2 / ENC[3]) ** 0.5) < 0.3 * (2 / ENC[3]) ** 0.5
+    torch_dec = QGNDecoder(ENC, K, widths=(64, 32, 16, 16, 16), blocks=(1, 1, 1, 1), final_blocks=1,
+                           defaults='pytorch')
+    assert all(m.eps == 1e-5 and m.momentum == 0.1 for m in torch_dec.modules() if isinstance(m, SparseBatchNorm))
+    dense = QGNDecoder(ENC, K, **SMALL, sparse=False)
+    up = dense.stages[0][-1].conv2  # the released dense decoder: 3x3 transposed conv, padding 1, output padding 1
+    assert up.kernel_size == (3, 3) and up.padding == (1, 1) and up.output_padding == (1, 1)
+    assert dense.stages[0][-1].shortcut[0].kernel_size == (2, 2)
+    assert all(m.momentum == 0.001 and m.eps == 1e-5 for m in dense.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    out = dense(features(1, 64, 64, 'cpu'), 'all')
+    assert [tuple(out.logits[lv].shape[2:]) for lv in out.levels] == [(2, 2), (4, 4), (8, 8), (16, 16), (32, 32),
+                                                                      (64, 64)]
+
+
+def _released_merge(out, size):
+    """The released QGN.forward inference (use_softmax, masks from the composite cells) written out."""
+    levels = out.levels
+    preds = [out.logits[lv].to_dense().clone() for lv in levels]
+    masks = [out.composite_mask(lv)[:, None].float().expand_as(preds[i]) for i, lv in enumerate(levels[:-1])]
+    for i, m in enumerate(masks):
+        preds[i] = (1 - m) * preds[i]
+        preds[i] = F.interpolate(preds[i], size=size, mode='bilinear', align_corners=False)
+        for j in range(i + 1, len(preds)):
+            m = F.interpolate(m, scale_factor=2)
+            preds[j] = m * preds[j]
+    preds[-1] = F.interpolate(preds[-1], size=size, mode='bilinear', align_corners=False)
+    return sum(preds)[:, :out.num_classes]
+
+
+@pytest.mark.parametrize('size', [(64, 96), (50, 70), (128, 192)])
+def test_bilinear_inference_any_size(device, size):
+    labels = blob_labels(2, 64, 96, device)
+    pyr = t_pyramid(labels, 6, K)
+    dec = QGNDecoder(ENC, K, **SMALL).to(device).eval()
+    with torch.no_grad():
+        out = dec(features(2, 64, 96, device), 'gt', pyr)
+        got = out.bilinear_logits(size)
+    assert got.shape == (2, K, *size)
+    torch.testing.assert_close(got, _released_merge(out, size))
+    model = QGN(K, 'resnet18', **SMALL).to(device).eval()
+    res = model(torch.rand(1, 3, 64, 64, device=device), inference='bilinear', size=size)
+    assert res['out'].shape == (1, K, *size)
+    with pytest.raises(ValueError, match="inference='nearest' paints the quadtree at the image size"):
+        model(torch.rand(1, 3, 64, 64, device=device), size=(50, 70))
 
 
 @pytest.mark.parametrize('scheme', ['all', 'gt', 'predicted'])
@@ -134,7 +222,7 @@ def naive_inference(logits, k, H, W):
 
 
 def test_inference_matches_naive_and_takes_second_best():
-    dec = QGNDecoder(ENC, K, **SMALL)
+    dec = QGNDecoder(ENC, K, **SMALL, defaults='pytorch')
     labels = blob_labels(1, 32, 32, 'cpu', seed=2)
     out = dec(features(1, 32, 32, 'cpu'), 'gt', t_pyramid(labels, 6, K))
     with torch.no_grad():  # make "composite" the arg-max somewhere at every level
@@ -191,21 +279,25 @@ def test_errors():
         dec(feats, 'gt')
     with pytest.raises(ValueError, match=r'pyramid\[0\] must have shape \(B, H / 2\^l, W / 2\^l\) = \(1, 64, 64\)'):
         dec(feats, 'gt', t_pyramid(torch.zeros(1, 32, 64, dtype=torch.long), 6, K))
-    with pytest.raises(ValueError, match=r'features\[2\] must have shape \(1, 16, 4, 4\) \(stride 16\)'):
+    with pytest.raises(ValueError, match=r'features\[2\] must have shape \(1, 12, 8, 8\) \(stride 8\)'):
         dec(feats[:2] + [feats[2][:, :, :3]] + feats[3:], 'all')
-    with pytest.raises(ValueError, match='features must be a list of 4 encoder maps'):
+    with pytest.raises(ValueError, match='features must be a list of 5 encoder maps'):
         dec(feats[:3])
     with pytest.raises(ValueError, match=r'min_level must be an int in \[0, 5\], got 6'):
         dec(feats, min_level=6)
     with pytest.raises(ValueError, match="the dense decoder .* scheme must be 'all'"):
         QGNDecoder(ENC, K, **SMALL, sparse=False)(feats, 'predicted')
-    with pytest.raises(ValueError, match=r'widths must have len\(encoder_channels\) \+ 1 = 5 values'):
-        QGNDecoder(ENC, K, widths=(8, 8))
+    with pytest.raises(ValueError, match=r'encoder_channels must have len\(widths\) = 2 values'):
+        QGNDecoder(ENC, K, widths=(8, 8), blocks=(1,))
+    with pytest.raises(ValueError, match="skips must be one of"):
+        QGNDecoder(ENC, K, skips='none')
+    with pytest.raises(ValueError, match=r'inplanes must be divisible by 4'):
+        TransBottleneck(6, 8)
     model = QGN(K, 'resnet18', **SMALL)
     with pytest.raises(ValueError, match=r'image height and width must be divisible by 32, got \(48, 40\)'):
         model(torch.rand(1, 3, 48, 40))
-    with pytest.raises(ValueError, match='backbone must be a ResNet with feature strides'):
-        QGN(K, 'qgn_resnet18')
+    with pytest.raises(ValueError, match='encoder must be a ResNet with feature strides'):
+        QGN(K, 'efficientnet_b0')
     with pytest.raises(ValueError, match=r'logits levels must lie in \[0, 3\], got \[5\]'):
         QGNLoss(4)({5: torch.randn(1, 4, 1, 1)}, [torch.zeros(1, 1, 1, dtype=torch.long)] * 4)
     with pytest.raises(ValueError, match='weighting must be one of'):
@@ -237,8 +329,36 @@ def test_qgn_trains_through_the_engine_with_its_level_loss():
 
 
 def test_registry_and_reprs():
-    assert {'qgn_resnet18', 'qgn_resnet34', 'qgn_resnet50'} <= set(list_models('qgn_*'))
-    model = create_model('qgn_resnet18', num_classes=5, **SMALL)
+    assert {'qgn_resnet34', 'qgn_resnet50'} <= set(list_models('qgn_*', task='segmentation'))
+    model = create_model('qgn_resnet34', num_classes=5, encoder='resnet18', **SMALL)
     assert model.decoder.head_top.out_features == 6 and model.num_levels == 6
+    assert model.decoder.encoder_channels == (64, 64, 128, 256, 512)  # stem, layer1..4
     assert repr(TransBasicBlock(8, 4, upsample=True)) == 'TransBasicBlock(8, 4, upsample=True, sparse=True)'
-    assert 'widths=(16, 8, 8, 8, 8)' in repr(model.decoder)
+    assert repr(TransBottleneck(16, 8)) == 'TransBottleneck(16, 8, upsample=False, sparse=True)'
+    assert "widths=(16, 8, 8, 8, 8)" in repr(model.decoder) and "block='basic'" in repr(model.decoder)
+    big = create_model('qgn_resnet50', num_classes=5, encoder='resnet18', blocks=(1, 1, 1, 1), final_blocks=1)
+    assert big.decoder.widths == (2048, 1024, 512, 256, 256) and isinstance(big.decoder.final_conv[0], TransBottleneck)
+    assert big.decoder.final_conv[0].conv1.out_features == 64  # inner width a quarter
+
+
+def test_released_class_weighting():
+    loss = QGNLoss(6, num_classes=4)
+    assert torch.equal(loss.class_weight, torch.ones(5))
+    iou = torch.tensor([0.9, 0.2, 0.5, 0.7])  # median 0.6: classes 1 and 2 enhanced, composite x2
+    assert loss.update_class_weights(iou).tolist() == [1., 2., 2., 1., 2.]
+    iou = torch.tensor([0.9, float('nan'), 0.5, 0.7])  # median of the defined IoUs: 0.7
+    assert loss.update_class_weights(iou, 3., 1.5).tolist() == [1., 1., 3., 3., 1.5]
+    logits = {0: torch.randn(1, 5, 4, 4)}
+    pyr = [torch.randint(0, 5, (1, 4, 4))]
+    w = torch.tensor([1., 1., 3., 3., 1.5])
+    torch.testing.assert_close(QGNLoss(1, num_classes=4).forward(logits, pyr),
+                               F.cross_entropy(logits[0], pyr[0]))  # ones: unweighted
+    weighted = QGNLoss(1, num_classes=4)
+    weighted.update_class_weights(torch.tensor([0.9, float('nan'), 0.5, 0.7]), 3., 1.5)
+    torch.testing.assert_close(weighted(logits, pyr), F.cross_entropy(logits[0], pyr[0], weight=w))
+    with pytest.raises(ValueError, match='iou must have k = 4 entries, got 3'):
+        loss.update_class_weights(torch.rand(3))
+    model = QGN(K, 'resnet18', **SMALL)
+    model.update_class_weights(torch.tensor([0.1, 0.5, 0.9]))
+    assert model.criterion.class_weight.tolist() == [2., 2., 1., 2.]
+    assert 'criterion.class_weight' in model.state_dict()

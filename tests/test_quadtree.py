@@ -220,8 +220,8 @@ def test_slic_quadtree_cli_and_figures(tmp_path):
     with pytest.raises(ValueError, match='pyramid must hold unbatched'):
         plot_t_pyramid(t_pyramid(labels[None], 2, 3), 3)
     from graphseg.nn import QGNDecoder
-    dec = QGNDecoder((4, 4, 4, 4), 2, widths=(4, 4, 4, 4, 4), blocks=(1, 1, 1, 1), final_blocks=1)
-    feats = [torch.randn(1, 4, 16 >> i, 16 >> i) for i in range(4)]
+    dec = QGNDecoder((4, 4, 4, 4, 4), 2, widths=(4, 4, 4, 4, 4), blocks=(1, 1, 1, 1), final_blocks=1)
+    feats = [torch.randn(1, 4, 32 >> i, 32 >> i) for i in range(5)]
     axes = plot_active_sites(dec(feats, 'all'), label='all')
     assert axes[0].get_title() == 'all: $A_5$ 4 (100%)'
     plt.close('all')

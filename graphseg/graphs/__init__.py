@@ -6,8 +6,8 @@ from .directions import (CENTER, DIRECTIONS, NUM_DIRECTIONS, direction_index, di
                          direction_weights_to_kernel, kernel_to_direction_weights, opposite)
 from .grid import grid_graph, pixel_positions
 from .group_adjacency import Assignment, SoftAssignment, group_adjacency
-from .quadtree import (CHILD_EDGE_TYPE, NUM_QUADTREE_EDGE_TYPES, Quadtree, QuadtreeData, pad_to_multiple,
-                       quadtree_graph, slic_quadtree, t_pyramid)
+from .quadtree import (CHILD_EDGE_TYPE, NUM_QUADTREE_EDGE_TYPES, Quadtree, QuadtreeData, from_official_labels,
+                       pad_to_multiple, quadtree_graph, slic_quadtree, t_pyramid, to_official_labels)
 from .representative import (anchor_positions, bilinear_neighbors, lattice_node_map, pixel_anchor,
                              representative_graph, sample_positions, sampling_pattern)
 from .slic import slic_torch
@@ -24,6 +24,7 @@ __all__ = [
     'representative_graph', 'sampling_pattern', 'anchor_positions', 'pixel_anchor', 'sample_positions',
     'bilinear_neighbors', 'lattice_node_map',
     # quadtrees (issue 6)
-    't_pyramid', 'pad_to_multiple', 'Quadtree', 'QuadtreeData', 'quadtree_graph', 'slic_quadtree',
+    't_pyramid', 'pad_to_multiple', 'to_official_labels', 'from_official_labels', 'Quadtree', 'QuadtreeData',
+    'quadtree_graph', 'slic_quadtree',
     'NUM_QUADTREE_EDGE_TYPES', 'CHILD_EDGE_TYPE',
 ]

@@ -151,6 +151,72 @@ def t_pyramid(labels: Tensor, num_levels: int, num_classes: int, ignore_index: i
     return out if batched else [t.squeeze(0) for t in out]
 
 
+def to_official_labels(pyramid: List[Tensor], num_classes: int, ignore_index: int = 255) -> List[Tensor]:
+    r"""A T-pyramid in the label coding of the released QGN code (kashyap7x/QGN, ``dataset.py``).
+
+    Released coding, per level: composite 0, class :math:`c` -> :math:`c + 1`, ignore -1; and every
+    cell below a leaf (a cell whose parent is not composite, so it is never decoded) -1 as well.
+    graphseg's :func:`t_pyramid` keeps the leaf value in the cells below a leaf and codes composite
+    as ``num_classes``.
+
+    Args:
+        pyramid (list of LongTensor): :func:`t_pyramid` output, level 0 first.
+        num_classes (int): :math:`k` (the composite id of ``pyramid``).
+        ignore_index (int): the ignore value of ``pyramid``. (default: ``255``)
+
+    Returns:
+        list of LongTensor, the same shapes, values in ``[-1, k]``.
+    """
+    _check_int(num_classes, 'num_classes', 1)
+    if not isinstance(pyramid, (list, tuple)) or not pyramid:
+        raise ValueError(f"pyramid must be a non-empty list of label maps, got {type(pyramid).__name__}")
+    out: List[Tensor] = [None] * len(pyramid)
+    for lv in range(len(pyramid) - 1, -1, -1):
+        t = pyramid[lv]
+        check_index(t, f'pyramid[{lv}]')
+        code = torch.where(t == num_classes, torch.zeros_like(t), t.long() + 1)
+        code = torch.where(t == ignore_index, torch.full_like(code, -1), code)
+        if lv < len(pyramid) - 1:  # below a leaf: never decoded, not supervised
+            parent = pyramid[lv + 1] == num_classes
+            below = ~parent.repeat_interleave(2, -2).repeat_interleave(2, -1)
+            if below.shape != t.shape:
+                raise ValueError(f"pyramid[{lv}] must have twice the size of pyramid[{lv + 1}], got "
+                                 f"{tuple(t.shape)} and {tuple(pyramid[lv + 1].shape)}")
+            code = torch.where(below, torch.full_like(code, -1), code)
+        out[lv] = code
+    return out
+
+
+def from_official_labels(levels: List[Tensor], num_classes: int, ignore_index: int = 255) -> List[Tensor]:
+    r"""The released QGN label coding (:func:`to_official_labels`) back to a graphseg T-pyramid (lossless).
+
+    Cells below a leaf take their parent's value again, so the result equals :func:`t_pyramid`
+    of the label map (level 0).
+
+    Args:
+        levels (list of LongTensor): released coding, level 0 (finest) first; the last level is the top.
+        num_classes (int): :math:`k`.
+        ignore_index (int): the ignore value of the result. (default: ``255``)
+    """
+    _check_int(num_classes, 'num_classes', 1)
+    if not isinstance(levels, (list, tuple)) or not levels:
+        raise ValueError(f"levels must be a non-empty list of label maps, got {type(levels).__name__}")
+    out: List[Tensor] = [None] * len(levels)
+    for lv in range(len(levels) - 1, -1, -1):
+        code = levels[lv].long()
+        if int(code.min()) < -1 or int(code.max()) > num_classes:
+            raise ValueError(f"levels[{lv}] must hold values in [-1, {num_classes}] (released coding), got "
+                             f"[{int(code.min())}, {int(code.max())}]")
+        t = torch.where(code == 0, torch.full_like(code, num_classes), code - 1)
+        t = torch.where(code == -1, torch.full_like(code, ignore_index), t)
+        if lv < len(levels) - 1:  # below a leaf: the parent's value
+            parent = out[lv + 1]
+            up = parent.repeat_interleave(2, -2).repeat_interleave(2, -1)
+            t = torch.where(up == num_classes, t, up)
+        out[lv] = t
+    return out
+
+
 class Quadtree:
     r"""The quadtree of a label map as tensors: the hash table :math:`Q` of QGN Eq. 1.
 
@@ -435,5 +501,5 @@ def slic_quadtree(image: Tensor, n_segments: int = 400, compactness: float = 10.
     return data
 
 
-__all__ = ['t_pyramid', 'pad_to_multiple', 'Quadtree', 'QuadtreeData', 'quadtree_graph', 'slic_quadtree',
-           'NUM_QUADTREE_EDGE_TYPES', 'CHILD_EDGE_TYPE']
+__all__ = ['t_pyramid', 'pad_to_multiple', 'to_official_labels', 'from_official_labels', 'Quadtree', 'QuadtreeData',
+           'quadtree_graph', 'slic_quadtree', 'NUM_QUADTREE_EDGE_TYPES', 'CHILD_EDGE_TYPE']

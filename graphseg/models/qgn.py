@@ -1,32 +1,48 @@
-r"""Quadtree Generating Network: an in-house ResNet encoder and the sparse QGN decoder.
+r"""Quadtree Generating Network: a ResNet encoder and the sparse QGN decoder.
 
 Chitta, Alvarez, Hebert, *Quadtree Generating Networks: Efficient Hierarchical
-Scene Parsing with Sparse Convolutions*, WACV 2020. The encoder is
-:class:`~graphseg.models.ResNet` (``forward_features``: strides 4, 8, 16,
-32); the decoder (:class:`~graphseg.nn.qgn.QGNDecoder`) generates a 6-level
-quadtree :math:`\hat Q_5 \dots \hat Q_0`. Train with the ground-truth
-composite scheme and :class:`~graphseg.nn.qgn.QGNLoss`::
+Scene Parsing with Sparse Convolutions*, WACV 2020. The encoder is a
+:class:`~graphseg.models.ResNet` seen as 5 maps (the stride-2 stem and
+``layer1..4``, :meth:`~graphseg.models.ResNet.forward_pyramid`); by default the
+official one, MIT CSAIL's deep-stem ResNet-50
+(:func:`~graphseg.models.resnet50_deepstem`). The decoder
+(:class:`~graphseg.nn.qgn.QGNDecoder`) generates a 6-level quadtree
+:math:`\hat Q_5 \dots \hat Q_0`. As in the released code, the model names give
+the *decoder* depth: :func:`qgn_resnet34` (transposed basic blocks, the
+released ``QGN_resnet34``) and :func:`qgn_resnet50` (transposed bottleneck
+blocks, ``QGN_resnet50``); ``skips='top'`` is the released ``..._noskip``
+(the Cityscapes setting). Parameters (measured with the released code,
+19 classes): decoders 34,111,736 (34) and 47,064,696 (50), encoder 23,631,808.
+Train with the ground-truth composite scheme and :class:`~graphseg.nn.qgn.QGNLoss`::
 
-    model = create_model('qgn_resnet18', num_classes=19)
-    pyramid = t_pyramid(labels, model.num_levels, 19)       # labels (B, H, W), H, W divisible by 32
-    loss = QGNLoss(model.num_levels)(model(image, 'gt', pyramid)['levels'], pyramid)
-    loss = model.compute_loss(image, labels)                 # the same, as the training loop calls it
+    model = create_model('qgn_resnet34', num_classes=19)
+    loss = model.compute_loss(image, labels)                 # labels (B, H, W), H, W divisible by 32
     logits = model(image)['out']                             # inference, (B, 19, H, W)
+    logits = model(image, inference='bilinear', size=(1024, 2048))['out']   # the released inference
+    model.update_class_weights(evaluate(model, val, 19)['iou'])  # the released per-epoch class weighting
 
-Difference to the official code: its deep-stem ResNet has a stride-2 map that
-feeds a skip at level 1; torchvision-style ResNets have none, so level 1 is
-decoded without a skip here.
+Released checkpoints (decoder and encoder state dicts) load with
+:func:`graphseg.models.load_official`; the released label coding converts with
+:func:`graphseg.graphs.to_official_labels` / :func:`~graphseg.graphs.from_official_labels`.
+Not reproduced: the encoder's synchronized BatchNorm running statistics
+(momentum 0.001 with bias correction, multi-GPU), and the image-pyramid test-time
+averaging of the released ``test.py``.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 from torch import Tensor, nn
 
-from ..check import check_floating, check_ndim
+from ..check import check_choice, check_floating, check_ndim
 from ..graphs.quadtree import t_pyramid
 from ..nn.qgn import QGNDecoder, QGNLoss
+from .backbones.resnet import ResNet
 from .registry import create_model, register_model
+
+INFERENCES = ('nearest', 'bilinear')
+#: the official decoders' widths
+WIDTHS = {'basic': (512, 256, 128, 64, 64), 'bottleneck': (2048, 1024, 512, 256, 256)}
 
 
 class QGN(nn.Module):
@@ -34,54 +50,80 @@ class QGN(nn.Module):
 
     Args:
         num_classes (int): :math:`k`. (default: ``19``)
-        backbone (str): a registered ResNet (``'resnet18'``, ``'resnet34'``,
-            ``'resnet50'``, ``'resnet101'``). (default: ``'resnet18'``)
-        widths, blocks, final_blocks, sparse: of :class:`~graphseg.nn.qgn.QGNDecoder`.
+        encoder (str or ResNet): a registered ResNet (``'resnet50_deepstem'`` -- the official
+            encoder --, ``'resnet18'`` ...) or a :class:`~graphseg.models.ResNet`; its ``fc`` is
+            removed. (default: ``'resnet50_deepstem'``)
+        block (str): the decoder's blocks, ``'basic'`` (ResNet-34 decoder) or ``'bottleneck'``
+            (ResNet-50 decoder). (default: ``'basic'``)
+        widths (sequence of int, optional): decoder widths (default: the official ones of ``block``).
+        blocks, final_blocks, sparse, skips, defaults, dense_up_kernel: of :class:`~graphseg.nn.qgn.QGNDecoder`.
         in_channels (int): image channels. (default: ``3``)
+        ignore_index (int): the "no label" value of the label maps. (default: ``255``)
+        weighting, gamma: of :class:`~graphseg.nn.qgn.QGNLoss`. (default: ``'fixed'``, ``1.0``)
 
     Shapes:
         - **input:** image :math:`(B, C, H, W)`, :math:`H, W` divisible by 32
-        - **output:** ``{'out': logits (B, K, H, W), 'levels': QGNOutput}``: ``'out'`` paints every pixel
-          with the class logits of the finest decoded cell covering it
-          (:meth:`~graphseg.nn.qgn.QGNOutput.dense_logits`, arg-max = QGN Sec. 3.2 inference);
-          ``'levels'`` holds the quadtree :math:`\hat Q_l`, ``l = 5 ... min_level``
+        - **output:** ``{'out': logits (B, K, H', W'), 'levels': QGNOutput}``: with ``inference='nearest'``
+          every pixel takes the class logits of the cell where its quadtree path stopped
+          (:meth:`~graphseg.nn.qgn.QGNOutput.dense_logits`, arg-max = QGN Sec. 3.2 inference, at the image
+          size); with ``'bilinear'`` the released multi-level bilinear merge at any ``size``
+          (:meth:`~graphseg.nn.qgn.QGNOutput.bilinear_logits`); ``'levels'`` holds the quadtree
+          :math:`\hat Q_l`, ``l = 5 ... min_level``
     """
 
-    def __init__(self, num_classes: int = 19, backbone: str = 'resnet18',
-                 widths: Sequence[int] = (512, 256, 128, 64, 64), blocks: Sequence[int] = (6, 4, 3, 3),
-                 final_blocks: int = 3, sparse: bool = True, in_channels: int = 3, ignore_index: int = 255) -> None:
+    def __init__(self, num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem', *,
+                 block: str = 'basic', widths: Optional[Sequence[int]] = None, blocks: Sequence[int] = (6, 4, 3, 3),
+                 final_blocks: int = 3, sparse: bool = True, skips: str = 'all', defaults: str = 'official',
+                 dense_up_kernel: int = 3, in_channels: int = 3, ignore_index: int = 255, weighting: str = 'fixed',
+                 gamma: float = 1.0) -> None:
         super().__init__()
-        self.encoder = create_model(backbone, in_channels=in_channels)
-        if not hasattr(self.encoder, 'forward_features') or list(self.encoder.feature_strides) != [4, 8, 16, 32]:
-            raise ValueError(f"backbone must be a ResNet with feature strides (4, 8, 16, 32), got {backbone!r}")
+        check_choice(block, 'block', tuple(WIDTHS))
+        self.encoder = create_model(encoder, in_channels=in_channels) if isinstance(encoder, str) else encoder
+        if not isinstance(self.encoder, ResNet) or list(self.encoder.feature_strides) != [4, 8, 16, 32]:
+            raise ValueError(f"encoder must be a ResNet with feature strides (4, 8, 16, 32), got {encoder!r}")
         self.encoder.fc = nn.Identity()  # classification head unused (load_pretrained(..., strict=False) skips it)
-        self.decoder = QGNDecoder(self.encoder.feature_channels, num_classes, widths, blocks, final_blocks, sparse)
+        channels = [self.encoder.stem_channels] + list(self.encoder.feature_channels)
+        self.decoder = QGNDecoder(channels, num_classes, tuple(widths or WIDTHS[block]), blocks, final_blocks, sparse,
+                                  block=block, skips=skips, defaults=defaults, dense_up_kernel=dense_up_kernel)
         self.num_classes, self.num_levels = num_classes, self.decoder.num_levels
         self.ignore_index = ignore_index
-        self.criterion = QGNLoss(self.num_levels, ignore_index=ignore_index)
+        self.criterion = QGNLoss(self.num_levels, weighting, gamma, ignore_index=ignore_index, num_classes=num_classes)
 
     def forward(self, image: Tensor, scheme: str = 'predicted', pyramid: Optional[Sequence[Tensor]] = None,
-                min_level: int = 0) -> Dict[str, object]:
+                min_level: int = 0, *, inference: str = 'nearest',
+                size: Optional[Tuple[int, int]] = None) -> Dict[str, object]:
         """Encode, then decode the quadtree with a propagation ``scheme`` (``'all'``, ``'gt'``, ``'predicted'``)
-        down to ``min_level`` (the anytime budget)."""
+        down to ``min_level`` (the anytime budget); ``'out'`` by ``inference`` at ``size`` (bilinear only;
+        default the image size)."""
         check_ndim(image, 'image', 4, '(B, C, H, W)')
         check_floating(image, 'image')
+        check_choice(inference, 'inference', INFERENCES)
         H, W = image.shape[-2:]
         m = 2 ** (self.num_levels - 1)
         if H % m or W % m:
             raise ValueError(f"image height and width must be divisible by {m}, got ({H}, {W}); "
                              f"pad with graphseg.graphs.pad_to_multiple(image, {m})")
-        levels = self.decoder(self.encoder.forward_features(image), scheme, pyramid, min_level)
-        return {'out': levels.dense_logits(), 'levels': levels}
+        if inference == 'nearest' and size is not None and tuple(size) != (H, W):
+            raise ValueError(f"inference='nearest' paints the quadtree at the image size {(H, W)}, got size={size}; "
+                             f"use inference='bilinear' for other sizes")
+        levels = self.decoder(self.encoder.forward_pyramid(image), scheme, pyramid, min_level)
+        out = levels.dense_logits() if inference == 'nearest' else levels.bilinear_logits(size)
+        return {'out': out, 'levels': levels}
 
     def compute_loss(self, image: Tensor, labels: Tensor) -> Tensor:
         """Training objective: decode with the ground-truth composite scheme and apply the level loss
         (Eq. 4, 6) against the T-pyramid of ``labels`` :math:`(B, H, W)` (values in ``[0, K)`` or ignore)."""
         check_ndim(labels, 'labels', 3, '(B, H, W)')
         if labels.shape[-2:] != image.shape[-2:]:
-            raise ValueError(f"labels must have the image size {tuple(image.shape[-2:])}, got {tuple(labels.shape[-2:])}")
+            raise ValueError(f"labels must have the image size {tuple(image.shape[-2:])}, "
+                             f"got {tuple(labels.shape[-2:])}")
         pyramid = t_pyramid(labels, self.num_levels, self.num_classes, self.ignore_index)
         return self.criterion(self.forward(image, 'gt', pyramid)['levels'], pyramid)
+
+    def update_class_weights(self, iou: Tensor, enhance_weight: float = 2., composite_weight: float = 2.) -> Tensor:
+        """The released per-epoch class weighting of the level loss from the per-class IoU of the last evaluation
+        (:meth:`~graphseg.nn.qgn.QGNLoss.update_class_weights`)."""
+        return self.criterion.update_class_weights(iou, enhance_weight, composite_weight)
 
     def predict(self, image: Tensor, scheme: str = 'predicted', pyramid: Optional[Sequence[Tensor]] = None,
                 min_level: int = 0) -> Tensor:
@@ -90,21 +132,17 @@ class QGN(nn.Module):
 
 
 @register_model
-def qgn_resnet18(num_classes: int = 19, **kwargs) -> QGN:
-    """QGN with a ResNet-18 encoder and the official decoder widths (512, 256, 128, 64, 64)."""
-    return QGN(num_classes, 'resnet18', **kwargs)
+def qgn_resnet34(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem', **kwargs) -> QGN:
+    """QGN with the official "ResNet-34" decoder (transposed basic blocks, widths 512-256-128-64-64;
+    34,111,736 parameters at 19 classes) on the official deep-stem ResNet-50 encoder."""
+    return QGN(num_classes, encoder, block='basic', **kwargs)
 
 
 @register_model
-def qgn_resnet34(num_classes: int = 19, **kwargs) -> QGN:
-    """QGN with a ResNet-34 encoder."""
-    return QGN(num_classes, 'resnet34', **kwargs)
+def qgn_resnet50(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem', **kwargs) -> QGN:
+    """QGN with the official "ResNet-50" decoder (transposed bottleneck blocks, widths 2048-1024-512-256-256;
+    47,064,696 parameters at 19 classes) on the official deep-stem ResNet-50 encoder."""
+    return QGN(num_classes, encoder, block='bottleneck', **kwargs)
 
 
-@register_model
-def qgn_resnet50(num_classes: int = 19, **kwargs) -> QGN:
-    """QGN with a ResNet-50 encoder."""
-    return QGN(num_classes, 'resnet50', **kwargs)
-
-
-__all__ = ['QGN', 'qgn_resnet18', 'qgn_resnet34', 'qgn_resnet50']
+__all__ = ['QGN', 'qgn_resnet34', 'qgn_resnet50', 'INFERENCES', 'WIDTHS']

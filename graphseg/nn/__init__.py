@@ -17,7 +17,7 @@ from .repgraph import NonLocal2d, RepGraph, RepGraphConv, representative_attenti
 from .hyperseg import (ContextHead, DPWConv2d, HyperConv, MetaBlock, WeightMapper, divide_channels, fuse_bn,
                        positional_encoding)
 # QGN (Chitta et al., WACV 2020)
-from .qgn import QGNDecoder, QGNLoss, QGNOutput, TransBasicBlock, level_loss, qgn_inference
+from .qgn import QGNDecoder, QGNLoss, QGNOutput, TransBasicBlock, TransBottleneck, level_loss, qgn_inference
 
 __all__ = [
     'DirectionalConv', 'SplineConv', 'spline_basis', 'spline_weighting', 'available_spline_backends',
@@ -29,5 +29,5 @@ __all__ = [
     'RepGraph', 'RepGraphConv', 'representative_attention', 'NonLocal2d',
     'ContextHead', 'DPWConv2d', 'HyperConv', 'MetaBlock', 'WeightMapper', 'divide_channels', 'fuse_bn',
     'positional_encoding',
-    'QGNDecoder', 'QGNOutput', 'TransBasicBlock', 'qgn_inference', 'QGNLoss', 'level_loss',
+    'QGNDecoder', 'QGNOutput', 'TransBasicBlock', 'TransBottleneck', 'qgn_inference', 'QGNLoss', 'level_loss',
 ]

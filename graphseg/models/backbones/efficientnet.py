@@ -1,13 +1,23 @@
-"""EfficientNet-B0/B1 backbones (Tan & Le, ICML 2019) with torchvision-compatible ``state_dict`` keys.
+"""EfficientNet-B0/B1/B3 backbones (Tan & Le, ICML 2019) with torchvision-compatible ``state_dict`` keys.
 
 HyperSeg's encoder is an EfficientNet. timm and torchvision cannot run next to
 this project's CPU torch, so the network is written here, module for module
-as ``torchvision.models.efficientnet_b0/b1`` (``features.0.0.weight``,
+as ``torchvision.models.efficientnet_b0/b1/b3`` (``features.0.0.weight``,
 ``features.2.1.block.2.fc1.bias``, ``classifier.1.weight`` ...), so ImageNet
 weights saved from torchvision load with
 :func:`graphseg.models.load_pretrained`. Every convolution is an
 ``nn.Sequential(conv, BatchNorm, act)`` that :func:`graphseg.nn.hyperseg.fuse_bn`
 folds.
+
+``tf_padding=True`` gives the network HyperSeg's released models were trained
+with (lukemelas' EfficientNet-PyTorch, built with its model's image size): every
+strided convolution pads like TensorFlow's ``'SAME'`` for the *fixed* image size
+of the variant (224 / 240 / 300 for B0 / B1 / B3), computed once at construction,
+whatever the input size (:class:`Conv2dStaticSame`); combined with
+``norm_layer=partial(nn.BatchNorm2d, eps=1e-3, momentum=0.01)`` it computes what
+that implementation computes (its keys are converted by
+:func:`graphseg.models.load_official`). torchvision's padding is symmetric,
+``(k - 1) / 2``.
 
 :meth:`EfficientNet.forward_features` returns the last map of each resolution
 (strides 2, 4, 8, 16, 32); :meth:`EfficientNet.forward_head` is the final 1x1
@@ -32,12 +42,45 @@ def _make_divisible(v: float, divisor: int = 8) -> int:
     return new_v + divisor if new_v < 0.9 * v else new_v
 
 
+class Conv2dStaticSame(nn.Conv2d):
+    r"""``nn.Conv2d`` with TensorFlow's ``'SAME'`` padding computed once for a fixed input size.
+
+    For an input side :math:`n`, stride :math:`s` and kernel :math:`k` the total
+    padding is :math:`\max((\lceil n / s \rceil - 1) s + k - n, 0)`, the smaller half
+    before, the larger after. The amounts are fixed at construction from
+    ``image_size`` and applied to every input, as EfficientNet-PyTorch's
+    ``Conv2dStaticSamePadding`` does (so for other input sizes a stride-2 layer may
+    pad differently from what ``'SAME'`` would give for that size: that is the
+    released models' behaviour). No parameters beyond ``nn.Conv2d``'s.
+
+    Shapes:
+        - **input:** :math:`(B, C_{in}, H, W)`
+        - **output:** :math:`(B, C_{out}, H', W')`
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1,
+                 bias: bool = False, *, image_size: int) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, 0, groups=groups, bias=bias)
+        total = max((math.ceil(image_size / stride) - 1) * stride + kernel_size - image_size, 0)
+        self.same_pad = (total // 2, total - total // 2) * 2  # (left, right, top, bottom)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(F.pad(x, self.same_pad) if any(self.same_pad) else x)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f', same_pad={self.same_pad}'
+
+
 def conv_norm_act(cin: int, cout: int, kernel_size: int = 3, stride: int = 1, groups: int = 1,
                   norm_layer: Type[nn.Module] = nn.BatchNorm2d,
-                  act_layer: Optional[Type[nn.Module]] = nn.SiLU) -> nn.Sequential:
-    """``nn.Sequential(Conv2d, norm, act)`` ("same" padding, no conv bias), torchvision's ``Conv2dNormActivation``."""
-    layers = [nn.Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False),
-              norm_layer(cout)]
+                  act_layer: Optional[Type[nn.Module]] = nn.SiLU, image_size: Optional[int] = None) -> nn.Sequential:
+    """``nn.Sequential(Conv2d, norm, act)`` (no conv bias), torchvision's ``Conv2dNormActivation``: symmetric
+    padding, or TensorFlow's ``'SAME'`` fixed for ``image_size`` (:class:`Conv2dStaticSame`) when it is given."""
+    if image_size is None:
+        conv = nn.Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False)
+    else:
+        conv = Conv2dStaticSame(cin, cout, kernel_size, stride, groups, image_size=image_size)
+    layers = [conv, norm_layer(cout)]
     if act_layer is not None:
         layers.append(act_layer())
     return nn.Sequential(*layers)
@@ -68,14 +111,15 @@ class MBConv(nn.Module):
     """Mobile inverted bottleneck: expand 1x1 -> depthwise kxk -> squeeze-excitation -> project 1x1."""
 
     def __init__(self, cin: int, cout: int, expand_ratio: int, kernel_size: int, stride: int,
-                 stochastic_depth_prob: float, norm_layer: Type[nn.Module]) -> None:
+                 stochastic_depth_prob: float, norm_layer: Type[nn.Module], image_size: Optional[int] = None) -> None:
         super().__init__()
         self.use_res_connect = stride == 1 and cin == cout
         hidden = _make_divisible(cin * expand_ratio)
         layers: List[nn.Module] = []
         if hidden != cin:
             layers.append(conv_norm_act(cin, hidden, 1, norm_layer=norm_layer))
-        layers += [conv_norm_act(hidden, hidden, kernel_size, stride, groups=hidden, norm_layer=norm_layer),
+        layers += [conv_norm_act(hidden, hidden, kernel_size, stride, groups=hidden, norm_layer=norm_layer,
+                                 image_size=image_size),
                    SqueezeExcitation(hidden, max(1, cin // 4)),
                    conv_norm_act(hidden, cout, 1, norm_layer=norm_layer, act_layer=None)]
         self.block = nn.Sequential(*layers)
@@ -108,13 +152,19 @@ class EfficientNet(nn.Module):
     r"""EfficientNet with torchvision's module names, returning multi-scale features.
 
     Args:
-        width_mult (float): channel multiplier (1.0 for B0 and B1).
-        depth_mult (float): layer multiplier (1.0 for B0, 1.1 for B1).
+        width_mult (float): channel multiplier (1.0 for B0 and B1, 1.2 for B3).
+        depth_mult (float): layer multiplier (1.0 for B0, 1.1 for B1, 1.4 for B3).
         dropout (float): dropout before the classifier. (default: ``0.2``)
         stochastic_depth_prob (float): largest residual drop rate. (default: ``0.2``)
-        num_classes (int): size of the classifier (kept so ImageNet weights load). (default: ``1000``)
+        num_classes (int): size of the classifier (kept so ImageNet weights load); ``0`` = no
+            classifier (``forward`` returns the pooled features, as timm). (default: ``1000``)
         in_channels (int): input channels. (default: ``3``)
         norm_layer: normalisation class. (default: :class:`torch.nn.BatchNorm2d`)
+        image_size (int): the variant's image size (224 B0, 240 B1, 300 B3); only used by
+            ``tf_padding``. (default: ``224``)
+        tf_padding (bool): TensorFlow ``'SAME'`` padding fixed for ``image_size``
+            (:class:`Conv2dStaticSame`), as the EfficientNet-PyTorch models HyperSeg was
+            released with; ``False`` = torchvision's symmetric padding. (default: ``False``)
 
     Shapes:
         - **input:** :math:`(B, C_{in}, H, W)`
@@ -126,14 +176,17 @@ class EfficientNet(nn.Module):
 
     def __init__(self, width_mult: float, depth_mult: float, dropout: float = 0.2,
                  stochastic_depth_prob: float = 0.2, num_classes: int = 1000, in_channels: int = 3,
-                 norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
+                 norm_layer: Type[nn.Module] = nn.BatchNorm2d, image_size: int = 224, tf_padding: bool = False) -> None:
         super().__init__()
+        self.image_size, self.tf_padding = image_size, tf_padding
+        size: Optional[int] = image_size if tf_padding else None  # the static input side of each layer
         stages = [_Stage(s.expand_ratio, s.kernel, s.stride, _make_divisible(s.cin * width_mult),
                          _make_divisible(s.cout * width_mult), int(math.ceil(s.layers * depth_mult)))
                   for s in _B0_STAGES]
         total = sum(s.layers for s in stages)
         stem = stages[0].cin
-        layers: List[nn.Module] = [conv_norm_act(in_channels, stem, 3, 2, norm_layer=norm_layer)]
+        layers: List[nn.Module] = [conv_norm_act(in_channels, stem, 3, 2, norm_layer=norm_layer, image_size=size)]
+        size = None if size is None else math.ceil(size / 2)
         block_id, stride = 0, 2
         self._feature_ids: List[int] = []  # index in `features` of the last stage of each resolution
         self.feature_channels: List[int] = []
@@ -143,7 +196,9 @@ class EfficientNet(nn.Module):
             for j in range(s.layers):
                 sd = stochastic_depth_prob * block_id / total
                 blocks.append(MBConv(s.cin if j == 0 else s.cout, s.cout, s.expand_ratio, s.kernel,
-                                     s.stride if j == 0 else 1, sd, norm_layer))
+                                     s.stride if j == 0 else 1, sd, norm_layer, size))
+                if j == 0 and size is not None:
+                    size = math.ceil(size / s.stride)
                 block_id += 1
             layers.append(nn.Sequential(*blocks))
             stride *= s.stride
@@ -151,13 +206,28 @@ class EfficientNet(nn.Module):
                 self._feature_ids.append(len(layers) - 1)
                 self.feature_channels.append(s.cout)
                 self.feature_strides.append(stride)
-        self.head_channels = 4 * stages[-1].cout
+        self.head_channels = _make_divisible(1280 * width_mult)  # = 4 x the last stage width for B0-B7
         layers.append(conv_norm_act(stages[-1].cout, self.head_channels, 1, norm_layer=norm_layer))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Sequential(nn.Dropout(dropout, inplace=True), nn.Linear(self.head_channels, num_classes))
+        self.dropout = dropout
+        self.reset_classifier(num_classes)
         self.in_channels = in_channels
         self.reset_parameters()
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """A new ``num_classes``-way classifier; ``0`` removes it (``forward`` returns the pooled features)."""
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
+            raise ValueError(f"num_classes must be an int >= 0, got {num_classes!r}")
+        self.num_classes = num_classes
+        self.classifier = (nn.Sequential(nn.Dropout(self.dropout, inplace=True),
+                                         nn.Linear(self.head_channels, num_classes))
+                           if num_classes > 0 else nn.Identity())
+        if num_classes > 0:
+            lin = self.classifier[1]
+            bound = 1.0 / math.sqrt(lin.out_features)
+            nn.init.uniform_(lin.weight, -bound, bound)
+            nn.init.zeros_(lin.bias)
 
     def reset_parameters(self) -> None:
         for m in self.modules():
@@ -198,14 +268,20 @@ class EfficientNet(nn.Module):
 @register_model(task='backbone')
 def efficientnet_b0(**kwargs) -> EfficientNet:
     """EfficientNet-B0 (5.3 M parameters with a 1000-way classifier)."""
-    return EfficientNet(1.0, 1.0, **kwargs)
+    return EfficientNet(1.0, 1.0, **{'image_size': 224, **kwargs})
 
 
 @register_model(task='backbone')
 def efficientnet_b1(**kwargs) -> EfficientNet:
     """EfficientNet-B1 (7.8 M parameters with a 1000-way classifier), HyperSeg-S/M's encoder."""
-    return EfficientNet(1.0, 1.1, **kwargs)
+    return EfficientNet(1.0, 1.1, **{'image_size': 240, **kwargs})
 
 
-__all__ = ['EfficientNet', 'MBConv', 'SqueezeExcitation', 'conv_norm_act', 'stochastic_depth',
-           'efficientnet_b0', 'efficientnet_b1']
+@register_model(task='backbone')
+def efficientnet_b3(**kwargs) -> EfficientNet:
+    """EfficientNet-B3 (12.2 M parameters with a 1000-way classifier), HyperSeg-L's encoder (dropout 0.3)."""
+    return EfficientNet(1.2, 1.4, **{'image_size': 300, 'dropout': 0.3, **kwargs})
+
+
+__all__ = ['EfficientNet', 'MBConv', 'SqueezeExcitation', 'Conv2dStaticSame', 'conv_norm_act', 'stochastic_depth',
+           'efficientnet_b0', 'efficientnet_b1', 'efficientnet_b3']

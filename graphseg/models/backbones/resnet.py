@@ -7,6 +7,12 @@ with, so the backbone is written here. Parameter and buffer names match
 ``torch.save(torchvision_model.state_dict(), path)`` on another machine load
 with :func:`load_pretrained`. ``replace_stride_with_dilation`` gives output
 stride 8 or 16 for segmentation, as in torchvision.
+
+``deep_stem=True`` replaces the 7x7 stem by three 3x3 convolutions (64, 64, 128
+channels, the first with stride 2), the "ResNet-50" of the MIT CSAIL
+scene-parsing code that the official QGN uses as its encoder
+(:func:`resnet50_deepstem`; its module names ``conv1..3``, ``bn1..3`` are those
+of that code).
 """
 from __future__ import annotations
 
@@ -81,9 +87,13 @@ class ResNet(nn.Module):
         replace_stride_with_dilation (sequence of bool): per stage 2-4, dilate
             instead of striding (``(False, True, True)`` gives output stride 8).
         norm_layer: normalisation class. (default: :class:`torch.nn.BatchNorm2d`)
+        deep_stem (bool): three 3x3 stem convolutions to 128 channels (MIT CSAIL's
+            scene-parsing ResNet) instead of one 7x7 to 64. (default: ``False``)
 
     Shapes:
         - **input:** :math:`(B, C_{in}, H, W)`
+        - **forward_stem output:** the stride-2 stem map, :attr:`stem_channels` channels
+        - **forward_pyramid output:** the stem map and the 4 maps of ``forward_features``
         - **forward_features output:** list of 4 maps (``layer1`` ... ``layer4``) with
           :attr:`feature_channels` channels and strides :attr:`feature_strides`.
         - **forward output:** :math:`(B, \text{num\_classes})` logits.
@@ -92,7 +102,7 @@ class ResNet(nn.Module):
     def __init__(self, block: Type[Union[BasicBlock, Bottleneck]], layers: Sequence[int],
                  num_classes: int = 1000, in_channels: int = 3,
                  replace_stride_with_dilation: Sequence[bool] = (False, False, False),
-                 norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
+                 norm_layer: Type[nn.Module] = nn.BatchNorm2d, deep_stem: bool = False) -> None:
         super().__init__()
         if len(layers) != 4:
             raise ValueError(f"layers must have 4 entries (blocks per stage), got {len(layers)}")
@@ -100,9 +110,19 @@ class ResNet(nn.Module):
             raise ValueError("replace_stride_with_dilation must have 3 entries (stages 2-4), got "
                              f"{len(replace_stride_with_dilation)}")
         self._norm_layer = norm_layer
-        self.inplanes, self.dilation = 64, 1
-        self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
-        self.bn1 = norm_layer(64)
+        self.deep_stem = deep_stem
+        self.stem_channels = 128 if deep_stem else 64
+        self.inplanes, self.dilation = self.stem_channels, 1
+        if deep_stem:
+            self.conv1 = _conv3x3(in_channels, 64, stride=2)
+            self.bn1 = norm_layer(64)
+            self.conv2 = _conv3x3(64, 64)
+            self.bn2 = norm_layer(64)
+            self.conv3 = _conv3x3(64, 128)
+            self.bn3 = norm_layer(128)
+        else:
+            self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+            self.bn1 = norm_layer(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.layer1 = self._make_layer(block, 64, layers[0])
@@ -141,13 +161,29 @@ class ResNet(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    def forward_features(self, x: Tensor) -> List[Tensor]:
-        """Feature maps after ``layer1`` ... ``layer4``."""
+    def forward_stem(self, x: Tensor) -> Tensor:
+        """The stride-2 map of the stem (before the max pooling)."""
         check_ndim(x, 'x', 4, '(B, C, H, W)')
         check_floating(x, 'x')
         if x.size(1) != self.conv1.in_channels:
             raise ValueError(f"x must have {self.conv1.in_channels} channels, got {x.size(1)}")
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.relu(self.bn1(self.conv1(x)))
+        if self.deep_stem:
+            x = self.relu(self.bn3(self.conv3(self.relu(self.bn2(self.conv2(x))))))
+        return x
+
+    def forward_pyramid(self, x: Tensor) -> List[Tensor]:
+        """The stem map (stride 2) and the maps after ``layer1`` ... ``layer4`` (strides 4 ... 32)."""
+        feats = [self.forward_stem(x)]
+        y = self.maxpool(feats[0])
+        for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
+            y = layer(y)
+            feats.append(y)
+        return feats
+
+    def forward_features(self, x: Tensor) -> List[Tensor]:
+        """Feature maps after ``layer1`` ... ``layer4``."""
+        x = self.maxpool(self.forward_stem(x))
         feats = []
         for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
             x = layer(x)
@@ -195,5 +231,12 @@ def resnet101(**kwargs) -> ResNet:
     return ResNet(Bottleneck, (3, 4, 23, 3), **kwargs)
 
 
+@register_model(task='backbone')
+def resnet50_deepstem(**kwargs) -> ResNet:
+    """ResNet-50 with the deep 3x3 stem (64-64-128) of MIT CSAIL's scene-parsing code, the official QGN
+    encoder (23.6 M parameters without ``fc``)."""
+    return ResNet(Bottleneck, (3, 4, 6, 3), deep_stem=True, **kwargs)
+
+
 __all__ = ['ResNet', 'BasicBlock', 'Bottleneck', 'resnet18', 'resnet34', 'resnet50', 'resnet101',
-           'load_pretrained']
+           'resnet50_deepstem', 'load_pretrained']

@@ -2,17 +2,26 @@ r"""The context head :math:`h` of HyperSeg (Nirkin et al., CVPR 2021, Section 3.
 
 A small nested U-Net on the last backbone map :math:`F_n` that produces the
 signal :math:`\phi = h(F_n)` (Eq. 2), the input of every weight mapper. It
-mixes each position with its surroundings and, through a global average pool
-at the bottom, with the whole image::
+mixes each position with its surroundings and, through a global average at
+the bottom, with the whole image. Two designs, the two the authors released:
 
-    F_n ──────────────────────────────────────── cat ─ 1x1 ─> phi
-     └ 2x2/2 ─ F' ───────────────── cat ─ 1x1 ─ up ┘
-                └ 2x2/2 ─ F'' ─ cat ─ 1x1 ─ up ┘
-                          └ GAP ┘
+``half_width=True`` (the released ``hyperseg_v1_0`` code: HyperSeg-S, -M and the CamVid models)::
 
-Every down step is a 2x2 stride-2 convolution that halves the channels; every
-up step is a nearest upsampling, a concatenation with the skip and a 1x1
-convolution (each convolution followed by BatchNorm and ReLU).
+    F_n ─ 1x1 (C -> C/2) ─ F' ─────────────────────────────── cat ─> phi (C channels)
+                           └ 2x2/2 ─ F'' ─ cat ─ 1x1 ─ up ───┘
+                                     └ GAP ┘
+
+``half_width=False`` (the released ``hyperseg_v0_1`` code: HyperSeg-L)::
+
+    F_n ───────────────────────────── cat ─ 1x1 + BN ─> phi (C channels)
+     └ 2x2/2 ─ F' ─ cat ─ 1x1 ─ up ───┘
+                └ GAP ─ up ┘
+
+Each down step is a 2x2 stride-2 convolution that keeps the channels, each
+merge a concatenation ``(skip, from below)``, a 1x1 convolution to the level's
+width and (except the last merge of the full-width design) BatchNorm and ReLU;
+"up" is nearest upsampling to the skip's size; GAP replaces the bottom map by
+its global average.
 """
 from __future__ import annotations
 
@@ -25,56 +34,48 @@ from torch import Tensor, nn
 from ...check import check_floating, check_ndim
 
 
-def _conv_bn_act(cin: int, cout: int, k: int, stride: int, norm_layer: Type[nn.Module],
-                 act_layer: Type[nn.Module]) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, k, stride=stride, bias=False), norm_layer(cout), act_layer())
+def _conv_bn(cin: int, cout: int, k: int, stride: int, norm_layer: Type[nn.Module],
+             act_layer: Optional[Type[nn.Module]] = None) -> nn.Sequential:
+    layers = [nn.Conv2d(cin, cout, k, stride=stride, bias=False), norm_layer(cout)]
+    if act_layer is not None:
+        layers.append(act_layer())
+    return nn.Sequential(*layers)
 
 
 class ContextHead(nn.Module):
-    r"""Nested U-Net context head :math:`\phi = h(F_n)` (Eq. 2).
+    r"""Nested U-Net context head :math:`\phi = h(F_n)` (Eq. 2); see the module docstring for the two designs.
 
     Args:
-        in_channels (int): :math:`C_n`, channels of the last backbone map; must be
-            divisible by :math:`2^{\text{levels} - 1}`.
-        out_channels (int, optional): channels of :math:`\phi`. (default: ``in_channels``)
+        in_channels (int): :math:`C`, channels of the last backbone map (even when ``half_width``).
         levels (int): resolution levels; ``levels - 1`` down steps. (default: ``2``)
+        half_width (bool): the released v1.0 design (an input 1x1 halves the channels,
+            :math:`\phi` = the concatenation of the top skip and the decoded context);
+            ``False`` = the released v0.1 design (full width, :math:`\phi` = the last merge,
+            without ReLU). (default: ``True``)
         norm_layer: normalisation class. (default: :class:`torch.nn.BatchNorm2d`)
         act_layer: activation class. (default: :class:`torch.nn.ReLU`)
 
     Shapes:
-        - **input:** :math:`(B, C_n, H, W)` with :math:`H, W \ge 2^{\text{levels} - 1}`
-        - **output:** :math:`(B, C_\phi, H, W)`
+        - **input:** :math:`(B, C, H, W)`
+        - **output:** :math:`(B, C, H, W)`
     """
 
-    def __init__(self, in_channels: int, out_channels: Optional[int] = None, levels: int = 2,
+    def __init__(self, in_channels: int, levels: int = 2, half_width: bool = True,
                  norm_layer: Type[nn.Module] = nn.BatchNorm2d, act_layer: Type[nn.Module] = nn.ReLU) -> None:
         super().__init__()
         if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
             raise ValueError(f"levels must be a positive int, got {levels!r}")
-        if in_channels % 2 ** (levels - 1):
-            raise ValueError(f"in_channels = {in_channels} must be divisible by 2^(levels - 1) = "
-                             f"{2 ** (levels - 1)} (each down step halves the channels)")
-        self.in_channels = in_channels
-        self.out_channels = out_channels or in_channels
-        self.levels = levels
-        ch = [in_channels // 2 ** k for k in range(levels)]  # channels per level
-        self.down = nn.ModuleList([_conv_bn_act(ch[k - 1], ch[k], 2, 2, norm_layer, act_layer)
-                                   for k in range(1, levels)])
-        up = []
-        for k in range(levels):
-            below = ch[k] if k == levels - 1 else ch[k + 1]  # the pooled context, or the level below
-            up.append(_conv_bn_act(ch[k] + below, self.out_channels if k == 0 else ch[k], 1, 1,
-                                   norm_layer, act_layer))
-        self.up = nn.ModuleList(up)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        if half_width and in_channels % 2:
+            raise ValueError(f"in_channels must be even when half_width=True (the input 1x1 halves it), "
+                             f"got {in_channels}")
+        self.in_channels = self.out_channels = in_channels
+        self.levels, self.half_width = levels, half_width
+        c = in_channels // 2 if half_width else in_channels  # width of every level
+        self.reduce = _conv_bn(in_channels, c, 1, 1, norm_layer, act_layer) if half_width else None
+        self.down = nn.ModuleList([_conv_bn(c, c, 2, 2, norm_layer, act_layer) for _ in range(levels - 1)])
+        # merge k joins level k's skip with what comes from level k + 1
+        self.up = nn.ModuleList([_conv_bn(2 * c, c, 1, 1, norm_layer, None if (k == 0 and not half_width)
+                                          else act_layer) for k in range(levels - 1)])
 
     def forward(self, x: Tensor) -> Tensor:
         check_ndim(x, 'x', 4, '(B, C, H, W)')
@@ -85,18 +86,24 @@ class ContextHead(nn.Module):
         if x.size(2) < need or x.size(3) < need:
             raise ValueError(f"x must be at least {need}x{need} for {self.levels} levels, got "
                              f"{x.size(2)}x{x.size(3)}")
-        feats: List[Tensor] = [x]
+        feats: List[Tensor] = [x if self.reduce is None else self.reduce(x)]
+        if self.levels == 1 and not self.half_width:
+            return x
         for down in self.down:
             feats.append(down(feats[-1]))
         y = F.adaptive_avg_pool2d(feats[-1], 1).expand_as(feats[-1])  # global context at the bottom
-        for k in range(self.levels - 1, -1, -1):
+        if self.half_width:
+            for k in range(self.levels - 2, -1, -1):
+                y = self.up[k](torch.cat([feats[k + 1], y], dim=1))
+                y = F.interpolate(y, size=feats[k].shape[-2:], mode='nearest')
+            return torch.cat([feats[0], y], dim=1)
+        for k in range(self.levels - 2, -1, -1):
+            y = F.interpolate(y, size=feats[k].shape[-2:], mode='nearest')
             y = self.up[k](torch.cat([feats[k], y], dim=1))
-            if k > 0:
-                y = F.interpolate(y, size=feats[k - 1].shape[-2:], mode='nearest')
         return y
 
     def extra_repr(self) -> str:
-        return f'{self.in_channels}, {self.out_channels}, levels={self.levels}'
+        return f'{self.in_channels}, levels={self.levels}, half_width={self.half_width}'
 
 
 __all__ = ['ContextHead']

@@ -107,7 +107,7 @@ def fuse_bn(model: nn.Module, inplace: bool = False) -> nn.Module:
         elif isinstance(module, nn.Sequential):
             _fuse_sequential_(module)
         for conv_name, bn_name in _BN_PAIRS.get(type(module), ()):
-            conv, bn = getattr(module, conv_name), getattr(module, bn_name)
+            conv, bn = getattr(module, conv_name, None), getattr(module, bn_name, None)
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
                 fuse_conv_bn_(conv, bn)
                 setattr(module, bn_name, nn.Identity())

@@ -9,14 +9,14 @@ from torch import Tensor
 
 def positional_encoding(height: int, width: int, *, device: Optional[Union[str, torch.device]] = None,
                         dtype: Optional[torch.dtype] = None) -> Tensor:
-    r"""Normalised pixel coordinates (HyperSeg, Section 3).
+    r"""Normalised pixel coordinates :math:`P` (HyperSeg, Section 3), as the released code builds them.
 
     .. math::
-        P^{H,W}_{ij} = \left(\frac{2i - H + 1}{H - 1}, \frac{2j - W + 1}{W - 1}\right)
+        P^{H,W}_{ij} = \left(-1 + \frac{2j}{W - 1},\; -1 + \frac{2i}{H - 1}\right)
 
-    Channel 0 is the row coordinate :math:`i`, channel 1 the column :math:`j`;
-    both run from -1 (first row / column) to +1 (last). A side of length 1 has
-    the single coordinate 0 (the formula's 0/0).
+    Channel 0 is the column (:math:`x`) coordinate, channel 1 the row (:math:`y`);
+    both run from -1 (first column / row) to +1 (last), i.e. ``torch.linspace(-1, 1, n)``,
+    which gives a side of length 1 the single coordinate -1.
 
     Args:
         height (int): :math:`H`.
@@ -31,14 +31,9 @@ def positional_encoding(height: int, width: int, *, device: Optional[Union[str, 
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
     dtype = dtype or torch.get_default_dtype()
-
-    def axis(n: int) -> Tensor:
-        i = torch.arange(n, device=device, dtype=dtype)
-        return (2 * i - n + 1) / (n - 1) if n > 1 else torch.zeros_like(i)
-
-    rows = axis(height).view(height, 1).expand(height, width)
-    cols = axis(width).view(1, width).expand(height, width)
-    return torch.stack([rows, cols], dim=0)
+    xs = torch.linspace(-1, 1, width, device=device, dtype=dtype).view(1, width).expand(height, width)
+    ys = torch.linspace(-1, 1, height, device=device, dtype=dtype).view(height, 1).expand(height, width)
+    return torch.stack([xs, ys], dim=0)
 
 
 __all__ = ['positional_encoding']
