@@ -30,7 +30,7 @@ DIGITS: Dict[str, Any] = {
     'eval': {'batch_size': 32},
     'device': 'auto',
 }
-QUICK = {'steps': 60, 'train_samples': 256, 'val_samples': 64, 'figure_size': 128}
+QUICK = {'steps': 40, 'batch_size': 8, 'train_samples': 128, 'val_samples': 32, 'figure_size': 128}
 GRAPH_KINDS = ('grid', 'superpixel', 'quadtree')
 
 
@@ -41,7 +41,8 @@ def add_parser(sub, name: str) -> None:
     d.add_argument('--model', default='fcn_small,hg_fcn_small',
                    help='registered segmentation models to train and compare, comma-separated')
     d.add_argument('--quick', action='store_true',
-                   help=f'CI size: {QUICK["steps"]} steps, {QUICK["train_samples"]} training canvases (under a minute)')
+                   help=f'CI size: {QUICK["steps"]} steps of {QUICK["batch_size"]}, {QUICK["train_samples"]} training '
+                        f'canvases (under a minute); explicit options still win')
     d.add_argument('--steps', type=int, default=DIGITS['train']['steps'], help='training steps per model')
     d.add_argument('--batch-size', type=int, default=DIGITS['train']['batch_size'], help='images per step')
     d.add_argument('--lr', type=float, default=DIGITS['train']['lr'], help='AdamW learning rate (poly decay)')
@@ -167,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _default(opt: str):
-    return {'steps': DIGITS['train']['steps'], 'train_samples': DIGITS['data']['kwargs']['num_samples'],
+    return {'steps': DIGITS['train']['steps'], 'batch_size': DIGITS['train']['batch_size'],
+            'train_samples': DIGITS['data']['kwargs']['num_samples'],
             'val_samples': DIGITS['data']['val_kwargs']['num_samples']}[opt]
 
 
