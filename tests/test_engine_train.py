@@ -92,7 +92,8 @@ def test_ohem_and_bootstrap_against_direct_computation():
         torch.testing.assert_close(s, loss[valid][keep].sum())
     # bootstrapped: the 25 % largest losses of each image
     s, n = segmentation_criterion(logits, target, 'bootstrap', bootstrap_ratio=0.25)
-    ref = sum(loss[b][valid[b]].sort(descending=True).values[:round(0.25 * int(valid[b].sum()))].sum() for b in range(2))
+    ref = sum(loss[b][valid[b]].sort(descending=True).values[:round(0.25 * int(valid[b].sum()))].sum()
+              for b in range(2))
     torch.testing.assert_close(s, ref)
 
 
@@ -185,7 +186,8 @@ def test_run_config_schema_names_key_and_file(tmp_path):
     c = load_run_config(p, ['train.lr=0.05', 'data.crop_size=[16, 24]', 'model.kwargs.width=8'])
     assert (c.train.lr, c.train.optimizer, c.data.crop_size, c.model.kwargs) == (0.05, 'sgd', [16, 24], {'width': 8})
     cases = [
-        ('train: {optimizer: sgdd}', r"run.yaml: train.optimizer must be one of \('sgd', 'adamw', 'adam'\), got 'sgdd'"),
+        ('train: {optimizer: sgdd}',
+         r"run.yaml: train.optimizer must be one of \('sgd', 'adamw', 'adam'\), got 'sgdd'"),
         ('train: {stepz: 3}', r"run.yaml: unknown key train.stepz; known keys of train"),
         ('trian: {steps: 3}', r"run.yaml: unknown key trian; known keys"),
         ('train: {lr: fast}', r"run.yaml: train.lr must be a number, got 'fast'"),
