@@ -53,10 +53,15 @@ def test_user_errors_are_one_line_without_traceback(tmp_path):
         (['demo', '--model', 'nope', '--out', str(tmp_path / 'd')], '--model must name registered segmentation'),
         (['graph', 'astronaut', '--n-segments', '0', '--out', str(tmp_path / 'g')], '--n-segments must be >= 1'),
     ]
-    for argv, fragment in cases:
-        res = _cli(*argv)
-        lines = res.stderr.strip().splitlines()
-        assert res.returncode == 1 and len(lines) == 1, (argv, res.stderr)
+    for k, (argv, fragment) in enumerate(cases):
+        if k < 2:  # as a process: exit status 1, one line on stderr, no traceback
+            res = _cli(*argv)
+            code, lines = res.returncode, res.stderr.strip().splitlines()
+        else:  # in-process: the same SystemExit message
+            with pytest.raises(SystemExit) as e:
+                main(argv)
+            code, lines = 1, str(e.value.code).splitlines()
+        assert code == 1 and len(lines) == 1, (argv, lines)
         assert lines[0].startswith(f'graphseg {argv[0]}: error: ') and fragment in lines[0], lines[0]
     assert not any((tmp_path / d).exists() for d in 'gted')  # no run folder for invalid arguments
 
@@ -67,7 +72,8 @@ def test_train_eval_resume_and_run_json(tmp_path):
     assert main(['train', '--config', cfg, *TINY, '--out', str(out), '--no-progress']) == 0
     record = json.loads((out / 'run.json').read_text())
     assert record['status'] == 'completed' and record['command'] == 'train'
-    assert record['argv'] and record['config']['train']['steps'] == 4 and record['config']['model']['name'] == 'fcn_small'
+    assert record['argv'] and record['config']['train']['steps'] == 4
+    assert record['config']['model']['name'] == 'fcn_small'
     assert record['models'][0]['params'] > 0 and record['data']['dataset'] == 'digits'
     assert record['data']['num_classes'] == 11 and record['versions']['torch'] == torch.__version__
     assert 'git' in record and 0 <= record['metrics']['miou'] <= 1 and record['train_log'][-1]['step'] == 4
@@ -133,7 +139,8 @@ def test_demo_isolates_a_failing_model(tmp_path):
                 '--val-samples', '4', '--batch-size', '4', '--quick', '--out', str(out), '--no-progress'])
     assert res == 1
     record = json.loads((out / 'run.json').read_text())
-    assert record['failures'][0]['model'] == '_broken_demo_model' and 'broken on purpose' in record['failures'][0]['error']
+    assert record['failures'][0]['model'] == '_broken_demo_model'
+    assert 'broken on purpose' in record['failures'][0]['error']
     assert 'fcn_small' in record['results'] and (out / 'fcn_small' / 'model.pt').exists()
     assert 'broken on purpose' in (out / 'report.md').read_text()
 

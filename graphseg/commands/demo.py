@@ -30,7 +30,7 @@ DIGITS: Dict[str, Any] = {
     'eval': {'batch_size': 32},
     'device': 'auto',
 }
-QUICK = {'steps': 40, 'batch_size': 8, 'train_samples': 128, 'val_samples': 32, 'figure_size': 128}
+QUICK = {'steps': 30, 'batch_size': 8, 'train_samples': 96, 'val_samples': 32, 'figure_size': 128}
 GRAPH_KINDS = ('grid', 'superpixel', 'quadtree')
 
 
