@@ -229,3 +229,59 @@ def test_every_shipped_config_validates():
 def test_demo_defaults_equal_configs_digits():
     from graphseg.commands.demo import DIGITS
     assert load_run_config(DIGITS) == load_run_config(os.path.join(ROOT, 'configs', 'digits.yaml'))
+
+
+def test_deterministic_mode_is_repeatable_and_scoped():
+    ds = _digits(n=8)
+    states = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        m = create_model('hg_fcn_small', in_channels=1, num_classes=NUM_CLASSES, width=8)
+        train(m, ds, TrainConfig(steps=2, batch_size=4, deterministic=True), progress=False)
+        states.append(m.state_dict())
+    assert all(torch.equal(a, b) for a, b in zip(states[0].values(), states[1].values()))
+    assert not torch.are_deterministic_algorithms_enabled()  # restored after the run
+
+
+def test_amp_and_device(device):
+    """AMP (float16 autocast + GradScaler) is active on CUDA only; the same code trains on every device."""
+    torch.manual_seed(0)
+    m = create_model('fcn_small', in_channels=1, num_classes=NUM_CLASSES, width=8)
+    log = train(m, _digits(n=8), TrainConfig(steps=3, batch_size=4, amp=True, device=str(device), log_every=1),
+                progress=False)
+    assert all(torch.isfinite(torch.tensor(e['loss'])) for e in log)
+    assert next(m.parameters()).device.type == device.type
+    assert 0 <= evaluate(m, _digits('val', 4), NUM_CLASSES, device=str(device))['miou'] <= 1
+
+
+@pytest.mark.parametrize('task,keys', [('saliency', {'max_f', 'mean_f', 'mae', 's_measure'}),
+                                       ('road', {'road_iou', 'apls', 'miou', 'pixel_acc'})])
+def test_evaluate_binary_tasks_and_state_reduction(task, keys):
+    from graphseg.engine.road_metrics import RoadMetrics
+    from graphseg.engine.sod_metrics import SaliencyMetrics
+    g = torch.Generator().manual_seed(0)
+    data = []
+    for _ in range(4):
+        t = torch.zeros(24, 24, dtype=torch.long)
+        t[6:18, 10:14] = 1
+        data.append((t[None].float().repeat(3, 1, 1) * 0.7 + 0.3 * torch.rand(3, 24, 24, generator=g), t))
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 1, 3, padding=1).eval()  # a one-channel (sigmoid) binary output
+    whole = evaluate(model, data, 2, task=task)
+    assert set(whole) == keys
+    # two shards' states summed (what all_reduce does) give the whole dataset's metrics
+    make = SaliencyMetrics if task == 'saliency' else RoadMetrics
+    parts = []
+    for shard in (data[:1], data[1:]):
+        m = make()
+        for image, target in shard:
+            x = image[None]
+            if task == 'saliency':
+                m.update(predict_probs(model, x)[:, 1], target[None])
+            else:
+                m.update(predict(model, x), target[None])
+        parts.append(m.state())
+    merged = make()
+    merged.load_state(parts[0] + parts[1])
+    for k, v in merged.compute().items():
+        assert v == pytest.approx(whole[k], abs=1e-12), k

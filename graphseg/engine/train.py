@@ -137,11 +137,32 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
         the log: one ``{'step', 'loss', 'lr', 'images_per_s', 'epoch'}`` dict every ``config.log_every`` steps
         (loss averaged over those steps and over all processes).
     """
+    config = config or TrainConfig()
+    kwargs = dict(ignore_index=ignore_index, transform=transform, progress=progress, on_log=on_log,
+                  checkpoint_path=checkpoint_path, resume=resume, sync_bn=sync_bn,
+                  find_unused_parameters=find_unused_parameters, validate=validate, on_step=on_step)
+    if not config.deterministic:
+        return _train(model, dataset, config, **kwargs)
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+             torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
+    set_deterministic(True)
+    try:
+        return _train(model, dataset, config, **kwargs)
+    finally:  # deterministic mode is for this run only
+        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[2], saved[3]
+
+
+def _train(model: nn.Module, dataset: Dataset, config: TrainConfig, *, ignore_index: int = 255,
+          transform: Optional[Callable] = None, progress: bool = True,
+          on_log: Optional[Callable[[Dict[str, float]], None]] = None,
+          checkpoint_path: Optional[Union[str, os.PathLike]] = None,
+          resume: Union[str, os.PathLike, Dict[str, Any], None] = None,
+          sync_bn: bool = False, find_unused_parameters: bool = False,
+          validate: Optional[Callable[[nn.Module], Dict[str, Any]]] = None,
+          on_step: Optional[Callable[[int], None]] = None) -> List[Dict[str, float]]:
     from tqdm import tqdm
 
-    config = config or TrainConfig()
-    if config.deterministic:
-        set_deterministic(True)
     device = torch.device(config.device)
     world = D.get_world_size()
     if config.batch_size % world:
