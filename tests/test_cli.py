@@ -121,8 +121,12 @@ def test_graph_name_collisions_and_failure_isolation(tmp_path):
     assert not torch.equal(a.x, b.x)  # two distinct results, nothing overwritten
 
 
-@register_model
-def _broken_demo_model(num_classes: int = 11, in_channels: int = 3):
+@pytest.fixture
+def broken_model():
+    """A registered segmentation model whose forward raises; unregistered again afterwards (so tests that
+    enumerate list_models(task='segmentation') never see it)."""
+    from graphseg.models import registry
+
     class Broken(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -130,10 +134,16 @@ def _broken_demo_model(num_classes: int = 11, in_channels: int = 3):
 
         def forward(self, x):
             raise RuntimeError('this model is broken on purpose')
-    return Broken()
+
+    def _broken_demo_model(num_classes: int = 11, in_channels: int = 3):
+        return Broken()
+    register_model(_broken_demo_model)
+    yield '_broken_demo_model'
+    registry._MODELS.pop('_broken_demo_model')
+    registry._TASK.pop('_broken_demo_model')
 
 
-def test_demo_isolates_a_failing_model(tmp_path):
+def test_demo_isolates_a_failing_model(tmp_path, broken_model):
     out = tmp_path / 'demo'
     res = main(['demo', '--model', '_broken_demo_model,fcn_small', '--steps', '2', '--train-samples', '8',
                 '--val-samples', '4', '--batch-size', '4', '--quick', '--out', str(out), '--no-progress'])
