@@ -29,8 +29,21 @@ COMMANDS = {
 USER_ERRORS = (ValueError, TypeError, OSError, ImportError, KeyError)
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows ``(default: X)`` after every option's help."""
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows ``(default: X)`` after the help of every option that has a default (not for flags and required
+    options)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ''
+        if '%(default)' not in text and action.option_strings and not any(
+                action.default is v for v in (None, False, argparse.SUPPRESS)):
+            text += ' (default: %(default)s)'
+        return text
+
+
+def describe(doc: str) -> str:
+    """A command's ``--help`` description: the first paragraph of its module docstring, without RST markup."""
+    return doc.split('\n\n')[0].replace('``', '')
 
 
 def add_run_options(parser: argparse.ArgumentParser, default_out: str) -> None:

@@ -37,7 +37,7 @@ def test_version_and_help_documents_every_option(capsys):
             if isinstance(action, argparse._HelpAction):
                 continue
             assert action.help, f'{verb} {action.dest} has no help text'
-            if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+            if action.option_strings and not any(action.default is v for v in (None, False, argparse.SUPPRESS)):
                 assert f'(default: {action.default})' in ' '.join(text.split()), f'{verb} {action.dest}'
 
 

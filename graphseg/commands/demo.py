@@ -35,9 +35,9 @@ GRAPH_KINDS = ('grid', 'superpixel', 'quadtree')
 
 
 def add_parser(sub, name: str) -> None:
-    from ..cli import HelpFormatter, add_run_options
+    from ..cli import HelpFormatter, describe, add_run_options
     d = sub.add_parser(name, help='tour: graph figures, a dense vs an HG-Conv model trained on digit scenes, report',
-                       formatter_class=HelpFormatter, description=__doc__.split('\n\n')[0])
+                       formatter_class=HelpFormatter, description=describe(__doc__))
     d.add_argument('--model', default='fcn_small,hg_fcn_small',
                    help='registered segmentation models to train and compare, comma-separated')
     d.add_argument('--quick', action='store_true',

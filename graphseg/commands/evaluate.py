@@ -12,9 +12,9 @@ import os
 
 
 def add_parser(sub, name: str) -> None:
-    from ..cli import HelpFormatter, add_run_options
+    from ..cli import HelpFormatter, describe, add_run_options
     p = sub.add_parser(name, help='evaluate weights on a config\'s validation split', formatter_class=HelpFormatter,
-                       description=__doc__.split('\n\n')[0])
+                       description=describe(__doc__))
     p.add_argument('--config', required=True, help='a run config (YAML)')
     p.add_argument('--weights', required=True, help='a state_dict file (model.pt) or a checkpoint (checkpoint.pt)')
     p.add_argument('overrides', nargs='*', metavar='KEY=VALUE',

@@ -80,9 +80,9 @@ register_graph_kind('quadtree', build_quadtree, _figure_saver('plot_quadtree_gra
 
 
 def add_parser(sub, name: str) -> None:
-    from ..cli import HelpFormatter, add_run_options
+    from ..cli import HelpFormatter, describe, add_run_options
     g = sub.add_parser(name, help='turn images into PyG graphs (.pt) and figures (.png)', formatter_class=HelpFormatter,
-                       description=__doc__.split('\n\n')[0])
+                       description=describe(__doc__))
     g.add_argument('images', nargs='+', help='image files or bundled skimage.data names (e.g. astronaut)')
     g.add_argument('--kind', default='superpixel', choices=sorted(GRAPH_KINDS),
                    help='; '.join(f'{k}: {v.help}' for k, v in sorted(GRAPH_KINDS.items())))

@@ -17,10 +17,10 @@ _AUTO = '<run folder>'
 
 
 def add_parser(sub, name: str) -> None:
-    from ..cli import HelpFormatter, add_run_options
+    from ..cli import HelpFormatter, describe, add_run_options
     p = sub.add_parser(name, help='train a model from a config (checkpoints, resume, DDP)',
                        formatter_class=HelpFormatter,
-                       description=__doc__.split('\n\n')[0])
+                       description=describe(__doc__))
     p.add_argument('--config', required=True, help='a run config (YAML), e.g. configs/digits.yaml')
     p.add_argument('overrides', nargs='*', metavar='KEY=VALUE',
                    help='config overrides with dotted keys, e.g. train.steps=100 data.crop_size=[64,64]')
