@@ -171,3 +171,33 @@ def test_demo_quick_tour(tmp_path):
               'figures/predictions.png'):
         assert f in report and (out / f).stat().st_size > 1000
     assert 'val mIoU' in report and 'MACs/image' in report
+
+
+def test_train_and_eval_on_a_cityscapes_folder(tmp_path):
+    """The whole path on the official layout: reader, augmentation, normalisation, OHEM, checkpoint, eval."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    for split, n in (('train', 4), ('val', 1)):
+        for k in range(n):
+            stem = f'ulm_{k:06d}_000019'
+            os.makedirs(tmp_path / 'cs' / 'leftImg8bit' / split / 'ulm', exist_ok=True)
+            os.makedirs(tmp_path / 'cs' / 'gtFine' / split / 'ulm', exist_ok=True)
+            Image.fromarray((rng.random((32, 48, 3)) * 255).astype(np.uint8)).save(
+                tmp_path / 'cs' / 'leftImg8bit' / split / 'ulm' / f'{stem}_leftImg8bit.png')
+            Image.fromarray(rng.choice([0, 7, 8, 11, 26], size=(32, 48)).astype(np.uint8)).save(
+                tmp_path / 'cs' / 'gtFine' / split / 'ulm' / f'{stem}_gtFine_labelIds.png')
+    cfg = tmp_path / 'cs.yaml'
+    cfg.write_text(f"""model: {{name: fcn_small, kwargs: {{width: 8}}}}
+data: {{dataset: cityscapes, root: {tmp_path / 'cs'}, crop_size: [24, 24], scale_range: [0.5, 2.0], flip: true,
+        jitter: 0.2, normalize: imagenet}}
+train: {{steps: 2, batch_size: 2, optimizer: sgd, lr: 0.01, loss: ohem, ohem_min_kept: 100, log_every: 1}}
+eval: {{size_divisor: 8}}
+device: cpu
+""")
+    out = tmp_path / 'run'
+    assert main(['train', '--config', str(cfg), '--out', str(out), '--no-progress']) == 0
+    record = json.loads((out / 'run.json').read_text())
+    assert record['data']['sizes'] == {'train': 4, 'val': 1} and record['data']['num_classes'] == 19
+    assert 'RandomCrop((24, 24)' in record['data']['train_transform'] and len(record['metrics']['iou']) == 19
+    assert main(['eval', '--config', str(cfg), '--weights', str(out / 'model.pt'), 'eval.scales=[0.5,1.0]',
+                 'eval.flip=true', '--out', str(tmp_path / 'ev'), '--no-progress']) == 0
