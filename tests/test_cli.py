@@ -105,6 +105,7 @@ def test_train_eval_resume_and_run_json(tmp_path):
     assert not (tmp_path / 'bad').exists()
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # imageio probing the non-image file
 def test_graph_name_collisions_and_failure_isolation(tmp_path):
     for d, color in (('a', 30), ('b', 200)):
         os.makedirs(tmp_path / d)
