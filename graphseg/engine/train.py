@@ -14,6 +14,7 @@ random draws of an uninterrupted run (bit-exact on CPU, tested).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -103,6 +104,22 @@ def build_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
     return cls(params, lr=config.lr, betas=tuple(config.betas), weight_decay=config.weight_decay)
 
 
+@contextlib.contextmanager
+def deterministic_mode(on: bool = True):
+    """Within the block, :func:`set_deterministic` (when ``on``); the previous settings are restored after."""
+    if not on:
+        yield
+        return
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+             torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
+    set_deterministic(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[2], saved[3]
+
+
 def set_deterministic(on: bool = True) -> None:
     """Deterministic kernels (warn where none exists) and no cuDNN autotuning."""
     if on:
@@ -137,132 +154,112 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
         the log: one ``{'step', 'loss', 'lr', 'images_per_s', 'epoch'}`` dict every ``config.log_every`` steps
         (loss averaged over those steps and over all processes).
     """
-    config = config or TrainConfig()
-    kwargs = dict(ignore_index=ignore_index, transform=transform, progress=progress, on_log=on_log,
-                  checkpoint_path=checkpoint_path, resume=resume, sync_bn=sync_bn,
-                  find_unused_parameters=find_unused_parameters, validate=validate, on_step=on_step)
-    if not config.deterministic:
-        return _train(model, dataset, config, **kwargs)
-    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
-             torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
-    set_deterministic(True)
-    try:
-        return _train(model, dataset, config, **kwargs)
-    finally:  # deterministic mode is for this run only
-        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
-        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved[2], saved[3]
-
-
-def _train(model: nn.Module, dataset: Dataset, config: TrainConfig, *, ignore_index: int = 255,
-          transform: Optional[Callable] = None, progress: bool = True,
-          on_log: Optional[Callable[[Dict[str, float]], None]] = None,
-          checkpoint_path: Optional[Union[str, os.PathLike]] = None,
-          resume: Union[str, os.PathLike, Dict[str, Any], None] = None,
-          sync_bn: bool = False, find_unused_parameters: bool = False,
-          validate: Optional[Callable[[nn.Module], Dict[str, Any]]] = None,
-          on_step: Optional[Callable[[int], None]] = None) -> List[Dict[str, float]]:
     from tqdm import tqdm
 
-    device = torch.device(config.device)
-    world = D.get_world_size()
-    if config.batch_size % world:
-        raise ValueError(f"batch_size must be divisible by the number of processes ({world}), got {config.batch_size}")
-    per_rank = config.batch_size // world
-    torch.manual_seed(config.seed)
-    if sync_bn and world > 1:
-        converted = D.convert_sync_batchnorm(model, device)
-        if converted is not model:
-            raise TypeError("sync_bn: the model itself must not be a BatchNorm layer")
-    model.to(device).train()
-    objective: nn.Module = Objective(model, config, ignore_index)
-    if D.is_distributed():
-        objective = nn.parallel.DistributedDataParallel(
-            objective, device_ids=[device.index] if device.type == 'cuda' else None,
-            find_unused_parameters=find_unused_parameters)
-    sampler = D.ShardedSampler(dataset, seed=config.seed)
-    loader = DataLoader(D.SeededTransform(dataset, transform), batch_size=per_rank, sampler=sampler, drop_last=True,
-                        num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed),
-                        pin_memory=device.type == 'cuda')
-    batches_per_epoch = sampler.num_samples // per_rank
-    if batches_per_epoch == 0:
-        raise ValueError(f"dataset has {len(dataset)} samples, fewer than batch_size={config.batch_size}")
-    opt = build_optimizer(model.parameters(), config)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, poly_lambda(config.steps, config.poly_power, config.warmup_steps))
-    amp = config.amp and device.type == 'cuda'
-    scaler = torch.amp.GradScaler(device.type, enabled=amp)
-    step, log = 0, []
-    if resume is not None:
-        ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume, map_location=device)
-        model.load_state_dict(ckpt['model'])
-        opt.load_state_dict(ckpt['optimizer'])
-        sched.load_state_dict(ckpt['scheduler'])
-        scaler.load_state_dict(ckpt['scaler'])
-        step, log = int(ckpt['step']), list(ckpt.get('log', []))
-        states = ckpt['rng']
-        set_rng_state(states[D.get_rank()] if len(states) == world else states[0])
+    config = config or TrainConfig()
+    with deterministic_mode(config.deterministic):  # deterministic mode is for this run only
+        device = torch.device(config.device)
+        world = D.get_world_size()
+        if config.batch_size % world:
+            raise ValueError(f"batch_size must be divisible by the number of processes ({world}), "
+                             f"got {config.batch_size}")
+        per_rank = config.batch_size // world
+        torch.manual_seed(config.seed)
+        if sync_bn and world > 1:
+            converted = D.convert_sync_batchnorm(model, device)
+            if converted is not model:
+                raise TypeError("sync_bn: the model itself must not be a BatchNorm layer")
+        model.to(device).train()
+        objective: nn.Module = Objective(model, config, ignore_index)
+        if D.is_distributed():
+            objective = nn.parallel.DistributedDataParallel(
+                objective, device_ids=[device.index] if device.type == 'cuda' else None,
+                find_unused_parameters=find_unused_parameters)
+        sampler = D.ShardedSampler(dataset, seed=config.seed)
+        loader = DataLoader(D.SeededTransform(dataset, transform), batch_size=per_rank, sampler=sampler, drop_last=True,
+                            num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed),
+                            pin_memory=device.type == 'cuda')
+        batches_per_epoch = sampler.num_samples // per_rank
+        if batches_per_epoch == 0:
+            raise ValueError(f"dataset has {len(dataset)} samples, fewer than batch_size={config.batch_size}")
+        opt = build_optimizer(model.parameters(), config)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, poly_lambda(config.steps, config.poly_power, config.warmup_steps))
+        amp = config.amp and device.type == 'cuda'
+        scaler = torch.amp.GradScaler(device.type, enabled=amp)
+        step, log = 0, []
+        if resume is not None:
+            ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume, map_location=device)
+            model.load_state_dict(ckpt['model'])
+            opt.load_state_dict(ckpt['optimizer'])
+            sched.load_state_dict(ckpt['scheduler'])
+            scaler.load_state_dict(ckpt['scaler'])
+            step, log = int(ckpt['step']), list(ckpt.get('log', []))
+            states = ckpt['rng']
+            set_rng_state(states[D.get_rank()] if len(states) == world else states[0])
 
-    def checkpoint() -> None:
-        states = D.all_gather_object(rng_state())
-        if checkpoint_path is not None and D.is_main_process():
-            save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(),
-                             'scheduler': sched.state_dict(), 'scaler': scaler.state_dict(), 'step': step,
-                             'epoch': step // batches_per_epoch, 'rng': states, 'log': log,
-                             'config': vars(config).copy()}, checkpoint_path)
-        D.barrier()
+        def checkpoint() -> None:
+            states = D.all_gather_object(rng_state())
+            if checkpoint_path is not None and D.is_main_process():
+                save_checkpoint({'model': model.state_dict(), 'optimizer': opt.state_dict(),
+                                 'scheduler': sched.state_dict(), 'scaler': scaler.state_dict(), 'step': step,
+                                 'epoch': step // batches_per_epoch, 'rng': states, 'log': log,
+                                 'config': vars(config).copy()}, checkpoint_path)
+            D.barrier()
 
-    bar = tqdm(total=config.steps, initial=step, disable=not (progress and D.is_main_process()),
-               desc=f'train {type(model).__name__}', unit='step', dynamic_ncols=True)
-    running, t0, images_seen = 0.0, time.perf_counter(), 0
-    while step < config.steps:
-        epoch, offset = divmod(step, batches_per_epoch)
-        sampler.set_epoch(epoch)
-        sampler.set_start(offset * per_rank)
-        for images, labels in loader:
-            images = images.to(device, non_blocking=True)
-            labels = labels.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-                terms = objective(images, labels)
-            loss = combine_terms(terms, config.aux_weight)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {float(loss)} at step {step + 1}")
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if config.grad_clip is not None:
-                scaler.unscale_(opt)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            scaler.step(opt)
-            scaler.update()
-            sched.step()
-            step += 1
-            running += float(loss.detach())
-            images_seen += images.size(0) * world
-            bar.update(1)
-            if step % config.log_every == 0 or step == config.steps:
-                n = (step - 1) % config.log_every + 1
-                mean = float(D.all_reduce_sum(torch.tensor(running, device=device))) / world / n
-                dt = time.perf_counter() - t0
-                entry = {'step': step, 'epoch': epoch, 'loss': mean, 'lr': opt.param_groups[0]['lr'],
-                         'images_per_s': images_seen / dt if dt > 0 else math.nan}
-                running, t0, images_seen = 0.0, time.perf_counter(), 0
-                bar.set_postfix(loss=f'{mean:.3f}', img_s=f'{entry["images_per_s"]:.1f}')
-                log.append(entry)
-                if on_log is not None:
-                    on_log(entry)
-            if validate is not None and config.eval_every and step % config.eval_every == 0 and step < config.steps:
-                entry = {'step': step, 'val': validate(model)}
-                model.train()
-                log.append(entry)
-                if on_log is not None:
-                    on_log(entry)
-            if (config.checkpoint_every and step % config.checkpoint_every == 0) or step == config.steps:
-                checkpoint()
-            if on_step is not None:
-                on_step(step)
-            if step >= config.steps:
-                break
-    bar.close()
-    return log
+        bar = tqdm(total=config.steps, initial=step, disable=not (progress and D.is_main_process()),
+                   desc=f'train {type(model).__name__}', unit='step', dynamic_ncols=True)
+        running, t0, images_seen = 0.0, time.perf_counter(), 0
+        while step < config.steps:
+            epoch, offset = divmod(step, batches_per_epoch)
+            sampler.set_epoch(epoch)
+            sampler.set_start(offset * per_rank)
+            for images, labels in loader:
+                images = images.to(device, non_blocking=True)
+                labels = labels.to(device, non_blocking=True)
+                with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                    terms = objective(images, labels)
+                loss = combine_terms(terms, config.aux_weight)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f"loss became {float(loss)} at step {step + 1}")
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                if config.grad_clip is not None:
+                    scaler.unscale_(opt)
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                scaler.step(opt)
+                scaler.update()
+                sched.step()
+                step += 1
+                running += float(loss.detach())
+                images_seen += images.size(0) * world
+                bar.update(1)
+                if step % config.log_every == 0 or step == config.steps:
+                    n = (step - 1) % config.log_every + 1
+                    mean = float(D.all_reduce_sum(torch.tensor(running, device=device))) / world / n
+                    dt = time.perf_counter() - t0
+                    entry = {'step': step, 'epoch': epoch, 'loss': mean, 'lr': opt.param_groups[0]['lr'],
+                             'images_per_s': images_seen / dt if dt > 0 else math.nan}
+                    running, t0, images_seen = 0.0, time.perf_counter(), 0
+                    bar.set_postfix(loss=f'{mean:.3f}', img_s=f'{entry["images_per_s"]:.1f}')
+                    log.append(entry)
+                    if on_log is not None:
+                        on_log(entry)
+                if validate is not None and config.eval_every and step % config.eval_every == 0 and step < config.steps:
+                    entry = {'step': step, 'val': validate(model)}
+                    model.train()
+                    log.append(entry)
+                    if on_log is not None:
+                        on_log(entry)
+                if (config.checkpoint_every and step % config.checkpoint_every == 0) or step == config.steps:
+                    checkpoint()
+                if on_step is not None:
+                    on_step(step)
+                if step >= config.steps:
+                    break
+        bar.close()
+        return log
 
 
 __all__ = ['train', 'segmentation_loss', 'model_logits', 'Objective', 'combine_terms', 'poly_lambda',
-           'build_optimizer', 'set_deterministic']
+           'build_optimizer', 'set_deterministic', 'deterministic_mode']
