@@ -1,4 +1,6 @@
 """Segmentation metrics against torchmetrics."""
+import os
+
 import pytest
 import torch
 from torchmetrics.classification import MulticlassAccuracy, MulticlassJaccardIndex
@@ -53,3 +55,142 @@ def test_errors():
         confusion_matrix(torch.zeros(1, 4, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long), 3)
     with pytest.raises(TypeError, match='target must have dtype torch.long'):
         confusion_matrix(torch.zeros(1, 2, 2, dtype=torch.long), torch.zeros(1, 2, 2), 3)
+
+
+# --------------------------------------------------------------------- Cityscapes, saliency and road metrics
+def test_cityscapes_numbers_equal_cityscapesscripts_evaluation(tmp_path):
+    """Our mIoU on train ids (Cityscapes reader + SegmentationMetrics) equals the official pixel-level evaluation
+    (cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling) on label-id PNGs."""
+    import numpy as np
+    from PIL import Image
+
+    from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as cs
+    from cityscapesscripts.helpers.labels import trainId2label
+
+    from graphseg.data import Cityscapes
+    from graphseg.data.cityscapes import id_to_train_id_lut
+    rng = np.random.default_rng(0)
+    ids = np.array([0, 1, 4, 7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33])  # incl. ignored
+    gts, preds = [], []
+    for k, city in enumerate(('aachen', 'bremen')):
+        stem = f'{city}_000000_00001{k}'
+        gt = rng.choice(ids, size=(24, 32))
+        gt[:12] = rng.choice([7, 11, 26], size=(12, 32))  # frequent classes, so most IoUs are non-trivial
+        os.makedirs(tmp_path / 'leftImg8bit' / 'val' / city)
+        os.makedirs(tmp_path / 'gtFine' / 'val' / city, exist_ok=True)
+        Image.fromarray(np.zeros((24, 32, 3), np.uint8)).save(
+            tmp_path / 'leftImg8bit' / 'val' / city / f'{stem}_leftImg8bit.png')
+        gts.append(str(tmp_path / 'gtFine' / 'val' / city / f'{stem}_gtFine_labelIds.png'))
+        Image.fromarray(gt.astype(np.uint8)).save(gts[-1])
+        pred_train = rng.integers(0, 19, size=(24, 32))
+        keep = rng.random((24, 32)) < 0.6  # right 60 % of the time where the truth is a class
+        gt_train = id_to_train_id_lut()[gt]
+        pred_train = np.where(keep & (gt_train < 19), gt_train, pred_train)
+        preds.append(str(tmp_path / f'{stem}_pred.png'))
+        Image.fromarray(np.vectorize(lambda t: trainId2label[t].id)(pred_train).astype(np.uint8)).save(preds[-1])
+    ours = SegmentationMetrics(19)
+    ds = Cityscapes(str(tmp_path), 'val')
+    for i in range(len(ds)):
+        pred_ids = np.array(Image.open(preds[i]))
+        lut = np.full(256, 255)
+        for t in range(19):
+            lut[trainId2label[t].id] = t
+        ours.update(torch.as_tensor(lut[pred_ids])[None], ds[i][1][None])
+    args = cs.CArgs()
+    for k, v in vars(cs.args).items():
+        setattr(args, k, v)
+    args.evalInstLevelScore, args.quiet, args.JSONOutput = False, True, False
+    res = cs.evaluateImgLists(preds, gts, args)
+    out = ours.compute()
+    for t in range(19):
+        ref = res['classScores'][trainId2label[t].name]
+        assert (np.isnan(ref) and np.isnan(out['iou'][t])) or out['iou'][t] == pytest.approx(ref, abs=1e-12)
+    assert out['miou'] == pytest.approx(res['averageScoreClasses'], abs=1e-12)
+
+
+def test_saliency_metrics_equal_pysodmetrics():
+    import warnings
+
+    import numpy as np
+    import py_sod_metrics as sod
+
+    from graphseg.engine import SaliencyMetrics
+    rng = np.random.default_rng(0)
+    ours = SaliencyMetrics()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        fm, mae, sm = sod.Fmeasure(), sod.MAE(), sod.Smeasure()
+    for h, w in ((20, 30), (17, 23), (25, 25)):
+        gt = np.zeros((h, w), np.uint8)
+        gt[3:12, 5:15] = 255
+        pred = np.clip(gt * 0.6 + rng.random((h, w)) * 120, 0, 255).astype(np.uint8)
+        ours.update(torch.from_numpy(pred).double() / 255, torch.from_numpy(gt > 128).long())
+        fm.step(pred, gt)
+        mae.step(pred, gt)
+        sm.step(pred, gt)
+    # an all-background ground truth (S-measure's special case) and a constant prediction
+    gt, pred = np.zeros((8, 8), np.uint8), np.full((8, 8), 40, np.uint8)
+    ours.update(torch.from_numpy(pred).double() / 255, torch.from_numpy(gt > 128).long())
+    fm.step(pred, gt), mae.step(pred, gt), sm.step(pred, gt)
+    out = ours.compute()
+    assert out['max_f'] == pytest.approx(float(fm.get_results()['fm']['curve'].max()), abs=1e-12)
+    assert out['mean_f'] == pytest.approx(float(fm.get_results()['fm']['curve'].mean()), abs=1e-12)
+    assert out['mae'] == pytest.approx(float(mae.get_results()['mae']), abs=1e-12)
+    assert out['s_measure'] == pytest.approx(float(sm.get_results()['sm']), abs=1e-12)
+    other = SaliencyMetrics()
+    other.load_state(ours.state())
+    assert other.compute() == out
+
+
+def test_apls_known_values():
+    import networkx as nx
+
+    from graphseg.engine import apls
+    from graphseg.engine.road_metrics import apls_one_way
+
+    import numpy as np
+
+    def graph(points, edges):
+        g = nx.Graph()
+        for n, p in points.items():
+            g.add_node(n, pos=p)
+        for a, b in edges:
+            g.add_edge(a, b, length=float(np.hypot(*np.subtract(points[a], points[b]))))
+        return g
+    gt = graph({'A': (0, 0), 'B': (10, 0), 'C': (20, 0)}, [('A', 'B'), ('B', 'C')])
+    assert apls(gt, gt) == 1.0
+    # proposal misses the B-C segment: gt->prop pairs AB 0, AC 1, BC 1 -> 1/3; prop->gt: AB only -> 1
+    prop = graph({'a': (0, 1), 'b': (10, 1), 'c': (20, 1)}, [('a', 'b')])
+    assert apls_one_way(gt, prop) == pytest.approx(1 / 3) and apls_one_way(prop, gt) == 1.0
+    assert apls(gt, prop) == pytest.approx(2 * (1 / 3) / (1 / 3 + 1))  # harmonic mean = 0.5
+    # a detour: A-C is 20 in gt, 30 via D in the proposal (penalty 0.5); A-D, D-C unmatched in gt
+    detour = graph({'a': (0, 0), 'd': (10, 11.18034), 'c': (20, 0)}, [('a', 'd'), ('d', 'c')])
+    gt2 = graph({'A': (0, 0), 'C': (20, 0)}, [('A', 'C')])
+    assert apls_one_way(gt2, detour) == pytest.approx(0.5, abs=1e-5)
+    assert apls(gt2, graph({}, [])) == 0.0 and apls(graph({}, []), graph({}, [])) == 1.0
+
+
+def test_mask_to_graph_and_road_metrics():
+    import numpy as np
+
+    from graphseg.engine import RoadMetrics, mask_to_graph
+    mask = np.zeros((40, 60), bool)
+    mask[9:12, 5:55] = True    # a horizontal road, 50 px
+    mask[10:35, 29:32] = True  # a vertical road from it: a T junction
+    g = mask_to_graph(mask, node_spacing=None)
+    degrees = sorted(d for _, d in g.degree())
+    assert degrees == [1, 1, 1, 3]  # three ends and one junction
+    total = sum(d['length'] for *_, d in g.edges(data=True))
+    assert 65 <= total <= 75  # skeleton length ~ 48 + 24
+    assert mask_to_graph(mask, node_spacing=10).number_of_nodes() > 4
+    target = torch.from_numpy(mask).long()[None]
+    m = RoadMetrics()
+    m.update(target, target)
+    assert m.compute()['road_iou'] == 1.0 and m.compute()['apls'] == 1.0
+    pred = target.clone()
+    pred[0, :, 30:] = 0  # the right half of the horizontal road and the vertical road are missing
+    m = RoadMetrics()
+    m.update(pred, target)
+    out = m.compute()
+    inter, union = int((pred & target).sum()), int((pred | target).sum())
+    assert out['road_iou'] == pytest.approx(inter / union) and 0 <= out['apls'] < 0.7

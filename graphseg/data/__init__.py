@@ -1,7 +1,24 @@
-"""Datasets and transforms built from data that ships in packages (no downloads)."""
+"""Datasets: the papers' datasets read in their official on-disk layouts, the bundled digit scenes,
+bundled photos, and joint transforms.
+
+:data:`DATASETS` maps the names used in configs (``data.dataset``) to reader classes; every
+reader is a :class:`torch.utils.data.Dataset` of ``(image (3, H, W) float in [0, 1], target (H, W) long)``
+with ``num_classes``, ``ignore_index`` (255) and ``task`` (``'semantic'``, ``'saliency'``, ``'road'``).
+"""
+from .ade20k import ADE20K
+from .camvid import CamVid
+from .cityscapes import Cityscapes
+from .deepglobe import DeepGlobeRoads
+from .folder import SegmentationFolder
 from .images import SKIMAGE_GRAY, SKIMAGE_PHOTOS, load_image
-
-__all__ = ['load_image', 'SKIMAGE_PHOTOS', 'SKIMAGE_GRAY']
 from .mnist_seg import IGNORE_INDEX, NUM_CLASSES, MNISTSegmentation, mnist_digits
+from .pascal import PascalContext, VOCSegmentation
+from .registry import DATASETS, build_dataset, dataset_info
+from .saliency import SaliencyFolder
+from .transforms import (Compose, Normalize, PhotometricJitter, RandomCrop, RandomHorizontalFlip, RandomScale,
+                         build_transforms)
 
-__all__ += ['MNISTSegmentation', 'mnist_digits', 'NUM_CLASSES', 'IGNORE_INDEX']
+__all__ = ['load_image', 'SKIMAGE_PHOTOS', 'SKIMAGE_GRAY', 'MNISTSegmentation', 'mnist_digits', 'NUM_CLASSES',
+           'IGNORE_INDEX', 'Cityscapes', 'CamVid', 'VOCSegmentation', 'PascalContext', 'ADE20K', 'DeepGlobeRoads',
+           'SaliencyFolder', 'SegmentationFolder', 'DATASETS', 'build_dataset', 'dataset_info', 'Compose',
+           'RandomScale', 'RandomCrop', 'RandomHorizontalFlip', 'PhotometricJitter', 'Normalize', 'build_transforms']

@@ -1,67 +1,362 @@
-"""Training configuration: a dataclass, optionally read from YAML (``yaml.safe_load``; no code runs)."""
+"""Run configuration: dataclasses validated against their own type hints, read from YAML (``yaml.safe_load``).
+
+A run config (``configs/*.yaml``) has four sections and one top-level key::
+
+    model:  {name: hg_resnet18, kwargs: {ratio: 0.015625}, weights: null, sync_bn: false}
+    data:   {dataset: cityscapes, root: data/cityscapes, crop_size: [769, 769], ...}
+    train:  {steps: 40000, batch_size: 8, optimizer: sgd, lr: 0.01, ...}
+    eval:   {scales: [1.0], flip: false, ...}
+    device: auto
+
+Every key is checked: an unknown key, a value of the wrong type or outside its
+choices raises :class:`ConfigError` naming the dotted key and the file, e.g.
+``configs/x.yaml: train.optimizer must be one of ('sgd', 'adamw', 'adam'), got 'sgdd'``.
+``key=value`` overrides (the command line) use the same dotted keys, values parsed as YAML scalars.
+No code runs while reading a config.
+"""
 from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
-from typing import Any, Dict, Union
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+
+class ConfigError(ValueError):
+    """A config key or value is invalid (the message names the key and the file)."""
+
+
+def _choices(*values: str, default: Any = None, **kw):
+    return field(default=default, metadata={'choices': values}, **kw)
 
 
 @dataclass
 class TrainConfig:
-    """Hyper-parameters of :func:`graphseg.engine.train.train`.
+    """Optimisation (:func:`graphseg.engine.train`).
 
     Args:
         steps (int): optimisation steps. (default: ``300``)
-        batch_size (int): images per step. (default: ``16``)
-        lr (float): AdamW learning rate, decayed with the poly schedule (power 0.9). (default: ``2e-3``)
-        weight_decay (float): AdamW weight decay. (default: ``1e-4``)
-        aux_weight (float): weight of the auxiliary head's loss, for models that return ``'aux'``.
-            (default: ``0.4``, as PSPNet / RGNet / HG-ResNet)
-        num_workers (int): DataLoader workers. (default: ``0``)
-        log_every (int): steps between log lines. (default: ``50``)
-        seed (int): seeds torch and the data order. (default: ``0``)
-        device (str): ``'cpu'`` or ``'cuda'``. (default: ``'cpu'``)
+        batch_size (int): images per step over all processes (divided among DDP ranks). (default: ``16``)
+        optimizer (str): ``'sgd'`` (momentum, Nesterov off), ``'adamw'`` or ``'adam'``. (default: ``'adamw'``)
+        lr (float): base learning rate, decayed by ``(1 - step / steps) ** poly_power``. (default: ``2e-3``)
+        momentum (float): SGD momentum. (default: ``0.9``)
+        betas (list): Adam/AdamW betas. (default: ``[0.9, 0.999]``)
+        weight_decay (float): (default: ``1e-4``)
+        poly_power (float): exponent of the poly schedule (0.9 in PSPNet, RGNet, HG-ResNet). (default: ``0.9``)
+        warmup_steps (int): linear warm-up steps before the poly decay. (default: ``0``)
+        aux_weight (float): weight of the auxiliary head's loss (``'aux'`` output). (default: ``0.4``)
+        loss (str): ``'ce'`` cross-entropy, ``'ohem'`` online hard example mining (PSPNet/OCNet style:
+            pixels whose true-class probability is below ``ohem_thresh``, at least ``ohem_min_kept``),
+            ``'bootstrap'`` bootstrapped CE (the ``bootstrap_ratio`` hardest pixels of each image).
+            Models with ``compute_loss`` (QGN's level loss) use their own. (default: ``'ce'``)
+        ohem_thresh (float): (default: ``0.7``)
+        ohem_min_kept (int): per process and step. (default: ``100000``)
+        bootstrap_ratio (float): (default: ``0.25``)
+        amp (bool): mixed precision (float16 autocast + GradScaler) on CUDA; ignored on CPU. (default: ``False``)
+        grad_clip (float, optional): clip the global gradient norm. (default: ``None``)
+        seed (int): seeds the model initialisation, the data order and every augmentation. (default: ``0``)
+        deterministic (bool): ``torch.use_deterministic_algorithms`` and no cuDNN benchmarking. (default: ``False``)
+        num_workers (int): DataLoader workers per process. (default: ``0``)
+        log_every (int): steps between log entries. (default: ``50``)
+        checkpoint_every (int): steps between checkpoints (0: only at the end). (default: ``0``)
+        eval_every (int): steps between validation passes (0: only at the end). (default: ``0``)
+        device (str): ``'cpu'``, ``'cuda'``, ``'cuda:N'``. (default: ``'cpu'``)
     """
     steps: int = 300
     batch_size: int = 16
+    optimizer: str = _choices('sgd', 'adamw', 'adam', default='adamw')
     lr: float = 2e-3
+    momentum: float = 0.9
+    betas: List[float] = field(default_factory=lambda: [0.9, 0.999])
     weight_decay: float = 1e-4
+    poly_power: float = 0.9
+    warmup_steps: int = 0
     aux_weight: float = 0.4
+    loss: str = _choices('ce', 'ohem', 'bootstrap', default='ce')
+    ohem_thresh: float = 0.7
+    ohem_min_kept: int = 100000
+    bootstrap_ratio: float = 0.25
+    amp: bool = False
+    grad_clip: Optional[float] = None
+    seed: int = 0
+    deterministic: bool = False
     num_workers: int = 0
     log_every: int = 50
-    seed: int = 0
+    checkpoint_every: int = 0
+    eval_every: int = 0
     device: str = 'cpu'
 
     def __post_init__(self) -> None:
         for name in ('steps', 'batch_size', 'log_every'):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.aux_weight < 0:
-            raise ValueError(f"aux_weight must be >= 0, got {self.aux_weight}")
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ('aux_weight', 'weight_decay', 'warmup_steps', 'num_workers', 'checkpoint_every',
+                     'eval_every', 'ohem_min_kept'):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        if not 0 < self.bootstrap_ratio <= 1:
+            raise ConfigError(f"bootstrap_ratio must be in (0, 1], got {self.bootstrap_ratio}")
+        if not 0 < self.ohem_thresh <= 1:
+            raise ConfigError(f"ohem_thresh must be in (0, 1], got {self.ohem_thresh}")
+        if len(self.betas) != 2:
+            raise ConfigError(f"betas must have 2 values, got {self.betas}")
+        if self.grad_clip is not None and self.grad_clip <= 0:
+            raise ConfigError(f"grad_clip must be > 0 or null, got {self.grad_clip}")
+        if self.warmup_steps >= self.steps:
+            raise ConfigError(f"warmup_steps must be < steps = {self.steps}, got {self.warmup_steps}")
+
+
+@dataclass
+class ModelConfig:
+    """``name``: a registered segmentation model; ``kwargs``: its factory's arguments; ``weights``: a
+    ``state_dict`` file (or a graphseg checkpoint) loaded before training / evaluating; ``sync_bn``: convert
+    BatchNorm to synchronised BatchNorm under DDP."""
+    name: str = 'fcn_small'
+    kwargs: Dict[str, Any] = field(default_factory=dict)
+    weights: Optional[str] = None
+    sync_bn: bool = False
+
+
+@dataclass
+class DataConfig:
+    """Dataset and augmentation.
+
+    ``dataset`` is a key of :data:`graphseg.data.DATASETS`; ``root`` its folder (not used by ``digits``);
+    ``kwargs`` go to the reader. Training augmentation, in the papers' order: random scale in
+    ``scale_range``, random crop to ``crop_size`` ``[h, w]`` (padding image 0 / target ignore), horizontal flip,
+    photometric ``jitter`` (brightness, contrast, saturation strength, 0 = off), then ``normalize``
+    (``'imagenet'`` mean/std or ``'none'``). Evaluation applies ``normalize`` only.
+    """
+    dataset: str = 'digits'
+    root: Optional[str] = None
+    train_split: str = 'train'
+    val_split: str = 'val'
+    kwargs: Dict[str, Any] = field(default_factory=dict)
+    val_kwargs: Dict[str, Any] = field(default_factory=dict)
+    crop_size: Optional[List[int]] = None
+    scale_range: List[float] = field(default_factory=lambda: [1.0, 1.0])
+    flip: bool = False
+    jitter: float = 0.0
+    normalize: str = _choices('none', 'imagenet', default='none')
+
+    def __post_init__(self) -> None:
+        if self.crop_size is not None and (len(self.crop_size) != 2 or min(self.crop_size) < 1):
+            raise ConfigError(f"crop_size must be [h, w] with positive sizes or null, got {self.crop_size}")
+        if len(self.scale_range) != 2 or not 0 < self.scale_range[0] <= self.scale_range[1]:
+            raise ConfigError(f"scale_range must be [lo, hi] with 0 < lo <= hi, got {self.scale_range}")
+        if not 0 <= self.jitter < 1:
+            raise ConfigError(f"jitter must be in [0, 1), got {self.jitter}")
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation: ``batch_size``; multi-scale + flip testing (``scales``, ``flip``; softmax averaged at the
+    input size); ``size_divisor`` pads inputs to a multiple (e.g. 32 for QGN/HyperSeg) and crops the output;
+    ``task``: ``'semantic'`` (mIoU, pixel acc.), ``'saliency'`` (max-F, MAE, S-measure) or ``'road'`` (road IoU,
+    APLS), ``null`` = the dataset's; ``apls``: also compute APLS for ``'road'`` (slower)."""
+    batch_size: int = 1
+    scales: List[float] = field(default_factory=lambda: [1.0])
+    flip: bool = False
+    size_divisor: int = 1
+    task: Optional[str] = _choices('semantic', 'saliency', 'road', None, default=None)
+    apls: bool = True
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.size_divisor < 1:
+            raise ConfigError(f"batch_size and size_divisor must be >= 1, got {self.batch_size}, {self.size_divisor}")
+        if not self.scales or min(self.scales) <= 0:
+            raise ConfigError(f"scales must be a non-empty list of positive numbers, got {self.scales}")
+
+
+@dataclass
+class RunConfig:
+    """A whole run: ``model``, ``data``, ``train``, ``eval`` and ``device`` (``'auto'``: CUDA when available)."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    device: str = 'auto'
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# --------------------------------------------------------------------------------------------- validation
+def _type_name(tp) -> str:
+    return getattr(tp, '__name__', str(tp).replace('typing.', ''))
+
+
+def _coerce(value: Any, tp, key: str) -> Any:
+    """``value`` checked against the type hint ``tp`` (int, float, bool, str, Optional, List, Dict, dataclass)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Union:
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], key)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key)
+    if origin in (list, List, Sequence):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        return [_coerce(v, args[0], f'{key}[{i}]') for i, v in enumerate(value)]
+    if origin in (dict, Dict):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be a mapping, got {value!r}")
+        return dict(value)
+    if tp is Any:
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} must be an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type {_type_name(tp)} for {key}")  # pragma: no cover
+
+
+def _build(cls, values: Any, prefix: str = ''):
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix or 'the config'} must be a mapping, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        where = f"{prefix}." if prefix else ''
+        raise ConfigError(f"unknown key {where}{unknown[0]!s}; known keys{' of ' + prefix if prefix else ''}: "
+                          f"{sorted(fields)}")
+    kwargs = {}
+    for name, value in values.items():
+        key = f'{prefix}.{name}' if prefix else name
+        value = _coerce(value, hints[name], key)
+        choices = fields[name].metadata.get('choices')
+        if choices is not None and value not in choices:
+            raise ConfigError(f"{key} must be one of {tuple(c for c in choices if c is not None)}"
+                              f"{' or null' if None in choices else ''}, got {value!r}")
+        kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:
+        raise ConfigError(f"{prefix + '.' if prefix else ''}{e}") from None
+
+
+def parse_overrides(items: Sequence[str]) -> Dict[str, Any]:
+    """``['train.lr=0.01', 'data.crop_size=[64, 64]']`` -> a nested dict (values parsed as YAML)."""
+    import yaml
+    out: Dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition('=')
+        if not sep or not key or any(not p for p in key.split('.')):
+            raise ConfigError(f"override must look like section.key=value, got {item!r}")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as e:
+            raise ConfigError(f"override {item!r}: the value is not valid YAML ({e.__class__.__name__})") from None
+        node = out
+        parts = key.split('.')
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {item!r} conflicts with another override of {p!r}")
+        node[parts[-1]] = value
+    return out
+
+
+def _merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ('kwargs', 'val_kwargs'):
+            out[k] = _merge(out[k], v)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = {**out[k], **v}
+        else:
+            out[k] = v
+    return out
+
+
+def read_yaml(path: Union[str, os.PathLike]) -> Dict[str, Any]:
+    """The mapping in a YAML file (``safe_load``), with errors that name the file."""
+    import yaml
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"config file {os.fspath(path)!r} does not exist")
+    with open(path) as f:
+        try:
+            values = yaml.safe_load(f)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{os.fspath(path)}: not valid YAML: {e}") from None
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"{os.fspath(path)}: must hold a mapping, got {type(values).__name__}")
+    return values
+
+
+def load_run_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None,
+                    overrides: Union[Sequence[str], Dict[str, Any], None] = None, *,
+                    check_names: bool = True) -> RunConfig:
+    """A validated :class:`RunConfig` from a YAML file (or dict) plus overrides (``key=value`` strings or a
+    nested dict). With ``check_names``, ``model.name`` must be a registered segmentation model and
+    ``data.dataset`` a known dataset. Errors are :class:`ConfigError` naming the key and the file."""
+    where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else 'config'
+    if isinstance(source, (str, os.PathLike)):
+        values = read_yaml(source)
+    elif isinstance(source, dict):
+        values = dict(source)
+    elif source is None:
+        values = {}
+    else:
+        raise TypeError(f"source must be a path, a dict or None, got {type(source).__name__}")
+    if overrides:
+        extra = parse_overrides(overrides) if not isinstance(overrides, dict) else overrides
+        values = _merge(values, extra)
+        where += ' (with overrides)'
+    try:
+        config = _build(RunConfig, values)
+        if check_names:
+            _check_names(config)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    return config
+
+
+def _check_names(config: RunConfig) -> None:
+    from ..data import DATASETS
+    from ..models import list_models
+    known = list_models(task='segmentation')
+    if config.model.name not in known:
+        raise ConfigError(f"model.name must be a registered segmentation model {known}, got {config.model.name!r}")
+    if config.data.dataset not in DATASETS:
+        raise ConfigError(f"data.dataset must be one of {sorted(DATASETS)}, got {config.data.dataset!r}")
+    if config.device != 'auto' and not (config.device in ('cpu', 'cuda') or config.device.startswith('cuda:')):
+        raise ConfigError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {config.device!r}")
 
 
 def load_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None, **overrides: Any) -> TrainConfig:
-    """A :class:`TrainConfig` from a YAML file or dict, with keyword overrides; unknown keys raise."""
-    values: Dict[str, Any] = {}
-    if isinstance(source, (str, os.PathLike)):
-        import yaml
-        with open(source) as f:
-            values = yaml.safe_load(f) or {}
-        if not isinstance(values, dict):
-            raise ValueError(f"config file {source} must hold a mapping, got {type(values).__name__}")
-    elif isinstance(source, dict):
-        values = dict(source)
-    elif source is not None:
-        raise TypeError(f"source must be a path, a dict or None, got {type(source).__name__}")
+    """A :class:`TrainConfig` from a flat YAML file or dict (the ``train:`` section of a run config is also
+    accepted), with keyword overrides; unknown keys raise."""
+    values = read_yaml(source) if isinstance(source, (str, os.PathLike)) else dict(source or {})
+    if 'train' in values and isinstance(values['train'], dict):
+        values = dict(values['train'])
     values.update({k: v for k, v in overrides.items() if v is not None})
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown config keys {unknown}; known: {sorted(known)}")
-    return TrainConfig(**values)
+    where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else 'config'
+    try:
+        return _build(TrainConfig, values)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
 
 
-__all__ = ['TrainConfig', 'load_config']
+__all__ = ['TrainConfig', 'ModelConfig', 'DataConfig', 'EvalConfig', 'RunConfig', 'ConfigError', 'load_config',
+           'load_run_config', 'parse_overrides', 'read_yaml']

@@ -1,0 +1,147 @@
+"""PASCAL VOC 2012 segmentation (with the SBD augmented train list) and PASCAL-Context (59 classes).
+
+Official layouts::
+
+    root/VOCdevkit/VOC2012/JPEGImages/<id>.jpg
+    root/VOCdevkit/VOC2012/SegmentationClass/<id>.png           palette PNG: 0..20, 255 = border/void
+    root/VOCdevkit/VOC2012/ImageSets/Segmentation/{train,val,trainval}.txt
+    root/benchmark_RELEASE/dataset/{img/<id>.jpg, cls/<id>.mat, train.txt, val.txt}   SBD (Hariharan et al., 2011)
+
+    root/VOCdevkit/VOC2010/JPEGImages/<id>.jpg                    PASCAL-Context (Mottaghi et al., CVPR 2014)
+    root/VOCdevkit/VOC2010/ImageSets/Main/{train,val}.txt         4,998 / 5,105 images
+    root/trainval/<id>.mat                                         ``LabelMap``: ids of the 459 full classes
+    root/labels.txt, root/59_labels.txt                            ``<id>: <name>`` lines
+
+VOC ``split='train_aug'`` is the augmented list of DeepLab and the papers after it:
+(SBD train U SBD val U VOC train) minus VOC val (10,582 images with the full release); a
+label comes from VOC's ``SegmentationClass`` when it has one, else from SBD's
+``cls/<id>.mat`` (``GTcls.Segmentation``).
+PASCAL-Context keeps the 59 most frequent classes (``59_labels.txt``, in that order ->
+train ids 0..58); background and every other class are ignored (255), the 59-class
+protocol of the papers.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..check import check_choice
+from .folder import SegmentationFolder, read_lines, require_dir, require_file
+
+VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
+               'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
+               'tvmonitor')
+
+
+def _load_mat(path: str, key: str) -> np.ndarray:
+    from scipy.io import loadmat
+    mat = loadmat(path)
+    if key == 'GTcls':  # SBD: struct GTcls with field Segmentation
+        return np.asarray(mat['GTcls']['Segmentation'][0, 0], dtype=np.int64)
+    return np.asarray(mat[key], dtype=np.int64)
+
+
+class VOCSegmentation(SegmentationFolder):
+    """PASCAL VOC 2012, 21 classes (background included), 255 = void.
+
+    Args:
+        root (str): the folder holding ``VOCdevkit/`` (and ``benchmark_RELEASE/`` for ``'train_aug'``).
+        split (str): ``'train'``, ``'val'``, ``'trainval'`` or ``'train_aug'``.
+        transform (callable, optional): joint transform.
+    """
+
+    num_classes = 21
+    classes = VOC_CLASSES
+    task = 'semantic'
+
+    def __init__(self, root: str, split: str = 'train', transform: Optional[Callable] = None) -> None:
+        check_choice(split, 'split', ('train', 'val', 'trainval', 'train_aug'))
+        voc = require_dir(os.path.join(root, 'VOCdevkit', 'VOC2012'), 'VOCSegmentation')
+        lists = os.path.join(voc, 'ImageSets', 'Segmentation')
+        if split != 'train_aug':
+            ids = read_lines(os.path.join(lists, f'{split}.txt'), f'VOCSegmentation {split} list')
+            sbd = None
+        else:
+            sbd = require_dir(os.path.join(root, 'benchmark_RELEASE', 'dataset'), 'VOCSegmentation train_aug (SBD)')
+            val = set(read_lines(os.path.join(lists, 'val.txt'), 'VOCSegmentation val list'))
+            union: List[str] = []
+            for path in (os.path.join(sbd, 'train.txt'), os.path.join(sbd, 'val.txt'),
+                         os.path.join(lists, 'train.txt')):
+                union += read_lines(path, 'VOCSegmentation train_aug list')
+            ids = sorted(set(union) - val)
+        pairs: List[Tuple[str, Optional[str]]] = []
+        for i in ids:
+            image = os.path.join(voc, 'JPEGImages', f'{i}.jpg')
+            label = os.path.join(voc, 'SegmentationClass', f'{i}.png')
+            if sbd is not None:
+                if not os.path.isfile(image):
+                    image = os.path.join(sbd, 'img', f'{i}.jpg')
+                if not os.path.isfile(label):
+                    label = os.path.join(sbd, 'cls', f'{i}.mat')
+            pairs.append((require_file(image, f'VOCSegmentation {split}'),
+                          require_file(label, f'VOCSegmentation {split}')))
+        super().__init__(pairs, transform, root, split)
+
+    def load_target(self, path: Optional[str], size: Tuple[int, int]) -> Tensor:
+        if path is not None and path.endswith('.mat'):
+            return torch.from_numpy(_load_mat(path, 'GTcls'))
+        return super().load_target(path, size)
+
+    def encode_target(self, label: np.ndarray) -> np.ndarray:
+        return np.where(label < self.num_classes, label, self.ignore_index)
+
+
+def _read_names(path: str, what: str) -> Dict[int, str]:
+    """``<id>: <name>`` lines (a bare ``<name>`` line takes the next id)."""
+    out: Dict[int, str] = {}
+    for n, line in enumerate(read_lines(path, what), 1):
+        key, sep, name = line.partition(':')
+        if sep and key.strip().isdigit():
+            out[int(key)] = name.strip()
+        else:
+            out[n] = line.strip()
+    return out
+
+
+class PascalContext(SegmentationFolder):
+    """PASCAL-Context, 59 classes (the 59-class protocol: every other label is ignored).
+
+    Args:
+        root (str): the folder holding ``VOCdevkit/VOC2010/``, ``trainval/``, ``labels.txt``, ``59_labels.txt``.
+        split (str): ``'train'`` or ``'val'``.
+        transform (callable, optional): joint transform.
+    """
+
+    num_classes = 59
+    task = 'semantic'
+
+    def __init__(self, root: str, split: str = 'train', transform: Optional[Callable] = None) -> None:
+        check_choice(split, 'split', ('train', 'val'))
+        voc = require_dir(os.path.join(root, 'VOCdevkit', 'VOC2010'), 'PascalContext')
+        ids = read_lines(os.path.join(voc, 'ImageSets', 'Main', f'{split}.txt'), f'PascalContext {split} list')
+        full = _read_names(os.path.join(root, 'labels.txt'), 'PascalContext labels.txt (459 classes)')
+        kept = _read_names(os.path.join(root, '59_labels.txt'), 'PascalContext 59_labels.txt')
+        names = [kept[k] for k in sorted(kept)]
+        if len(names) != 59:
+            raise ValueError(f"PascalContext: 59_labels.txt must list 59 classes, got {len(names)}")
+        self.classes = tuple(names)
+        index = {name: i for i, name in enumerate(names)}
+        self.lut = np.full(max(full) + 1, self.ignore_index, dtype=np.int64)
+        for k, name in full.items():
+            if name in index:
+                self.lut[k] = index[name]
+        pairs = [(require_file(os.path.join(voc, 'JPEGImages', f'{i}.jpg'), f'PascalContext {split}'),
+                  require_file(os.path.join(root, 'trainval', f'{i}.mat'), f'PascalContext {split}')) for i in ids]
+        super().__init__(pairs, transform, root, split)
+
+    def load_target(self, path: Optional[str], size: Tuple[int, int]) -> Tensor:
+        label = _load_mat(path, 'LabelMap')
+        inside = (label >= 0) & (label < len(self.lut))
+        return torch.from_numpy(np.where(inside, self.lut[np.where(inside, label, 0)], self.ignore_index))
+
+
+__all__ = ['VOCSegmentation', 'PascalContext', 'VOC_CLASSES']

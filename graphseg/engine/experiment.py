@@ -1,0 +1,145 @@
+"""From a :class:`~graphseg.engine.config.RunConfig` to a trained / evaluated model in a run folder.
+
+Used by ``graphseg train``, ``graphseg eval`` and ``graphseg demo``; split in two so
+the commands validate everything (:func:`prepare`: config, data folders, model) before
+a run folder is created, then run (:func:`fit`, :func:`run_evaluation`).
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Dict, List, Optional
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from . import distributed as D
+from .checkpoint import load_checkpoint, state_dict_from
+from .config import RunConfig
+from .evaluate import evaluate
+from .train import train
+
+
+@dataclass
+class Prepared:
+    """What a run needs, built and validated: datasets, transforms, model, device, dataset facts."""
+    config: RunConfig
+    model: nn.Module
+    train_set: Optional[Dataset]
+    val_set: Optional[Dataset]
+    train_transform: Optional[Callable]
+    val_transform: Optional[Callable]
+    device: torch.device
+    num_classes: int
+    ignore_index: int
+    task: str
+    in_channels: int
+
+    def data_options(self) -> Dict[str, Any]:
+        sets = {'train': self.train_set, 'val': self.val_set}
+        return {'dataset': self.config.data.dataset, 'root': self.config.data.root,
+                'sizes': {k: len(v) for k, v in sets.items() if v is not None},
+                'num_classes': self.num_classes, 'ignore_index': self.ignore_index, 'task': self.task,
+                'in_channels': self.in_channels, 'train_transform': repr(self.train_transform),
+                'val_transform': repr(self.val_transform)}
+
+
+def build_model(name: str, num_classes: int, in_channels: int = 3, **kwargs: Any) -> nn.Module:
+    """``create_model(name, num_classes=..., **kwargs)``, passing ``in_channels`` only when it is not 3 (RGB is every
+    model's default) and the factory takes it."""
+    from ..models import create_model
+    from ..models.registry import _MODELS
+    kwargs = dict(kwargs)
+    kwargs.setdefault('num_classes', num_classes)
+    if in_channels != 3 and 'in_channels' not in kwargs:
+        params = inspect.signature(_MODELS[name]).parameters
+        if 'in_channels' in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            kwargs['in_channels'] = in_channels
+    try:
+        return create_model(name, **kwargs)
+    except TypeError as e:
+        raise ValueError(f"model {name!r} cannot be built with {kwargs}: {e}") from None
+
+
+def load_weights(model: nn.Module, path: str) -> None:
+    """Load a ``state_dict`` file or a graphseg checkpoint into ``model`` (strict)."""
+    state = state_dict_from(load_checkpoint(path))
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise ValueError(f"weights {path!r} do not fit model {type(model).__name__}: {first}") from None
+
+
+def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = None) -> Prepared:
+    """Resolve the device (joining a ``torchrun`` process group), build the datasets (``train`` and ``val`` splits,
+    or ``val`` only), transforms and the model (seeded with ``train.seed``), load ``weights``/``model.weights``."""
+    from ..data import build_dataset, build_transforms, dataset_info
+    device, _ = D.init_distributed(config.device)
+    dc = config.data
+    train_set = build_dataset(dc.dataset, dc.root, dc.train_split, **dc.kwargs) if train else None
+    val_set = build_dataset(dc.dataset, dc.root, dc.val_split, **{**dc.kwargs, **dc.val_kwargs})
+    info = dataset_info(val_set)
+    tkw = dict(crop_size=dc.crop_size, scale_range=dc.scale_range, flip=dc.flip, jitter=dc.jitter,
+               normalize=dc.normalize, ignore_index=info['ignore_index'])
+    train_tf = build_transforms(True, **tkw)
+    val_tf = build_transforms(False, **tkw)
+    in_channels = int(val_set[0][0].shape[0])
+    torch.manual_seed(config.train.seed)
+    model = build_model(config.model.name, info['num_classes'], in_channels, **config.model.kwargs)
+    if config.model.weights:
+        load_weights(model, config.model.weights)
+    if weights:
+        load_weights(model, weights)
+    return Prepared(config, model, train_set, val_set, train_tf, val_tf, device, info['num_classes'],
+                    info['ignore_index'], config.eval.task or info['task'], in_channels)
+
+
+def run_evaluation(p: Prepared, progress: bool = True) -> Dict[str, Any]:
+    """Metrics of ``p.model`` on the validation split with the ``eval`` settings, and images/s."""
+    ec = p.config.eval
+    t0 = time.perf_counter()
+    metrics = evaluate(p.model, p.val_set, p.num_classes, ignore_index=p.ignore_index, batch_size=ec.batch_size,
+                       device=str(p.device), scales=ec.scales, flip=ec.flip, size_divisor=ec.size_divisor,
+                       task=p.task, apls=ec.apls, progress=progress, transform=p.val_transform)
+    metrics['eval_images_per_s'] = len(p.val_set) / max(time.perf_counter() - t0, 1e-9)
+    return metrics
+
+
+def fit(p: Prepared, run_dir: Optional[str], *, resume: Optional[str] = None, progress: bool = True,
+        on_log: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
+    """Train with ``p.config.train`` (checkpoints in ``run_dir/checkpoint.pt``), then evaluate; returns
+    ``{'train_log', 'metrics', 'params', 'train_images_per_s'}`` and writes ``run_dir/model.pt``."""
+    cfg = replace(p.config.train, device=str(p.device))
+    ckpt = os.path.join(run_dir, 'checkpoint.pt') if run_dir else None
+    validate = (lambda m: run_evaluation(p, progress=False)) if cfg.eval_every else None
+    state = load_checkpoint(resume, map_location=p.device) if resume else None
+    steps_run = cfg.steps - (int(state['step']) if state else 0)
+    t0 = time.perf_counter()
+    log = train(p.model, p.train_set, cfg, ignore_index=p.ignore_index, transform=p.train_transform,
+                progress=progress, checkpoint_path=ckpt, resume=state, sync_bn=p.config.model.sync_bn,
+                validate=validate, on_log=on_log)
+    seconds = time.perf_counter() - t0
+    if run_dir and D.is_main_process():
+        torch.save(p.model.state_dict(), os.path.join(run_dir, 'model.pt'))
+    metrics = run_evaluation(p, progress)
+    return {'train_log': log, 'metrics': metrics, 'params': sum(t.numel() for t in p.model.parameters()),
+            'train_seconds': seconds,
+            'train_images_per_s': steps_run * cfg.batch_size / seconds if steps_run > 0 and seconds > 0 else None}
+
+
+def latest_checkpoint(run_dir: str) -> Optional[str]:
+    path = os.path.join(run_dir, 'checkpoint.pt')
+    return path if os.path.isfile(path) else None
+
+
+def model_summary(p: Prepared) -> List[Dict[str, Any]]:
+    return [{'name': p.config.model.name, 'kwargs': p.config.model.kwargs, 'class': type(p.model).__name__,
+             'params': sum(t.numel() for t in p.model.parameters()), 'weights': p.config.model.weights}]
+
+
+__all__ = ['Prepared', 'prepare', 'fit', 'run_evaluation', 'build_model', 'load_weights', 'latest_checkpoint',
+           'model_summary']
