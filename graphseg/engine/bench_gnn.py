@@ -261,8 +261,9 @@ def _accuracy(model: nn.Module, loader, device) -> float:
 
 
 def train_graph_classifier(layer: str, train_graphs: Sequence, test_graphs: Sequence, config: GraphBenchConfig,
-                           seed: int, *, device: str = 'cpu', progress: bool = True) -> Dict[str, object]:
-    """Train one :class:`GraphClassifier` (Adam, cosine decay) and return its test accuracy and costs."""
+                           seed: int, *, device: str = 'cpu', progress: bool = True, return_model: bool = False):
+    """Train one :class:`GraphClassifier` (Adam, cosine decay) and return its test accuracy and costs
+    (and the trained model with ``return_model=True``)."""
     from torch_geometric.loader import DataLoader
     from tqdm import tqdm
 
@@ -293,10 +294,11 @@ def train_graph_classifier(layer: str, train_graphs: Sequence, test_graphs: Sequ
         epoch_times.append(time.perf_counter() - t0)
         losses.append(total / len(train_graphs))
         bar.set_postfix(loss=f'{losses[-1]:.3f}')
-    return {'layer': layer, 'seed': seed, 'hidden': hidden, 'head_hidden': head, 'params': num_parameters(model),
-            'train_acc': _accuracy(model, DataLoader(list(train_graphs), batch_size=256), device),
-            'test_acc': _accuracy(model, test_loader, device), 'final_loss': losses[-1],
-            's_per_epoch': statistics.median(epoch_times)}
+    row = {'layer': layer, 'seed': seed, 'hidden': hidden, 'head_hidden': head, 'params': num_parameters(model),
+           'train_acc': _accuracy(model, DataLoader(list(train_graphs), batch_size=256), device),
+           'test_acc': _accuracy(model, test_loader, device), 'final_loss': losses[-1],
+           's_per_epoch': statistics.median(epoch_times)}
+    return (row, model) if return_model else row
 
 
 def run_graph_benchmark(layers: Sequence[str], seeds: Sequence[int], config: GraphBenchConfig, root: str,
