@@ -315,13 +315,16 @@ def plot_direction_adjacency(data: Data, *, edge_index: Optional[Tensor] = None,
 # ----------------------------------------------------------------------------- quadtrees and QGN
 
 def _class_colors(num_classes: int) -> np.ndarray:
+    """``tab20``'s ten strong colours first, then their light partners, so that up to 10 classes never get
+    two shades of one hue (``tab20`` in its own order pairs dark and light blue, orange, ...)."""
     import matplotlib
     cmap = matplotlib.colormaps['tab20']
-    return np.array([cmap(i % 20) for i in range(num_classes)])
+    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
+    return np.array([cmap(order[i % 20]) for i in range(num_classes)])
 
 
 def label_to_rgb(level: Tensor, num_classes: int, ignore_index: int = 255) -> np.ndarray:
-    """Colour a label map :math:`(H, W)`: classes by ``tab20``, composite black, ignore white.
+    """Colour a label map :math:`(H, W)`: classes by ``tab20`` (strong colours first), composite black, ignore white.
 
     Shapes:
         - **output:** :math:`(H, W, 4)` RGBA
