@@ -31,7 +31,7 @@ DIRECTION_NAMES = ('NW', 'N', 'NE', 'W', 'self', 'E', 'SW', 'S', 'SE')
 
 
 def direction_colors() -> np.ndarray:
-    """One RGBA colour per direction (:data:`DIRECTION_HEX`: Okabe-Ito, colour-blind safe; the self direction dark grey).
+    """One RGBA colour per direction (:data:`DIRECTION_HEX`: Okabe-Ito, colour-blind safe; self: dark grey).
 
     Shapes:
         - **output:** :math:`(9, 4)`
