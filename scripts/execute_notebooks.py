@@ -6,7 +6,7 @@
 
 Each notebook runs in its own folder with this checkout first on ``PYTHONPATH`` (so the graphseg that
 runs is the one in this tree, not an installed copy), with a clean kernel, and is written back with
-its outputs. The script fails if a notebook errors, has a code cell without outputs when checked, or is
+its outputs. The script fails if a notebook errors, has a code cell that was never executed, or is
 larger than ``--max-mb`` (2 MB by default: figures must stay small enough to browse on a repository
 page). ``nbmake`` still re-executes every notebook in the test suite.
 """
@@ -43,9 +43,10 @@ def check(path: str, max_mb: float) -> list:
     size = os.path.getsize(path) / 2 ** 20
     if size > max_mb:
         problems.append(f'{size:.2f} MB > {max_mb} MB')
-    empty = [i for i, c in enumerate(nb.cells) if c.cell_type == 'code' and c.source.strip() and not c.outputs]
-    if empty:
-        problems.append(f'code cells without outputs: {empty}')
+    unrun = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == 'code' and c.source.strip() and c.get('execution_count') is None]
+    if unrun:
+        problems.append(f'code cells never executed: {unrun}')
     errors = [i for i, c in enumerate(nb.cells) if c.cell_type == 'code'
               and any(o.get('output_type') == 'error' for o in c.outputs)]
     if errors:
