@@ -22,6 +22,7 @@ COMMANDS = {
     'train': 'train',
     'eval': 'evaluate',
     'demo': 'demo',
+    'bench-gnn': 'bench_gnn',
     'info': 'info',
 }
 

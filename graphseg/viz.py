@@ -12,6 +12,7 @@ import math
 from typing import Optional, Sequence, Union
 
 import numpy as np
+import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -19,22 +20,30 @@ from .graphs.directions import CENTER, DIRECTIONS
 from .graphs.group_adjacency import group_adjacency
 
 
+#: Okabe & Ito's colour-blind-safe palette (8 colours) for the 8 neighbour directions, dark grey for the centre.
+#: Opposite directions get contrasting colours (N/S blue/orange, W/E green/vermillion, NW/SE sky blue/yellow,
+#: NE/SW purple/black); axis-aligned directions are drawn solid, diagonal ones dashed.
+DIRECTION_HEX = ('#56B4E9', '#0072B2', '#CC79A7',
+                 '#009E73', '#555555', '#D55E00',
+                 '#000000', '#E69F00', '#F0E442')
+#: Compass names of DIRECTIONS (image convention: y grows downwards, so dy = -1 is north).
+DIRECTION_NAMES = ('NW', 'N', 'NE', 'W', 'self', 'E', 'SW', 'S', 'SE')
+
+
 def direction_colors() -> np.ndarray:
-    """One RGBA colour per direction (hue = angle of ``(dx, -dy)``; the self direction is grey).
+    """One RGBA colour per direction (:data:`DIRECTION_HEX`: Okabe-Ito, colour-blind safe; self: dark grey).
 
     Shapes:
         - **output:** :math:`(9, 4)`
     """
-    import matplotlib
+    from matplotlib.colors import to_rgba
+    return np.array([to_rgba(c) for c in DIRECTION_HEX])
 
-    cmap = matplotlib.colormaps['hsv']
-    out = np.zeros((len(DIRECTIONS), 4))
-    for k, (dy, dx) in enumerate(DIRECTIONS):
-        if k == CENTER:
-            out[k] = (0.5, 0.5, 0.5, 1.0)
-        else:
-            out[k] = cmap((math.atan2(-dy, dx) / (2 * math.pi)) % 1.0)
-    return out
+
+def direction_linestyles() -> list:
+    """One matplotlib dash pattern per direction: solid for the axis-aligned and self directions,
+    dashed for the diagonals, so that colour is never the only cue."""
+    return ['solid' if dy == 0 or dx == 0 else (0, (2.5, 1.2)) for dy, dx in DIRECTIONS]
 
 
 def _to_hwc(image: Union[Tensor, np.ndarray]) -> np.ndarray:
@@ -51,21 +60,53 @@ def _to_hwc(image: Union[Tensor, np.ndarray]) -> np.ndarray:
     return image
 
 
-def draw_direction_legend(ax, loc: Sequence[float] = (0.82, 0.02, 0.16, 0.16)):
-    """A small compass inset showing the colour of each direction ``(dy, dx)``."""
-    inset = ax.inset_axes(list(loc))
-    colors = direction_colors()
+def _draw_compass(ax, fontsize: float = 7.) -> None:
+    """Arrows from the centre to each offset ``(dx, dy)``, labelled ``k name``, in data coordinates."""
+    colors, styles = direction_colors(), direction_linestyles()
     for k, (dy, dx) in enumerate(DIRECTIONS):
-        if k != CENTER:
-            inset.annotate('', xy=(0, 0), xytext=(dx, dy),
-                           arrowprops=dict(arrowstyle='->', color=colors[k], lw=2))
-    inset.set_xlim(-1.3, 1.3)
-    inset.set_ylim(1.3, -1.3)  # image convention: y grows downwards
-    inset.set_xticks([])
-    inset.set_yticks([])
-    inset.set_title('j -> i', fontsize=6)
-    inset.patch.set_alpha(0.8)
+        if k == CENTER:
+            ax.plot([0], [0], 'o', color=colors[k], ms=4)
+            ax.text(0.12, -0.18, f'{k} self', fontsize=fontsize, ha='left', va='bottom')
+            continue
+        ax.annotate('', xy=(0.62 * dx, 0.62 * dy), xytext=(0, 0),
+                    arrowprops=dict(arrowstyle='-|>', color=colors[k], lw=2, linestyle=styles[k],
+                                    shrinkA=2, shrinkB=0, mutation_scale=9))
+        ax.text(0.95 * dx, 0.95 * dy, f'{k} {DIRECTION_NAMES[k]}', fontsize=fontsize, ha='center', va='center',
+                color='black')
+    ax.set_xlim(-1.45, 1.45)
+    ax.set_ylim(1.4, -1.4)  # image convention: y grows downwards
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect('equal')
+
+
+def draw_direction_legend(ax, loc: Sequence[float] = (0.72, 0.0, 0.28, 0.28), fontsize: float = 6.):
+    """A labelled compass inset: each direction ``k`` as an arrow from node ``i`` towards the offset
+    where its neighbour ``j`` lies (colour and dash pattern as the edges), with its id and compass name.
+
+    Args:
+        ax: the axis to put the inset in.
+        loc (sequence): inset ``(x0, y0, width, height)`` in axis fractions.
+        fontsize (float): label size.
+
+    Returns:
+        The inset axis.
+    """
+    inset = ax.inset_axes(list(loc))
+    _draw_compass(inset, fontsize)
+    inset.set_title('edge j→i of type k:\nj at offset k from i', fontsize=fontsize, backgroundcolor='white')
+    inset.patch.set_alpha(0.85)
     return inset
+
+
+def plot_direction_legend(ax=None, fontsize: float = 9.):
+    """The direction legend as a figure of its own (see :func:`draw_direction_legend`)."""
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.6, 2.6))
+    _draw_compass(ax, fontsize)
+    ax.set_title('direction k of edge j→i\n(j at offset k from i)', fontsize=fontsize)
+    return ax
 
 
 def plot_superpixel_graph(data: Data, image: Union[Tensor, np.ndarray, None] = None, *, ax=None,
@@ -127,7 +168,9 @@ def plot_superpixel_graph(data: Data, image: Union[Tensor, np.ndarray, None] = N
     else:
         widths = np.full(len(typ), 1.0)
     colors = direction_colors()[typ]
-    ax.add_collection(LineCollection(np.stack([start, end], 1), colors=colors, linewidths=widths))
+    styles = direction_linestyles()
+    ax.add_collection(LineCollection(np.stack([start, end], 1), colors=colors, linewidths=widths,
+                                     linestyles=[styles[t] for t in typ]))
     ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c='white', edgecolors='black', linewidths=0.3, zorder=3)
     if image is None:
         ax.set_xlim(pos[:, 0].min() - 1, pos[:, 0].max() + 1)
@@ -179,16 +222,109 @@ def plot_noise_canceling(data: Data, image: Union[Tensor, np.ndarray, None] = No
     return fig
 
 
+def raster_order(pos: Tensor, rows: Optional[int] = None) -> Tensor:
+    """Node order for adjacency plots: rows of nodes top to bottom (by ``y`` in ``rows`` bands), left to
+    right within a row, so that on a lattice each direction's matrix is one off-diagonal band.
+
+    Args:
+        pos (Tensor): node positions :math:`(N, 2)` as ``(x, y)``.
+        rows (int, optional): number of bands (default: :math:`\\sqrt N`).
+    """
+    p = pos.detach().cpu().double()
+    n = p.size(0)
+    rows = rows or max(1, int(round(math.sqrt(n))))
+    y = p[:, 1]
+    band = ((y - y.min()) / max(float(y.max() - y.min()), 1e-12) * rows).floor().clamp_max(rows - 1)
+    key = band * (float(p[:, 0].max() - p[:, 0].min()) + 1) + (p[:, 0] - p[:, 0].min())
+    return torch.argsort(key)
+
+
+def plot_direction_adjacency(data: Data, *, edge_index: Optional[Tensor] = None, edge_type: Optional[Tensor] = None,
+                             edge_weight: Optional[Tensor] = None, order: Optional[Tensor] = None,
+                             max_nodes: int = 400, axes=None, title: Optional[str] = None):
+    r"""The 9 per-direction adjacency matrices :math:`\hat A^\delta` side by side (HG-Conv Fig. 5 style).
+
+    Panel ``(dy + 1, dx + 1)`` of a 3x3 grid holds :math:`\hat A^\delta` for
+    :math:`\delta = (dy, dx)`, laid out like the 3x3 kernel it replaces: row
+    ``i`` (target), column ``j`` (source), the entry the edge weight (pixel-pair
+    count), drawn from white to the direction's colour. Nodes are sorted in
+    raster order (:func:`raster_order`), so on a lattice every direction is a
+    single band and on a superpixel graph the bands show how regular the graph is.
+
+    Args:
+        data (Data): a graph with ``edge_index``, ``edge_type`` (and ``edge_weight``, ``pos``).
+        edge_index, edge_type, edge_weight: draw these edges instead of the graph's.
+        order (LongTensor, optional): node order (default: :func:`raster_order` of ``data.pos``,
+            else the node ids).
+        max_nodes (int): draw the first ``max_nodes`` nodes of the order only. (default: ``400``)
+        axes: a 3x3 array of matplotlib axes (default: a new figure).
+        title (str, optional): figure title.
+
+    Returns:
+        The matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LinearSegmentedColormap
+
+    ei = data.edge_index if edge_index is None else edge_index
+    et = getattr(data, 'edge_type', None) if edge_type is None else edge_type
+    if ei is None or et is None:
+        raise ValueError("data must have edge_index and edge_type (direction ids), or pass them")
+    ew = getattr(data, 'edge_weight', None) if edge_weight is None else edge_weight
+    n = int(data.num_nodes)
+    if order is None:
+        order = raster_order(data.pos) if getattr(data, 'pos', None) is not None else torch.arange(n)
+    order = order.cpu()
+    if order.numel() != n:
+        raise ValueError(f"order must hold all N = {n} nodes, got {order.numel()}")
+    m = min(n, max_nodes)
+    rank = torch.empty(n, dtype=torch.long)
+    rank[order] = torch.arange(n)
+    src, dst = rank[ei[0].cpu()], rank[ei[1].cpu()]
+    w = ew.detach().cpu().double() if ew is not None else torch.ones(src.numel(), dtype=torch.double)
+    keep = (src < m) & (dst < m)
+    A = torch.zeros(len(DIRECTIONS), m, m, dtype=torch.double)
+    A.index_put_((et.cpu()[keep], dst[keep], src[keep]), w[keep], accumulate=True)
+    if axes is None:
+        fig, axes = plt.subplots(3, 3, figsize=(7.5, 7.8))
+    else:
+        fig = np.asarray(axes).flat[0].figure
+    axes = np.asarray(axes).reshape(3, 3)
+    colors = direction_colors()
+    vmax = float(A.max()) if A.numel() and float(A.max()) > 0 else 1.
+    for k, (dy, dx) in enumerate(DIRECTIONS):
+        ax = axes[dy + 1, dx + 1]
+        cmap = LinearSegmentedColormap.from_list(f'dir{k}', [(1, 1, 1, 1), tuple(colors[k])])
+        ax.imshow(A[k].numpy(), cmap=cmap, vmin=0, vmax=vmax, interpolation='nearest')
+        nnz = int((A[k] > 0).sum())
+        ax.set_title(f'{k} {DIRECTION_NAMES[k]} $\\delta$=({dy},{dx}): {nnz}', fontsize=8, color='black')
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ax.spines.values():
+            side.set_color(colors[k])
+            side.set_linewidth(2)
+    axes[2, 0].set_xlabel('source j', fontsize=8)
+    axes[2, 0].set_ylabel('target i', fontsize=8)
+    shown = f'first {m} of {n} nodes' if m < n else f'{n} nodes'
+    fig.suptitle(title if title is not None else
+                 f'$\\hat A^\\delta$ per direction ({shown}, raster order; entry = pixel pairs)', fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 # ----------------------------------------------------------------------------- quadtrees and QGN
 
 def _class_colors(num_classes: int) -> np.ndarray:
+    """``tab20``'s ten strong colours first, then their light partners, so that up to 10 classes never get
+    two shades of one hue (``tab20`` in its own order pairs dark and light blue, orange, ...)."""
     import matplotlib
     cmap = matplotlib.colormaps['tab20']
-    return np.array([cmap(i % 20) for i in range(num_classes)])
+    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
+    return np.array([cmap(order[i % 20]) for i in range(num_classes)])
 
 
 def label_to_rgb(level: Tensor, num_classes: int, ignore_index: int = 255) -> np.ndarray:
-    """Colour a label map :math:`(H, W)`: classes by ``tab20``, composite black, ignore white.
+    """Colour a label map :math:`(H, W)`: classes by ``tab20`` (strong colours first), composite black, ignore white.
 
     Shapes:
         - **output:** :math:`(H, W, 4)` RGBA
@@ -231,10 +367,30 @@ def plot_t_pyramid(pyramid: Sequence[Tensor], num_classes: int, ignore_index: in
     return axes
 
 
-def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, ax=None, min_level: int = 3,
-                        alpha: float = 0.45, node_size: float = 3., title: Optional[str] = None):
-    """Draw a quadtree graph over its image: each pixel tinted by the level of its leaf, the borders,
-    centres and parent -> child edges of the cells at level ``min_level`` and above.
+def quadtree_draw_level(level: Tensor, max_cells: int = 1500) -> int:
+    """The finest level whose cells (and all coarser ones) number at most ``max_cells``: the ``min_level``
+    :func:`plot_quadtree_graph` picks so that a figure stays readable at any depth."""
+    lv = level.detach().cpu()
+    top = int(lv.max()) if lv.numel() else 0
+    for lvl in range(top + 1):
+        if int((lv >= lvl).sum()) <= max_cells:
+            return lvl
+    return top
+
+
+def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, ax=None,
+                        min_level: Optional[int] = None, max_cells: int = 1500, alpha: float = 0.45,
+                        node_size: float = 3., edges: bool = True, colorbar: bool = True,
+                        title: Optional[str] = None):
+    """Draw a quadtree graph over its image, readable at any depth.
+
+    Cells at level ``min_level`` and above are drawn as they are: outlined, tinted
+    by their level, with their centre node and parent -> child edges. Everything
+    finer is *aggregated* into its ancestor at ``min_level``: one outlined cell
+    (dotted) tinted by the mean level of the leaves inside, so a deep tree of
+    tens of thousands of cells still draws a few hundred rectangles and saves to
+    a small file. By default ``min_level`` is the finest level with at most
+    ``max_cells`` cells at or above it (:func:`quadtree_draw_level`).
 
     Args:
         data: a :class:`~graphseg.graphs.QuadtreeData` (``seg``, ``pos``, ``level``, ``leaf``,
@@ -242,10 +398,13 @@ def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, 
         image: the image, :math:`(C, H, W)` tensor or :math:`(H, W, C)` array (may be smaller than
             the padded grid of ``data``).
         ax: a matplotlib axis (default: a new figure).
-        min_level (int): draw cells (borders, nodes, tree edges) from this level up; finer cells
-            only show through the tint. (default: ``3``)
+        min_level (int, optional): finest level drawn cell by cell (default: automatic).
+        max_cells (int): the automatic ``min_level``'s cell budget. (default: ``1500``)
         alpha (float): opacity of the level tint. (default: ``0.45``)
         node_size (float): marker size of a level-``min_level`` node (grows with the level).
+        edges (bool): draw parent -> child edges. (default: ``True``)
+        colorbar (bool): add the level colour bar. (default: ``True``)
+        title (str, optional): axis title.
 
     Returns:
         The matplotlib axis.
@@ -253,7 +412,7 @@ def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, 
     import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
-    from skimage.segmentation import find_boundaries
+    from matplotlib.colors import BoundaryNorm, ListedColormap
 
     from .graphs.quadtree import CHILD_EDGE_TYPE
 
@@ -262,31 +421,58 @@ def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, 
     seg = data.seg[0].cpu().numpy()
     H, W = seg.shape
     level = data.level.cpu().numpy()
+    leaf = data.leaf.cpu().numpy().astype(bool)
     top = max(int(level.max()), 1)
+    if min_level is None:
+        min_level = quadtree_draw_level(data.level, max_cells)
+    cmap = ListedColormap(matplotlib.colormaps['viridis'](np.linspace(0, 1, top + 1)))
+    norm = BoundaryNorm(np.arange(-0.5, top + 1.5), cmap.N)
     canvas = np.ones((H, W, 3))
     if image is not None:
         img = _to_hwc(image).astype(float)
         rgb = np.stack([img] * 3, -1) if img.ndim == 2 else img[..., :3]
         h, w = min(H, rgb.shape[0]), min(W, rgb.shape[1])
         canvas[:h, :w] = rgb[:h, :w]
-    tint = matplotlib.colormaps['viridis'](level[seg] / top)[..., :3]  # level of each pixel's leaf
+    pix_level = level[seg].astype(float)  # level of each pixel's leaf
+    # aggregate: below min_level, every pixel takes the mean leaf level of its level-min_level block
+    s = 2 ** min_level
+    if min_level > 0 and H % s == 0 and W % s == 0:
+        block = pix_level.reshape(H // s, s, W // s, s).mean((1, 3))
+        fine = pix_level < min_level
+        pix_level = np.where(fine, np.repeat(np.repeat(block, s, 0), s, 1), pix_level)
+    tint = cmap(norm(np.rint(pix_level).astype(int)))[..., :3]
     canvas = (1 - alpha) * canvas + alpha * tint
-    coarse = level[seg] >= min_level
-    canvas[find_boundaries(seg, mode='inner') & coarse] = (1.0, 1.0, 1.0)
     ax.imshow(canvas, interpolation='nearest')
+
     pos = data.pos.detach().cpu().numpy()
-    ei, et = data.edge_index.cpu().numpy(), data.edge_type.cpu().numpy()
-    keep = (et >= CHILD_EDGE_TYPE) & (level[ei[1]] >= min_level)
-    ax.add_collection(LineCollection(np.stack([pos[ei[0][keep]], pos[ei[1][keep]]], 1), colors='black',
-                                     linewidths=0.5, alpha=0.8))
+    size = 2.0 ** level
+    drawn = level >= min_level  # the cells at min_level stand for their whole subtree
+    aggregated = (level == min_level) & ~leaf
+    for mask, style in ((drawn & ~aggregated, 'solid'), (aggregated, (0, (1, 1.5)))):
+        cx, cy, half = pos[mask, 0], pos[mask, 1], size[mask] / 2
+        x0, x1, y0, y1 = cx - half, cx + half, cy - half, cy + half
+        rects = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
+                          np.stack([x0, y1], 1), np.stack([x0, y0], 1)], 1)  # (n, 5, 2)
+        ax.add_collection(LineCollection(rects, colors='black', linewidths=0.35, linestyles=style, alpha=0.7))
+    if edges:
+        ei, et = data.edge_index.cpu().numpy(), data.edge_type.cpu().numpy()
+        keep = (et >= CHILD_EDGE_TYPE) & (level[ei[1]] >= min_level)
+        ax.add_collection(LineCollection(np.stack([pos[ei[0][keep]], pos[ei[1][keep]]], 1), colors='black',
+                                         linewidths=0.4, alpha=0.6))
     show = level >= min_level
     sc = ax.scatter(pos[show, 0], pos[show, 1], s=node_size * 2 ** (level[show] - min_level), c=level[show],
-                    cmap='viridis', vmin=0, vmax=top, edgecolors='black', linewidths=0.3, zorder=3)
-    plt.colorbar(sc, ax=ax, fraction=0.046, pad=0.02, label='level (cell side $2^l$ px)')
+                    cmap=cmap, norm=norm, edgecolors='black', linewidths=0.3, zorder=3)
+    if colorbar:
+        cb = plt.colorbar(sc, ax=ax, fraction=0.046, pad=0.02, ticks=range(top + 1))
+        cb.set_label('level l (cell side $2^l$ px)')
     ax.set_xlim(-0.5, W - 0.5)
     ax.set_ylim(H - 0.5, -0.5)
     ax.set_axis_off()
-    ax.set_title(title if title is not None else f'{data.num_nodes} cells, {int(data.leaf.sum())} leaves')
+    hidden = int((level < min_level).sum())
+    default = f'{data.num_nodes} cells, {int(leaf.sum())} leaves'
+    if hidden:
+        default += f'\nlevels < {min_level} aggregated ({hidden} cells; dotted = subdivided further)'
+    ax.set_title(title if title is not None else default, fontsize=9)
     return ax
 
 
@@ -318,15 +504,41 @@ def plot_active_sites(output, *, image_index: int = 0, axes=None, label: Optiona
     return axes
 
 
+#: Class names of :class:`~graphseg.data.MNISTSegmentation` (background + the 10 digits).
+MNIST_SEG_CLASSES = ('background',) + tuple(f'digit {d}' for d in range(10))
+
+
+def add_class_legend(fig, num_classes: int, class_names: Optional[Sequence[str]] = None, *,
+                     ignore_index: Optional[int] = 255, ncol: Optional[int] = None, fontsize: float = 7.):
+    """A legend of the class colours of :func:`label_to_rgb` (and white = ignore) below a figure."""
+    from matplotlib.patches import Patch
+    names = list(class_names) if class_names is not None else [f'class {k}' for k in range(num_classes)]
+    if len(names) != num_classes:
+        raise ValueError(f"class_names must have num_classes = {num_classes} entries, got {len(names)}")
+    colors = _class_colors(num_classes)
+    handles = [Patch(facecolor=colors[k], edgecolor='black', linewidth=0.3, label=names[k])
+               for k in range(num_classes)]
+    if ignore_index is not None:
+        handles.append(Patch(facecolor='white', edgecolor='black', linewidth=0.3, label=f'ignore ({ignore_index})'))
+    return fig.legend(handles=handles, loc='lower center', ncol=ncol or min(len(handles), 6), fontsize=fontsize,
+                      frameon=False, bbox_to_anchor=(0.5, 0.0))
+
+
 def plot_predictions(images: Tensor, labels: Tensor, preds: Sequence[Tensor], titles: Sequence[str], *,
-                     num_classes: int = 11, ignore_index: int = 255):
-    """Rows of images, ground-truth labels and each model's predicted labels (``graphseg demo``).
+                     num_classes: int = 11, ignore_index: int = 255,
+                     class_names: Optional[Sequence[str]] = None):
+    """Rows of images, ground-truth labels and each model's predicted labels (``graphseg demo``), with a
+    class legend below.
 
     Args:
         images (Tensor): :math:`(B, C, H, W)` in ``[0, 1]``.
         labels (LongTensor): :math:`(B, H, W)`; ``ignore_index`` is drawn white.
         preds (sequence of LongTensor): one :math:`(B, H, W)` map per model.
         titles (sequence of str): one row title per model.
+        num_classes (int): :math:`K`. (default: ``11``)
+        ignore_index (int): (default: ``255``)
+        class_names (sequence of str, optional): legend names (default: :data:`MNIST_SEG_CLASSES`
+            for 11 classes, else ``class k``).
 
     Returns:
         The matplotlib figure.
@@ -335,9 +547,13 @@ def plot_predictions(images: Tensor, labels: Tensor, preds: Sequence[Tensor], ti
 
     if len(preds) != len(titles):
         raise ValueError(f"preds and titles must have the same length, got {len(preds)} and {len(titles)}")
+    if class_names is None and num_classes == len(MNIST_SEG_CLASSES):
+        class_names = MNIST_SEG_CLASSES
     n = images.size(0)
     rows = 2 + len(preds)
-    fig, axes = plt.subplots(rows, n, figsize=(1.6 * n, 1.7 * rows), squeeze=False)
+    legend_rows = math.ceil((num_classes + 1) / 6)
+    fig, axes = plt.subplots(rows, n, figsize=(max(1.6 * n, 6), 1.7 * rows + 0.25 * legend_rows + 0.2),
+                             squeeze=False)
     for i in range(n):
         axes[0, i].imshow(_to_hwc(images[i]), cmap='gray' if images.size(1) == 1 else None)
         for r, lab in enumerate([labels] + list(preds), 1):
@@ -347,9 +563,12 @@ def plot_predictions(images: Tensor, labels: Tensor, preds: Sequence[Tensor], ti
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.3 * legend_rows / (1.7 * rows + 0.3 * legend_rows), 1, 1))
+    add_class_legend(fig, num_classes, class_names, ignore_index=ignore_index)
     return fig
 
 
-__all__ = ['plot_superpixel_graph', 'plot_noise_canceling', 'direction_colors', 'draw_direction_legend',
-           'label_to_rgb', 'plot_t_pyramid', 'plot_quadtree_graph', 'plot_active_sites', 'plot_predictions']
+__all__ = ['plot_superpixel_graph', 'plot_noise_canceling', 'direction_colors', 'direction_linestyles',
+           'draw_direction_legend', 'plot_direction_legend', 'plot_direction_adjacency', 'raster_order',
+           'DIRECTION_HEX', 'DIRECTION_NAMES', 'label_to_rgb', 'add_class_legend', 'MNIST_SEG_CLASSES',
+           'plot_t_pyramid', 'quadtree_draw_level', 'plot_quadtree_graph', 'plot_active_sites', 'plot_predictions']

@@ -216,7 +216,7 @@ def test_slic_quadtree_cli_and_figures(tmp_path):
     axes = plot_t_pyramid(t_pyramid(labels, 4, 3), 3)
     assert len(axes) == 4 and axes[3].get_title().startswith('$T_3$')
     ax = plot_quadtree_graph(quadtree_graph(Quadtree.from_labels(labels, 4, 3)), min_level=1)
-    assert ax.get_title() == '17 cells, 13 leaves'
+    assert ax.get_title().startswith('17 cells, 13 leaves\nlevels < 1 aggregated')
     with pytest.raises(ValueError, match='pyramid must hold unbatched'):
         plot_t_pyramid(t_pyramid(labels[None], 2, 3), 3)
     from graphseg.nn import QGNDecoder

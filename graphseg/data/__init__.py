@@ -1,5 +1,5 @@
 """Datasets: the papers' datasets read in their official on-disk layouts, the bundled digit scenes,
-bundled photos, and joint transforms.
+bundled photos, graph datasets built from graphseg's superpixel graphs, and joint transforms.
 
 :data:`DATASETS` maps the names used in configs (``data.dataset``) to reader classes; every
 reader is a :class:`torch.utils.data.Dataset` of ``(image (3, H, W) float in [0, 1], target (H, W) long)``
@@ -15,10 +15,14 @@ from .mnist_seg import IGNORE_INDEX, NUM_CLASSES, MNISTSegmentation, mnist_digit
 from .pascal import PascalContext, VOCSegmentation
 from .registry import DATASETS, build_dataset, dataset_info
 from .saliency import SaliencyFolder
+from .superpixel_datasets import (ImageFolderSuperpixels, MNISTSuperpixels, SegmentationSuperpixels,
+                                  SuperpixelGraphDataset, TypedEdges, load_mnist_idx, majority_labels, read_idx)
 from .transforms import (Compose, Normalize, PhotometricJitter, RandomCrop, RandomHorizontalFlip, RandomScale,
                          build_transforms)
 
 __all__ = ['load_image', 'SKIMAGE_PHOTOS', 'SKIMAGE_GRAY', 'MNISTSegmentation', 'mnist_digits', 'NUM_CLASSES',
            'IGNORE_INDEX', 'Cityscapes', 'CamVid', 'VOCSegmentation', 'PascalContext', 'ADE20K', 'DeepGlobeRoads',
            'SaliencyFolder', 'SegmentationFolder', 'DATASETS', 'build_dataset', 'dataset_info', 'Compose',
-           'RandomScale', 'RandomCrop', 'RandomHorizontalFlip', 'PhotometricJitter', 'Normalize', 'build_transforms']
+           'RandomScale', 'RandomCrop', 'RandomHorizontalFlip', 'PhotometricJitter', 'Normalize', 'build_transforms',
+           'MNISTSuperpixels', 'ImageFolderSuperpixels', 'SegmentationSuperpixels', 'SuperpixelGraphDataset',
+           'TypedEdges', 'majority_labels', 'read_idx', 'load_mnist_idx']
