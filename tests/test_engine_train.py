@@ -163,8 +163,8 @@ def test_multiscale_flip_and_size_divisor():
     padded = model(F.pad(x, (0, 6, 0, 2)))['out'][..., :30, :34].argmax(1)
     assert torch.equal(predict(model, x, size_divisor=8), padded)
     # QGN needs sizes divisible by 32 and predicts through its quadtree
-    qgn = create_model('qgn_resnet18', num_classes=3, widths=(32, 16, 16, 8, 8), blocks=(1, 1, 1, 1),
-                       final_blocks=1).eval()
+    qgn = create_model('qgn_resnet34', encoder='resnet18', num_classes=3, widths=(32, 16, 16, 8, 8),
+                       blocks=(1, 1, 1, 1), final_blocks=1).eval()
     assert predict(qgn, torch.rand(1, 3, 40, 50), size_divisor=32).shape == (1, 40, 50)
 
 
