@@ -105,12 +105,14 @@ class HGClustering(nn.Module):
         sampling (str): ``'random'``, ``'importance'`` or ``'topk_random'``. (default: ``'topk_random'``)
         num_groups (int, optional): fixed :math:`M` instead of ``ratio``.
         num_nearest, min_weight, alpha, oversample, beta, noise_cancel, max_direction, tile: as :class:`HGConv`.
+        per_length (bool): max-direction per unit of offset length (see
+            :func:`~graphseg.graphs.group_adjacency`; not in the paper). (default: ``False``)
     """
 
     def __init__(self, ratio: float = 1 / 64, iters: int = 3, sampling: str = 'topk_random', *,
                  num_groups: Optional[int] = None, num_nearest: int = 9, min_weight: float = 1e-3,
                  alpha: float = 10., oversample: float = 7., beta: float = 0.75, noise_cancel: bool = True,
-                 max_direction: bool = True, tile: Optional[int] = None) -> None:
+                 max_direction: bool = True, tile: Optional[int] = None, per_length: bool = False) -> None:
         super().__init__()
         if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
             raise ValueError(f"ratio must be a number in (0, 1], got {ratio!r}")
@@ -120,7 +122,7 @@ class HGClustering(nn.Module):
         check_choice(sampling, 'sampling', SAMPLING)
         self.ratio, self.fixed_num_groups, self.sampling = ratio, num_groups, sampling
         self.alpha, self.oversample, self.beta = alpha, oversample, beta
-        self.noise_cancel, self.max_direction = noise_cancel, max_direction
+        self.noise_cancel, self.max_direction, self.per_length = noise_cancel, max_direction, per_length
         self.clustering = DifferentiableSLIC(iters, num_nearest, min_weight, tile)
         self.generator: Optional[torch.Generator] = None
         self.eval_seed = 0
@@ -186,7 +188,7 @@ class HGClustering(nn.Module):
         with record_function('hgconv.adjacency'):
             edge_index, edge_type, edge_weight = group_adjacency(
                 S.assignment, H, W, num_groups=S.num_groups, noise_cancel=self.noise_cancel,
-                max_direction=self.max_direction)
+                max_direction=self.max_direction, per_length=self.per_length)
         return GroupGraph(S, edge_index, edge_type, edge_weight.to(x.dtype))
 
     def group_edges_per_image(self, graph: GroupGraph) -> List[int]:
@@ -242,6 +244,8 @@ class HGConv(HGClustering):
         act_layer (type, optional): activation class. (default: ``nn.ReLU``)
         conv_kwargs (dict, optional): extra arguments of the graph convolutions.
         tile (int, optional): tile side of the products with :math:`S`.
+        per_length (bool): max-direction per unit of offset length (not in the paper; see
+            :func:`~graphseg.graphs.group_adjacency`). (default: ``False``)
 
     Shapes:
         - **input:** x :math:`(B, C, H, W)`, attention :math:`(B, H, W)` (optional)
@@ -255,10 +259,10 @@ class HGConv(HGClustering):
                  alpha: float = 10., oversample: float = 7., beta: float = 0.75, noise_cancel: bool = True,
                  max_direction: bool = True, norm_layer: Optional[Type[nn.Module]] = nn.BatchNorm1d,
                  act_layer: Optional[Type[nn.Module]] = nn.ReLU, conv_kwargs: Optional[dict] = None,
-                 tile: Optional[int] = None) -> None:
+                 tile: Optional[int] = None, per_length: bool = False) -> None:
         super().__init__(ratio, iters, sampling, num_groups=num_groups, num_nearest=num_nearest,
                          min_weight=min_weight, alpha=alpha, oversample=oversample, beta=beta,
-                         noise_cancel=noise_cancel, max_direction=max_direction, tile=tile)
+                         noise_cancel=noise_cancel, max_direction=max_direction, tile=tile, per_length=per_length)
         for name, v in (('in_channels', in_channels), ('out_channels', out_channels), ('num_layers', num_layers)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {v!r}")
