@@ -70,9 +70,10 @@ def materialise(split: str, n: int, size: int, cache_dir: str) -> TensorDataset:
     else:
         ds = MNISTSegmentation(split, num_samples=n, size=size, rgb=True, seed=0)
         images, labels = (torch.stack(t) for t in zip(*(ds[i] for i in range(n))))
+        labels = labels.to(torch.uint8)  # {0..10, 255}
         os.makedirs(cache_dir, exist_ok=True)
         torch.save((images, labels), path)
-    return TensorDataset(images, labels)
+    return TensorDataset(images, labels.long())
 
 
 def run_one(name: str, seed: int, args: argparse.Namespace) -> dict:
