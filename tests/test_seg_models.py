@@ -121,7 +121,7 @@ def test_constructor_errors():
     from graphseg.models import DilatedResNet, ResUNet, resnet18
     with pytest.raises(ValueError, match=r'backbone must have output stride 8'):
         DilatedResNet(resnet18(), 3)
-    with pytest.raises(ValueError, match=r'backbone must have feature strides \[4, 8, 16, 32\]'):
+    with pytest.raises(ValueError, match=r'backbone must have output stride 32 \(no dilation\): feature strides'):
         ResUNet(resnet18(replace_stride_with_dilation=(False, True, True)))
     with pytest.raises(TypeError, match='backbone must be a graphseg ResNet'):
         DilatedResNet(torch.nn.Conv2d(3, 3, 1), 3)

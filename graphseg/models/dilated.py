@@ -29,7 +29,7 @@ from typing import Dict, Optional, Tuple
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_floating, check_ndim
+from ..check import check_image_batch
 from ..nn.deform_conv import DeformConv2dPack
 from .backbones.resnet import ResNet, resnet18, resnet34, resnet50, resnet101
 from .baselines import ConvBNReLU
@@ -63,6 +63,16 @@ def deformable_stage(layer: nn.Sequential, **kwargs) -> nn.Sequential:
     return layer
 
 
+def check_backbone(backbone: nn.Module, strides: list, what: str, num_classes: int) -> None:
+    """Raise unless ``backbone`` is a graphseg ResNet with feature ``strides`` and ``num_classes`` an int >= 1."""
+    if not isinstance(backbone, ResNet):
+        raise TypeError(f"backbone must be a graphseg ResNet, got {type(backbone).__name__}")
+    if list(backbone.feature_strides) != strides:
+        raise ValueError(f"backbone must have {what}: feature strides {strides}, got {backbone.feature_strides}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
+
+
 class DilatedResNet(nn.Module):
     r"""Dilated ResNet (output stride 8) + 3x3 Conv-BN-ReLU head + ``context`` + classifier, with an aux head.
 
@@ -91,14 +101,9 @@ class DilatedResNet(nn.Module):
                  context: Optional[nn.Module] = None, aux: bool = True, aux_channels: int = 256,
                  dropout: float = 0.1) -> None:
         super().__init__()
-        if not isinstance(backbone, ResNet):
-            raise TypeError(f"backbone must be a graphseg ResNet, got {type(backbone).__name__}")
-        if list(backbone.feature_strides) != [4, 8, 8, 8]:
-            raise ValueError(f"backbone must have output stride 8 (feature strides [4, 8, 8, 8], "
-                             f"replace_stride_with_dilation=(False, True, True)), got {backbone.feature_strides}")
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
-        backbone.fc = nn.Identity()  # classification head unused (load_pretrained(..., strict=False) skips it)
+        check_backbone(backbone, [4, 8, 8, 8], 'output stride 8 (replace_stride_with_dilation=(False, True, True))',
+                       num_classes)
+        backbone.fc = nn.Identity()  # classification head unused (load_pretrained skips a checkpoint's fc)
         self.backbone, self.num_classes = backbone, num_classes
         C3, C4 = backbone.feature_channels[2:]
         self.head = ConvBNReLU(C4, head_channels, 3)
@@ -112,13 +117,7 @@ class DilatedResNet(nn.Module):
 
     def check_input(self, x: Tensor) -> None:
         """Raise a clear error unless ``x`` is a floating ``(B, C_in, H, W)`` batch with ``H, W >= 8``."""
-        check_ndim(x, 'x', 4, '(B, C, H, W)')
-        check_floating(x, 'x')
-        if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have {self.in_channels} channels, got shape {tuple(x.shape)}")
-        if min(x.shape[-2:]) < OUTPUT_STRIDE:
-            raise ValueError(f"x must be at least {OUTPUT_STRIDE}x{OUTPUT_STRIDE} pixels (the output stride), got "
-                             f"{tuple(x.shape[-2:])}")
+        check_image_batch(x, 'x', self.in_channels, OUTPUT_STRIDE, 'the output stride')
 
     def encode(self, x: Tensor) -> Tuple[Tensor, Tensor]:
         """The stage-3 and stage-4 maps, both at stride 8."""

@@ -33,11 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_choice, check_floating, check_ndim
+from ..check import check_choice, check_image_batch
 from ..nn.hgconv import ActiveFocus
 from .backbones.resnet import BasicBlock, ResNet, resnet18, resnet50
 from .baselines import ConvBNReLU
-from .dilated import FCNHead
+from .dilated import FCNHead, check_backbone
 from .hgresnet import GraphBasicBlock, HGStage
 from .registry import register_model
 
@@ -73,13 +73,7 @@ class ResUNet(nn.Module):
     def __init__(self, backbone: ResNet, num_classes: int = 2,
                  decoder_channels: Sequence[int] = DECODER_CHANNELS) -> None:
         super().__init__()
-        if not isinstance(backbone, ResNet):
-            raise TypeError(f"backbone must be a graphseg ResNet, got {type(backbone).__name__}")
-        if list(backbone.feature_strides) != [4, 8, 16, 32]:
-            raise ValueError(f"backbone must have feature strides [4, 8, 16, 32] (no dilation), got "
-                             f"{backbone.feature_strides}")
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
+        check_backbone(backbone, [4, 8, 16, 32], 'output stride 32 (no dilation)', num_classes)
         if len(decoder_channels) != 4:
             raise ValueError(f"decoder_channels must have 4 entries (strides 16, 8, 4, 2), got {decoder_channels!r}")
         backbone.fc = nn.Identity()
@@ -96,13 +90,7 @@ class ResUNet(nn.Module):
 
     def check_input(self, x: Tensor) -> None:
         """Raise a clear error unless ``x`` is a floating ``(B, C_in, H, W)`` batch at least the output stride."""
-        check_ndim(x, 'x', 4, '(B, C, H, W)')
-        check_floating(x, 'x')
-        if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have {self.in_channels} channels, got shape {tuple(x.shape)}")
-        s = self.output_stride
-        if min(x.shape[-2:]) < s:
-            raise ValueError(f"x must be at least {s}x{s} pixels (the output stride), got {tuple(x.shape[-2:])}")
+        check_image_batch(x, 'x', self.in_channels, self.output_stride, 'the output stride')
 
     def encode(self, x: Tensor) -> List[Tensor]:
         """Stem (stride 2), stages 1-3 (strides 4, 8, 16)."""
