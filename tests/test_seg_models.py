@@ -3,6 +3,7 @@ torch.compile (dense and RepGraph models), bad input. Big models are built, tiny
 import pytest
 import torch
 
+from graphseg.engine.train import segmentation_loss
 from graphseg.models import create_model, list_models
 from graphseg.nn import HGConv
 from graphseg.models.hgresnet import HGStage
@@ -20,6 +21,11 @@ def build(name):
     return create_model(name, num_classes=NUM_CLASSES)
 
 
+def size_of(name):
+    """Smallest convenient input side: HyperSeg's context head needs 2-4 cells at stride 32."""
+    return {'hyperseg_s': 64, 'hyperseg_m': 64, 'hyperseg_l': 128}.get(name, SIZE)
+
+
 def test_the_papers_networks_are_registered():
     for name in ['resnet18_dilated', 'resnet34_dilated', 'resnet50_dilated', 'resnet101_dilated', 'resnet50_dcn',
                  'resnet101_dcn', 'hg_resnet18', 'hg_resnet34', 'hg_resnet50', 'hg_resnet101', 'hg_resnet50_dcn',
@@ -28,44 +34,38 @@ def test_the_papers_networks_are_registered():
                  'nonlocal_resnet101']:
         assert name in SEG_MODELS, name
     assert 'resnet18' not in SEG_MODELS  # backbones are not segmentation models
-    for name in SEG_MODELS:
-        assert create_model.__module__ and list_models(name) == [name]
 
 
 @pytest.mark.parametrize('name', SEG_MODELS)
-def test_output_dict_forward_backward(name):
+def test_every_model(name):
+    """The output dict in training and eval mode, a backward pass through the training loss, and eval outputs
+    that are deterministic and batch-independent: one image alone == the same image inside a batch, whatever
+    the global RNG state (HG models included: their centre sampling draws from a per-image generator)."""
     torch.manual_seed(0)
+    S = size_of(name)
     model = build(name).train()
-    x = torch.randn(2, 3, SIZE, SIZE)
-    out = model(x)
-    assert isinstance(out, dict) and out['out'].shape == (2, NUM_CLASSES, SIZE, SIZE)
+    x = torch.rand(3, 3, S, S)
+    out = model(x[:2])
+    assert isinstance(out, dict) and out['out'].shape == (2, NUM_CLASSES, S, S)
     assert ('aux' in out) == AUX[name], sorted(out)
     if AUX[name]:
-        assert out['aux'].shape == (2, NUM_CLASSES, SIZE, SIZE)
-    loss = out['out'].square().mean() + (out['aux'].square().mean() if 'aux' in out else 0)
-    loss.backward()
-    grads = [p.grad for p in model.parameters() if p.requires_grad]
+        assert out['aux'].shape == (2, NUM_CLASSES, S, S)
+    labels = torch.randint(0, NUM_CLASSES, (2, S, S))
+    segmentation_loss(model, x[:2], labels).backward()  # the model's compute_loss where it has one (QGN)
+    grads = [p.grad for p in model.parameters()]
     assert sum(g is not None and bool(g.abs().sum() > 0) for g in grads) > 0.5 * len(grads)
     model.eval()
     with torch.no_grad():
-        assert 'aux' not in model(x)
-
-
-@pytest.mark.parametrize('name', SEG_MODELS)
-def test_eval_outputs_are_deterministic_and_batch_independent(name):
-    """One image alone == the same image inside a batch, whatever the global RNG state (HG models included:
-    their centre sampling draws from a per-image generator in eval mode)."""
-    torch.manual_seed(0)
-    model = build(name).eval()
-    x = torch.rand(3, 3, SIZE, SIZE)
-    with torch.no_grad():
         torch.manual_seed(1)
-        batch = model(x)['out']
+        batch = model(x)
+        assert 'aux' not in batch
         torch.manual_seed(2)
         alone = model(x[1:2])['out']
         torch.manual_seed(3)
         again = model(x[1:2])['out']
-    torch.testing.assert_close(alone, batch[1:2], atol=1e-5, rtol=1e-4)
+    # float32 kernels may pick another summation order for another batch size: 1e-4 on O(1) logits;
+    # coupling between the images (shared sampling, batch statistics) would move them by O(1)
+    torch.testing.assert_close(alone, batch['out'][1:2], atol=1e-4, rtol=1e-3)
     torch.testing.assert_close(again, alone)
 
 
