@@ -7,6 +7,7 @@ measured side by side; inference = eval mode, no_grad, batch 1 (big models: few 
 
     python scripts/bench_models.py [--models hg_resnet18,resnet18_dilated] [--size 512] [--repeat 3]
     python scripts/bench_models.py --table8        # HG-Conv Table 8: ResNet-101-DCN vs HG at 1024x2048
+    python scripts/bench_models.py --compile --models resnet18_dilated,rgnet_resnet18   # inductor vs eager
 
 Targets (issue 10): HG-ResNet-{18,50} stage-4 MACs <= 0.1x the dense stage 4 at ratio 1/64; HG-ResNet-18
 images/s >= resnet18_dilated on CPU at 512x512; whole-model MACs beside Table 8 (1,550 vs 1,826 GFLOPs).
@@ -35,13 +36,13 @@ STAGE4 = 'backbone.layer4'
 
 
 def stage4_macs(macs: dict) -> Optional[int]:
-    mods = macs['modules']
-    if STAGE4 not in mods:
-        return None
-    total = mods[STAGE4]
-    for extra in ('fuse', 'decoder.0', 'fuse_decoder', 'fuse_encoder'):  # what HG adds around its stage
-        total += sum(v for k, v in mods.items() if k == extra or k.startswith(extra + '.'))
-    return total
+    """MACs of ``backbone.layer4`` (for HG models: the HG stage, clustering to unpooling)."""
+    return macs['modules'].get(STAGE4)
+
+
+def fusion_macs(macs: dict) -> int:
+    """MACs of the 1x1 convs HG models add around their HG blocks (HG output concatenated with its input)."""
+    return sum(v for k, v in macs['modules'].items() if k.split('.')[0] in ('fuse', 'fuse_encoder', 'fuse_decoder'))
 
 
 def measure(names: List[str], size: int, repeat: int, device: torch.device) -> Dict[str, dict]:
@@ -70,6 +71,7 @@ def measure(names: List[str], size: int, repeat: int, device: torch.device) -> D
         for n, m in models.items():
             macs = count_macs(m, x, depth=2)
             results[n] = {'params': macs['params'], 'macs': macs['total'], 'stage4': stage4_macs(macs),
+                          'fusion': fusion_macs(macs),
                           'parts': macs['parts'], 'seconds': times[n], 'peak': peak_memory(lambda: infer(m), device),
                           'timed_with': [k for k in group if k != n]}
             print(f'{n}: {json.dumps({k: v for k, v in results[n].items() if k != "parts"})}', flush=True)
@@ -91,11 +93,11 @@ def table(results: Dict[str, dict]) -> str:
                 vs_s4 = f'{s4 / ref["stage4"]:.3f}x'
             if n in ref['timed_with'] or COUNTERPART.get(n) in r['timed_with']:
                 vs_speed = f'{ref["seconds"] / r["seconds"]:.2f}x'
-        rows.append([n, f'{r["params"] / 1e6:.1f}', f'{r["macs"] / 1e9:.1f}', share, vs_macs, vs_s4,
-                     f'{1 / r["seconds"]:.2f}', vs_speed, f'{r["peak"] / 2 ** 20:.0f}',
-                     COUNTERPART.get(n, '')])
-    return format_table(rows, ['model', 'params M', 'GMACs', 'stage-4 GMACs (share)', 'MACs vs ref',
-                               'stage 4 vs ref', 'img/s', 'speed vs ref', 'peak MiB', 'ref'])
+        fusion = f'{r["fusion"] / 1e9:.2f}' if r['fusion'] else ''
+        rows.append([n, f'{r["params"] / 1e6:.1f}', f'{r["macs"] / 1e9:.1f}', share, vs_s4, fusion, vs_macs,
+                     f'{1 / r["seconds"]:.2f}', vs_speed, f'{r["peak"] / 2 ** 20:.0f}', COUNTERPART.get(n, '')])
+    return format_table(rows, ['model', 'params M', 'GMACs', 'stage-4 GMACs (share)', 'stage 4 vs ref',
+                               'HG 1x1 fusion GMACs', 'MACs vs ref', 'img/s', 'speed vs ref', 'peak MiB', 'ref'])
 
 
 def table8(device: torch.device) -> None:
@@ -108,11 +110,32 @@ def table8(device: torch.device) -> None:
         macs[n] = count_macs(create_model(n, num_classes=NUM_CLASSES).to(device), x, depth=2)
     for n, paper in (('resnet101_dcn', 1826), ('hg_resnet101_dcn', 1550)):
         m = macs[n]
-        rows.append([n, f'{m["total"] / 1e9:.0f}', f'{stage4_macs(m) / 1e9:.0f}', str(paper)])
+        rows.append([n, f'{m["total"] / 1e9:.0f}', f'{stage4_macs(m) / 1e9:.1f}', f'{fusion_macs(m) / 1e9:.0f}',
+                     str(paper)])
     ratio = macs['hg_resnet101_dcn']['total'] / macs['resnet101_dcn']['total']
     print('\n## HG-Conv Table 8 (Cityscapes 1024x2048, 19 classes; MACs per image, aux head excluded)')
-    print(format_table(rows, ['model', 'GMACs (graphseg)', 'stage-4 (+fusion) GMACs', 'paper "GFLOPs"']))
+    print(format_table(rows, ['model', 'GMACs (graphseg)', 'stage-4 GMACs', '1x1 fusion GMACs', 'paper "GFLOPs"']))
     print(f'HG / dense: {ratio:.3f} here, {1550 / 1826:.3f} in the paper')
+
+
+def compiled(names: List[str], size: int, repeat: int, device: torch.device) -> None:
+    """torch.compile (inductor) vs eager inference, side by side, and the largest output difference."""
+    x = torch.rand(1, 3, size, size, device=device)
+    rows = []
+    for n in names:
+        torch.manual_seed(0)
+        model = create_model(n, num_classes=NUM_CLASSES).to(device).eval()
+        fast = torch.compile(model, fullgraph=True)
+        with torch.no_grad():
+            diff = float((fast(x)['out'] - model(x)['out']).abs().max())
+
+            def run(m):
+                return lambda: m(x)
+            t = compare_times({'eager': run(model), 'compiled': run(fast)}, repeat=repeat, warmup=1, device=device)
+        rows.append([n, f'{1 / t["eager"]:.2f}', f'{1 / t["compiled"]:.2f}', f'{t["eager"] / t["compiled"]:.2f}x',
+                     f'{diff:.1e}'])
+    print(f'\n## torch.compile(fullgraph=True, inductor) vs eager, {size}x{size}, batch 1, inference')
+    print(format_table(rows, ['model', 'eager img/s', 'compiled img/s', 'speed-up', 'max |diff|']))
 
 
 def main() -> None:
@@ -124,6 +147,8 @@ def main() -> None:
     p.add_argument('--device', default='cpu')
     p.add_argument('--json', default='', help='also write the results to this file')
     p.add_argument('--table8', action='store_true', help='only the Table 8 comparison at 1024x2048')
+    p.add_argument('--compile', action='store_true', help='only torch.compile vs eager for the --models '
+                                                           '(dense and RepGraph models)')
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -133,6 +158,9 @@ def main() -> None:
         table8(device)
         return
     names = [n for n in args.models.split(',') if n] or list_models(task='segmentation')
+    if args.compile:
+        compiled(names, args.size, args.repeat, device)
+        return
     unknown = sorted(set(names) - set(list_models(task='segmentation')))
     if unknown:
         raise SystemExit(f'unknown segmentation models {unknown}')
