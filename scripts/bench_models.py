@@ -146,6 +146,8 @@ def main() -> None:
     p.add_argument('--threads', type=int, default=0, help='torch threads (default: torch\'s choice)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--json', default='', help='also write the results to this file')
+    p.add_argument('--from-json', default='', help='only print the table of these comma-separated result files '
+                                                   '(several partial runs)')
     p.add_argument('--table8', action='store_true', help='only the Table 8 comparison at 1024x2048')
     p.add_argument('--compile', action='store_true', help='only torch.compile vs eager for the --models '
                                                            '(dense and RepGraph models)')
@@ -153,6 +155,13 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    if args.from_json:
+        results: Dict[str, dict] = {}
+        for path in args.from_json.split(','):
+            with open(path) as f:
+                results.update(json.load(f))
+        print(table(results))
+        return
     print(machine_summary())
     if args.table8:
         table8(device)
