@@ -4,7 +4,7 @@ Trains resnet18_dilated, hg_resnet18 at ratios 1/4, 1/16, 1/64, nonlocal_resnet1
 scratch on the bundled digit scenes (graphseg.data.MNISTSegmentation: real MNIST digits on crops of real
 skimage photos, 11 classes), with the same data, schedule and seeds, and reports val mIoU (mean +- half the
 range over the seeds). One run per call, so each can go under the shared CPU lock; results accumulate in a
-JSON file (one record per model and seed; a rerun replaces its record):
+JSON file (one record per model and seed; a rerun replaces its record) and the trained weights next to it:
 
     flock /tmp/graphseg_cpu.lock python scripts/exp_accuracy_hgresnet.py --run hg_resnet18@1/16 --seed 0
     python scripts/exp_accuracy_hgresnet.py --table            # the table from the JSON file
@@ -95,6 +95,8 @@ def run_one(name: str, seed: int, args: argparse.Namespace) -> dict:
     metrics = evaluate(model, val_set, MNISTSegmentation.num_classes, ignore_index=MNISTSegmentation.ignore_index,
                        batch_size=16)
     macs = count_macs(model, val_set.tensors[0][:2], depth=2)
+    tag = name.replace('/', '-') + (f'_{args.hg_option}' if args.hg_option else '')
+    torch.save(model.state_dict(), os.path.join(cache, f'{tag}_seed{seed}_{args.size}px_{args.steps}.pt'))
     return {'config': name, 'model': factory, 'kwargs': {k: v for k, v in kwargs.items()}, 'seed': seed,
             'hg_option': args.hg_option, 'miou': float(metrics['miou']), 'pixel_acc': float(metrics['pixel_acc']),
             'train_s': round(train_s, 1), 'steps': args.steps, 'batch_size': args.batch_size, 'size': args.size,
