@@ -17,6 +17,9 @@ with raw counts (the paper) and with group_adjacency(per_length=True) (counts pe
 from __future__ import annotations
 
 import argparse
+import glob
+import os
+from typing import Dict
 
 import torch
 
@@ -58,22 +61,66 @@ def superpixel_rows(images, per_length: bool):
     return count, weight
 
 
+def stage3_map(model, x: torch.Tensor) -> torch.Tensor:
+    """The stage-3 map HG-ResNet clusters (the HG stage's input)."""
+    b = model.backbone
+    return b.layer3(b.layer2(b.layer1(b.maxpool(b.relu(b.bn1(b.conv1(x)))))))
+
+
 @torch.no_grad()
 def hg_rows(size: int, n: int, ratio: float, per_length: bool):
     torch.manual_seed(0)
     model = create_model('hg_resnet18', num_classes=11, ratio=ratio, per_length=per_length).eval()
     ds = MNISTSegmentation('val', num_samples=n, size=size, rgb=True)
     x = torch.stack([ds[i][0] for i in range(n)])
-    b = model.backbone
-    x3 = b.layer3(b.layer2(b.layer1(b.maxpool(b.relu(b.bn1(b.conv1(x)))))))  # the HG stage's input
-    graph = model.stage4.group_graph(x3)
+    graph = model.stage4.group_graph(stage3_map(model, x))
     return histogram(graph.edge_type, graph.edge_weight)
+
+
+def tap_norms(weights) -> Dict[str, float]:
+    """Mean Frobenius norm of the 3x3 taps of stage 4 (dense kernels or HG direction matrices): centre,
+    straight, diagonal, over all 3x3 convs of ``backbone.layer4``."""
+    sums = {'centre': [], 'straight': [], 'diagonal': []}
+    for k, w in weights.items():
+        if k.startswith('backbone.layer4.') and k.endswith('weight') and w.dim() == 4 and w.shape[-2:] == (3, 3):
+            taps = w.flatten(2).permute(2, 0, 1)  # (9, C_out, C_in): the direction matrices
+            norms = taps.flatten(1).norm(dim=1)
+            sums['centre'].append(float(norms[CENTER]))
+            sums['straight'].append(float(norms[STRAIGHT].mean()))
+            sums['diagonal'].append(float(norms[DIAGONAL].mean()))
+    return {k: sum(v) / max(1, len(v)) for k, v in sums.items()}
+
+
+@torch.no_grad()
+def trained_rows(directory: str, size: int, n: int):
+    """Histograms on the group graphs of trained HG-ResNet-18s (digit scenes) and their stage-4 tap norms."""
+    rows, norms = [], []
+    init = tap_norms(create_model('resnet18_dilated', num_classes=11).state_dict())
+    norms.append(['(initialisation)', f'{init["centre"]:.2f}', f'{init["straight"]:.2f}', f'{init["diagonal"]:.2f}'])
+    ds = MNISTSegmentation('val', num_samples=n, size=size, rgb=True)
+    x = torch.stack([ds[i][0] for i in range(n)])
+    for path in sorted(glob.glob(os.path.join(directory, '*.pt'))):
+        name = os.path.basename(path)
+        if name.startswith('digit_scenes') or not (name.startswith('hg_resnet18') or name.startswith('resnet18')):
+            continue
+        state = torch.load(path)
+        t = tap_norms(state)
+        norms.append([name, f'{t["centre"]:.2f}', f'{t["straight"]:.2f}', f'{t["diagonal"]:.2f}'])
+        if name.startswith('hg_resnet18'):
+            ratio = 1 / int(name.split('@1-')[1].split('_')[0])
+            model = create_model('hg_resnet18', num_classes=11, ratio=ratio, per_length='per_length' in name).eval()
+            model.load_state_dict(state)
+            graph = model.stage4.group_graph(stage3_map(model, x))
+            rows.append(row(f'trained {name}', *histogram(graph.edge_type, graph.edge_weight)))
+    return rows, norms
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--size', type=int, default=128, help='digit-scene side (the accuracy experiment: 128)')
     p.add_argument('--images', type=int, default=16)
+    p.add_argument('--trained', default='', help='directory of trained weights (exp_accuracy_hgresnet.py): '
+                                                 'histograms on their group graphs and stage-4 tap norms')
     args = p.parse_args()
     print(machine_summary())
     headers = ['graph', 'edges', '% of edges per direction (' + ' '.join(NAMES.values()) + ')', 'straight %',
@@ -89,6 +136,12 @@ def main() -> None:
     print(f'non-self edges after noise canceling and max-direction; SLIC on {", ".join(photos)}; HG on '
           f'{args.images} digit scenes of {args.size} px (stage-3 map {args.size // 8}x{args.size // 8})')
     print(format_table(rows, headers))
+    if args.trained:
+        rows, norms = trained_rows(args.trained, args.size, args.images)
+        print('\n## trained models (their own clustering of the val scenes)')
+        print(format_table(rows, headers))
+        print('\n## mean Frobenius norm of the stage-4 3x3 taps / direction matrices (C_out x C_in each)')
+        print(format_table(norms, ['weights', 'centre', 'straight (mean of 4)', 'diagonal (mean of 4)']))
 
 
 if __name__ == '__main__':
