@@ -12,7 +12,7 @@ script measures the share of the non-self edges (and of their weight) per direct
 
 with raw counts (the paper) and with group_adjacency(per_length=True) (counts per unit offset length).
 
-    python scripts/exp_direction_histogram.py [--size 128] [--images 16]
+    python scripts/exp_direction_histogram.py [--size 96] [--images 16] [--trained DIR]
 """
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def trained_rows(directory: str, size: int, n: int):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--size', type=int, default=128, help='digit-scene side (the accuracy experiment: 128)')
+    p.add_argument('--size', type=int, default=96, help='digit-scene side (the accuracy experiment: 96)')
     p.add_argument('--images', type=int, default=16)
     p.add_argument('--trained', default='', help='directory of trained weights (exp_accuracy_hgresnet.py): '
                                                  'histograms on their group graphs and stage-4 tap norms')
