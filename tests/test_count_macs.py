@@ -56,13 +56,32 @@ def test_graph_and_sampling_layers_by_hand():
     assert got['total'] == nonlocal_macs(3, 4, 8, 4, include_output=True)
 
 
-@pytest.mark.parametrize('name', ['resnet18_dilated', 'nonlocal_resnet18', 'resunet18', 'fcn_small'])
+@pytest.mark.parametrize('name', ['resnet18_dilated', 'nonlocal_resnet18', 'resunet18', 'fcn_small', 'hyperseg_s'])
 def test_equals_flop_counter_on_dense_models(name):
+    """HyperSeg included: its patch-wise convolutions are functional ops in its modules' own forwards."""
     model = create_model(name, num_classes=3).eval()
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         want = dense_flop_macs(lambda: model(x)) // 2
     assert count_macs(model, x)['total'] == want
+
+
+def test_qgn_dense_decoder_equals_flop_counter_and_sparse_adds_message_passing():
+    class All(nn.Module):  # decode every site ('all'): the sparse decoder visits what the dense one does
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, x):
+            return self.m(x, 'all')
+    x = torch.randn(1, 3, 64, 64)
+    dense = create_model('qgn_resnet18', num_classes=3, sparse=False).eval()
+    with torch.no_grad():
+        want = dense_flop_macs(lambda: dense(x, 'all'))
+    assert count_macs(All(dense), x)['total'] == want
+    sparse = count_macs(All(create_model('qgn_resnet18', num_classes=3)), x)['total']
+    assert want < sparse < 1.02 * want  # + E C' per submanifold conv (the scatter of the typed kernel)
+    assert count_macs(create_model('qgn_resnet18', num_classes=3), x)['total'] < sparse  # 'predicted' prunes
 
 
 def test_dcn_model_adds_the_sampling_flop_counter_misses():

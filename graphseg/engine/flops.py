@@ -237,6 +237,17 @@ def _module_rule(module, args, output) -> Optional[int]:
     from ..nn.deform_conv import DeformConv2d
     from ..nn.directional_conv import DirectionalConv
     from ..nn.repgraph import NonLocal2d
+    from ..nn.sparse import SparseConvTranspose2d, SubmanifoldConv2d
+    if isinstance(module, SubmanifoldConv2d):  # typed kernel over the kernel map of the active sites
+        sites = args[0]
+        if module.kernel_size == 1:
+            return sites.num_sites * module.in_channels * module.out_channels
+        edges = sites.kernel_map(3)[0].size(1)
+        return typed_graph_conv_macs(sites.num_sites, edges, module.in_channels, module.out_channels, 9)
+    if isinstance(module, SparseConvTranspose2d):  # each active site feeds its 4 children
+        return args[0].num_sites * module.in_channels * module.out_channels * 4
+    if hasattr(output, 'feats'):  # SparseMap outputs: per-site layers
+        output = output.feats
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
         return output.numel() * (module.in_channels // module.groups) * kh * kw
@@ -297,13 +308,18 @@ def count_macs(model, x, *, depth: int = 1) -> Dict[str, object]:
       (its offset conv is counted as the ``Conv2d`` it is);
     * :class:`~graphseg.nn.NonLocal2d`: the two :math:`N \times N` products :math:`2 N^2 C'` (its 1x1 convs as
       ``Conv2d``); :class:`~graphseg.nn.RepGraph`: :func:`repgraph_mac_breakdown` (sampling, attention, offsets);
+    * QGN's sparse layers: :class:`~graphseg.nn.SubmanifoldConv2d` as the typed kernel over the kernel map of
+      the active sites, :class:`~graphseg.nn.SparseConvTranspose2d` and :class:`~graphseg.nn.SparseLinear` per
+      active site;
     * any module with a ``count_macs(x, ...)`` method (:class:`~graphseg.nn.HGConv`,
       :class:`~graphseg.models.HGStage`) reports itself, from the group graph each image gets:
-      clustering, adjacency, pooling, graph convolutions, unpooling.
+      clustering, adjacency, pooling, graph convolutions, unpooling;
+    * any other module: the dense ops of its own forward (functional matmuls, convolutions, ``bmm``) as
+      ``torch.utils.flop_counter.FlopCounterMode`` sees them, e.g. HyperSeg's patch-wise convolutions.
 
-    ``torch.utils.flop_counter.FlopCounterMode`` gives the same total on dense-only models but sees none of the
-    gathers, scatters, clustering and adjacency of the graph layers. The model runs once in eval mode (HG
-    models then sample their centres per image, as at test time), without gradients; its mode is restored.
+    On dense-only models the total is ``FlopCounterMode``'s; that counter alone sees none of the gathers,
+    scatters, clustering and adjacency of the graph layers. The model runs once in eval mode (HG models then
+    sample their centres per image, as at test time), without gradients; its mode is restored.
 
     Args:
         model (nn.Module): the model.
@@ -317,6 +333,7 @@ def count_macs(model, x, *, depth: int = 1) -> Dict[str, object]:
         the root module's own ops, if any, are under ``''``).
     """
     import torch
+    from torch.utils.flop_counter import FlopCounterMode
 
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be an int >= 1, got {depth!r}")
@@ -326,30 +343,41 @@ def count_macs(model, x, *, depth: int = 1) -> Dict[str, object]:
     names = {id(m): n for n, m in model.named_modules()}
     totals: Dict[str, int] = {}
     parts: Dict[str, Dict[str, int]] = {}
-    opaque: list = []  # modules that report themselves, currently running
+    stack: list = []  # the modules running, innermost last
+    inside: list = []  # the self-reporting module running, if any (its children are not visited)
+    callees: Dict[int, list] = {}  # module -> the modules it called directly
+    functional: Dict[int, object] = {}  # modules without a rule: their own dense ops come from FlopCounterMode
+    reports: list = []  # (module, args, kwargs) of the self-reporting modules, counted after the pass
     handles = []
 
     def key(module) -> str:
         return '.'.join(names.get(id(module), '').split('.')[:depth])
 
+    def add(k: str, macs: int) -> None:
+        totals[k] = totals.get(k, 0) + int(macs)
+
     def pre(module, args, kwargs):
-        if not opaque and _reports_itself(module):
-            opaque.append(module)
+        if inside:
+            return
+        if stack:
+            callees.setdefault(id(stack[-1]), []).append(module)
+        stack.append(module)
+        if _reports_itself(module):
+            inside.append(module)
 
     def post(module, args, kwargs, output):
-        if opaque:
-            if opaque[-1] is module:
-                found = _opaque_macs(module, args, kwargs)
-                opaque.pop()
-                k = key(module)
-                totals[k] = totals.get(k, 0) + sum(found.values())
-                name = names.get(id(module), '')
-                parts[name] = {p: parts.get(name, {}).get(p, 0) + v for p, v in found.items()}
+        if inside and inside[-1] is not module:
+            return
+        stack.pop()
+        if inside:
+            inside.pop()
+            reports.append((module, args, kwargs))
             return
         macs = _module_rule(module, args, output)
-        if macs:
-            k = key(module)
-            totals[k] = totals.get(k, 0) + int(macs)
+        if macs is None:
+            functional[id(module)] = module
+        else:
+            add(key(module), macs)
 
     for m in model.modules():
         handles.append(m.register_forward_pre_hook(pre, with_kwargs=True))
@@ -358,13 +386,34 @@ def count_macs(model, x, *, depth: int = 1) -> Dict[str, object]:
     model.eval()
     try:
         with torch.no_grad():
-            model(x)
+            with FlopCounterMode(display=False) as counter:
+                model(x)
+            for h in handles:
+                h.remove()
+            for module, args, kwargs in reports:  # after the pass, unhooked and uncounted
+                found = _opaque_macs(module, args, kwargs)
+                add(key(module), sum(found.values()))
+                name = names.get(id(module), '')
+                parts[name] = {p: parts.get(name, {}).get(p, 0) + v for p, v in found.items()}
     finally:
         for h in handles:
             h.remove()
         model.train(was_training)
+    # a module without a rule computes what FlopCounterMode saw while it ran minus what its direct callees saw
+    # (functional matmuls / convs / bmm in its own forward, e.g. HyperSeg's patch-wise convolutions)
+    flops = counter.get_flop_counts()
+    root = type(model).__name__
+
+    def seen(module) -> int:
+        name = names.get(id(module), '')
+        return sum(flops.get(f'{root}.{name}' if name else root, {}).values()) // 2
+
+    for i, module in functional.items():
+        own = seen(module) - sum(seen(c) for c in {id(c): c for c in callees.get(i, [])}.values())
+        if own > 0:
+            add(key(module), own)
     B = x.size(0)
-    modules = {k: v // B for k, v in totals.items()}
+    modules = {k: v // B for k, v in totals.items() if v}
     return {'total': sum(totals.values()) // B, 'params': sum(p.numel() for p in model.parameters()),
             'modules': modules, 'parts': {k: {p: v // B for p, v in d.items()} for k, d in parts.items()}}
 
