@@ -36,10 +36,14 @@ CONFIGS: Dict[str, tuple] = {
     'hg_resnet18@1/4': ('hg_resnet18', {'ratio': 1 / 4}),
     'hg_resnet18@1/16': ('hg_resnet18', {'ratio': 1 / 16}),
     'hg_resnet18@1/64': ('hg_resnet18', {'ratio': 1 / 64}),
+    # diagnostic: as many groups as pixels (no coarsening; the HG machinery alone, without the dilation)
+    'hg_resnet18@1/1': ('hg_resnet18', {'ratio': 1.}),
     'nonlocal_resnet18': ('nonlocal_resnet18', {}),
     'rgnet_resnet18': ('rgnet_resnet18', {}),
 }
 SEEDS = (0, 1)
+MAIN = ('resnet18_dilated', 'hg_resnet18@1/4', 'hg_resnet18@1/16', 'hg_resnet18@1/64', 'nonlocal_resnet18',
+        'rgnet_resnet18')
 
 
 def parse() -> argparse.Namespace:
@@ -153,7 +157,7 @@ def main() -> None:
         save(args.results, rec)
         print(json.dumps(rec))
     elif args.all:
-        for name in CONFIGS:
+        for name in MAIN:
             for seed in SEEDS:
                 rec = run_one(name, seed, args)
                 save(args.results, rec)
