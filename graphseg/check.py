@@ -88,6 +88,18 @@ def check_positive(value: Union[int, float], name: str, *, strict: bool = True) 
         raise ValueError(f"{name} must be {'>' if strict else '>='} 0, got {value}")
 
 
+def check_image_batch(x: Tensor, name: str, channels: int, min_side: int = 1, why: str = '') -> None:
+    """Raise unless ``x`` is a floating ``(B, channels, H, W)`` batch with ``H, W >= min_side``
+    (``why`` names the reason for the minimum, e.g. ``'the output stride'``)."""
+    check_ndim(x, name, 4, '(B, C, H, W)')
+    check_floating(x, name)
+    if x.size(1) != channels:
+        raise ValueError(f"{name} must have {channels} channels, got shape {tuple(x.shape)}")
+    if min(x.shape[-2:]) < min_side:
+        reason = f' ({why})' if why else ''
+        raise ValueError(f"{name} must be at least {min_side}x{min_side} pixels{reason}, got {tuple(x.shape[-2:])}")
+
+
 def check_same_device(name_a: str, a: Tensor, name_b: str, b: Optional[Tensor]) -> None:
     """Raise ``ValueError`` if two tensors live on different devices."""
     if b is not None and a.device != b.device:
@@ -97,5 +109,5 @@ def check_same_device(name_a: str, a: Tensor, name_b: str, b: Optional[Tensor]) 
 
 __all__ = [
     'check_tensor', 'check_ndim', 'check_shape', 'check_floating', 'check_index',
-    'check_finite', 'check_choice', 'check_positive', 'check_same_device',
+    'check_finite', 'check_choice', 'check_positive', 'check_same_device', 'check_image_batch',
 ]

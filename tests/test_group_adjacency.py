@@ -163,3 +163,21 @@ def test_errors():
         group_adjacency(lab, 0, 4)
     with pytest.raises(ValueError, match='assignment.weight must be >= 0'):
         group_adjacency((lab.unsqueeze(-1), -torch.ones(4, 4, 1)), 4, 4)
+
+
+def test_per_length_max_direction_picks_the_direction_closest_to_the_boundary_normal():
+    H = W = 12
+    y, x = torch.meshgrid(torch.arange(H), torch.arange(W), indexing='ij')
+    labels = (x >= 4 + y // 3).long()  # group 1 right of a boundary 18 degrees off vertical
+    ei, et, ew = group_adjacency(labels, H, W, max_direction=False)
+    raw = {int(t): float(w) for a, b, t, w in zip(ei[0], ei[1], et, ew) if (a, b) == (1, 0)}
+    assert raw == {1: 3., 2: 14., 5: 12., 8: 8.}  # group 1 seen from group 0: up, up-right, right, down-right
+    ei, et, ew = group_adjacency(labels, H, W)
+    assert [(int(t), float(w)) for a, b, t, w in zip(ei[0], ei[1], et, ew) if (a, b) == (1, 0)] == [(2, 14.)]
+    ei, et, ew = group_adjacency(labels, H, W, per_length=True)  # 12 / 1 > 14 / sqrt(2): right
+    assert [(int(t), float(w)) for a, b, t, w in zip(ei[0], ei[1], et, ew) if (a, b) == (1, 0)] == [(5, 12.)]
+    assert [(int(t), float(w)) for a, b, t, w in zip(ei[0], ei[1], et, ew) if (a, b) == (0, 1)] == [(3, 12.)]
+    diagonal = (y + x > 4).long()[:6, :6]  # a 45-degree staircase: the diagonal is the normal either way
+    for per_length in (False, True):
+        ei, et, _ = group_adjacency(diagonal, 6, 6, per_length=per_length)
+        assert sorted(int(t) for a, b, t in zip(ei[0], ei[1], et) if a != b) == [0, 8]

@@ -10,6 +10,13 @@ from .hyperseg import (HYPERSEG_CAMVID_L, HYPERSEG_CAMVID_S, HYPERSEG_L, HYPERSE
                        hyperseg_s)
 from .official import load_official
 from .qgn import QGN, qgn_resnet34, qgn_resnet50
+from .dilated import (DilatedResNet, FCNHead, resnet18_dilated, resnet34_dilated, resnet50_dcn, resnet50_dilated,
+                      resnet101_dcn, resnet101_dilated)
+from .hgresnet import (GraphBasicBlock, GraphBottleneck, HGResNet, HGStage, hg_resnet18, hg_resnet34, hg_resnet50,
+                       hg_resnet50_dcn, hg_resnet101, hg_resnet101_dcn)
+from .resunet import HGResUNet, ResUNet, hg_resunet18, hg_resunet18_attn, hg_resunet50, resunet18, resunet50
+from .rgnet import (nonlocal_resnet18, nonlocal_resnet50, nonlocal_resnet101, rgnet_resnet18, rgnet_resnet50,
+                    rgnet_resnet101)
 
 __all__ = [
     'register_model', 'list_models', 'create_model',
@@ -20,4 +27,11 @@ __all__ = [
     'ResNetPyramid', 'hyperseg_s', 'hyperseg_m', 'hyperseg_l', 'hyperseg_camvid_s', 'hyperseg_camvid_l',
     'load_official',
     'QGN', 'qgn_resnet34', 'qgn_resnet50',
+    'DilatedResNet', 'FCNHead', 'resnet18_dilated', 'resnet34_dilated', 'resnet50_dilated', 'resnet101_dilated',
+    'resnet50_dcn', 'resnet101_dcn',
+    'HGResNet', 'HGStage', 'GraphBasicBlock', 'GraphBottleneck', 'hg_resnet18', 'hg_resnet34', 'hg_resnet50',
+    'hg_resnet101', 'hg_resnet50_dcn', 'hg_resnet101_dcn',
+    'rgnet_resnet18', 'rgnet_resnet50', 'rgnet_resnet101', 'nonlocal_resnet18', 'nonlocal_resnet50',
+    'nonlocal_resnet101',
+    'ResUNet', 'HGResUNet', 'resunet18', 'resunet50', 'hg_resunet18', 'hg_resunet50', 'hg_resunet18_attn',
 ]

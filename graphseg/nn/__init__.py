@@ -1,7 +1,8 @@
-"""Layers. The shared graph layers live at this level (:class:`DirectionalConv`, :class:`SplineConv`, the
-sparse convolutions); each method has its own subpackage: :mod:`.hgconv`, :mod:`.repgraph`, :mod:`.hyperseg`,
-:mod:`.qgn`. Every public name is re-exported here (``graphseg.nn.HGConv``)."""
+"""Layers. The shared graph layers live at this level (:class:`DirectionalConv`, :class:`SplineConv`,
+:class:`DeformConv2d`, the sparse convolutions); each method has its own subpackage: :mod:`.hgconv`,
+:mod:`.repgraph`, :mod:`.hyperseg`, :mod:`.qgn`. Every public name is re-exported here (``graphseg.nn.HGConv``)."""
 # shared graph layers
+from .deform_conv import DeformConv2d, DeformConv2dPack, deform_conv2d
 from .directional_conv import DirectionalConv
 from .sparse import (SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU, SparseUpsample,
                      SubmanifoldConv2d, sparse_gather, sparse_upsample)
@@ -20,7 +21,8 @@ from .hyperseg import (ContextHead, DPWConv2d, HyperConv, MetaBlock, WeightMappe
 from .qgn import QGNDecoder, QGNLoss, QGNOutput, TransBasicBlock, TransBottleneck, level_loss, qgn_inference
 
 __all__ = [
-    'DirectionalConv', 'SplineConv', 'spline_basis', 'spline_weighting', 'available_spline_backends',
+    'DirectionalConv', 'DeformConv2d', 'DeformConv2dPack', 'deform_conv2d',
+    'SplineConv', 'spline_basis', 'spline_weighting', 'available_spline_backends',
     'SubmanifoldConv2d', 'SparseBatchNorm', 'SparseReLU', 'SparseLinear', 'SparseUpsample', 'SparseConvTranspose2d',
     'sparse_upsample', 'sparse_gather',
     'HGConv', 'DifferentiableSLIC', 'SoftClustering', 'differentiable_slic', 'importance_map', 'sample_centres',

@@ -197,9 +197,14 @@ class ResNet(nn.Module):
 def load_pretrained(model: nn.Module, path: Union[str, os.PathLike], strict: bool = True) -> nn.Module:
     """Load a ``state_dict`` saved from torchvision (or graphseg) into ``model``.
 
-    With ``strict=False`` a mismatching ``fc`` (another ``num_classes``) is skipped.
+    With ``strict=False`` a mismatching ``fc`` (another ``num_classes``) is skipped. A
+    classifier ``fc`` the model has dropped (``nn.Identity``, as in the segmentation
+    networks' backbones) is skipped in either mode, so an ImageNet checkpoint loads
+    strictly into ``model.backbone``.
     """
     state = torch.load(path, map_location='cpu', weights_only=True)
+    if isinstance(getattr(model, 'fc', None), nn.Identity):
+        state = {k: v for k, v in state.items() if not k.startswith('fc.')}
     if not strict:
         own = model.state_dict()
         state = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}

@@ -1,9 +1,10 @@
 """HG-Conv (Hamaguchi et al., CVPR 2021): differentiable clustering, active focus and the module."""
 from .active_focus import ActiveFocus, active_focus, check_attention, object_attention, uncertainty_attention
 from .clustering import (SAMPLING, DifferentiableSLIC, SoftClustering, differentiable_slic, importance_map,
-                         nearest_centres, sample_centres)
-from .module import CONVS, HGConv, cartesian_pseudo, make_graph_conv
+                         nearest_centres, sample_centres, sample_centres_per_image)
+from .module import CONVS, GroupGraph, HGClustering, HGConv, cartesian_pseudo, make_graph_conv
 
-__all__ = ['HGConv', 'CONVS', 'make_graph_conv', 'cartesian_pseudo', 'DifferentiableSLIC', 'SoftClustering',
+__all__ = ['HGConv', 'HGClustering', 'GroupGraph', 'CONVS', 'make_graph_conv', 'cartesian_pseudo',
+           'DifferentiableSLIC', 'SoftClustering', 'sample_centres_per_image',
            'differentiable_slic', 'importance_map', 'nearest_centres', 'sample_centres', 'SAMPLING',
            'ActiveFocus', 'active_focus', 'object_attention', 'uncertainty_attention', 'check_attention']

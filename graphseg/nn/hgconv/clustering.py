@@ -162,6 +162,25 @@ def sample_centres(importance: Tensor, num_centres: int, method: str = 'topk_ran
     return pick.sort(dim=1).values
 
 
+def sample_centres_per_image(importance: Tensor, num_centres: int, method: str = 'topk_random', *,
+                             seed: int = 0, oversample: float = 7., beta: float = 0.75) -> Tensor:
+    r""":func:`sample_centres` image by image, each image from its own generator seeded with ``seed``.
+
+    An image's centres are then a function of that image alone: the same
+    whether it is sampled alone or inside a batch, and whatever the state of
+    ``torch``'s global generator (what HG-Conv's eval mode needs for
+    deterministic, batch-independent outputs).
+
+    Shapes:
+        - **input:** :math:`(B, H, W)`
+        - **output:** :math:`(B, m)`
+    """
+    _check_importance(importance, num_centres)
+    return torch.cat([sample_centres(importance[b:b + 1], num_centres, method, oversample=oversample, beta=beta,
+                                     generator=torch.Generator(importance.device).manual_seed(seed))
+                      for b in range(importance.size(0))])
+
+
 def nearest_centres(centres: Tensor, height: int, width: int, k: int) -> Tensor:
     r"""The ``k`` spatially nearest centres of every pixel (ties: lower centre id first).
 
@@ -583,5 +602,5 @@ class DifferentiableSLIC(nn.Module):
         return f'iters={self.iters}, num_nearest={self.num_nearest}, min_weight={self.min_weight}'
 
 
-__all__ = ['importance_map', 'sample_centres', 'nearest_centres', 'differentiable_slic',
+__all__ = ['importance_map', 'sample_centres', 'sample_centres_per_image', 'nearest_centres', 'differentiable_slic',
            'DifferentiableSLIC', 'SoftClustering', 'default_tile', 'SAMPLING']

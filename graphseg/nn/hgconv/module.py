@@ -19,7 +19,7 @@ unpooling are the identity.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union
 
 import torch
 from torch import Tensor, nn
@@ -32,7 +32,8 @@ from ...graphs.directions import NUM_DIRECTIONS
 from ...graphs.group_adjacency import Assignment, group_adjacency
 from ...graphs.superpixel import SuperpixelData
 from .active_focus import active_focus, check_attention
-from .clustering import SAMPLING, DifferentiableSLIC, SoftClustering, importance_map, sample_centres
+from .clustering import (SAMPLING, DifferentiableSLIC, SoftClustering, importance_map, sample_centres,
+                         sample_centres_per_image)
 from ..directional_conv import DirectionalConv
 from ..spline_conv import SplineConv
 
@@ -71,7 +72,141 @@ def make_graph_conv(name: str, in_channels: int, out_channels: int, bias: bool =
     return EdgeConv(nn.Linear(2 * in_channels, out_channels, bias=bias), aggr=kwargs.pop('aggr', 'max'), **kwargs)
 
 
-class HGConv(nn.Module):
+class GroupGraph(NamedTuple):
+    r"""The group graph of a batch: the soft assignment :math:`S` and :math:`\hat A^\delta` (Eq. 4, 7).
+
+    ``edge_index`` / ``edge_type`` / ``edge_weight`` as returned by
+    :func:`~graphseg.graphs.group_adjacency` on the :math:`B M` nodes (group ``g``
+    of image ``b`` is node ``b * M + g``).
+    """
+    S: SoftClustering
+    edge_index: Tensor
+    edge_type: Tensor
+    edge_weight: Tensor
+
+
+class HGClustering(nn.Module):
+    r"""The graph-building half of HG-Conv: importance map, (focused) centre sampling, differentiable
+    SLIC and the group adjacency (Sec. 3.1-3.2, Eq. 4, 7, 11).
+
+    :class:`HGConv` runs its graph convolutions on the result; the HG networks
+    (:class:`~graphseg.models.HGResNet`) run whole residual stages on it.
+
+    **Sampling.** In training mode the centres are drawn from ``torch``'s global
+    generator (a fresh grid every step, as in the paper). In eval mode each image
+    draws from its own generator seeded with :attr:`eval_seed`
+    (:func:`~graphseg.nn.hgconv.clustering.sample_centres_per_image`), so outputs
+    are deterministic and an image gives the same result alone or inside a
+    batch. Setting :attr:`generator` overrides both (one stream for the batch).
+
+    Args:
+        ratio (float): groups per pixel, in :math:`(0, 1]`. (default: ``1/64``)
+        iters (int): differentiable-SLIC rounds. (default: ``3``)
+        sampling (str): ``'random'``, ``'importance'`` or ``'topk_random'``. (default: ``'topk_random'``)
+        num_groups (int, optional): fixed :math:`M` instead of ``ratio``.
+        num_nearest, min_weight, alpha, oversample, beta, noise_cancel, max_direction, tile: as :class:`HGConv`.
+        per_length (bool): max-direction per unit of offset length (see
+            :func:`~graphseg.graphs.group_adjacency`; not in the paper). (default: ``False``)
+    """
+
+    def __init__(self, ratio: float = 1 / 64, iters: int = 3, sampling: str = 'topk_random', *,
+                 num_groups: Optional[int] = None, num_nearest: int = 9, min_weight: float = 1e-3,
+                 alpha: float = 10., oversample: float = 7., beta: float = 0.75, noise_cancel: bool = True,
+                 max_direction: bool = True, tile: Optional[int] = None, per_length: bool = False) -> None:
+        super().__init__()
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
+            raise ValueError(f"ratio must be a number in (0, 1], got {ratio!r}")
+        if num_groups is not None and (isinstance(num_groups, bool) or not isinstance(num_groups, int)
+                                       or num_groups < 1):
+            raise ValueError(f"num_groups must be an int >= 1, got {num_groups!r}")
+        check_choice(sampling, 'sampling', SAMPLING)
+        self.ratio, self.fixed_num_groups, self.sampling = ratio, num_groups, sampling
+        self.alpha, self.oversample, self.beta = alpha, oversample, beta
+        self.noise_cancel, self.max_direction, self.per_length = noise_cancel, max_direction, per_length
+        self.clustering = DifferentiableSLIC(iters, num_nearest, min_weight, tile)
+        self.generator: Optional[torch.Generator] = None
+        self.eval_seed = 0
+
+    def num_groups_for(self, height: int, width: int) -> int:
+        """Groups per image :math:`M` for an ``height x width`` map."""
+        M = self.fixed_num_groups or max(1, int(round(height * width * self.ratio)))
+        if M > height * width:
+            raise ValueError(f"num_groups = {M} groups need at least as many pixels, but the map has only "
+                             f"{height}x{width} = {height * width} pixels (fewer pixels than groups)")
+        return M
+
+    def sample(self, focus: Tensor, num_groups: int) -> Tensor:
+        """Centre pixels :math:`(B, M)` from the sampling map (see the class docstring for the random source)."""
+        if self.generator is None and not self.training:
+            return sample_centres_per_image(focus, num_groups, self.sampling, seed=self.eval_seed,
+                                            oversample=self.oversample, beta=self.beta)
+        return sample_centres(focus, num_groups, self.sampling, oversample=self.oversample, beta=self.beta,
+                              generator=self.generator)
+
+    def cluster(self, x: Tensor, attention: Optional[Tensor] = None) -> SoftClustering:
+        """Importance map, (focused) centre sampling and differentiable SLIC on ``x``."""
+        B, _, H, W = x.shape
+        M = self.num_groups_for(H, W)
+        with torch.no_grad():
+            focus = active_focus(importance_map(x.detach()), attention, self.alpha)  # Eq. 11
+            centres = self.sample(focus, M)
+        return self.clustering(x, centres)
+
+    def _assignment(self, x: Tensor, attention: Optional[Tensor],
+                    assignment: Union[Assignment, SoftClustering, None]) -> SoftClustering:
+        B, _, H, W = x.shape
+        if assignment is None:
+            if attention is not None:
+                attention = check_attention(attention, (B, H, W))
+            return self.cluster(x, attention)
+        if attention is not None:
+            raise ValueError("attention steers the centre sampling; it cannot be combined with a given "
+                             "assignment")
+        if isinstance(assignment, SoftClustering):
+            if (assignment.batch_size, assignment.height, assignment.width) != (B, H, W):
+                raise ValueError(f"assignment must cover (B, H, W) = ({B}, {H}, {W}), got "
+                                 f"({assignment.batch_size}, {assignment.height}, {assignment.width})")
+            return assignment
+        S = SoftClustering.from_assignment(assignment, H, W, num_groups=self.fixed_num_groups)
+        if S.batch_size != B:
+            if S.batch_size != 1:
+                raise ValueError(f"assignment must hold 1 or B = {B} maps, got {S.batch_size}")
+            S = SoftClustering(S.index.expand(B, -1, -1, -1), S.weight.expand(B, -1, -1, -1), S.num_groups)
+        return S
+
+    def group_graph(self, x: Tensor, attention: Optional[Tensor] = None,
+                    assignment: Union[Assignment, SoftClustering, None] = None) -> GroupGraph:
+        r"""Cluster ``x`` (or take ``assignment``) and build :math:`\hat A^\delta` (Eq. 4 + Eq. 7 + max-direction).
+
+        Shapes:
+            - **input:** x :math:`(B, C, H, W)`, attention :math:`(B, H, W)` (optional)
+            - **output:** :class:`GroupGraph` on :math:`B M` nodes
+        """
+        H, W = x.shape[-2:]
+        with record_function('hgconv.clustering'):
+            S = self._assignment(x, attention, assignment)
+        with record_function('hgconv.adjacency'):
+            edge_index, edge_type, edge_weight = group_adjacency(
+                S.assignment, H, W, num_groups=S.num_groups, noise_cancel=self.noise_cancel,
+                max_direction=self.max_direction, per_length=self.per_length)
+        return GroupGraph(S, edge_index, edge_type, edge_weight.to(x.dtype))
+
+    def group_edges_per_image(self, graph: GroupGraph) -> List[int]:
+        """Edges of each image's group graph (self-loops included)."""
+        return torch.bincount(graph.edge_index[1] // graph.S.num_groups, minlength=graph.S.batch_size).tolist()
+
+    def adjacency_macs(self, S: SoftClustering) -> int:
+        """MACs per image of :func:`~graphseg.graphs.group_adjacency`: the :math:`k^2` products
+        :math:`S_{pi} S_{qj}` of each neighbouring pixel pair in the 4 forward directions."""
+        H, W, k = S.height, S.width, S.assignment.index.size(-1)
+        return ((H - 1) * W + H * (W - 1) + 2 * (H - 1) * (W - 1)) * k * k
+
+    def clustering_extra_repr(self) -> str:
+        groups = f'num_groups={self.fixed_num_groups}' if self.fixed_num_groups else f'ratio={self.ratio:.4g}'
+        return f'{groups}, sampling={self.sampling!r}'
+
+
+class HGConv(HGClustering):
     r"""Heterogeneous grid convolution (`Hamaguchi et al., CVPR 2021 <https://arxiv.org/abs/2104.11176>`_).
 
     .. math::
@@ -82,9 +217,11 @@ class HGConv(nn.Module):
     on ``M = round(H W * ratio)`` groups per image (Eq. 8-10). BatchNorm
     normalises over the nodes of all images of the batch (``BatchNorm1d`` on the
     ``(B M, C)`` node features), as a ``BatchNorm2d`` normalises over all pixels.
-    The centres are sampled at random (``torch``'s global generator, or
-    :attr:`generator`); pass ``attention`` for active focus (Eq. 11-13), or a
-    fixed ``assignment`` to skip the clustering.
+    The centres are sampled at random (in training mode from ``torch``'s global
+    generator, in eval mode from a per-image generator, so eval outputs are
+    deterministic and batch-independent; see :class:`HGClustering`); pass
+    ``attention`` for active focus (Eq. 11-13), or a fixed ``assignment`` to
+    skip the clustering.
 
     Args:
         in_channels (int): :math:`C`.
@@ -107,6 +244,8 @@ class HGConv(nn.Module):
         act_layer (type, optional): activation class. (default: ``nn.ReLU``)
         conv_kwargs (dict, optional): extra arguments of the graph convolutions.
         tile (int, optional): tile side of the products with :math:`S`.
+        per_length (bool): max-direction per unit of offset length (not in the paper; see
+            :func:`~graphseg.graphs.group_adjacency`). (default: ``False``)
 
     Shapes:
         - **input:** x :math:`(B, C, H, W)`, attention :math:`(B, H, W)` (optional)
@@ -120,23 +259,15 @@ class HGConv(nn.Module):
                  alpha: float = 10., oversample: float = 7., beta: float = 0.75, noise_cancel: bool = True,
                  max_direction: bool = True, norm_layer: Optional[Type[nn.Module]] = nn.BatchNorm1d,
                  act_layer: Optional[Type[nn.Module]] = nn.ReLU, conv_kwargs: Optional[dict] = None,
-                 tile: Optional[int] = None) -> None:
-        super().__init__()
+                 tile: Optional[int] = None, per_length: bool = False) -> None:
+        super().__init__(ratio, iters, sampling, num_groups=num_groups, num_nearest=num_nearest,
+                         min_weight=min_weight, alpha=alpha, oversample=oversample, beta=beta,
+                         noise_cancel=noise_cancel, max_direction=max_direction, tile=tile, per_length=per_length)
         for name, v in (('in_channels', in_channels), ('out_channels', out_channels), ('num_layers', num_layers)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
-            raise ValueError(f"ratio must be a number in (0, 1], got {ratio!r}")
-        if num_groups is not None and (isinstance(num_groups, bool) or not isinstance(num_groups, int)
-                                       or num_groups < 1):
-            raise ValueError(f"num_groups must be an int >= 1, got {num_groups!r}")
-        check_choice(sampling, 'sampling', SAMPLING)
         check_choice(conv, 'conv', CONVS)
-        self.in_channels, self.out_channels, self.num_layers = in_channels, out_channels, num_layers
-        self.ratio, self.fixed_num_groups, self.sampling, self.conv = ratio, num_groups, sampling, conv
-        self.alpha, self.oversample, self.beta = alpha, oversample, beta
-        self.noise_cancel, self.max_direction = noise_cancel, max_direction
-        self.clustering = DifferentiableSLIC(iters, num_nearest, min_weight, tile)
+        self.in_channels, self.out_channels, self.num_layers, self.conv = in_channels, out_channels, num_layers, conv
         conv_kwargs = dict(conv_kwargs or {})
         bias = norm_layer is None  # a bias before a normalisation is redundant
         self.convs = nn.ModuleList(
@@ -145,7 +276,6 @@ class HGConv(nn.Module):
         self.norms = nn.ModuleList(norm_layer(out_channels) if norm_layer is not None else nn.Identity()
                                    for _ in range(num_layers))
         self.act = act_layer() if act_layer is not None else nn.Identity()
-        self.generator: Optional[torch.Generator] = None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -171,52 +301,11 @@ class HGConv(nn.Module):
             layer.norms[i].load_state_dict(state)
         return layer.to(convs[0].weight.device)
 
-    # -- clustering
-    def num_groups_for(self, height: int, width: int) -> int:
-        """Groups per image :math:`M` for an ``height x width`` map."""
-        M = self.fixed_num_groups or max(1, int(round(height * width * self.ratio)))
-        if M > height * width:
-            raise ValueError(f"num_groups = {M} groups need at least as many pixels, but the map has only "
-                             f"{height}x{width} = {height * width} pixels (fewer pixels than groups)")
-        return M
-
-    def cluster(self, x: Tensor, attention: Optional[Tensor] = None) -> SoftClustering:
-        """Importance map, (focused) centre sampling and differentiable SLIC on ``x``."""
-        B, _, H, W = x.shape
-        M = self.num_groups_for(H, W)
-        with torch.no_grad():
-            focus = active_focus(importance_map(x.detach()), attention, self.alpha)  # Eq. 11
-            centres = sample_centres(focus, M, self.sampling, oversample=self.oversample, beta=self.beta,
-                                     generator=self.generator)
-        return self.clustering(x, centres)
-
     def _check_input(self, x: Tensor) -> None:
         check_ndim(x, 'x', 4, '(B, C, H, W)')
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
             raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape {tuple(x.shape)}")
-
-    def _assignment(self, x: Tensor, attention: Optional[Tensor],
-                    assignment: Union[Assignment, SoftClustering, None]) -> SoftClustering:
-        B, _, H, W = x.shape
-        if assignment is None:
-            if attention is not None:
-                attention = check_attention(attention, (B, H, W))
-            return self.cluster(x, attention)
-        if attention is not None:
-            raise ValueError("attention steers the centre sampling; it cannot be combined with a given "
-                             "assignment")
-        if isinstance(assignment, SoftClustering):
-            if (assignment.batch_size, assignment.height, assignment.width) != (B, H, W):
-                raise ValueError(f"assignment must cover (B, H, W) = ({B}, {H}, {W}), got "
-                                 f"({assignment.batch_size}, {assignment.height}, {assignment.width})")
-            return assignment
-        S = SoftClustering.from_assignment(assignment, H, W, num_groups=self.fixed_num_groups)
-        if S.batch_size != B:
-            if S.batch_size != 1:
-                raise ValueError(f"assignment must hold 1 or B = {B} maps, got {S.batch_size}")
-            S = SoftClustering(S.index.expand(B, -1, -1, -1), S.weight.expand(B, -1, -1, -1), S.num_groups)
-        return S
 
     # -- forward
     def _graph_conv(self, conv: nn.Module, z: Tensor, edge_index: Tensor, edge_type: Tensor,
@@ -249,17 +338,10 @@ class HGConv(nn.Module):
                 ``num_pixels`` = group sizes).
         """
         self._check_input(x)
-        B, _, H, W = x.shape
-        with record_function('hgconv.clustering'):
-            S = self._assignment(x, attention, assignment)
-        M = S.num_groups
-        with record_function('hgconv.adjacency'):  # Eq. 4 + Eq. 7 + max-direction
-            edge_index, edge_type, edge_weight = group_adjacency(
-                S.assignment, H, W, num_groups=M, noise_cancel=self.noise_cancel,
-                max_direction=self.max_direction)
-            edge_weight = edge_weight.to(x.dtype)
-            pos = pseudo = None
-            if self.conv in ('gmm', 'spline') or return_graph:
+        S, edge_index, edge_type, edge_weight = self.group_graph(x, attention, assignment)
+        pos = pseudo = None
+        if self.conv in ('gmm', 'spline') or return_graph:
+            with record_function('hgconv.adjacency'):
                 pos = S.centroids()  # (B M, 2) as (x, y)
                 pseudo = cartesian_pseudo(pos, edge_index)
         with record_function('hgconv.pooling'):
@@ -299,24 +381,16 @@ class HGConv(nn.Module):
         from ...engine.flops import hgconv_macs
         self._check_input(x)
         B, C, H, W = x.shape
-        S = self._assignment(x, attention, None)
-        M = S.num_groups
-        edge_index, _, _ = group_adjacency(S.assignment, H, W, num_groups=M, noise_cancel=self.noise_cancel,
-                                           max_direction=self.max_direction)
-        edges = torch.bincount(edge_index[1] // M, minlength=B).tolist()
-        # group_adjacency forms all k x k products S_pi S_qj of each neighbouring pixel pair (p, q) in the
-        # 4 forward directions, k = the slots of the compacted assignment
-        k = S.assignment.index.size(-1)
-        pixel_pairs = (H - 1) * W + H * (W - 1) + 2 * (H - 1) * (W - 1)
+        graph = self.group_graph(x, attention)
+        S, M, edges = graph.S, graph.S.num_groups, self.group_edges_per_image(graph)
         kwargs = dict(conv_kwargs_kernel(self.convs[0], self.conv))
         return [hgconv_macs(H * W, C, self.out_channels, self.num_layers, M, edges[b],
-                            S.block_entries() // B, self.clustering.iters, adjacency_pairs=pixel_pairs * k * k,
+                            S.block_entries() // B, self.clustering.iters, adjacency_pairs=self.adjacency_macs(S),
                             conv=self.conv, **kwargs) for b in range(B)]
 
     def extra_repr(self) -> str:
-        groups = f'num_groups={self.fixed_num_groups}' if self.fixed_num_groups else f'ratio={self.ratio:.4g}'
-        return (f'{self.in_channels}, {self.out_channels}, num_layers={self.num_layers}, {groups}, '
-                f'sampling={self.sampling!r}, conv={self.conv!r}')
+        return (f'{self.in_channels}, {self.out_channels}, num_layers={self.num_layers}, '
+                f'{self.clustering_extra_repr()}, conv={self.conv!r}')
 
 
 def conv_kwargs_kernel(conv: nn.Module, name: str) -> Dict[str, int]:
@@ -328,4 +402,4 @@ def conv_kwargs_kernel(conv: nn.Module, name: str) -> Dict[str, int]:
     return {}
 
 
-__all__ = ['HGConv', 'CONVS', 'make_graph_conv', 'cartesian_pseudo']
+__all__ = ['HGConv', 'HGClustering', 'GroupGraph', 'CONVS', 'make_graph_conv', 'cartesian_pseudo']
