@@ -27,8 +27,9 @@ def naive(S, noise_cancel, max_direction, min_weight=1e-7):
     if noise_cancel:
         A = (A - A.flip(0)).clamp(min=0)  # A[8 - k] is the opposite direction
         A[A < min_weight] = 0
-    if max_direction:
-        best = A.argmax(0)  # first maximum: lowest direction index
+    if max_direction:  # ties: lowest direction index for i < j, its mirror 8 - k for i > j
+        lower = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)  # i < j
+        best = torch.where(lower, A.argmax(0), 8 - A.flip(0).argmax(0))
         keep = torch.zeros_like(A, dtype=torch.bool).scatter_(0, best.unsqueeze(0), True)
         A = torch.where(keep, A, torch.zeros_like(A))
     A[4] = torch.eye(n, dtype=torch.float64)
