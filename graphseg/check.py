@@ -95,7 +95,22 @@ def check_same_device(name_a: str, a: Tensor, name_b: str, b: Optional[Tensor]) 
                          f"got {a.device} and {b.device}")
 
 
+def check_param_dtype(x: Tensor, name: str, param: Optional[Tensor], owner: str = 'the layer') -> None:
+    """Raise ``TypeError`` unless floating ``x`` has the dtype of ``param`` (a module's weight).
+
+    float64 runs in float64 end to end: convert the module (``module.double()``)
+    rather than having torch fail deep inside with "expected m1 and m2 to have
+    the same dtype". Skipped under autocast, which casts on purpose.
+    """
+    if param is None or not x.is_floating_point() or x.dtype == param.dtype:
+        return
+    if torch.is_autocast_enabled(x.device.type):
+        return
+    raise TypeError(f"{name} must have {owner}'s dtype {param.dtype}, got {x.dtype}; convert one of them "
+                    f"(e.g. module.to({x.dtype}) to run in {x.dtype} end to end)")
+
+
 __all__ = [
-    'check_tensor', 'check_ndim', 'check_shape', 'check_floating', 'check_index',
+    'check_param_dtype', 'check_tensor', 'check_ndim', 'check_shape', 'check_floating', 'check_index',
     'check_finite', 'check_choice', 'check_positive', 'check_same_device',
 ]

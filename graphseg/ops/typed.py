@@ -49,7 +49,9 @@ def check_typed_edges(edge_index: Tensor, edge_type: Tensor, num_types: int,
         raise ValueError(f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}")
     E = edge_index.size(1)
     if edge_type.dim() != 1 or edge_type.numel() != E:
-        raise ValueError(f"edge_type must have shape (E,) = ({E},), got {tuple(edge_type.shape)}")
+        raise ValueError(f"edge_type must have shape (E,) = ({E},), one type per edge of edge_index, got "
+                         f"{tuple(edge_type.shape)}; a transform that adds or drops edges without edge_type "
+                         f"(e.g. T.AddSelfLoops) does this: use graphseg.graphs.AddTypedSelfLoops")
     if edge_weight is not None:
         check_floating(edge_weight, 'edge_weight')
         if edge_weight.dim() != 1 or edge_weight.numel() != E:
