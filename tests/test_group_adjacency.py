@@ -158,7 +158,7 @@ def test_errors():
         group_adjacency((lab.unsqueeze(-1), torch.full((4, 4, 1), float('nan'))), 4, 4)
     with pytest.raises(ValueError, match='same shape'):
         group_adjacency((lab.unsqueeze(-1), torch.ones(4, 4, 2)), 4, 4)
-    with pytest.raises(ValueError, match='min_weight must be a number >= 0'):
+    with pytest.raises(ValueError, match='min_weight must be a finite number >= 0'):
         group_adjacency(lab, 4, 4, min_weight=-1)
     with pytest.raises(ValueError, match='height must be >= 1'):
         group_adjacency(lab, 0, 4)

@@ -44,8 +44,8 @@ CENTER: int = 4
 
 def opposite(k: int) -> int:
     """Index of the opposite direction :math:`\\bar\\delta` of direction ``k`` (``8 - k``)."""
-    if not 0 <= k < NUM_DIRECTIONS:
-        raise ValueError(f"direction index k must be in [0, 8], got {k}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < NUM_DIRECTIONS:
+        raise ValueError(f"direction index k must be an int in [0, 8], got {k!r}")
     return NUM_DIRECTIONS - 1 - k
 
 

@@ -24,6 +24,9 @@ def pixel_positions(height: int, width: int, device: Optional[Union[str, torch.d
     Shapes:
         - **output:** :math:`(H W, 2)`
     """
+    _check_size(height, width)
+    if not isinstance(dtype, torch.dtype) or dtype == torch.bool or dtype.is_complex:
+        raise TypeError(f"dtype must be a floating or integer dtype, got {dtype}")
     ys, xs = torch.meshgrid(torch.arange(height, device=device, dtype=dtype),
                             torch.arange(width, device=device, dtype=dtype), indexing='ij')
     return torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1)

@@ -25,7 +25,7 @@ from typing import NamedTuple, Optional, Tuple, Union
 import torch
 from torch import Tensor
 
-from ..check import check_finite, check_floating, check_index, check_tensor
+from ..check import check_finite, check_floating, check_index, check_number, check_same_device, check_tensor
 from ..ops.scatter import scatter
 from .directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
 from .grid import _check_size
@@ -59,6 +59,7 @@ def _as_pairs(assignment: Assignment, height: int, width: int) -> Tuple[Tensor, 
         check_tensor(weight, 'assignment.weight')
         check_index(index, 'assignment.index')
         check_floating(weight, 'assignment.weight')
+        check_same_device('assignment.index', index, 'assignment.weight', weight)
         if index.shape != weight.shape:
             raise ValueError(f"assignment.index and assignment.weight must have the same shape, got "
                              f"{tuple(index.shape)} and {tuple(weight.shape)}")
@@ -165,8 +166,9 @@ def group_adjacency(assignment: Assignment, height: int, width: int, *,
         :math:`(E,)`, :math:`(E,)`; the graph has :math:`B \cdot G` nodes.
     """
     _check_size(height, width)
-    if not isinstance(min_weight, (int, float)) or min_weight < 0:
-        raise ValueError(f"min_weight must be a number >= 0, got {min_weight!r}")
+    check_number(min_weight, 'min_weight', 0.)
+    if num_groups is not None and (isinstance(num_groups, bool) or not isinstance(num_groups, int)):
+        raise TypeError(f"num_groups must be an int, got {type(num_groups).__name__}")
     index, weight = _as_pairs(assignment, height, width)
     if index.numel() and int(index.min()) < 0:
         raise ValueError(f"assignment group ids must be >= 0, got {int(index.min())}")
