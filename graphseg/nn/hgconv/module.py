@@ -27,11 +27,12 @@ from torch.profiler import record_function
 from torch_geometric.data import Batch
 from torch_geometric.nn import EdgeConv, GCNConv, GMMConv
 
-from ...check import check_choice, check_floating, check_ndim
+from ...check import check_choice, check_finite, check_floating, check_index, check_ndim, check_param_dtype
 from ...graphs.directions import NUM_DIRECTIONS
 from ...graphs.group_adjacency import Assignment, group_adjacency
 from ...graphs.superpixel import SuperpixelData
 from ...ops.scatter import scatter
+from ...ops.typed import check_typed_edges
 from .active_focus import active_focus, check_attention
 from .clustering import SAMPLING, DifferentiableSLIC, SoftClustering, importance_map, sample_centres
 from ..directional_conv import DirectionalConv
@@ -62,6 +63,14 @@ def cartesian_pseudo(pos: Tensor, edge_index: Tensor, batch: Optional[Tensor] = 
         - **input:** pos :math:`(N, 2)`, edge_index :math:`(2, E)`, batch :math:`(N,)`
         - **output:** :math:`(E, 2)`
     """
+    check_ndim(pos, 'pos', 2, '(N, D)')
+    check_floating(pos, 'pos')
+    check_typed_edges(edge_index, torch.zeros_like(edge_index[0]) if edge_index.dim() == 2 else edge_index, 1,
+                      num_src=pos.size(0), num_dst=pos.size(0))
+    if batch is not None:
+        check_index(batch, 'batch')
+        if batch.shape != (pos.size(0),):
+            raise ValueError(f"batch must have shape (N,) = ({pos.size(0)},), got {tuple(batch.shape)}")
     cart = pos.index_select(0, edge_index[0]) - pos.index_select(0, edge_index[1])
     if not cart.numel():
         return cart + 0.5
@@ -215,6 +224,10 @@ class HGConv(nn.Module):
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
             raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape {tuple(x.shape)}")
+        if x.numel() == 0:
+            raise ValueError(f"x must be non-empty, got shape {tuple(x.shape)}")
+        check_param_dtype(x, 'x', next(self.parameters(), None))
+        check_finite(x, 'x')  # NaN would reach the clustering as an unnamed importance map
 
     def _assignment(self, x: Tensor, attention: Optional[Tensor],
                     assignment: Union[Assignment, SoftClustering, None]) -> SoftClustering:

@@ -45,7 +45,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from ...check import check_choice, check_floating, check_ndim
+from ...check import check_choice, check_floating, check_ndim, check_param_dtype
 from ...ops.sparse import SparseMap
 from ..sparse import (SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU, SubmanifoldConv2d,
                      sparse_gather)
@@ -114,6 +114,10 @@ class TransBasicBlock(nn.Module):
             self.shortcut = None
 
     def forward(self, x: Feature) -> Feature:
+        channels = x.num_channels if isinstance(x, SparseMap) else x.size(1) if isinstance(x, Tensor) else None
+        if channels != self.inplanes:
+            raise ValueError(f"x must have {self.inplanes} channels (a SparseMap or a (B, C, H, W) tensor), got "
+                             f"{channels if channels is not None else type(x).__name__}")
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         identity = x if self.shortcut is None else self.shortcut(x)
@@ -318,6 +322,7 @@ class QGNDecoder(nn.Module):
         for i, f in enumerate(features):
             check_ndim(f, f'features[{i}]', 4, '(B, C, H, W)')
             check_floating(f, f'features[{i}]')
+            check_param_dtype(f, f'features[{i}]', next(self.parameters(), None))
             if B is None:
                 B, H0, W0 = f.size(0), f.size(2), f.size(3)
             want = (B, self.encoder_channels[i], H0 >> i, W0 >> i)
