@@ -88,6 +88,17 @@ def check_positive(value: Union[int, float], name: str, *, strict: bool = True) 
         raise ValueError(f"{name} must be {'>' if strict else '>='} 0, got {value}")
 
 
+def check_image_batch(x: Tensor, name: str, in_channels: Optional[int], module: Optional[torch.nn.Module] = None,
+                      owner: str = 'the model') -> None:
+    """Validate a model input ``(B, C, H, W)``: floating, ``in_channels`` channels, the module's dtype."""
+    check_ndim(x, name, 4, '(B, C, H, W)')
+    check_floating(x, name)
+    if in_channels is not None and x.size(1) != in_channels:
+        raise ValueError(f"{name} must have {in_channels} channels, got shape {tuple(x.shape)}")
+    if module is not None:
+        check_param_dtype(x, name, next(module.parameters(), None), owner)
+
+
 def check_int(value: object, name: str, minimum: Optional[int] = None, maximum: Optional[int] = None) -> int:
     """Raise ``ValueError`` unless ``value`` is an int (not a bool) in ``[minimum, maximum]``; return it."""
     ok = isinstance(value, int) and not isinstance(value, bool)
@@ -215,7 +226,7 @@ def as_image(image: Any, name: str = 'image', *, batched: bool = True, numpy: bo
 
 
 __all__ = [
-    'as_image', 'MAX_IMAGE_CHANNELS', 'check_param_dtype', 'check_tensor', 'check_ndim', 'check_shape', 'check_floating', 'check_index',
-    'check_finite', 'check_choice', 'check_positive', 'check_same_device', 'check_int', 'check_number',
-    'check_callable',
+    'as_image', 'MAX_IMAGE_CHANNELS', 'check_param_dtype', 'check_image_batch', 'check_tensor', 'check_ndim',
+    'check_shape', 'check_floating', 'check_index', 'check_finite', 'check_choice', 'check_positive',
+    'check_same_device', 'check_int', 'check_number', 'check_callable',
 ]

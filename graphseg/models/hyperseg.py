@@ -34,10 +34,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_floating, check_ndim
+from ..check import check_image_batch, check_int, check_number
 from ..nn.hyperseg import ContextHead, MetaBlock, divide_channels, positional_encoding
 from ..nn.hyperseg.fuse import register_bn_pairs
-from .registry import create_model, register_model
+from .registry import create_model, list_models, register_model
 from .backbones.resnet import BasicBlock, Bottleneck, ResNet
 
 
@@ -64,6 +64,10 @@ class HyperSegConfig:
     context_levels: int = 2
     image_level: bool = False
     min_dw_patch: int = 8
+
+    def __post_init__(self) -> None:  # lengths are checked against the backbone by HyperSeg
+        check_number(self.expand_ratio, 'expand_ratio', 0., strict=True)
+        check_int(self.context_levels, 'context_levels', 1)
 
 
 #: HyperSeg-S (Cityscapes / CamVid real-time model)
@@ -112,6 +116,9 @@ register_bn_pairs(Bottleneck, [('conv1', 'bn1'), ('conv2', 'bn2'), ('conv3', 'bn
 
 def _build_backbone(backbone: Union[str, nn.Module], in_channels: int) -> nn.Module:
     if isinstance(backbone, str):
+        known = list_models(task='backbone')
+        if backbone not in known:
+            raise ValueError(f"backbone must be one of {known} or an nn.Module, got {backbone!r}")
         backbone = create_model(backbone, in_channels=in_channels)
     if isinstance(backbone, ResNet):
         backbone = ResNetPyramid(backbone)
@@ -151,7 +158,11 @@ class HyperSeg(nn.Module):
                  dynamic: bool = True, padding_mode: str = 'reflect',
                  norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
         super().__init__()
-        self.config, self.num_classes = config, num_classes
+        if not isinstance(config, HyperSegConfig):
+            raise TypeError(f"config must be a HyperSegConfig (e.g. HYPERSEG_S), got {type(config).__name__}")
+        check_int(num_classes, 'num_classes', 1)
+        check_int(in_channels, 'in_channels', 1)
+        self.config, self.num_classes, self.in_channels = config, num_classes, in_channels
         self.use_positional_encoding, self.dynamic = positional_encoding, dynamic
         if grid_size is not None:
             grid_size = (int(grid_size[0]), int(grid_size[1]))
@@ -220,8 +231,7 @@ class HyperSeg(nn.Module):
         return feats, phi
 
     def forward(self, x: Tensor) -> Dict[str, Tensor]:
-        check_ndim(x, 'x', 4, '(B, C, H, W)')
-        check_floating(x, 'x')
+        check_image_batch(x, 'x', self.in_channels, self)
         B, _, H, W = x.shape
         if H % self.max_stride or W % self.max_stride:
             raise ValueError(f"x height and width must be divisible by the backbone stride {self.max_stride}, "

@@ -23,10 +23,10 @@ from typing import Dict, Optional, Sequence
 
 from torch import Tensor, nn
 
-from ..check import check_floating, check_ndim
+from ..check import check_image_batch, check_index, check_int, check_ndim
 from ..graphs.quadtree import t_pyramid
 from ..nn.qgn import QGNDecoder, QGNLoss
-from .registry import create_model, register_model
+from .registry import create_model, list_models, register_model
 
 
 class QGN(nn.Module):
@@ -51,6 +51,11 @@ class QGN(nn.Module):
                  widths: Sequence[int] = (512, 256, 128, 64, 64), blocks: Sequence[int] = (6, 4, 3, 3),
                  final_blocks: int = 3, sparse: bool = True, in_channels: int = 3, ignore_index: int = 255) -> None:
         super().__init__()
+        check_int(num_classes, 'num_classes', 1)
+        resnets = [n for n in list_models('resnet*', task='backbone')]
+        if backbone not in resnets:
+            raise ValueError(f"backbone must be a ResNet with feature strides (4, 8, 16, 32), one of {resnets}, "
+                             f"got {backbone!r}")
         self.encoder = create_model(backbone, in_channels=in_channels)
         if not hasattr(self.encoder, 'forward_features') or list(self.encoder.feature_strides) != [4, 8, 16, 32]:
             raise ValueError(f"backbone must be a ResNet with feature strides (4, 8, 16, 32), got {backbone!r}")
@@ -64,8 +69,7 @@ class QGN(nn.Module):
                 min_level: int = 0) -> Dict[str, object]:
         """Encode, then decode the quadtree with a propagation ``scheme`` (``'all'``, ``'gt'``, ``'predicted'``)
         down to ``min_level`` (the anytime budget)."""
-        check_ndim(image, 'image', 4, '(B, C, H, W)')
-        check_floating(image, 'image')
+        check_image_batch(image, 'image', self.encoder.conv1.in_channels, self)
         H, W = image.shape[-2:]
         m = 2 ** (self.num_levels - 1)
         if H % m or W % m:
@@ -77,6 +81,7 @@ class QGN(nn.Module):
     def compute_loss(self, image: Tensor, labels: Tensor) -> Tensor:
         """Training objective: decode with the ground-truth composite scheme and apply the level loss
         (Eq. 4, 6) against the T-pyramid of ``labels`` :math:`(B, H, W)` (values in ``[0, K)`` or ignore)."""
+        check_index(labels, 'labels')
         check_ndim(labels, 'labels', 3, '(B, H, W)')
         if labels.shape[-2:] != image.shape[-2:]:
             raise ValueError(f"labels must have the image size {tuple(image.shape[-2:])}, got {tuple(labels.shape[-2:])}")
@@ -89,21 +94,30 @@ class QGN(nn.Module):
         return self.forward(image, scheme, pyramid, min_level)['levels'].labels()
 
 
+def _no_backbone(kwargs: dict, name: str) -> None:
+    if 'backbone' in kwargs:
+        raise TypeError(f"{name} fixes the backbone; got backbone={kwargs['backbone']!r}: build "
+                        f"QGN(num_classes, backbone=...) for another one")
+
+
 @register_model
 def qgn_resnet18(num_classes: int = 19, **kwargs) -> QGN:
     """QGN with a ResNet-18 encoder and the official decoder widths (512, 256, 128, 64, 64)."""
+    _no_backbone(kwargs, 'qgn_resnet18')
     return QGN(num_classes, 'resnet18', **kwargs)
 
 
 @register_model
 def qgn_resnet34(num_classes: int = 19, **kwargs) -> QGN:
     """QGN with a ResNet-34 encoder."""
+    _no_backbone(kwargs, 'qgn_resnet34')
     return QGN(num_classes, 'resnet34', **kwargs)
 
 
 @register_model
 def qgn_resnet50(num_classes: int = 19, **kwargs) -> QGN:
     """QGN with a ResNet-50 encoder."""
+    _no_backbone(kwargs, 'qgn_resnet50')
     return QGN(num_classes, 'resnet50', **kwargs)
 
 
