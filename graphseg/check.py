@@ -131,6 +131,20 @@ def check_number(value: object, name: str, minimum: float = float('-inf'), *, st
     return float(value)
 
 
+def check_device(device: object, name: str = 'device', *, available: bool = False) -> torch.device:
+    """A ``torch.device`` from ``device``; ``ValueError`` naming ``name`` for a malformed one (and, with
+    ``available``, for a CUDA device this machine does not have)."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', got {device!r}") from e
+    if available and dev.type == 'cuda' and (not torch.cuda.is_available()
+                                             or (dev.index or 0) >= torch.cuda.device_count()):
+        raise ValueError(f"{name} = {device!r} is not available here (torch.cuda.is_available() = "
+                         f"{torch.cuda.is_available()}, {torch.cuda.device_count()} device(s))")
+    return dev
+
+
 def check_callable(fn: object, name: str) -> None:
     """Raise ``TypeError`` unless ``fn`` is callable."""
     if not callable(fn):
@@ -228,5 +242,5 @@ def as_image(image: Any, name: str = 'image', *, batched: bool = True, numpy: bo
 __all__ = [
     'as_image', 'MAX_IMAGE_CHANNELS', 'check_param_dtype', 'check_image_batch', 'check_tensor', 'check_ndim',
     'check_shape', 'check_floating', 'check_index', 'check_finite', 'check_choice', 'check_positive',
-    'check_same_device', 'check_int', 'check_number', 'check_callable',
+    'check_same_device', 'check_int', 'check_number', 'check_callable', 'check_device',
 ]

@@ -47,7 +47,7 @@ def test_load_config(tmp_path):
     assert (c.steps, c.lr, c.batch_size) == (12, 0.01, 4)
     with pytest.raises(ValueError, match=r"unknown config keys \['stepz'\]"):
         load_config({'stepz': 3})
-    with pytest.raises(ValueError, match='steps must be >= 1'):
+    with pytest.raises(ValueError, match='steps must be an int >= 1'):
         TrainConfig(steps=0)
 
 

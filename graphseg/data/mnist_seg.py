@@ -10,6 +10,8 @@ Samples are a deterministic function of ``(seed, index)``.
 """
 from __future__ import annotations
 
+import math
+
 from typing import Optional, Tuple
 
 import numpy as np
@@ -18,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ..check import check_choice
+from ..check import check_choice, check_int
 
 NUM_CLASSES = 11  # background + 10 digits
 IGNORE_INDEX = 255
@@ -65,8 +67,14 @@ class MNISTSegmentation(Dataset):
                  scale: Tuple[float, float] = (1.0, 1.6), rgb: bool = False, ink: float = 0.5,
                  background: float = 0.1, seed: int = 0) -> None:
         check_choice(split, 'split', ('train', 'val'))
-        if num_samples < 1:
-            raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+        check_int(num_samples, 'num_samples', 1)
+        check_int(size, 'size', 1)
+        check_int(max_digits, 'max_digits', 1)
+        check_int(seed, 'seed')
+        if (not isinstance(scale, (tuple, list)) or len(scale) != 2
+                or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in scale)
+                or not 0 < scale[0] <= scale[1]):
+            raise ValueError(f"scale must be (min, max) with 0 < min <= max (digit zoom), got {scale!r}")
         if size < int(np.ceil(28 * scale[1])):
             raise ValueError(f"size must be >= 28 * scale[1] = {int(np.ceil(28 * scale[1]))}, got {size}")
         if not 0 <= background < ink <= 1:

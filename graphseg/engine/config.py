@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Union
 
+from ..check import check_device, check_int, check_number
+
 
 @dataclass
 class TrainConfig:
@@ -35,12 +37,13 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ('steps', 'batch_size', 'log_every'):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.aux_weight < 0:
-            raise ValueError(f"aux_weight must be >= 0, got {self.aux_weight}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+            check_int(getattr(self, name), name, 1)
+        check_int(self.num_workers, 'num_workers', 0)
+        check_int(self.seed, 'seed')
+        check_number(self.lr, 'lr', 0., strict=True)
+        check_number(self.weight_decay, 'weight_decay', 0.)
+        check_number(self.aux_weight, 'aux_weight', 0.)
+        check_device(self.device, 'device')
 
 
 def load_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None, **overrides: Any) -> TrainConfig:
@@ -48,8 +51,11 @@ def load_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None, **
     values: Dict[str, Any] = {}
     if isinstance(source, (str, os.PathLike)):
         import yaml
-        with open(source) as f:
-            values = yaml.safe_load(f) or {}
+        with open(source) as f:  # FileNotFoundError names the file
+            try:
+                values = yaml.safe_load(f) or {}
+            except yaml.YAMLError as e:
+                raise ValueError(f"config file {os.fspath(source)} is not valid YAML: {e}") from e
         if not isinstance(values, dict):
             raise ValueError(f"config file {source} must hold a mapping, got {type(values).__name__}")
     elif isinstance(source, dict):

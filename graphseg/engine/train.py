@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
+from ..check import check_device, check_index, check_ndim
 from .config import TrainConfig
 
 
@@ -31,6 +32,17 @@ def model_logits(output) -> Tensor:
                     f"got {type(output).__name__}")
 
 
+def _check_labels(labels: Tensor, images: Tensor, num_classes: int, ignore_index: int) -> None:
+    check_index(labels, 'labels')
+    check_ndim(labels, 'labels', 3, '(B, H, W)')
+    if labels.size(0) != images.size(0):
+        raise ValueError(f"labels must have one map per image: B = {images.size(0)}, got {tuple(labels.shape)}")
+    valid = labels[labels != ignore_index]
+    if valid.numel() and (int(valid.min()) < 0 or int(valid.max()) >= num_classes):
+        bad = int(valid.max()) if int(valid.max()) >= num_classes else int(valid.min())
+        raise ValueError(f"labels must lie in [0, {num_classes - 1}] or be ignore_index = {ignore_index}, got {bad}")
+
+
 def _cross_entropy(logits: Tensor, labels: Tensor, ignore_index: int) -> Tensor:
     if logits.shape[-2:] != labels.shape[-2:]:
         logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear', align_corners=False)
@@ -43,8 +55,12 @@ def segmentation_loss(model: nn.Module, images: Tensor, labels: Tensor, ignore_i
     plus ``aux_weight`` x cross-entropy on ``'aux'`` (when the model returns it)."""
     if hasattr(model, 'compute_loss'):
         return model.compute_loss(images, labels)
+    check_index(labels, 'labels')
+    check_ndim(labels, 'labels', 3, '(B, H, W)')
     output = model(images)
-    loss = _cross_entropy(model_logits(output), labels, ignore_index)
+    logits = model_logits(output)
+    _check_labels(labels, images, logits.size(1), ignore_index)
+    loss = _cross_entropy(logits, labels, ignore_index)
     if isinstance(output, dict) and output.get('aux') is not None and aux_weight:
         loss = loss + aux_weight * _cross_entropy(output['aux'], labels, ignore_index)
     return loss
@@ -64,9 +80,13 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
     """
     from tqdm import tqdm
 
-    config = config or TrainConfig()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig (see load_config), got {type(config).__name__}")
+    device = check_device(config.device, 'config.device', available=True)
     torch.manual_seed(config.seed)
-    device = torch.device(config.device)
     model.to(device).train()
     g = torch.Generator().manual_seed(config.seed)
     loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True,
