@@ -14,6 +14,8 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
+import inspect
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -68,6 +70,21 @@ register_graph_kind('quadtree', _build_quadtree, _figure_saver('plot_quadtree_gr
                     'direction-typed edges')
 
 
+class UsageError(ValueError):
+    """A bad command-line value; :func:`main` prints it as ``graphseg VERB: message`` and exits with 2."""
+
+
+def _writable_folder(path: str, option: str = '--out') -> None:
+    """Create ``path`` (and parents) and make sure a file can be written there, before any work starts."""
+    import tempfile
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise UsageError(f"{option} {path} is not a writable folder ({e.strerror or e})") from e
+
+
 def _cmd_graph(args: argparse.Namespace) -> int:
     import matplotlib
     matplotlib.use('Agg')
@@ -76,9 +93,11 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from .data import load_image
 
     if args.n_segments < 1:
-        raise SystemExit(f"graphseg graph: --n-segments must be >= 1, got {args.n_segments}")
+        raise UsageError(f"--n-segments must be >= 1, got {args.n_segments}")
+    if not args.compactness > 0:
+        raise UsageError(f"--compactness must be > 0, got {args.compactness:g}")
     kind = GRAPH_KINDS[args.kind]
-    os.makedirs(args.out, exist_ok=True)
+    _writable_folder(args.out)
     for source in tqdm(args.images, desc=f'{args.kind} graphs', unit='image'):
         image = load_image(source)
         data = kind.build(image, args)
@@ -101,13 +120,30 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .engine.benchmark import format_table
     from .models import create_model, list_models
 
+    from .check import check_device
+
     names = [n.strip() for n in args.model.split(',') if n.strip()]
     known = list_models(task='segmentation')
     unknown = [n for n in names if n not in known]
     if not names or unknown:
-        raise SystemExit(f"graphseg demo: --model must name registered segmentation models {known}, "
-                         f"got {args.model!r}")
-    os.makedirs(args.out, exist_ok=True)
+        raise UsageError(f"--model must name registered segmentation models {known}, got {args.model!r}")
+    for option, value in (('--steps', args.steps), ('--batch-size', args.batch_size),
+                          ('--train-samples', args.train_samples), ('--val-samples', args.val_samples)):
+        if value < 1:
+            raise UsageError(f"{option} must be >= 1, got {value}")
+    if not args.lr > 0:
+        raise UsageError(f"--lr must be > 0, got {args.lr:g}")
+    max_scale = inspect.signature(MNISTSegmentation).parameters['scale'].default[1]
+    smallest = int(math.ceil(28 * max_scale))  # the largest digit must fit the canvas
+    if args.size < smallest:
+        raise UsageError(f"--size must be >= {smallest} (the largest digit), got {args.size}")
+    if args.train_samples < args.batch_size:
+        raise UsageError(f"--train-samples = {args.train_samples} is fewer than --batch-size = {args.batch_size}")
+    try:
+        check_device(args.device, '--device', available=True)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    _writable_folder(args.out)
     channels = 1 if args.gray else 3
     train_set = MNISTSegmentation('train', args.train_samples, size=args.size, rgb=not args.gray, seed=args.seed)
     val_set = MNISTSegmentation('val', args.val_samples, size=args.size, rgb=not args.gray, seed=args.seed)
@@ -195,8 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run a ``graphseg`` command; bad values (options, images, files) exit with ``graphseg VERB: message``."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, OSError) as e:  # the library names the argument; no traceback for users
+        raise SystemExit(f"graphseg {args.command}: {e}") from e
 
 
 if __name__ == '__main__':  # pragma: no cover

@@ -112,5 +112,5 @@ def test_cli_module_entry_point_and_errors(tmp_path):
     bad = subprocess.run([sys.executable, '-m', 'graphseg', 'graph', 'astronaut', '--kind', 'nope'],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "invalid choice: 'nope'" in bad.stderr
-    with pytest.raises(FileNotFoundError, match='source must be an image file or a bundled'):
+    with pytest.raises(SystemExit, match='graphseg graph: source must be an image file or a bundled'):
         main(['graph', str(tmp_path / 'missing.png'), '--out', str(tmp_path)])
