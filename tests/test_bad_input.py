@@ -115,7 +115,7 @@ def qgn_features(B=1, H=16, W=16):
 
 @_seeded
 def dataset():
-    return gdata.MNISTSegmentation('val', 4, size=32)
+    return gdata.MNISTSegmentation('val', 4, size=48)
 
 
 @_seeded
@@ -157,14 +157,16 @@ def files(tmp=None):
     return root
 
 
-def _data(**kw):
-    return Data(**kw)
+def _another_fcn_small():
+    return None
+
+
+_another_fcn_small.__name__ = 'fcn_small'
 
 
 # ----------------------------------------------------------------------------- the table of errors
 
 E, S = ValueError, TypeError
-x4, ei4, et4, ew4 = None, None, None, None  # filled lazily in the lambdas through typed()
 
 ERRORS = [
     # ---------------------------------------------------------------- graphseg.ops
@@ -262,7 +264,7 @@ ERRORS = [
      E, r'kernel size must be odd'),
     ('ops.dpw_conv2d: grid does not divide', lambda: ops.dpw_conv2d(torch.randn(1, 4, 8, 8),
                                                                     torch.randn(1, 4, 4, 3, 3, 3, 3)), E,
-     r'x height = 8 must be divisible by the weight grid size 3'),
+     r'x height H = 8 must be divisible by the weight grid size 3'),
     ('ops.dpw_conv2d: groups 0', lambda: ops.dpw_conv2d(torch.randn(1, 4, 8, 8), torch.randn(1, 4, 4, 3, 3, 1, 1),
                                                         groups=0), E, r'groups must be a positive int'),
     ('ops.dpw_conv2d: bias shape', lambda: ops.dpw_conv2d(torch.randn(1, 4, 8, 8), torch.randn(1, 4, 4, 3, 3, 1, 1),
@@ -288,8 +290,9 @@ ERRORS = [
     ('ops.SparseMap: spatial_shape negative', lambda: ops.SparseMap(torch.zeros(1, 3, dtype=torch.long),
                                                                     torch.randn(1, 2), (-4, 4)), E,
      r'spatial_shape must be positive'),
-    ('ops.SparseMap: duplicate sites', lambda: ops.SparseMap(torch.zeros(2, 3, dtype=torch.long), torch.randn(2, 2),
-                                                             (4, 4)), E, r'coords must not contain duplicate sites'),
+    ('ops.SparseMap: duplicate sites', lambda: ops.submanifold_conv2d(ops.SparseMap(
+        torch.zeros(2, 3, dtype=torch.long), torch.randn(2, 2), (4, 4)), torch.randn(2, 2, 3, 3)), E,
+     r'coords must not contain duplicate sites'),
     ('ops.SparseMap.from_dense: x 3-D', lambda: ops.SparseMap.from_dense(torch.randn(4, 8, 8)), E,
      r'x must be \(B, C, H, W\)'),
     ('ops.SparseMap.from_dense: mask shape', lambda: ops.SparseMap.from_dense(torch.randn(1, 4, 8, 8),
@@ -325,8 +328,10 @@ ERRORS = [
     ('graphs.opposite: float', lambda: graphs.opposite(1.5), E, r'direction index k must be an int in \[0, 8\]'),
     ('graphs.direction_index: (2, 0)', lambda: graphs.direction_index(2, 0), E,
      r'\(dy, dx\) must each be in \{-1, 0, 1\}, got \(2, 0\)'),
-    ('graphs.direction_tensor: device', lambda: graphs.direction_tensor('gpu0'), RuntimeError,
-     r'device string: gpu0'),
+    ('graphs.direction_tensor: device', lambda: graphs.direction_tensor('gpu0'), E,
+     r"device must be a torch device such as 'cpu' or 'cuda', got 'gpu0'"),
+    ('graphs.grid_graph: device', lambda: graphs.grid_graph(2, 2, device='gpu0'), E,
+     r"device must be a torch device such as 'cpu' or 'cuda', got 'gpu0'"),
     ('graphs.kernel_to_direction_weights: 5x5', lambda: graphs.kernel_to_direction_weights(torch.randn(2, 2, 5, 5)),
      E, r'weight must be a 3x3 kernel'),
     ('graphs.kernel_to_direction_weights: 3-D', lambda: graphs.kernel_to_direction_weights(torch.randn(2, 3, 3)), E,
@@ -423,10 +428,6 @@ ERRORS = [
      r'n_segments must be an int >= 1, got 0'),
     ('graphs.ToDirectionalSLIC: channels-last', lambda: graphs.ToDirectionalSLIC(8)(img().permute(1, 2, 0)), E,
      r'image looks channels-last'),
-    ('graphs.SuperpixelData: batch of different image sizes', lambda: __import__(
-        'torch_geometric.data', fromlist=['Batch']).Batch.from_data_list(
-        [sp(), graphs.superpixel_graph(img(10, 12), 4)]), E,
-     r'seg maps of different sizes cannot be batched: \(20, 24\) and \(10, 12\)'),
     ('graphs.to_networkx: not Data', lambda: graphs.to_networkx({'edge_index': grid().edge_index}), S,
      r'data must be a torch_geometric Data, got dict'),
     ('graphs.to_networkx: no edge_type', lambda: graphs.to_networkx(Data(edge_index=grid().edge_index,
@@ -538,14 +539,15 @@ ERRORS += [
     ('nn.DirectionalConv: from_conv2d 5x5', lambda: gnn.DirectionalConv.from_conv2d(nn.Conv2d(2, 2, 5, padding=2)),
      E, r'conv must have kernel_size=\(3, 3\)'),
     ('nn.SplineConv: dim 0', lambda: gnn.SplineConv(2, 2, 0, 3), E, r'dim must be an int >= 1, got 0'),
-    ('nn.SplineConv: kernel_size 0', lambda: gnn.SplineConv(2, 2, 2, 0), E, r'kernel_size must be >= 1'),
+    ('nn.SplineConv: kernel_size 0', lambda: gnn.SplineConv(2, 2, 2, 0), E,
+     r'kernel_size must be >= degree \+ 1 = 2 in every dimension, got \[0, 0\]'),
     ('nn.SplineConv: degree 4', lambda: gnn.SplineConv(2, 2, 2, 3, degree=4), E, r'degree must be 1, 2 or 3, got 4'),
     ('nn.SplineConv: aggr', lambda: gnn.SplineConv(2, 2, 2, 3, aggr='prod'), E, r"aggr must be one of"),
     ('nn.SplineConv: pseudo shape', lambda: gnn.SplineConv(4, 2, 2, 3)(typed()[0], typed()[1],
                                                                         torch.rand(typed()[1].size(1), 3)), E,
      r'pseudo must have shape \(E, dim\)'),
-    ('nn.SplineConv: pseudo outside [0, 1]', lambda: gnn.SplineConv(4, 2, 2, 3)(typed()[0], typed()[1],
-                                                                                  torch.rand(typed()[1].size(1), 2) + 1),
+    ('nn.SplineConv: pseudo outside [0, 1]', lambda: gnn.SplineConv(4, 2, 2, 3)(
+        typed()[0], typed()[1], torch.rand(typed()[1].size(1), 2) + 1),
      E, r'pseudo must lie in \[0, 1\]'),
     ('nn.SplineConv: x float64', lambda: gnn.SplineConv(4, 2, 2, 3)(typed()[0].double(), typed()[1],
                                                                       torch.rand(typed()[1].size(1), 2).double()), S,
@@ -555,11 +557,11 @@ ERRORS += [
      r'degree must be 1, 2 or 3'),
     ('nn.spline_basis: kernel_size length', lambda: gnn.spline_basis(torch.rand(5, 2), torch.tensor([3]),
                                                                      torch.tensor([1, 1], dtype=torch.uint8)), E,
-     r'kernel_size must have dim = 2 entries'),
+     r'kernel_size and is_open_spline must have D = 2 entries'),
     ('nn.spline_weighting: weight shape', lambda: gnn.spline_weighting(torch.rand(5, 2), torch.rand(9, 3, 4),
                                                                        torch.rand(5, 4), torch.zeros(5, 4,
                                                                                                      dtype=torch.long)),
-     E, r'weight must have shape \(K, C_in, C_out\) with C_in = x.size\(1\) = 2'),
+     E, r'weight must have shape \(T, C, C_out\) with C = x.size\(1\) = 2'),
     ('nn.SubmanifoldConv2d: kernel_size 5', lambda: gnn.SubmanifoldConv2d(4, 4, 5), E, r'kernel_size must be 1 or 3'),
     ('nn.SubmanifoldConv2d: dense input', lambda: gnn.SubmanifoldConv2d(4, 4)(torch.randn(1, 4, 8, 8)), S,
      r'SubmanifoldConv2d expects a SparseMap, got Tensor'),
@@ -570,7 +572,7 @@ ERRORS += [
     ('nn.SparseReLU: dense input', lambda: gnn.SparseReLU()(torch.randn(3)), S, r'SparseReLU expects a SparseMap'),
     ('nn.SparseLinear: channels', lambda: gnn.SparseLinear(3, 2)(smap()), E, r'input must have 3 channels'),
     ('nn.SparseUpsample: mask shape', lambda: gnn.SparseUpsample()(smap(), torch.ones(3, dtype=torch.bool)), E,
-     r'mask must be a bool tensor of shape \(4N,\)'),
+     r'mask must be a bool tensor of shape \(N,\) = '),
     ('nn.sparse_upsample: dense input', lambda: gnn.sparse_upsample(torch.randn(1, 4, 8, 8)), S,
      r'input must be a SparseMap'),
     ('nn.SparseConvTranspose2d: channels', lambda: gnn.SparseConvTranspose2d(3, 2)(smap()), E,
@@ -584,7 +586,7 @@ ERRORS += [
     ('nn.HGConv: sampling', lambda: gnn.HGConv(4, 4, sampling='grid'), E, r"sampling must be one of"),
     ('nn.HGConv: num_layers 0', lambda: gnn.HGConv(4, 4, num_layers=0), E, r'num_layers must be an int >= 1, got 0'),
     ('nn.HGConv: NaN in x', lambda: hg()(torch.randn(1, 4, 6, 6).index_fill_(2, torch.tensor([1]), NAN)), E,
-     r'x must be finite, got 6 NaN/inf'),
+     r'x must be finite, got 24 NaN/inf'),
     ('nn.HGConv: x float64', lambda: hg()(torch.randn(1, 4, 6, 6, dtype=torch.float64)), S,
      r"x must have the layer's dtype torch.float32, got torch.float64"),
     ('nn.HGConv: x int', lambda: hg()(torch.ones(1, 4, 6, 6, dtype=torch.long)), S,
@@ -646,7 +648,7 @@ ERRORS += [
     ('nn.sample_centres: NaN importance', lambda: gnn.sample_centres(torch.full((1, 4, 4), NAN), 3), E,
      r'importance must be finite'),
     ('nn.nearest_centres: k too large', lambda: gnn.nearest_centres(torch.tensor([[0, 5]]), 4, 4, 3), E,
-     r'k must be an int in \[1, 2\] \(the number of centres\), got 3'),
+     r'k must be an int in \[1, 2\], got 3'),
     ('nn.nearest_centres: centres out of range', lambda: gnn.nearest_centres(torch.tensor([[0, 16]]), 4, 4, 1), E,
      r'centres must be pixel ids in \[0, 15\]'),
     ('nn.active_focus: attention shape', lambda: gnn.active_focus(torch.rand(1, 4, 4), torch.rand(1, 4, 5)), E,
@@ -654,7 +656,7 @@ ERRORS += [
     ('nn.active_focus: alpha negative', lambda: gnn.active_focus(torch.rand(1, 4, 4), torch.rand(1, 4, 4), -1.), E,
      r'alpha must be >= 0'),
     ('nn.object_attention: class_index out of range', lambda: gnn.object_attention(
-        torch.rand(1, 3, 4, 4).softmax(1), 5), E, r'class_index must lie in \[0, 2\]'),
+        torch.rand(1, 3, 4, 4).softmax(1), 5), E, r'class_index must be class ids in \[0, 2\], got 5'),
     ('nn.object_attention: logits, not probabilities', lambda: gnn.object_attention(-torch.rand(1, 3, 4, 4), 0), E,
      r'probs must be probabilities \(>= 0\)'),
     ('nn.uncertainty_attention: K=1', lambda: gnn.uncertainty_attention(torch.rand(1, 1, 4, 4)), E,
@@ -682,8 +684,11 @@ ERRORS += [
     ('nn.RepGraphConv: pos off the lattice', lambda: gnn.RepGraphConv(4, 4)(torch.randn(3, 4), torch.rand(3, 2)), E,
      r'pos must hold integer lattice coordinates'),
     ('nn.representative_attention: index shape', lambda: gnn.representative_attention(
-        torch.randn(5, 4), torch.randn(8, 4), torch.randn(8, 4), torch.zeros(5, 3, dtype=torch.long),
-        torch.ones(5, 4)), E, r'index and weight must have the same shape'),
+        torch.randn(5, 1, 4), torch.randn(8, 4), torch.randn(8, 4), torch.zeros(5, 9, 4, dtype=torch.long),
+        torch.ones(5, 9, 3)), E, r'index and weight must have shape \(A, S, 4\) with A = query.size\(0\) = 5'),
+    ('nn.representative_attention: index out of range', lambda: gnn.representative_attention(
+        torch.randn(5, 1, 4), torch.randn(8, 4), torch.randn(8, 4), torch.full((5, 9, 4), 8),
+        torch.ones(5, 9, 4)), E, r'index values must lie in \[0, 7\] \(rows of key / value\), got \[8, 8\]'),
     ('nn.NonLocal2d: reduction', lambda: gnn.NonLocal2d(6, 4), E,
      r'in_channels \(6\) must be divisible by reduction \(4\)'),
     ('nn.NonLocal2d: mode', lambda: gnn.NonLocal2d(8, 2, 'gaussian_blur'), E, r'mode must be one of'),
@@ -716,7 +721,8 @@ ERRORS += [
     ('nn.divide_channels: negative weight', lambda: gnn.divide_channels(8, 2, [1, -1]), E,
      r'weights must be finite and > 0'),
     ('nn.fuse_bn: not a module', lambda: gnn.fuse_bn('model'), S, r'model must be an nn.Module, got str'),
-    ('nn.positional_encoding: height 0', lambda: gnn.positional_encoding(0, 4), E, r'height must be >= 1, got 0'),
+    ('nn.positional_encoding: height 0', lambda: gnn.positional_encoding(0, 4), E,
+     r'height must be a positive int, got 0'),
 
     # ---------------------------------------------------------------- graphseg.nn: QGN
     ('nn.QGNDecoder: no encoder maps', lambda: gnn.QGNDecoder(()), E,
@@ -736,7 +742,7 @@ ERRORS += [
      r'min_level must be an int in \[0, 3\], got 9'),
     ('nn.QGNDecoder: float64 features', lambda: qgn_decoder()([f.double() for f in qgn_features()]), S,
      r"features\[0\] must have the layer's dtype torch.float32"),
-    ('nn.qgn_inference: empty', lambda: gnn.qgn_inference({}, 3), E, r'logits must be a non-empty dict'),
+    ('nn.qgn_inference: empty', lambda: gnn.qgn_inference({}, 3), E, r'logits must hold at least one level'),
     ('nn.QGNLoss: weighting', lambda: gnn.QGNLoss(weighting='focal'), E, r'weighting must be one of'),
     ('nn.QGNLoss: delta 1', lambda: gnn.QGNLoss(delta=1.), E, r'delta must lie in \[0, 1\), got 1.0'),
     ('nn.QGNLoss: pyramid length', lambda: gnn.QGNLoss(3)({0: torch.randn(1, 4, 8, 8)}, pyramid()[:2]), E,
@@ -767,8 +773,10 @@ ERRORS += [
      r'conv must be one of'),
     ('models.create_model: hyperseg num_classes', lambda: models.create_model('hyperseg_s', num_classes=-1), E,
      r'num_classes must be an int >= 1, got -1'),
-    ('models.create_model: qgn backbone', lambda: models.create_model('qgn_resnet18', backbone='vgg'), E,
-     r"backbone must be one of"),
+    ('models.create_model: qgn backbone', lambda: models.create_model('qgn_resnet18', backbone='vgg'), S,
+     r"qgn_resnet18 fixes the backbone; got backbone='vgg'"),
+    ('models.QGN: backbone unknown', lambda: models.QGN(3, 'efficientnet_b0'), E,
+     r"backbone must be a ResNet with feature strides \(4, 8, 16, 32\), one of"),
     ('models.DenseFCN: x channels', lambda: fcn()(torch.randn(1, 1, 16, 16)), E, r'x must have 3 channels'),
     ('models.DenseFCN: x float64', lambda: fcn()(torch.randn(1, 3, 16, 16).double()), S,
      r"x must have the model's dtype torch.float32, got torch.float64"),
@@ -778,8 +786,7 @@ ERRORS += [
     ('models.DenseFCN: num_layers 0', lambda: models.DenseFCN(nn.Identity(), 4, 3, num_layers=0), E,
      r'num_layers must be >= 1'),
     ('models.register_model: task', lambda: models.register_model(task='detection'), E, r'task must be one of'),
-    ('models.register_model: duplicate', lambda: models.register_model(lambda: None) and models.register_model(
-        type('F', (), {'__name__': 'fcn_small', '__call__': lambda s: None})()), E,
+    ('models.register_model: duplicate', lambda: models.register_model(_another_fcn_small), E,
      r"model name 'fcn_small' is already registered"),
     ('models.list_models: task', lambda: models.list_models(task='detection'), E, r'task must be one of'),
     ('models.ResNet: layers', lambda: models.ResNet(models.BasicBlock, [2, 2]), E,
@@ -789,26 +796,29 @@ ERRORS += [
     ('models.BasicBlock: stride 0', lambda: models.BasicBlock(4, 4, stride=0), E, r'stride must be an int >= 1'),
     ('models.Bottleneck: planes 0', lambda: models.Bottleneck(4, 0), E, r'planes must be an int >= 1'),
     ('models.load_pretrained: missing file', lambda: models.load_pretrained(models.resnet18(), '/nonexistent/r18.pth'),
-     FileNotFoundError, r'path /nonexistent/r18.pth does not exist'),
+     FileNotFoundError, r"No such file or directory: '/nonexistent/r18.pth'"),
     ('models.load_pretrained: garbage file', lambda: models.load_pretrained(models.resnet18(),
                                                                             f'{files()}/garbage.pt'), E,
      r'path .*garbage.pt is not a readable torch checkpoint'),
     ('models.load_pretrained: wrong keys', lambda: models.load_pretrained(models.resnet18(),
                                                                           f'{files()}/weights.pt'), RuntimeError,
      r'Missing key\(s\) in state_dict'),
-    ('models.EfficientNet: width_mult 0', lambda: models.EfficientNet(0., 1.), E, r'width_mult must be > 0'),
+    ('models.EfficientNet: width_mult 0', lambda: models.EfficientNet(0., 1.), E,
+     r'width_mult must be a finite number > 0, got 0.0'),
     ('models.efficientnet_b0: x float64', lambda: models.efficientnet_b0().eval()(torch.randn(1, 3, 32, 32).double()),
      S, r"x must have the model's dtype torch.float32"),
     ('models.HyperSeg: input not divisible', lambda: models.hyperseg_s(num_classes=3).eval()(
-        torch.randn(1, 3, 60, 60)), E, r'x height and width must be multiples of 32'),
+        torch.randn(1, 3, 60, 60)), E, r'x height and width must be divisible by the backbone stride 32, got 60x60'),
     ('models.hyperseg_s: backbone unknown', lambda: models.hyperseg_s(backbone='vgg16'), E,
      r"backbone must be one of"),
     ('models.qgn_resnet18: num_classes 0', lambda: models.qgn_resnet18(num_classes=0), E,
      r'num_classes must be an int >= 1, got 0'),
-    ('models.HyperSegConfig: lengths', lambda: models.HyperSegConfig((8, 16), (1., 0.5, 0.25), (1, 1)), E,
-     r'level_channels, feature_scales and weight_groups must have the same length'),
+    ('models.HyperSegConfig: lengths', lambda: models.HyperSeg(models.HyperSegConfig((8,) * 4, (1.,) * 5, (1,) * 4)),
+     E, r'config.level_channels must have one entry per decoder level \(5\), got 4'),
+    ('models.HyperSegConfig: expand_ratio 0', lambda: models.HyperSegConfig((8,), (1.,), (1,), expand_ratio=0), E,
+     r'expand_ratio must be a finite number > 0, got 0'),
     ('models.QGN: x not divisible', lambda: models.qgn_resnet18(num_classes=3).eval()(torch.randn(1, 3, 60, 60)), E,
-     r'x height and width must be multiples of 64'),
+     r'image height and width must be divisible by 32, got \(60, 60\)'),
     ('models.QGN.compute_loss: labels float', lambda: models.qgn_resnet18(num_classes=3).compute_loss(
         torch.randn(1, 3, 64, 64), torch.zeros(1, 64, 64)), S, r'labels must have dtype torch.long'),
 
@@ -818,33 +828,35 @@ ERRORS += [
     ('data.load_image: unknown name', lambda: gdata.load_image('astronautt'), FileNotFoundError,
      r"got 'astronautt'"),
     ('data.load_image: text file named .png', lambda: gdata.load_image(f'{files()}/text.png'), E,
-     r'source .*text.png is not a readable image'),
+     r"source '.*text.png' is not a readable image"),
     ('data.load_image: empty file', lambda: gdata.load_image(f'{files()}/empty.png'), E,
-     r'source .*empty.png is not a readable image'),
+     r"source '.*empty.png' is not a readable image"),
     ('data.load_image: a folder', lambda: gdata.load_image(f'{files()}/folder.png'), E,
-     r'source .*folder.png is a folder, not an image file'),
+     r"source '.*folder.png' is a folder, not an image file"),
     ('data.load_image: not a path', lambda: gdata.load_image(3), S, r'source must be a path or a name, got int'),
     ('data.MNISTSegmentation: split', lambda: gdata.MNISTSegmentation('test2'), E, r"split must be one of"),
     ('data.MNISTSegmentation: num_samples 0', lambda: gdata.MNISTSegmentation('val', 0), E,
      r'num_samples must be an int >= 1, got 0'),
     ('data.MNISTSegmentation: size too small', lambda: gdata.MNISTSegmentation('val', 2, size=16), E,
-     r'size must be an int >= 28'),
+     r'size must be >= 28 \* scale\[1\] = 45, got 16'),
     ('data.MNISTSegmentation: max_digits 0', lambda: gdata.MNISTSegmentation('val', 2, max_digits=0), E,
      r'max_digits must be an int >= 1'),
     ('data.MNISTSegmentation: scale', lambda: gdata.MNISTSegmentation('val', 2, scale=(2., 1.)), E,
      r'scale must be \(min, max\) with 0 < min <= max'),
     ('data.MNISTSegmentation: ink', lambda: gdata.MNISTSegmentation('val', 2, ink=2.), E,
-     r'ink must be a number in \[0, 1\]'),
-    ('data.MNISTSegmentation: index', lambda: dataset()[10], IndexError, r'index 10 is out of range for 4 samples'),
+     r'need 0 <= background < ink <= 1, got background=0.1, ink=2.0'),
+    ('data.MNISTSegmentation: index', lambda: dataset()[10], IndexError, r'index must be in \[0, 3\], got 10'),
 
     # ---------------------------------------------------------------- graphseg.engine
     ('engine.TrainConfig: steps 0', lambda: engine.TrainConfig(steps=0), E, r'steps must be an int >= 1, got 0'),
     ('engine.TrainConfig: steps float', lambda: engine.TrainConfig(steps=2.5), E, r'steps must be an int >= 1'),
-    ('engine.TrainConfig: batch_size 0', lambda: engine.TrainConfig(batch_size=0), E, r'batch_size must be an int >= 1'),
-    ('engine.TrainConfig: lr str', lambda: engine.TrainConfig(lr='fast'), E, r"lr must be a number > 0, got 'fast'"),
-    ('engine.TrainConfig: lr NaN', lambda: engine.TrainConfig(lr=NAN), E, r'lr must be a number > 0, got nan'),
+    ('engine.TrainConfig: batch_size 0', lambda: engine.TrainConfig(batch_size=0), E,
+     r'batch_size must be an int >= 1'),
+    ('engine.TrainConfig: lr str', lambda: engine.TrainConfig(lr='fast'), E,
+     r"lr must be a finite number > 0, got 'fast'"),
+    ('engine.TrainConfig: lr NaN', lambda: engine.TrainConfig(lr=NAN), E, r'lr must be a finite number > 0, got nan'),
     ('engine.TrainConfig: weight_decay negative', lambda: engine.TrainConfig(weight_decay=-1), E,
-     r'weight_decay must be a number >= 0'),
+     r'weight_decay must be a finite number >= 0, got -1'),
     ('engine.TrainConfig: num_workers negative', lambda: engine.TrainConfig(num_workers=-1), E,
      r'num_workers must be an int >= 0'),
     ('engine.TrainConfig: device', lambda: engine.TrainConfig(device='gpu'), E,
@@ -905,7 +917,7 @@ ERRORS += [
     ('engine.flops.conv2d_macs: negative', lambda: flops.conv2d_macs(-1, 4, 3, 8, 8), E,
      r'in_channels must be an int >= 1, got -1'),
     ('engine.flops.conv2d_macs: groups', lambda: flops.conv2d_macs(6, 4, 3, 8, 8, groups=4), E,
-     r'groups = 4 must divide in_channels = 6 and out_channels = 4'),
+     r'in_channels \(6\) and out_channels \(4\) must be divisible by groups \(4\)'),
     ('engine.flops.linear_macs: negative', lambda: flops.linear_macs(-5, 4, 4), E, r'num_rows must be an int >= 0'),
     ('engine.flops.matmul_macs: float', lambda: flops.matmul_macs(2.5, 4, 4), E, r'm must be an int >= 0, got 2.5'),
     ('engine.flops.typed_graph_conv_macs: negative', lambda: flops.typed_graph_conv_macs(10, -1, 4, 4, 9), E,
@@ -935,26 +947,26 @@ ERRORS += [
      r'rows must have 2 entries \(one per header\), row 0 has 3'),
 
     # ---------------------------------------------------------------- graphseg.viz
-    ('viz.plot_superpixel_graph: not Data', lambda: viz.plot_superpixel_graph({'x': 1}), S,
-     r'data must be a torch_geometric Data'),
+    ('viz.plot_superpixel_graph: not Data', lambda: viz.plot_superpixel_graph({'x': 1}), E,
+     r'data must be a torch_geometric Data with pos \(N, 2\)'),
     ('viz.plot_superpixel_graph: image channels-last', lambda: viz.plot_superpixel_graph(sp(), img().permute(1, 2, 0)),
      E, r'image looks channels-last'),
     ('viz.plot_superpixel_graph: image size', lambda: viz.plot_superpixel_graph(sp(), img(10, 12)), E,
-     r'image must have the size of data.seg \(20, 24\), got \(10, 12\)'),
+     r'image must be \(20, 24\) to match data.seg, got \(10, 12\)'),
     ('viz.plot_noise_canceling: no seg', lambda: viz.plot_noise_canceling(Data(pos=torch.zeros(2, 2))), E,
      r'data must carry seg'),
     ('viz.plot_noise_canceling: crop', lambda: viz.plot_noise_canceling(sp(), img(), crop=(0, 5)), E,
-     r'crop must be \(y0, y1, x0, x1\)'),
+     r'crop must be \(x0, x1, y0, y1\)'),
     ('viz.direction_colors: argument', lambda: viz.direction_colors(3), S, r'positional argument'),
     ('viz.draw_direction_legend: not an Axes', lambda: viz.draw_direction_legend(None), S,
      r'ax must be a matplotlib Axes, got NoneType'),
     ('viz.label_to_rgb: float level', lambda: viz.label_to_rgb(torch.zeros(4, 4), 3), S,
      r'level must have dtype torch.long'),
     ('viz.label_to_rgb: out of range', lambda: viz.label_to_rgb(torch.full((4, 4), 9), 3), E,
-     r'level values must lie in \[0, 3\] or be ignore_index = 255, got 9'),
+     r'level values must lie in \[0, 3\] \(classes and the composite id\) or be ignore_index = 255, got 9'),
     ('viz.plot_t_pyramid: empty', lambda: viz.plot_t_pyramid([], 3), E, r'pyramid must be a non-empty list'),
     ('viz.plot_quadtree_graph: not a quadtree', lambda: viz.plot_quadtree_graph(sp()), E,
-     r'data must be a quadtree graph \(QuadtreeData with level, cell_size, leaf\)'),
+     r'data must be a quadtree graph \(QuadtreeData with level, cell_size, leaf, seg, pos'),
     ('viz.plot_active_sites: not an output', lambda: viz.plot_active_sites(torch.zeros(3)), S,
      r'output must be a QGNOutput'),
     ('viz.plot_predictions: lengths', lambda: viz.plot_predictions(torch.rand(2, 3, 8, 8),
@@ -972,7 +984,7 @@ ERRORS += [
     ('cli graph: missing file', lambda: cli('graph', '/nonexistent/cat.png', '--out', files()), SystemExit,
      r"graphseg graph: source must be an image file or a bundled skimage.data name .*'/nonexistent/cat.png'"),
     ('cli graph: text file named .png', lambda: cli('graph', f'{files()}/text.png', '--out', files()), SystemExit,
-     r'graphseg graph: source .*text.png is not a readable image'),
+     r"graphseg graph: source '.*text.png' is not a readable image"),
     ('cli graph: unwritable out (under a file)', lambda: cli('graph', 'coins', '--out', f'{files()}/plain_file/out'),
      SystemExit, r'graphseg graph: --out .*plain_file/out is not a writable folder'),
     ('cli graph: out is a file', lambda: cli('graph', 'coins', '--out', f'{files()}/plain_file'), SystemExit,
@@ -998,7 +1010,7 @@ ERRORS += [
     ('cli demo: lr negative', lambda: cli('demo', '--lr', '-1', '--out', files()), SystemExit,
      r'graphseg demo: --lr must be > 0, got -1'),
     ('cli demo: size too small', lambda: cli('demo', '--size', '8', '--out', files()), SystemExit,
-     r'graphseg demo: --size must be >= 28'),
+     r'graphseg demo: --size must be >= 45'),
     ('cli demo: train-samples 0', lambda: cli('demo', '--train-samples', '0', '--out', files()), SystemExit,
      r'graphseg demo: --train-samples must be >= 1, got 0'),
     ('cli demo: fewer samples than a batch', lambda: cli('demo', '--train-samples', '4', '--batch-size', '8',
@@ -1007,7 +1019,7 @@ ERRORS += [
     ('cli demo: device', lambda: cli('demo', '--device', 'gpu', '--out', files()), SystemExit,
      r"graphseg demo: --device must be a torch device such as 'cpu' or 'cuda', got 'gpu'"),
     ('cli demo: device unavailable', lambda: cli('demo', '--device', 'cuda:7', '--out', files()), SystemExit,
-     r"graphseg demo: --device 'cuda:7' is not available"),
+     r"graphseg demo: --device = 'cuda:7' is not available here"),
     ('cli demo: unwritable out', lambda: cli('demo', '--steps', '1', '--out', f'{files()}/plain_file/demo'),
      SystemExit, r'graphseg demo: --out .*plain_file/demo is not a writable folder'),
     ('cli info: extra argument', lambda: cli('info', '--verbose'), SystemExit, r'unrecognized arguments: --verbose'),
@@ -1031,7 +1043,7 @@ ACCEPTED = [
         torch.randn(3, 4), torch.randn(9, 4, 2), torch.empty(2, 0, dtype=torch.long), torch.empty(0, dtype=torch.long)),
      lambda out: out.shape == (3, 2) and not out.any()),
     ('ops.typed_matmul_scatter: x requires grad', lambda: ops.typed_matmul_scatter(
-        typed()[0].requires_grad_(), torch.randn(9, 4, 2), *typed()[1:3]), lambda out: out.requires_grad),
+        typed()[0].clone().requires_grad_(), torch.randn(9, 4, 2), *typed()[1:3]), lambda out: out.requires_grad),
     ('graphs.grid_graph: one pixel', lambda: graphs.grid_graph(1, 1),
      lambda g: g.edge_index.tolist() == [[0], [0]] and g.edge_type.tolist() == [4]),
     ('graphs.group_adjacency: one pixel', lambda: graphs.group_adjacency(torch.zeros(1, 1, dtype=torch.long), 1, 1),
@@ -1043,8 +1055,8 @@ ACCEPTED = [
     ('graphs.superpixel_graph: uint16 numpy scaled by 65535', lambda: graphs.superpixel_graph(
         (img().permute(1, 2, 0).numpy() * 65535).astype(np.uint16), 8),
      lambda d: _close(d.x, graphs.superpixel_graph(img(), 8).x)),
-    ('graphs.superpixel_graph: bool image', lambda: graphs.superpixel_graph(img() > 0.5, 8),
-     lambda d: set(d.x.unique().tolist()) <= set((torch.arange(0, 1.01, 1e-3)).tolist()) or True),
+    ('graphs.superpixel_graph: bool image is {0, 1}', lambda: graphs.superpixel_graph(img() > 0.5, 8),
+     lambda d: _close(d.x, graphs.superpixel_graph((img() > 0.5).float(), 8).x)),
     ('graphs.superpixel_graph: float64 end to end', lambda: graphs.superpixel_graph(img().double(), 8),
      lambda d: d.x.dtype == d.pos.dtype == d.edge_weight.dtype == torch.float64),
     ('graphs.superpixel_graph: float64 torch SLIC', lambda: graphs.superpixel_graph(img().double(), 8, method='torch'),
@@ -1063,6 +1075,10 @@ ACCEPTED = [
      lambda r: r[0].shape == (1, 1, 1) and r[1].tolist() == [1]),
     ('graphs.slic_torch: uint8', lambda: graphs.slic_torch((img() * 255).byte(), 8),
      lambda r: torch.equal(r[0], graphs.slic_torch((img() * 255).byte().float() / 255, 8)[0])),
+    ('graphs.slic_torch: requires grad', lambda: graphs.slic_torch(img().clone().requires_grad_(), 8),
+     lambda r: torch.equal(r[0], graphs.slic_torch(img(), 8)[0])),
+    ('graphs.slic_quadtree: float64 end to end', lambda: graphs.slic_quadtree(img().double(), 8, num_levels=3),
+     lambda d: d.x.dtype == d.pos.dtype == torch.float64),
     ('graphs.slic_quadtree: deepest allowed level', lambda: graphs.slic_quadtree(img(), 8, num_levels=5),
      lambda d: d.seg.shape == (1, 32, 32)),
     ('nn.DirectionalConv: float64 end to end', lambda: gnn.DirectionalConv(4, 2).double()(
@@ -1079,6 +1095,17 @@ ACCEPTED = [
      lambda out: out.requires_grad),
     ('nn.RepGraph: float64 end to end', lambda: gnn.RepGraph(8, 4).double()(torch.randn(1, 8, 4, 4).double()),
      lambda out: out.dtype == torch.float64),
+    ('nn.SplineConv: float64 end to end', lambda: gnn.SplineConv(4, 2, 2, 3).double()(
+        typed()[0].double(), typed()[1], torch.rand(typed()[1].size(1), 2, dtype=torch.float64)),
+     lambda out: out.dtype == torch.float64),
+    ('nn.SubmanifoldConv2d: float64 end to end', lambda: gnn.SubmanifoldConv2d(4, 3).double()(
+        smap().replace(smap().feats.double())), lambda out: out.feats.dtype == torch.float64),
+    ('nn.NonLocal2d: float64 end to end', lambda: gnn.NonLocal2d(8, 2).double()(torch.randn(1, 8, 3, 3).double()),
+     lambda out: out.dtype == torch.float64),
+    ('nn.QGNDecoder: float64 end to end', lambda: gnn.QGNDecoder(
+        (8, 16), num_classes=3, widths=(16, 8, 8), blocks=(1, 1), final_blocks=1).double().eval()(
+        [f.double() for f in qgn_features()]),
+     lambda out: out.dense_logits().dtype == torch.float64),
     ('models.fcn_small: float64 end to end', lambda: models.create_model('fcn_small', num_classes=3).double().eval()(
         torch.randn(1, 3, 16, 16, dtype=torch.float64)), lambda out: out['out'].dtype == torch.float64),
     ('models.hg_fcn_small: float64 end to end', lambda: models.create_model(
@@ -1125,8 +1152,8 @@ def _public_callables():
         for n in m.__all__:
             obj = getattr(m, n)
             if callable(obj) and not isinstance(obj, type(torch.float32)):
-                if inspect.isclass(obj) and issubclass(obj, Data) and obj not in (graphs.SuperpixelData,):
-                    continue  # Data containers: nothing to validate
+                if inspect.isclass(obj) and issubclass(obj, Data):
+                    continue  # Data containers (SuperpixelData, ...): nothing to validate
                 names.add(f'{short}.{n}')
     return names
 

@@ -164,3 +164,16 @@ def test_errors():
         group_adjacency(lab, 0, 4)
     with pytest.raises(ValueError, match='assignment.weight must be >= 0'):
         group_adjacency((lab.unsqueeze(-1), -torch.ones(4, 4, 1)), 4, 4)
+
+
+def test_max_direction_is_mirror_symmetric_on_ties():
+    """The issue's minimal case: a staircase border where directions 2 and 5 (and 6 and 3) tie at 20 pairs.
+    Each pair of groups is decided once: 1 -> 0 keeps type 2, so 0 -> 1 keeps its mirror 8 - 2 = 6."""
+    seg = torch.zeros(20, 20, dtype=torch.long)
+    for y in range(20):
+        seg[y, 10 + (y % 2):] = 1
+    raw = to_dense_adjacency(*group_adjacency(seg, 20, 20, max_direction=False))
+    assert raw[2, 0, 1] == raw[5, 0, 1] == 20 and raw[6, 1, 0] == raw[3, 1, 0] == 20  # the ties
+    ei, et, ew = group_adjacency(seg, 20, 20)
+    assert ei.tolist() == [[0, 1, 0, 1], [0, 0, 1, 1]] and et.tolist() == [4, 2, 6, 4]
+    assert ew.tolist() == [1., 20., 20., 1.]

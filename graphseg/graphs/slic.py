@@ -58,7 +58,7 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
         - **input:** :math:`(B, C, H, W)` or :math:`(C, H, W)`
         - **output:** :math:`(B, H, W)`, :math:`(B,)`
     """
-    image = as_image(image, 'image', numpy=False)  # layout / dtype rule of graphseg.check.as_image
+    image = as_image(image, 'image', numpy=False).detach()  # the rule of graphseg.check.as_image; labels only
     if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
         raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
     check_positive(compactness, 'compactness')

@@ -132,7 +132,8 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = 
     try:
         return _scatter_torch(src, index, dim, dim_size, reduce)
     except (RuntimeError, IndexError) as e:  # no check on the hot path: name the argument once torch complains
-        if 'out of bounds' in str(e) and index.device.type != 'meta':
+        if index.device.type != 'meta' and index.numel() and (int(index.min()) < 0
+                                                                or int(index.max()) >= dim_size):
             _index_range_error(index, dim_size, e)
         raise
 

@@ -119,7 +119,7 @@ def representative_attention(query: Tensor, key: Tensor, value: Tensor, index: T
             else:
                 outs.append(_attend(*args))
     except (IndexError, RuntimeError) as e:  # no check on the hot path: name the argument once torch complains
-        if 'out of range' in str(e) or 'out of bounds' in str(e):
+        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= key.size(0)):
             raise ValueError(f"index values must lie in [0, {key.size(0) - 1}] (rows of key / value), got "
                              f"[{int(index.min())}, {int(index.max())}]") from e
         raise
