@@ -71,7 +71,7 @@ register_graph_kind('quadtree', _build_quadtree, _figure_saver('plot_quadtree_gr
 
 
 class UsageError(ValueError):
-    """A bad command-line value; :func:`main` prints it as ``graphseg VERB: message`` and exits with 2."""
+    """A bad command-line value; :func:`main` prints it as ``graphseg VERB: message`` and exits with 1."""
 
 
 def _writable_folder(path: str, option: str = '--out') -> None:

@@ -213,6 +213,12 @@ ERRORS = [
      r'weight must have the dtype of x \(torch.float32\), got torch.float64'),
     ('ops.typed_matmul_scatter: weight on another device', lambda: ops.typed_matmul_scatter(
         typed()[0], torch.randn(9, 4, 2, device=OTHER), *typed()[1:3]), E, r'x and weight must be on the same device'),
+    ('ops.typed_matmul_scatter: edge_index on another device', lambda: ops.typed_matmul_scatter(
+        typed()[0], torch.randn(9, 4, 2), typed()[1].to(OTHER), typed()[2]), E,
+     r'x and edge_index must be on the same device'),
+    ('ops.typed_matmul_scatter: edge_weight on another device', lambda: ops.typed_matmul_scatter(
+        typed()[0], torch.randn(9, 4, 2), *typed()[1:3], typed()[3].to(OTHER)), E,
+     r'x and edge_weight must be on the same device'),
     ('ops.typed_matmul_scatter: edge_index float', lambda: ops.typed_matmul_scatter(
         typed()[0], torch.randn(9, 4, 2), typed()[1].float(), typed()[2]), S, r'edge_index must have dtype torch.long'),
     ('ops.typed_matmul_scatter: edge_index (E, 2)', lambda: ops.typed_matmul_scatter(
@@ -442,6 +448,8 @@ ERRORS = [
         grid().edge_index, grid().edge_type, num_types=4), E, r'edge_type values must lie in \[0, 3\]'),
     ('graphs.AddTypedSelfLoops: fill_value negative', lambda: graphs.AddTypedSelfLoops(fill_value=-1.), E,
      r'fill_value must be a number >= 0, got -1'),
+    ('graphs.AddTypedSelfLoops: self_type', lambda: graphs.AddTypedSelfLoops(self_type=-1), E,
+     r'self_type must be an int >= 0, got -1'),
     ('graphs.AddTypedSelfLoops: no edge_type', lambda: graphs.AddTypedSelfLoops()(
         Data(edge_index=grid().edge_index, num_nodes=20)), E, r'data must have edge_index and edge_type'),
     ('graphs.representative_graph: offsets int', lambda: graphs.representative_graph(
@@ -513,6 +521,10 @@ ERRORS += [
     # ---------------------------------------------------------------- graphseg.nn: shared graph layers
     ('nn.DirectionalConv: in_channels 0', lambda: gnn.DirectionalConv(0, 2), E, r'in_channels must be an int >= 1'),
     ('nn.DirectionalConv: aggr mean', lambda: gnn.DirectionalConv(2, 2, aggr='mean'), E, r"aggr must be 'add'"),
+    ('nn.DirectionalConv: decomposed_layers', lambda: gnn.DirectionalConv(2, 2, decomposed_layers=2), E,
+     r'decomposed_layers must be 1'),
+    ('nn.DirectionalConv: flow', lambda: gnn.DirectionalConv(2, 2, flow='target_to_source'), E,
+     r"flow must be 'source_to_target'"),
     ('nn.DirectionalConv: x channels', lambda: gnn.DirectionalConv(3, 2)(*typed()[:3]), E,
      r'x must have in_channels = 3 features, got shape \(10, 4\)'),
     ('nn.DirectionalConv: x int', lambda: gnn.DirectionalConv(4, 2)(typed()[0].long(), *typed()[1:3]), S,

@@ -19,6 +19,7 @@ from torch_geometric.data import Data
 from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
+from ..check import check_int
 from ..ops.typed import check_typed_edges
 from .directions import CENTER
 
@@ -43,6 +44,7 @@ class AddTypedSelfLoops(BaseTransform):
     def __init__(self, attr: str = 'edge_weight', fill_value: float = 1., self_type: int = CENTER) -> None:
         if isinstance(fill_value, bool) or not isinstance(fill_value, (int, float)) or not fill_value >= 0:
             raise ValueError(f"fill_value must be a number >= 0, got {fill_value!r}")
+        check_int(self_type, 'self_type', 0)
         self.attr, self.fill_value, self.self_type = attr, float(fill_value), self_type
 
     def forward(self, data: Data) -> Data:

@@ -143,6 +143,9 @@ class DirectionalConv(MessagePassing):
         if aggr not in ('add', 'sum'):
             raise ValueError(f"aggr must be 'add' (DirectionalConv sums over neighbours and directions, Eq. 2), "
                              f"got {aggr!r}")
+        if kwargs.get('decomposed_layers', 1) != 1:
+            raise ValueError(f"decomposed_layers must be 1 (the messages gather rows of x @ W, there is no x_j to "
+                             f"split), got {kwargs['decomposed_layers']!r}")
         if kwargs.get('flow', 'source_to_target') != 'source_to_target':
             raise ValueError(f"flow must be 'source_to_target' (edges point from neighbour to centre), "
                              f"got {kwargs['flow']!r}")

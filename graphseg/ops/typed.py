@@ -140,6 +140,8 @@ def typed_matmul_scatter(x: Tensor, weight: Tensor, edge_index: Tensor, edge_typ
         raise ValueError(f"weight must have shape (T, C, C_out) with C = x.size(1) = {x.size(1)}, "
                          f"got {tuple(weight.shape)}")
     check_same_device('x', x, 'weight', weight)
+    check_same_device('x', x, 'edge_index', edge_index)
+    check_same_device('x', x, 'edge_weight', edge_weight)
     if weight.dtype != x.dtype:
         raise TypeError(f"weight must have the dtype of x ({x.dtype}), got {weight.dtype}")
     N, C = x.shape
