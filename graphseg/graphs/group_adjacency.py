@@ -232,7 +232,8 @@ def group_adjacency(assignment: Assignment, height: int, width: int, *,
         w_max = scatter(w.detach(), seg, 0, n_seg, reduce='max')
         cand = w.detach() == w_max[seg]
         pos = torch.arange(1, key.numel() + 1, device=device)
-        rank = torch.where(pair // n < pair % n, pos, -pos)  # the min rank is the first / last of the run
+        lower = pair // n * (n + 1) < pair  # i < j, as i n + j > i (n + 1): one division
+        rank = torch.where(lower, pos, -pos)  # the min rank is the first / last of the run
         best = scatter(torch.where(cand, rank, torch.full_like(rank, key.numel() + 1)), seg, 0, n_seg,
                        reduce='min')
         keep = rank == best[seg]
