@@ -723,6 +723,8 @@ ERRORS += [
      r'signal_channels is required when dynamic=True'),
     ('nn.MetaBlock: forward without signal', lambda: gnn.MetaBlock(4, 4, 6)(torch.randn(1, 4, 8, 8)), E,
      r'signal is required by a dynamic MetaBlock'),
+    ('nn.MetaBlock: x float64', lambda: gnn.MetaBlock(4, 4, dynamic=False)(torch.randn(1, 4, 8, 8).double()), S,
+     r"x must have the layer's dtype torch.float32, got torch.float64"),
     ('nn.WeightMapper: groups', lambda: gnn.WeightMapper(6, 20, groups=4), E,
      r'in_channels = 6 must be divisible by groups = 4'),
     ('nn.WeightMapper: signal channels', lambda: gnn.WeightMapper(6, 20)(torch.randn(1, 4, 2, 2)), E,
@@ -763,6 +765,8 @@ ERRORS += [
      r'output must be a QGNOutput or a non-empty dict'),
     ('nn.level_loss: target float', lambda: gnn.level_loss(torch.randn(1, 4, 8, 8), torch.zeros(1, 8, 8)), S,
      r'target must have dtype torch.long'),
+    ('nn.TransBasicBlock: x float64', lambda: gnn.TransBasicBlock(4, 4, sparse=False)(
+        torch.randn(1, 4, 8, 8).double()), S, r"x must have the layer's dtype torch.float32, got torch.float64"),
     ('nn.TransBasicBlock: channels', lambda: gnn.TransBasicBlock(8, 8, sparse=False)(torch.randn(1, 4, 4, 4)), E,
      r'x must have 8 channels'),
 ]

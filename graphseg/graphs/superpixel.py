@@ -37,7 +37,7 @@ class SuperpixelData(PixelMapData):
 
 
 def _as_chw(image: Union[Tensor, np.ndarray]) -> Tensor:
-    """Validate and convert to a float tensor (C, H, W) or (B, C, H, W) (the rule of :func:`graphseg.check.as_image`)."""
+    """Validate and convert to a float (C, H, W) or (B, C, H, W) tensor (graphseg.check.as_image's rule)."""
     return as_image(image, 'image')
 
 

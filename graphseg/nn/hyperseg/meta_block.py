@@ -18,7 +18,7 @@ from typing import List, Optional, Tuple, Type
 
 from torch import Tensor, nn
 
-from ...check import check_positive
+from ...check import check_ndim, check_param_dtype, check_positive
 from .dpw_conv import DPWConv2d
 from .fuse import fuse_conv_bn_, fuse_dpw_bn_
 from .weight_mapper import WeightMapper
@@ -115,6 +115,8 @@ class MetaBlock(nn.Module):
                 m.reset_parameters()
 
     def forward(self, x: Tensor, signal: Optional[Tensor] = None) -> Tensor:
+        check_ndim(x, 'x', 4, '(B, C, H, W)')
+        check_param_dtype(x, 'x', next(self.parameters(), None))
         if self.dynamic:
             if signal is None:
                 raise ValueError("signal is required by a dynamic MetaBlock")

@@ -118,6 +118,7 @@ class TransBasicBlock(nn.Module):
         if channels != self.inplanes:
             raise ValueError(f"x must have {self.inplanes} channels (a SparseMap or a (B, C, H, W) tensor), got "
                              f"{channels if channels is not None else type(x).__name__}")
+        check_param_dtype(x.feats if isinstance(x, SparseMap) else x, 'x', next(self.parameters(), None))
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         identity = x if self.shortcut is None else self.shortcut(x)
