@@ -214,7 +214,10 @@ class HGConv(nn.Module):
         B, _, H, W = x.shape
         M = self.num_groups_for(H, W)
         with torch.no_grad():
-            focus = active_focus(importance_map(x.detach()), attention, self.alpha)  # Eq. 11
+            importance = importance_map(x.detach())  # (B, H, W): NaN / inf wherever x has one
+            if not bool(torch.isfinite(importance).all()):  # checking x itself would cost C times more
+                check_finite(x, 'x')
+            focus = active_focus(importance, attention, self.alpha)  # Eq. 11
             centres = sample_centres(focus, M, self.sampling, oversample=self.oversample, beta=self.beta,
                                      generator=self.generator)
         return self.clustering(x, centres)
@@ -227,7 +230,6 @@ class HGConv(nn.Module):
         if x.numel() == 0:
             raise ValueError(f"x must be non-empty, got shape {tuple(x.shape)}")
         check_param_dtype(x, 'x', next(self.parameters(), None))
-        check_finite(x, 'x')  # NaN would reach the clustering as an unnamed importance map
 
     def _assignment(self, x: Tensor, attention: Optional[Tensor],
                     assignment: Union[Assignment, SoftClustering, None]) -> SoftClustering:
