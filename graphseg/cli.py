@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run a ``graphseg`` command; bad values (options, images, files) exit with ``graphseg VERB: message``."""
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from .check import as_image, check_index
 from .graphs.directions import CENTER, DIRECTIONS
 from .graphs.group_adjacency import group_adjacency
 
@@ -46,15 +47,14 @@ def direction_linestyles() -> list:
     return ['solid' if dy == 0 or dx == 0 else (0, (2.5, 1.2)) for dy, dx in DIRECTIONS]
 
 
-def _to_hwc(image: Union[Tensor, np.ndarray]) -> np.ndarray:
-    if isinstance(image, Tensor):
-        if image.dim() != 3:
-            raise ValueError(f"image must be (C, H, W), got shape {tuple(image.shape)}")
-        image = image.detach().cpu().permute(1, 2, 0).numpy()
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 1:
+def _to_hwc(image: Union[Tensor, np.ndarray], name: str = 'image') -> np.ndarray:
+    """An image (the layout / dtype rule of :func:`graphseg.check.as_image`) as an (H, W[, C]) array for imshow;
+    float images are stretched to [0, 1], uint8 / bool ones are shown as they are."""
+    stretch = getattr(image, 'is_floating_point', lambda: image.dtype.kind == 'f')()
+    image = as_image(image, name, batched=False).detach().cpu().permute(1, 2, 0).numpy()
+    if image.shape[-1] == 1:
         image = image[..., 0]
-    if image.dtype != np.uint8:
+    if stretch:
         lo, hi = float(image.min()), float(image.max())
         image = (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
     return image
@@ -92,6 +92,8 @@ def draw_direction_legend(ax, loc: Sequence[float] = (0.72, 0.0, 0.28, 0.28), fo
     Returns:
         The inset axis.
     """
+    if not hasattr(ax, 'inset_axes'):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     inset = ax.inset_axes(list(loc))
     _draw_compass(inset, fontsize)
     inset.set_title('edge j→i of type k:\nj at offset k from i', fontsize=fontsize, backgroundcolor='white')
@@ -199,6 +201,8 @@ def plot_noise_canceling(data: Data, image: Union[Tensor, np.ndarray, None] = No
 
     if getattr(data, 'seg', None) is None:
         raise ValueError("data must carry seg (1, H, W), the pixel-to-node map")
+    if crop is not None and (len(crop) != 4 or not all(isinstance(c, (int, float)) for c in crop)):
+        raise ValueError(f"crop must be (x0, x1, y0, y1), four pixel coordinates, got {crop!r}")
     seg = data.seg[0]
     H, W = seg.shape
     if axes is None:
@@ -329,7 +333,13 @@ def label_to_rgb(level: Tensor, num_classes: int, ignore_index: int = 255) -> np
     Shapes:
         - **output:** :math:`(H, W, 4)` RGBA
     """
+    check_index(level, 'level')
     lab = level.detach().cpu().numpy()
+    bad = (lab < 0) | (lab > num_classes)
+    bad &= lab != ignore_index
+    if bad.any():
+        raise ValueError(f"level values must lie in [0, {num_classes}] (classes and the composite id) or be "
+                         f"ignore_index = {ignore_index}, got {int(lab[bad][0])}")
     rgb = np.ones(lab.shape + (4,))
     colors = _class_colors(num_classes)
     cls = (lab >= 0) & (lab < num_classes)
@@ -353,6 +363,8 @@ def plot_t_pyramid(pyramid: Sequence[Tensor], num_classes: int, ignore_index: in
         The axes.
     """
     import matplotlib.pyplot as plt
+    if not isinstance(pyramid, (list, tuple)) or not pyramid:
+        raise ValueError(f"pyramid must be a non-empty list of label maps (t_pyramid), got {pyramid!r}")
     if any(p.dim() != 2 for p in pyramid):
         raise ValueError("pyramid must hold unbatched (H, W) levels; index one image of a batch first")
     if axes is None:
@@ -416,6 +428,10 @@ def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, 
 
     from .graphs.quadtree import CHILD_EDGE_TYPE
 
+    if not isinstance(data, Data) or any(getattr(data, k, None) is None for k in ('level', 'cell_size', 'leaf',
+                                                                                  'seg', 'pos')):
+        raise ValueError("data must be a quadtree graph (QuadtreeData with level, cell_size, leaf, seg, pos; "
+                         "see quadtree_graph)")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6))
     seg = data.seg[0].cpu().numpy()
@@ -490,6 +506,10 @@ def plot_active_sites(output, *, image_index: int = 0, axes=None, label: Optiona
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
+
+    from .nn.qgn import QGNOutput
+    if not isinstance(output, QGNOutput):
+        raise TypeError(f"output must be a QGNOutput (QGN's 'levels'), got {type(output).__name__}")
     levels = output.levels
     if axes is None:
         _, axes = plt.subplots(1, len(levels), figsize=(2.5 * len(levels), 2.5))
@@ -549,6 +569,14 @@ def plot_predictions(images: Tensor, labels: Tensor, preds: Sequence[Tensor], ti
         raise ValueError(f"preds and titles must have the same length, got {len(preds)} and {len(titles)}")
     if class_names is None and num_classes == len(MNIST_SEG_CLASSES):
         class_names = MNIST_SEG_CLASSES
+    images = as_image(images, 'images')
+    if images.dim() != 4:
+        raise ValueError(f"images must be a batch (B, C, H, W), got shape {tuple(images.shape)}")
+    B, _, H, W = images.shape
+    for name, lab in [('labels', labels)] + [(f'preds[{i}]', p) for i, p in enumerate(preds)]:
+        check_index(lab, name)
+        if tuple(lab.shape) != (B, H, W):
+            raise ValueError(f"{name} must have shape (B, H, W) = {(B, H, W)}, got {tuple(lab.shape)}")
     n = images.size(0)
     rows = 2 + len(preds)
     legend_rows = math.ceil((num_classes + 1) / 6)

@@ -39,7 +39,8 @@ def dense_reference(labels: torch.Tensor, G: int) -> torch.Tensor:
     eye = torch.eye(G, dtype=torch.bool)
     A[:, eye] = 0
     A = (A - A.flip(0)).clamp_min(0)  # Eq. 7
-    best = A.argmax(0, keepdim=True)
+    lower = torch.triu(torch.ones(G, G, dtype=torch.bool), diagonal=1)  # ties: lowest type for i < j, mirrored
+    best = torch.where(lower, A.argmax(0), 8 - A.flip(0).argmax(0)).unsqueeze(0)
     A = torch.zeros_like(A).scatter_(0, best, A.gather(0, best))  # max-direction
     A[4] = torch.eye(G)
     return A

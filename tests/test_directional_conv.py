@@ -3,11 +3,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch.autograd import gradcheck
-from torch_geometric.data import Batch
+from torch_geometric.data import Batch, Data
 
 from graphseg.graphs import grid_graph, group_adjacency
 from graphseg.nn import DirectionalConv
-from graphseg.ops import available_backends, use_backend
+from graphseg.nn.directional_conv import directional_edge_weight
+from graphseg.ops import available_backends, typed_matmul_scatter, use_backend
 
 
 def dense_reference(x, weight, bias, edge_index, edge_type, edge_weight, normalize):
@@ -116,8 +117,10 @@ def test_backend_parity(backend, device):
     et = torch.randint(0, 9, (90,), device=device)
     ew = torch.rand(90, device=device)
     ref = layer(x, ei, et, ew)
+    adj_t = torch.sparse_coo_tensor(ei.flip(0), ew, (20, 20))  # uncoalesced: storage order = input order
     with use_backend(backend):
-        torch.testing.assert_close(layer(x, ei, et, ew), ref)
+        torch.testing.assert_close(layer(x, ei, et, ew), ref)  # message + aggregate
+        torch.testing.assert_close(layer(x, adj_t, et), ref)  # fused message_and_aggregate
 
 
 def test_from_conv2d_errors():
@@ -150,3 +153,138 @@ def test_errors():
         layer(x, ei, et, torch.ones(3))
     with pytest.raises(ValueError, match='in_channels must be an int >= 1, got 0'):
         DirectionalConv(0, 2)
+
+
+def typed_group_graph(seed=0, max_direction=True):
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 9, (14, 14), generator=g)
+    ei, et, ew = group_adjacency(labels, 14, 14, num_groups=10, max_direction=max_direction)  # node 9: no edges
+    return Data(x=torch.randn(10, 4, generator=g), edge_index=ei, edge_type=et, edge_weight=ew)
+
+
+def test_runs_through_propagate_and_pyg_hooks_fire():
+    d = typed_group_graph()
+    conv = DirectionalConv(4, 3)
+    ref = typed_matmul_scatter(d.x, conv.weight, d.edge_index, d.edge_type,
+                               directional_edge_weight(d.edge_index, d.edge_type, 10, 9, d.edge_weight)) + conv.bias
+    seen = []
+    handles = [conv.register_propagate_forward_hook(lambda m, inp, out: seen.append(('propagate', out.shape))),
+               conv.register_message_forward_hook(lambda m, inp, out: seen.append(('message', out.shape))),
+               conv.register_aggregate_forward_hook(lambda m, inp, out: seen.append(('aggregate', out.shape)))]
+    out = conv(d.x, d.edge_index, d.edge_type, d.edge_weight)
+    torch.testing.assert_close(out, ref)
+    E = d.edge_index.size(1)
+    assert seen == [('message', (E, 3)), ('aggregate', (10, 3)), ('propagate', (10, 3))]
+    for h in handles:
+        h.remove()
+    # a message hook can edit the messages: zeroing them leaves only the bias
+    conv.register_message_forward_hook(lambda m, inp, out: torch.zeros_like(out))
+    torch.testing.assert_close(conv(d.x, d.edge_index, d.edge_type, d.edge_weight), conv.bias.expand(10, 3))
+
+
+def test_pyg_explainer_sees_the_messages():
+    from torch_geometric.explain import Explainer, GNNExplainer
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = DirectionalConv(4, 2)
+
+        def forward(self, x, edge_index, edge_type, edge_weight):
+            return self.conv(x, edge_index, edge_type, edge_weight)
+    d = typed_group_graph()
+    explainer = Explainer(Net(), GNNExplainer(epochs=3), explanation_type='model', edge_mask_type='object',
+                          model_config=dict(mode='regression', task_level='node', return_type='raw'))
+    expl = explainer(d.x, d.edge_index, edge_type=d.edge_type, edge_weight=d.edge_weight, index=0)
+    assert expl.edge_mask.shape == (d.edge_index.size(1),)
+    into_0 = d.edge_index[1] == 0
+    assert bool((expl.edge_mask[into_0] > 0).any()) and float(expl.edge_mask[~into_0].abs().max()) == 0
+
+
+@pytest.mark.parametrize('layout', [torch.sparse_csr, torch.sparse_coo])
+def test_sparse_adjacency_from_to_sparse_tensor_runs_fused(layout):
+    """T.ToSparseTensor keeps edge_type in the order of the stored entries; the fused kernel reads both."""
+    import torch_geometric.transforms as T
+    d = typed_group_graph()
+    perm = torch.randperm(d.edge_index.size(1))  # any input order
+    shuffled = Data(x=d.x, edge_index=d.edge_index[:, perm], edge_type=d.edge_type[perm],
+                    edge_weight=d.edge_weight[perm])
+    s = T.ToSparseTensor(layout=layout)(shuffled)
+    conv = DirectionalConv(4, 3)
+    fused = []
+    conv.register_message_and_aggregate_forward_hook(lambda m, inp, out: fused.append(out.shape))
+    torch.testing.assert_close(conv(s.x, s.adj_t, s.edge_type), conv(d.x, d.edge_index, d.edge_type, d.edge_weight))
+    assert fused == [(10, 3)]
+    unweighted = T.ToSparseTensor(layout=layout, attr=None)(Data(x=d.x, edge_index=d.edge_index,
+                                                                  edge_type=d.edge_type))
+    torch.testing.assert_close(conv(d.x, unweighted.adj_t, unweighted.edge_type),
+                               conv(d.x, d.edge_index, d.edge_type))
+
+
+def test_sparse_tensor_adjacency():
+    torch_sparse = pytest.importorskip('torch_sparse')
+    d = typed_group_graph()
+    conv = DirectionalConv(4, 3)
+    adj_t = torch_sparse.SparseTensor(row=d.edge_index[1], col=d.edge_index[0], value=d.edge_weight,
+                                      sparse_sizes=(10, 10))
+    perm = torch.argsort(d.edge_index[1] * 10 + d.edge_index[0])  # CSR order
+    torch.testing.assert_close(conv(d.x, adj_t, d.edge_type[perm]), conv(d.x, d.edge_index, d.edge_type,
+                                                                          d.edge_weight))
+
+
+def test_sparse_adjacency_errors():
+    d = typed_group_graph()
+    conv = DirectionalConv(4, 3)
+    adj = torch.sparse_coo_tensor(d.edge_index.flip(0), d.edge_weight, (10, 10))
+    with pytest.raises(ValueError, match='edge_type is required: a sparse adjacency carries no direction types'):
+        conv(d.x, adj)
+    with pytest.raises(ValueError, match='edge_weight must be None when edge_index is a sparse adjacency'):
+        conv(d.x, adj, d.edge_type, d.edge_weight)
+    with pytest.raises(TypeError, match='values of the sparse adjacency edge_index are edge weights'):
+        conv(d.x, torch.sparse_coo_tensor(d.edge_index.flip(0), d.edge_type, (10, 10)), d.edge_type)
+    with pytest.raises(ValueError, match=r'must have shape \(N, N\) = \(10, 10\), got \(10, 11\)'):
+        conv(d.x, torch.sparse_coo_tensor(d.edge_index.flip(0), d.edge_weight, (10, 11)), d.edge_type)
+    with pytest.raises(ValueError, match='got a sparse tensor with layout torch.sparse_csc'):
+        conv(d.x, adj.to_sparse_csc(), d.edge_type)
+    multi = typed_group_graph(max_direction=False)  # several directions per pair: a sparse matrix merges them
+    adj = torch.sparse_coo_tensor(multi.edge_index.flip(0), multi.edge_weight, (10, 10)).coalesce()
+    with pytest.raises(ValueError, match='one type per stored entry of the sparse adjacency'):
+        conv(d.x, adj, multi.edge_type)
+
+
+def test_add_self_loops_mismatch_is_named_and_typed_transform_fixes_it():
+    import torch_geometric.transforms as T
+
+    from graphseg.graphs import AddTypedSelfLoops, grid_graph
+    g = grid_graph(3, 4, self_loops=False)
+    g.edge_weight = torch.rand(g.edge_index.size(1))
+    conv = DirectionalConv(2, 2)
+    x = torch.randn(12, 2)
+    bad = T.AddSelfLoops()(g.clone())
+    with pytest.raises(ValueError, match=r'edge_type must have shape \(E,\) = \(70,\), one type per edge of '
+                                         r'edge_index, got \(58,\); .*T.AddSelfLoops.*AddTypedSelfLoops'):
+        conv(x, bad.edge_index, bad.edge_type, bad.edge_weight)
+    good = AddTypedSelfLoops()(g.clone())
+    full = grid_graph(3, 4)  # the same lattice with its self direction, sorted the same way
+    assert torch.equal(good.edge_index, full.edge_index) and torch.equal(good.edge_type, full.edge_type)
+    loops = good.edge_type == 4
+    assert torch.equal(good.edge_weight[loops], torch.ones(12))
+    assert torch.equal(good.edge_weight[~loops], g.edge_weight)  # sorted by (target, source) already
+    again = AddTypedSelfLoops()(good.clone())  # idempotent
+    assert torch.equal(again.edge_index, good.edge_index) and torch.equal(again.edge_weight, good.edge_weight)
+    g.edge_attr = torch.rand(g.edge_index.size(1), 2)
+    with pytest.raises(ValueError, match=r"cannot invent values of the edge attribute\(s\) \['edge_attr'\]"):
+        AddTypedSelfLoops()(g)
+
+
+def test_negative_weights_and_dtype_mismatch_are_named():
+    d = typed_group_graph()
+    conv = DirectionalConv(4, 3)
+    with pytest.raises(ValueError, match='edge_weight must be >= 0'):
+        conv(d.x, d.edge_index, d.edge_type, -d.edge_weight)
+    with pytest.raises(TypeError, match=r"x must have the layer's dtype torch.float32, got torch.float64"):
+        conv(d.x.double(), d.edge_index, d.edge_type)
+    out = conv.double()(d.x.double(), d.edge_index, d.edge_type, d.edge_weight.double())
+    assert out.dtype == torch.float64
+    with pytest.raises(ValueError, match="aggr must be 'add'"):
+        DirectionalConv(2, 2, aggr='mean')

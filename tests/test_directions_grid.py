@@ -13,7 +13,7 @@ def test_directions_convention():
         assert DIRECTIONS[opposite(k)] == (-dy, -dx)
         assert opposite(k) == 8 - k
         assert direction_index(dy, dx) == k
-    with pytest.raises(ValueError, match=r'direction index k must be in \[0, 8\], got 9'):
+    with pytest.raises(ValueError, match=r'direction index k must be an int in \[0, 8\], got 9'):
         opposite(9)
     with pytest.raises(ValueError, match=r'\(dy, dx\) must each be in'):
         direction_index(2, 0)

@@ -176,7 +176,7 @@ def test_load_config_flat_and_errors(tmp_path):
     assert (c.steps, c.lr, c.batch_size) == (12, 0.01, 4)
     with pytest.raises(ConfigError, match=r"config: unknown key stepz; known keys: \["):
         load_config({'stepz': 3})
-    with pytest.raises(ConfigError, match='steps must be >= 1'):
+    with pytest.raises(ConfigError, match='steps must be an integer >= 1'):
         TrainConfig(steps=0)
 
 

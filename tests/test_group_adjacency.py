@@ -27,8 +27,9 @@ def naive(S, noise_cancel, max_direction, min_weight=1e-7):
     if noise_cancel:
         A = (A - A.flip(0)).clamp(min=0)  # A[8 - k] is the opposite direction
         A[A < min_weight] = 0
-    if max_direction:
-        best = A.argmax(0)  # first maximum: lowest direction index
+    if max_direction:  # ties: lowest direction index for i < j, its mirror 8 - k for i > j
+        lower = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)  # i < j
+        best = torch.where(lower, A.argmax(0), 8 - A.flip(0).argmax(0))
         keep = torch.zeros_like(A, dtype=torch.bool).scatter_(0, best.unsqueeze(0), True)
         A = torch.where(keep, A, torch.zeros_like(A))
     A[4] = torch.eye(n, dtype=torch.float64)
@@ -157,7 +158,7 @@ def test_errors():
         group_adjacency((lab.unsqueeze(-1), torch.full((4, 4, 1), float('nan'))), 4, 4)
     with pytest.raises(ValueError, match='same shape'):
         group_adjacency((lab.unsqueeze(-1), torch.ones(4, 4, 2)), 4, 4)
-    with pytest.raises(ValueError, match='min_weight must be a number >= 0'):
+    with pytest.raises(ValueError, match='min_weight must be a finite number >= 0'):
         group_adjacency(lab, 4, 4, min_weight=-1)
     with pytest.raises(ValueError, match='height must be >= 1'):
         group_adjacency(lab, 0, 4)
@@ -181,3 +182,14 @@ def test_per_length_max_direction_picks_the_direction_closest_to_the_boundary_no
     for per_length in (False, True):
         ei, et, _ = group_adjacency(diagonal, 6, 6, per_length=per_length)
         assert sorted(int(t) for a, b, t in zip(ei[0], ei[1], et) if a != b) == [0, 8]
+def test_max_direction_is_mirror_symmetric_on_ties():
+    """The issue's minimal case: a staircase border where directions 2 and 5 (and 6 and 3) tie at 20 pairs.
+    Each pair of groups is decided once: 1 -> 0 keeps type 2, so 0 -> 1 keeps its mirror 8 - 2 = 6."""
+    seg = torch.zeros(20, 20, dtype=torch.long)
+    for y in range(20):
+        seg[y, 10 + (y % 2):] = 1
+    raw = to_dense_adjacency(*group_adjacency(seg, 20, 20, max_direction=False))
+    assert raw[2, 0, 1] == raw[5, 0, 1] == 20 and raw[6, 1, 0] == raw[3, 1, 0] == 20  # the ties
+    ei, et, ew = group_adjacency(seg, 20, 20)
+    assert ei.tolist() == [[0, 1, 0, 1], [0, 0, 1, 1]] and et.tolist() == [4, 2, 6, 4]
+    assert ew.tolist() == [1., 20., 20., 1.]

@@ -198,3 +198,34 @@ def test_errors():
         hg(x, torch.rand(2, 6, 6), assignment=torch.zeros(6, 6, dtype=torch.long))
     with pytest.raises(ValueError, match='assignment must hold 1 or B = 2 maps, got 3'):
         hg(x, assignment=torch.zeros(3, 6, 6, dtype=torch.long))
+
+
+@pytest.mark.parametrize('conv', CONVS)
+def test_eval_output_is_independent_of_the_other_images(conv, device):
+    """Eval mode: an image's output does not change with the images batched next to it (every swap-in)."""
+    hg = HGConv(3, 4, num_layers=2, num_groups=6, conv=conv).to(device).eval()
+    x = torch.randn(3, 3, 10, 9, device=device)
+    x[1] *= 5  # a very different neighbour: a batch-wide normalisation would show
+    S = hg.cluster(x)
+    out = hg(x, assignment=(S.index, S.weight))
+    for b in range(3):
+        alone = hg(x[b:b + 1], assignment=(S.index[b:b + 1], S.weight[b:b + 1]))
+        torch.testing.assert_close(out[b:b + 1], alone, atol=1e-5, rtol=1e-5)
+    labels = torch.randint(0, 6, (3, 10, 9), device=device)  # hard labels, too
+    out = hg(x, assignment=labels)
+    for b in range(3):
+        torch.testing.assert_close(out[b:b + 1], hg(x[b:b + 1], assignment=labels[b:b + 1]), atol=1e-5, rtol=1e-5)
+
+
+def test_cartesian_pseudo_is_pyg_cartesian_per_graph(device):
+    from torch_geometric.data import Data
+    from torch_geometric.transforms import Cartesian
+
+    from graphseg.nn import cartesian_pseudo
+    graphs = [Data(pos=torch.randn(5, 2, device=device) * s, edge_index=torch.randint(0, 5, (2, 12), device=device))
+              for s in (1., 10., 0.1)]
+    batch = Batch.from_data_list(graphs)
+    got = cartesian_pseudo(batch.pos, batch.edge_index, batch.batch, 3)
+    want = torch.cat([Cartesian(norm=True)(d.clone()).edge_attr for d in graphs])
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(cartesian_pseudo(graphs[1].pos, graphs[1].edge_index), want[12:24])

@@ -23,7 +23,7 @@ def test_efficientnet_matches_torchvision_layout():
     assert [f.shape[1] for f in feats] == m.feature_channels == [16, 24, 40, 112, 320]
     assert [64 // f.shape[2] for f in feats] == m.feature_strides == [2, 4, 8, 16, 32]
     assert m.forward_head(feats[-1]).shape == (1, 1280, 2, 3) and m(torch.randn(1, 3, 32, 32)).shape == (1, 1000)
-    with pytest.raises(ValueError, match='x must have 3 channels, got 1'):
+    with pytest.raises(ValueError, match=r'x must have 3 channels, got shape \(1, 1, 32, 32\)'):
         m.forward_features(torch.randn(1, 1, 32, 32))
     assert sum(p.numel() for p in efficientnet_b3().parameters()) == 12_233_232  # torchvision's efficientnet_b3
 

@@ -42,7 +42,7 @@ def test_load_pretrained_round_trip(tmp_path):
 
 
 def test_errors():
-    with pytest.raises(ValueError, match='x must have 3 channels, got 1'):
+    with pytest.raises(ValueError, match=r'x must have 3 channels, got shape \(1, 1, 32, 32\)'):
         resnet18().forward_features(torch.randn(1, 1, 32, 32))
     with pytest.raises(ValueError, match='layers must have 4 entries'):
         from graphseg.models import BasicBlock, ResNet

@@ -136,9 +136,11 @@ def test_slic_torch_errors():
     img = torch.rand(3, 16, 16)
     with pytest.raises(ValueError, match='n_segments must be an int >= 1'):
         slic_torch(img, 0)
-    with pytest.raises(ValueError, match=r'image must be \(C, H, W\) or \(B, C, H, W\)'):
+    with pytest.raises(ValueError, match=r'image must have a channel axis, got a 2-D tensor'):
         slic_torch(img[0], 4)
+    with pytest.raises(ValueError, match=r'image must be \(C, H, W\) or \(B, C, H, W\)'):
+        slic_torch(img[None, None], 4)
     with pytest.raises(ValueError, match='convert2lab=True needs an RGB image'):
         slic_torch(torch.rand(2, 16, 16), 4, convert2lab=True)
-    with pytest.raises(TypeError, match='image must have a floating-point dtype'):
+    with pytest.raises(TypeError, match='image must be floating, uint8 or bool, got torch.int64'):
         slic_torch(img.long(), 4)

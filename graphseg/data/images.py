@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..check import as_image
+
 #: ``skimage.data`` colour photos bundled with scikit-image (no network needed).
 SKIMAGE_PHOTOS: Tuple[str, ...] = ('astronaut', 'chelsea', 'coffee', 'rocket', 'immunohistochemistry',
                                    'retina', 'hubble_deep_field', 'colorwheel')
@@ -24,9 +26,17 @@ def load_image(source: Union[str, os.PathLike]) -> Tensor:
     :data:`SKIMAGE_PHOTOS`, :data:`SKIMAGE_GRAY`). An alpha channel is dropped;
     grayscale images get one channel.
     """
-    if isinstance(source, (str, os.PathLike)) and os.path.isfile(source):
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"source must be a path or a name, got {type(source).__name__}")
+    if os.path.isdir(source):
+        raise ValueError(f"source {os.fspath(source)!r} is a folder, not an image file")
+    if os.path.isfile(source):
         from skimage.io import imread
-        arr = imread(os.fspath(source))
+        try:
+            arr = imread(os.fspath(source))
+        except Exception as e:  # imageio / PIL raise many types for "not an image"
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ValueError(f"source {os.fspath(source)!r} is not a readable image ({first})") from e
     elif isinstance(source, str) and source in SKIMAGE_PHOTOS + SKIMAGE_GRAY:
         import skimage.data
         arr = getattr(skimage.data, source)()
@@ -40,15 +50,8 @@ def load_image(source: Union[str, os.PathLike]) -> Tensor:
         raise ValueError(f"image from {source!r} must be (H, W) or (H, W, C), got shape {arr.shape}")
     if arr.shape[-1] == 4:
         arr = arr[..., :3]
-    if arr.dtype == np.uint8:
-        t = torch.from_numpy(np.ascontiguousarray(arr)).float() / 255.
-    elif arr.dtype == np.uint16:
-        t = torch.from_numpy(arr.astype(np.float32)) / 65535.
-    elif arr.dtype == bool:
-        t = torch.from_numpy(arr.astype(np.float32))
-    else:
-        t = torch.from_numpy(arr.astype(np.float32))
-    return t.permute(2, 0, 1).contiguous()
+    # graphseg.check.as_image: uint8 / 255, uint16 / 65535, bool -> {0, 1}, other integer dtypes rejected
+    return as_image(arr, f'image from {source!r}', batched=False).to(torch.float32).contiguous()
 
 
 __all__ = ['load_image', 'SKIMAGE_PHOTOS', 'SKIMAGE_GRAY']

@@ -13,6 +13,7 @@ unlabeled). Samples are a deterministic function of ``(seed, index)``.
 """
 from __future__ import annotations
 
+import math
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ..check import check_choice
+from ..check import check_choice, check_int
 
 NUM_CLASSES = 11  # background + 10 digits
 IGNORE_INDEX = 255
@@ -97,14 +98,16 @@ class MNISTSegmentation(Dataset):
                  background: float = 0.1, seed: int = 0, backdrop: str = 'photo') -> None:
         check_choice(split, 'split', ('train', 'val'))
         check_choice(backdrop, 'backdrop', BACKDROPS)
-        if num_samples < 1:
-            raise ValueError(f"num_samples must be >= 1, got {num_samples}")
-        if isinstance(size, bool) or not isinstance(size, int) or not 32 <= size <= 1024:
-            raise ValueError(f"size must be an int in [32, 1024], got {size!r}")
+        check_int(num_samples, 'num_samples', 1)
+        check_int(size, 'size', 32, 1024)
+        check_int(max_digits, 'max_digits', 1)
+        check_int(seed, 'seed')
         if scale is None:
             scale = (0.8 * size / 64, 2.0 * size / 64)
-        if len(scale) != 2 or not 0 < scale[0] <= scale[1]:
-            raise ValueError(f"scale must be (low, high) with 0 < low <= high, got {tuple(scale)}")
+        if (not isinstance(scale, (tuple, list)) or len(scale) != 2
+                or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in scale)
+                or not 0 < scale[0] <= scale[1]):
+            raise ValueError(f"scale must be (min, max) with 0 < min <= max (digit zoom), got {scale!r}")
         if size < int(np.ceil(28 * scale[1])):
             raise ValueError(f"size must be >= 28 * scale[1] = {int(np.ceil(28 * scale[1]))}, got {size}")
         if not 0 <= background < ink <= 1:

@@ -17,6 +17,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import torch
 
+from ..check import check_callable, check_int
+
 
 def _sync(device: Optional[torch.device]) -> None:
     if device is not None and torch.device(device).type == 'cuda':
@@ -33,6 +35,12 @@ def compare_times(fns: Dict[str, Callable[[], object]], *, repeat: int = 7, warm
         warmup: untimed runs per callable first.
         device: synchronise this CUDA device around each run.
     """
+    if not isinstance(fns, dict) or not fns:
+        raise ValueError(f"fns must be a non-empty dict name -> callable, got {fns!r}")
+    for name, fn in fns.items():
+        check_callable(fn, f'fns[{name!r}]')
+    check_int(repeat, 'repeat', 1)
+    check_int(warmup, 'warmup', 0)
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -71,6 +79,7 @@ def peak_memory(fn: Callable[[], object], device: Optional[torch.device] = None)
     CUDA: ``torch.cuda.max_memory_allocated``. CPU: the allocation/free events
     of ``torch.profiler`` replayed in time order.
     """
+    check_callable(fn, 'fn')
     device = torch.device(device) if device is not None else torch.device('cpu')
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
@@ -94,6 +103,9 @@ def peak_memory(fn: Callable[[], object], device: Optional[torch.device] = None)
 def format_table(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> str:
     """A plain-text table (for benchmark output)."""
     rows = [[f'{c:.3g}' if isinstance(c, float) else str(c) for c in r] for r in rows]
+    for i, r in enumerate(rows):
+        if len(r) != len(headers):
+            raise ValueError(f"rows must have {len(headers)} entries (one per header), row {i} has {len(r)}")
     widths = [max(len(str(h)), *(len(r[i]) for r in rows)) if rows else len(str(h))
               for i, h in enumerate(headers)]
     line = '  '.join(str(h).ljust(w) for h, w in zip(headers, widths))

@@ -22,6 +22,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Union
 
+from ..check import check_device
+
 
 class ConfigError(ValueError):
     """A config key or value is invalid (the message names the key and the file)."""
@@ -29,6 +31,7 @@ class ConfigError(ValueError):
 
 def _choices(*values: str, default: Any = None, **kw):
     return field(default=default, metadata={'choices': values}, **kw)
+
 
 
 @dataclass
@@ -89,24 +92,34 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ('steps', 'batch_size', 'log_every'):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ('aux_weight', 'weight_decay', 'warmup_steps', 'num_workers', 'checkpoint_every',
-                     'eval_every', 'ohem_min_kept'):
-            if getattr(self, name) < 0:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ('warmup_steps', 'num_workers', 'checkpoint_every', 'eval_every', 'ohem_min_kept'):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be an integer >= 0, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError(f"seed must be an integer, got {self.seed!r}")
+        for name in ('aux_weight', 'weight_decay'):  # `not >=` also rejects NaN
+            if not getattr(self, name) >= 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        if not self.lr > 0 or self.lr == float('inf'):
+            raise ConfigError(f"lr must be a finite number > 0, got {self.lr}")
         if not 0 < self.bootstrap_ratio <= 1:
             raise ConfigError(f"bootstrap_ratio must be in (0, 1], got {self.bootstrap_ratio}")
         if not 0 < self.ohem_thresh <= 1:
             raise ConfigError(f"ohem_thresh must be in (0, 1], got {self.ohem_thresh}")
         if len(self.betas) != 2:
             raise ConfigError(f"betas must have 2 values, got {self.betas}")
-        if self.grad_clip is not None and self.grad_clip <= 0:
+        if self.grad_clip is not None and not self.grad_clip > 0:
             raise ConfigError(f"grad_clip must be > 0 or null, got {self.grad_clip}")
         if self.warmup_steps >= self.steps:
             raise ConfigError(f"warmup_steps must be < steps = {self.steps}, got {self.warmup_steps}")
+        try:
+            check_device(self.device, 'device')
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
 
 
 @dataclass

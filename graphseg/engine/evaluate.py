@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from ..check import check_device, check_image_batch, check_int
 from . import distributed as D
 from .metrics import SegmentationMetrics
 from .road_metrics import RoadMetrics
@@ -55,6 +56,7 @@ def _probs(logits: Tensor) -> Tensor:
 def predict_probs(model: nn.Module, images: Tensor, scales: Sequence[float] = (1.0,), flip: bool = False,
                   size_divisor: int = 1) -> Tensor:
     r"""Class probabilities :math:`(B, K, H, W)` averaged over ``scales`` (and mirror images with ``flip``)."""
+    check_image_batch(images, 'images', None)
     H, W = images.shape[-2:]
     total: Optional[Tensor] = None
     n = 0
@@ -78,6 +80,7 @@ def predict(model: nn.Module, images: Tensor, scales: Sequence[float] = (1.0,), 
             size_divisor: int = 1) -> Tensor:
     """Label maps :math:`(B, H, W)` at input resolution. Single-scale without flip: the model's ``predict`` if it
     has one (QGN's quadtree inference), else the arg-max of the logits; otherwise of :func:`predict_probs`."""
+    check_image_batch(images, 'images', None)
     if tuple(scales) == (1.0,) and not flip:
         if hasattr(model, 'predict'):
             H, W = images.shape[-2:]
@@ -121,8 +124,12 @@ def evaluate(model: nn.Module, dataset: Dataset, num_classes: int, *, ignore_ind
 
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    check_int(num_classes, 'num_classes', 1)
+    check_int(batch_size, 'batch_size', 1)
+    check_int(size_divisor, 'size_divisor', 1)
+    check_int(num_workers, 'num_workers', 0)
+    device = check_device(device, 'device', available=True)
     was_training = model.training
-    device = torch.device(device)
     model.to(device).eval()
     if task == 'semantic':
         metrics = SegmentationMetrics(num_classes, ignore_index)

@@ -12,24 +12,39 @@ from __future__ import annotations
 import inspect
 from typing import Callable, Dict, Optional, Sequence
 
+from ..check import check_callable, check_choice, check_int
+
+
+def _counts(minimum: int, **values: int) -> None:
+    """Every count an int >= ``minimum`` (sizes and channels >= 1, numbers of rows / edges >= 0)."""
+    for name, v in values.items():
+        check_int(v, name, minimum)
+
 
 
 def conv2d_macs(in_channels: int, out_channels: int, kernel_size: int | Sequence[int], out_h: int,
                 out_w: int, groups: int = 1) -> int:
     """MACs of a 2-D convolution producing an ``out_h x out_w`` map: ``H W C_out (C_in / g) k_h k_w``."""
+    _counts(1, in_channels=in_channels, out_channels=out_channels, groups=groups)
+    _counts(0, out_h=out_h, out_w=out_w)
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
-    if in_channels % groups:
-        raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
+    _counts(1, kernel_size=kh, kernel_width=kw)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by "
+                         f"groups ({groups})")
     return out_h * out_w * out_channels * (in_channels // groups) * kh * kw
 
 
 def linear_macs(num_rows: int, in_features: int, out_features: int) -> int:
     """MACs of ``(num_rows, in) @ (in, out)``."""
+    _counts(0, num_rows=num_rows)
+    _counts(1, in_features=in_features, out_features=out_features)
     return num_rows * in_features * out_features
 
 
 def matmul_macs(m: int, k: int, n: int, batch: int = 1) -> int:
     """MACs of ``batch`` products ``(m, k) @ (k, n)``."""
+    _counts(0, m=m, k=k, n=n, batch=batch)
     return batch * m * k * n
 
 
@@ -41,17 +56,22 @@ def typed_graph_conv_macs(num_nodes: int, num_edges: int, in_channels: int, out_
     passing, :math:`E C'` (one multiply by the edge weight and one add into the
     target per output channel; without weights only the adds, counted the same).
     """
+    _counts(0, num_nodes=num_nodes, num_edges=num_edges)
+    _counts(1, in_channels=in_channels, out_channels=out_channels, num_types=num_types)
     del weighted  # the scatter-add costs one accumulation per edge and channel either way
     return num_nodes * in_channels * num_types * out_channels + num_edges * out_channels
 
 
 def message_passing_macs(num_edges: int, channels: int) -> int:
     """MACs of a weighted gather + scatter-add of ``channels`` features over ``num_edges`` edges."""
+    _counts(0, num_edges=num_edges)
+    _counts(1, channels=channels)
     return num_edges * channels
 
 
 def dense_flop_macs(fn: Callable[[], object]) -> int:
     """MACs of the dense ops (matmul / conv / bmm ...) that ``torch.utils.flop_counter`` sees in ``fn()``."""
+    check_callable(fn, 'fn')
     from torch.utils.flop_counter import FlopCounterMode
     with FlopCounterMode(display=False) as counter:
         fn()
@@ -60,6 +80,8 @@ def dense_flop_macs(fn: Callable[[], object]) -> int:
 
 def format_macs(macs: float) -> str:
     """Human-readable count: ``601.3 G``."""
+    if isinstance(macs, bool) or not isinstance(macs, (int, float)):
+        raise TypeError(f"macs must be a number, got {type(macs).__name__}")
     for unit, scale in (('T', 1e12), ('G', 1e9), ('M', 1e6), ('K', 1e3)):
         if abs(macs) >= scale:
             return f'{macs / scale:.1f} {unit}'
@@ -68,6 +90,8 @@ def format_macs(macs: float) -> str:
 
 def summarize(breakdown: Dict[str, int]) -> str:
     """One line per part and the total, for a cost breakdown ``{part: macs}``."""
+    if not isinstance(breakdown, dict):
+        raise TypeError(f"breakdown must be a dict name -> MACs, got {type(breakdown).__name__}")
     total = sum(breakdown.values())
     lines = [f'{k:>24}: {format_macs(v):>10}  ({100 * v / max(total, 1):5.1f} %)' for k, v in breakdown.items()]
     return '\n'.join(lines + [f'{"total":>24}: {format_macs(total):>10}'])
@@ -81,6 +105,8 @@ __all__ = ['conv2d_macs', 'linear_macs', 'matmul_macs', 'typed_graph_conv_macs',
 
 def conv_stack_macs(in_channels: int, out_channels: int, height: int, width: int, num_layers: int = 3) -> int:
     """MACs of ``num_layers`` 3x3 stride-1 convolutions (the dense stack HG-Conv replaces), per image."""
+    _counts(1, in_channels=in_channels, out_channels=out_channels, height=height, width=width,
+            num_layers=num_layers)
     return (conv2d_macs(in_channels, out_channels, 3, height, width)
             + (num_layers - 1) * conv2d_macs(out_channels, out_channels, 3, height, width))
 
@@ -95,6 +121,10 @@ def graph_conv_macs(conv: str, num_nodes: int, num_edges: int, in_channels: int,
     * ``'spline'`` (graphseg ``SplineConv``, typed-kernel backend): :math:`N C K C' + E S C' + N C C'`.
     * ``'edgeconv'`` (PyG ``EdgeConv`` with a linear :math:`h_\Theta`): :math:`E \cdot 2C \cdot C'`.
     """
+    check_choice(conv, 'conv', ('directional', 'gcn', 'gmm', 'spline', 'edgeconv'))
+    _counts(0, num_nodes=num_nodes, num_edges=num_edges)
+    _counts(1, in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size,
+            spline_products=spline_products)
     N, E, C, Co = num_nodes, num_edges, in_channels, out_channels
     if conv == 'directional':
         return typed_graph_conv_macs(N, E, C, Co, 9)
@@ -135,6 +165,11 @@ def hgconv_macs(num_pixels: int, in_channels: int, out_channels: int, num_layers
     Normalisation, activations and the sampling are not counted (the convention of
     :func:`conv2d_macs`).
     """
+    _counts(1, num_pixels=num_pixels, in_channels=in_channels, out_channels=out_channels, num_layers=num_layers,
+            num_groups=num_groups)
+    _counts(0, num_edges=num_edges, block_entries=block_entries, iters=iters, adjacency_pairs=adjacency_pairs)
+    if num_groups > num_pixels:
+        raise ValueError(f"num_groups = {num_groups} must be <= num_pixels = {num_pixels}")
     clustering = hg_clustering_macs(num_pixels, in_channels, num_groups, block_entries, iters)
     graph = sum(graph_conv_macs(conv, num_groups, num_edges, in_channels if i == 0 else out_channels,
                                 out_channels, **conv_kwargs) for i in range(num_layers))
@@ -159,6 +194,7 @@ def nonlocal_macs(height: int, width: int, in_channels: int, inter_channels: int
     :math:`256 \times 128`, :math:`C = 2048`, :math:`C' = 256`:
     :math:`51.5 + 549.8 = 601.3` G (618.5 G with :math:`W_z`).
     """
+    _counts(1, height=height, width=width, in_channels=in_channels, inter_channels=inter_channels)
     n = height * width
     macs = 3 * linear_macs(n, in_channels, inter_channels) + 2 * matmul_macs(n, inter_channels, n)
     return macs + (linear_macs(n, inter_channels, in_channels) if include_output else 0)
@@ -196,6 +232,8 @@ def repgraph_mac_breakdown(height: int, width: int, in_channels: int, inter_chan
     offsets, sampling and attention: 35.0 G in all, against 601.3 G for the
     non-local block (:func:`nonlocal_macs`).
     """
+    _counts(1, height=height, width=width, in_channels=in_channels, inter_channels=inter_channels,
+            num_samples=num_samples, grid=grid, groups=groups)
     if variant not in ('bottleneck', 'simple'):
         raise ValueError(f"variant must be one of ('bottleneck', 'simple'), got {variant!r}")
     if height % grid or width % grid:

@@ -12,7 +12,7 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor
 
-from ..check import check_index, check_tensor
+from ..check import check_index, check_int, check_tensor
 
 
 def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_index: Optional[int] = 255) -> Tensor:
@@ -30,6 +30,7 @@ def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_inde
     """
     check_tensor(pred, 'pred')
     check_index(target, 'target')
+    check_int(num_classes, 'num_classes', 1)
     if pred.is_floating_point():
         if pred.dim() != target.dim() + 1 or pred.size(1) != num_classes:
             raise ValueError(f"logits pred must have shape (B, K={num_classes}, *spatial) matching target "
@@ -49,6 +50,9 @@ def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_inde
 
 def iou_from_confusion(cm: Tensor) -> Tensor:
     """Per-class IoU from a confusion matrix; NaN for classes absent from both target and prediction."""
+    check_tensor(cm, 'cm')
+    if cm.dim() != 2 or cm.size(0) != cm.size(1):
+        raise ValueError(f"cm must be a square (K, K) matrix, got shape {tuple(cm.shape)}")
     cm = cm.double()
     tp = cm.diagonal()
     union = cm.sum(0) + cm.sum(1) - tp
@@ -64,8 +68,7 @@ class SegmentationMetrics:
     """
 
     def __init__(self, num_classes: int, ignore_index: Optional[int] = 255) -> None:
-        if num_classes < 1:
-            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        check_int(num_classes, 'num_classes', 1)
         self.num_classes, self.ignore_index = num_classes, ignore_index
         self.reset()
 

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
+from ..check import check_device, check_index, check_ndim
 from . import distributed as D
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
@@ -42,6 +43,19 @@ def model_logits(output) -> Tensor:
                     f"got {type(output).__name__}")
 
 
+def check_labels(labels: Tensor, images: Tensor, num_classes: int, ignore_index: int) -> None:
+    """Raise unless ``labels`` is an integer ``(B, H, W)`` map per image with values in ``[0, K)`` or
+    ``ignore_index`` (one min / max reduction: no per-pixel Python)."""
+    check_index(labels, 'labels')
+    check_ndim(labels, 'labels', 3, '(B, H, W)')
+    if labels.size(0) != images.size(0):
+        raise ValueError(f"labels must have one map per image: B = {images.size(0)}, got {tuple(labels.shape)}")
+    valid = labels[labels != ignore_index]
+    if valid.numel() and (int(valid.min()) < 0 or int(valid.max()) >= num_classes):
+        bad = int(valid.max()) if int(valid.max()) >= num_classes else int(valid.min())
+        raise ValueError(f"labels must lie in [0, {num_classes - 1}] or be ignore_index = {ignore_index}, got {bad}")
+
+
 class Objective(nn.Module):
     """Wraps a model so one ``forward(images, labels)`` returns its loss terms (what DDP wraps, so
     gradients are synchronised also for models with their own ``compute_loss``).
@@ -58,6 +72,8 @@ class Objective(nn.Module):
             return {'loss': self.model.compute_loss(images, labels)}
         c = self.config
         output = self.model(images)
+        K = model_logits(output).size(1)
+        check_labels(labels, images, max(K, 2), self.ignore_index)  # one-channel outputs: binary {0, 1}
         kw = dict(ignore_index=self.ignore_index, ohem_thresh=c.ohem_thresh, ohem_min_kept=c.ohem_min_kept,
                   bootstrap_ratio=c.bootstrap_ratio)
         terms = [segmentation_criterion(model_logits(output), labels, c.loss, **kw)]
@@ -156,7 +172,12 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
     """
     from tqdm import tqdm
 
-    config = config or TrainConfig()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig (see load_config), got {type(config).__name__}")
+    check_device(config.device, 'config.device', available=True)
     with deterministic_mode(config.deterministic):  # deterministic mode is for this run only
         device = torch.device(config.device)
         world = D.get_world_size()

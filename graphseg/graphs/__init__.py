@@ -12,6 +12,7 @@ from .representative import (anchor_positions, bilinear_neighbors, lattice_node_
                              representative_graph, sample_positions, sampling_pattern)
 from .slic import slic_torch
 from .superpixel import SuperpixelData, ToDirectionalSLIC, superpixel_graph
+from .transforms import AddTypedSelfLoops
 
 __all__ = [
     # conventions and the pixel lattice
@@ -19,7 +20,7 @@ __all__ = [
     'kernel_to_direction_weights', 'direction_weights_to_kernel', 'grid_graph', 'pixel_positions',
     # HG-Conv group graphs and SLIC superpixels (issue 2)
     'group_adjacency', 'SoftAssignment', 'Assignment', 'slic_torch', 'superpixel_graph', 'ToDirectionalSLIC',
-    'SuperpixelData', 'PixelMapData', 'to_networkx', 'to_dense_adjacency',
+    'SuperpixelData', 'PixelMapData', 'to_networkx', 'to_dense_adjacency', 'AddTypedSelfLoops',
     # RepGraph representative-node graphs (issue 4)
     'representative_graph', 'sampling_pattern', 'anchor_positions', 'pixel_anchor', 'sample_positions',
     'bilinear_neighbors', 'lattice_node_map',

@@ -1,31 +1,52 @@
-"""Conversions of direction-typed graphs: networkx export and a dense view for notebooks."""
+"""Conversions of direction-typed graphs: networkx export (PyG field names) and a dense view for notebooks."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
 from ..ops.typed import check_typed_edges
-from .directions import DIRECTIONS, NUM_DIRECTIONS
+from .directions import NUM_DIRECTIONS
 
 
-def to_networkx(data: Data, *, node_attrs: tuple = ('x', 'pos', 'num_pixels')):
-    """Export a direction-typed graph to networkx, keeping direction and weight on every edge.
+def to_networkx(data: Data, *, node_attrs: Sequence[str] = ('x', 'pos', 'num_pixels'),
+                edge_attrs: Sequence[str] = ('edge_type', 'edge_weight', 'edge_attr'),
+                graph_attrs: Sequence[str] = ('seg',)):
+    """Export a direction-typed graph to networkx under PyG's field names, so it round-trips.
 
-    Each edge ``j -> i`` becomes a networkx edge ``(j, i)`` with attributes
-    ``direction`` (type id ``k``), ``offset`` (``DIRECTIONS[k]`` as ``(dy, dx)``)
-    and ``weight`` (``edge_weight``, 1 when the graph has none). The result is a
+    Each edge ``j -> i`` becomes the networkx edge ``(j, i)`` carrying
+    ``edge_type`` (the direction ``k``; its offset is ``DIRECTIONS[k]``) and,
+    when the graph has them, ``edge_weight`` and ``edge_attr``; nodes carry
+    ``x``, ``pos`` and ``num_pixels`` when present; ``seg`` (the pixel -> node
+    map) becomes the graph attribute ``G.graph['seg']``. These are the names
+    :func:`torch_geometric.utils.from_networkx` reads back, so
+    ``from_networkx(to_networkx(data))`` returns a :class:`~torch_geometric.data.Data`
+    with the same ``edge_index``, ``edge_type``, ``edge_weight``, ``x``,
+    ``pos``, ``num_pixels`` and ``seg``, up to three things networkx does not keep:
+
+    * the edge order: networkx lists edges by source node, graphseg sorts them
+      by target (sort both by ``(source, target, type)`` to compare);
+    * the dtypes: values travel as Python numbers, so floating attributes come
+      back as ``torch.get_default_dtype()`` (float64 ones lose precision) and
+      integer ones as ``torch.long``;
+    * the class: a plain ``Data`` (wrap it as ``SuperpixelData(**d.to_dict())``
+      for ``seg`` to batch again).
+
+    Every other attribute is dropped. networkx algorithms read the weight under
+    its name: ``nx.shortest_path(G, weight='edge_weight')``. The result is a
     :class:`networkx.DiGraph`, or a :class:`networkx.MultiDiGraph` when some
     ordered pair carries several directions (``max_direction=False``).
 
     Args:
         data (Data): with ``edge_index`` :math:`(2, E)` and ``edge_type`` :math:`(E,)`;
             optional ``edge_weight`` :math:`(E,)`.
-        node_attrs (tuple): node attributes copied when present (as lists).
+        node_attrs (sequence of str): node attributes copied when present.
+        edge_attrs (sequence of str): edge attributes copied when present.
+        graph_attrs (sequence of str): graph attributes copied when present.
     """
-    import networkx as nx
+    from torch_geometric.utils import to_networkx as pyg_to_networkx
 
     if not isinstance(data, Data):
         raise TypeError(f"data must be a torch_geometric Data, got {type(data).__name__}")
@@ -36,18 +57,17 @@ def to_networkx(data: Data, *, node_attrs: tuple = ('x', 'pos', 'num_pixels')):
     check_typed_edges(ei, et, NUM_DIRECTIONS, ew, data.num_nodes, data.num_nodes)
     pairs = ei[0] * max(data.num_nodes, 1) + ei[1]
     multi = pairs.unique().numel() < pairs.numel()
-    g = nx.MultiDiGraph() if multi else nx.DiGraph()
-    for v in range(data.num_nodes):
-        attrs = {}
-        for key in node_attrs:
-            value = getattr(data, key, None) if key in data else None
-            if isinstance(value, Tensor) and value.size(0) == data.num_nodes:
-                attrs[key] = value[v].tolist()
-        g.add_node(v, **attrs)
-    weights = ew.tolist() if ew is not None else [1.0] * et.numel()
-    for s, d, k, w in zip(ei[0].tolist(), ei[1].tolist(), et.tolist(), weights):
-        g.add_edge(s, d, direction=k, offset=DIRECTIONS[k], weight=w)
-    return g
+
+    def present(keys: Sequence[str], size: Optional[int]) -> List[str]:
+        out = []
+        for key in keys:
+            value = data[key] if key in data else None
+            if isinstance(value, Tensor) and (size is None or (value.dim() and value.size(0) == size)):
+                out.append(key)
+        return out
+    return pyg_to_networkx(data, node_attrs=present(node_attrs, data.num_nodes),
+                           edge_attrs=present(edge_attrs, et.numel()),
+                           graph_attrs=present(graph_attrs, None), to_multi=multi)
 
 
 def to_dense_adjacency(edge_index: Tensor, edge_type: Tensor, edge_weight: Optional[Tensor] = None,

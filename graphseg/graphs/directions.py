@@ -32,7 +32,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from ..check import check_ndim
+from ..check import check_device, check_ndim
 
 #: The 9 offsets ``(dy, dx)`` of a 3x3 kernel in row-major order; index 4 is ``(0, 0)``.
 DIRECTIONS: Tuple[Tuple[int, int], ...] = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1))
@@ -44,8 +44,8 @@ CENTER: int = 4
 
 def opposite(k: int) -> int:
     """Index of the opposite direction :math:`\\bar\\delta` of direction ``k`` (``8 - k``)."""
-    if not 0 <= k < NUM_DIRECTIONS:
-        raise ValueError(f"direction index k must be in [0, 8], got {k}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < NUM_DIRECTIONS:
+        raise ValueError(f"direction index k must be an int in [0, 8], got {k!r}")
     return NUM_DIRECTIONS - 1 - k
 
 
@@ -58,6 +58,8 @@ def direction_index(dy: int, dx: int) -> int:
 
 def direction_tensor(device: Optional[torch.device] = None) -> Tensor:
     """:data:`DIRECTIONS` as a long tensor of shape ``(9, 2)`` holding ``(dy, dx)``."""
+    if device is not None:
+        device = check_device(device, 'device')
     return torch.tensor(DIRECTIONS, dtype=torch.long, device=device)
 
 

@@ -6,6 +6,7 @@ from typing import Optional, Union
 import torch
 from torch_geometric.data import Data
 
+from ..check import check_device
 from .directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
 
 
@@ -24,6 +25,11 @@ def pixel_positions(height: int, width: int, device: Optional[Union[str, torch.d
     Shapes:
         - **output:** :math:`(H W, 2)`
     """
+    _check_size(height, width)
+    if device is not None:
+        device = check_device(device, 'device')
+    if not isinstance(dtype, torch.dtype) or dtype == torch.bool or dtype.is_complex:
+        raise TypeError(f"dtype must be a floating or integer dtype, got {dtype}")
     ys, xs = torch.meshgrid(torch.arange(height, device=device, dtype=dtype),
                             torch.arange(width, device=device, dtype=dtype), indexing='ij')
     return torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1)
@@ -55,6 +61,8 @@ def grid_graph(height: int, width: int, *, self_loops: bool = True,
         ``num_nodes`` :math:`= HW`.
     """
     _check_size(height, width)
+    if device is not None:
+        device = check_device(device, 'device')
     n = height * width
     offsets = torch.tensor(DIRECTIONS, device=device)  # (9, 2) as (dy, dx)
     types = torch.arange(NUM_DIRECTIONS, device=device)

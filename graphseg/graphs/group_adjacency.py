@@ -10,7 +10,9 @@ raw counts are then cleaned up:
 2. noise canceling (Eq. 7) :math:`\hat A^\delta \leftarrow \max(0, \hat A^\delta - \hat A^{\bar\delta})`:
    if group ``j`` borders group ``i`` both above and below, only the dominant
    side survives (before canceling :math:`\hat A^\delta = (\hat A^{\bar\delta})^\top`);
-3. max-direction: each ordered pair ``(i, j)`` keeps only its strongest direction;
+3. max-direction: each pair of groups keeps only its strongest direction, mirrored: the edge
+   ``j -> i`` of type ``k`` and ``i -> j`` of type ``8 - k`` are kept or dropped together (ties
+   go to the lowest direction index as seen from the lower node id, ``j -> i`` with ``i < j``);
 4. the self direction is the identity and every other direction has a zero diagonal.
 
 Everything is gather / sort / scatter over the :math:`O(N_{pix} k^2)` pixel
@@ -23,7 +25,7 @@ from typing import NamedTuple, Optional, Tuple, Union
 import torch
 from torch import Tensor
 
-from ..check import check_finite, check_floating, check_index, check_tensor
+from ..check import check_finite, check_floating, check_index, check_number, check_same_device, check_tensor
 from ..ops.scatter import scatter
 from .directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
 from .grid import _check_size
@@ -57,6 +59,7 @@ def _as_pairs(assignment: Assignment, height: int, width: int) -> Tuple[Tensor, 
         check_tensor(weight, 'assignment.weight')
         check_index(index, 'assignment.index')
         check_floating(weight, 'assignment.weight')
+        check_same_device('assignment.index', index, 'assignment.weight', weight)
         if index.shape != weight.shape:
             raise ValueError(f"assignment.index and assignment.weight must have the same shape, got "
                              f"{tuple(index.shape)} and {tuple(weight.shape)}")
@@ -152,8 +155,9 @@ def group_adjacency(assignment: Assignment, height: int, width: int, *,
         num_groups (int, optional): groups per image :math:`G`; default the
             largest id + 1.
         noise_cancel (bool): apply Eq. 7. (default: ``True``)
-        max_direction (bool): keep only the strongest direction per ordered
-            pair. (default: ``True``)
+        max_direction (bool): keep only the strongest direction per pair of
+            groups, mirrored (``opposite(k) == 8 - k`` for the reverse edge).
+            (default: ``True``)
         min_weight (float): drop weights below this. (default: ``1e-7``)
         self_loops (bool): add the identity in the self direction. (default: ``True``)
         per_length (bool): max-direction compares the counts per unit of offset length,
@@ -171,8 +175,9 @@ def group_adjacency(assignment: Assignment, height: int, width: int, *,
         :math:`(E,)`, :math:`(E,)`; the graph has :math:`B \cdot G` nodes.
     """
     _check_size(height, width)
-    if not isinstance(min_weight, (int, float)) or min_weight < 0:
-        raise ValueError(f"min_weight must be a number >= 0, got {min_weight!r}")
+    check_number(min_weight, 'min_weight', 0.)
+    if num_groups is not None and (isinstance(num_groups, bool) or not isinstance(num_groups, int)):
+        raise TypeError(f"num_groups must be an int, got {type(num_groups).__name__}")
     index, weight = _as_pairs(assignment, height, width)
     if index.numel() and int(index.min()) < 0:
         raise ValueError(f"assignment group ids must be >= 0, got {int(index.min())}")
@@ -225,8 +230,10 @@ def group_adjacency(assignment: Assignment, height: int, width: int, *,
     key, order = torch.sort(torch.cat(parts_key))
     w = torch.cat(parts_w)[order]
 
-    # --- max-direction: one type per ordered pair (i, j); pairs are contiguous runs of the
-    # sorted keys, and ties go to the lowest direction index (the first of its run)
+    # --- max-direction: one type per unordered pair {i, j}, mirrored. Pairs (i, j) are contiguous
+    # runs of the sorted keys; the run of (j, i) holds the mirrored types 8 - k with the very same
+    # weights, so both runs see the same maximum. Ties go to the lowest type of the run when
+    # i < j and to the highest when i > j (its mirror): each unordered pair is decided once.
     if max_direction and key.numel():
         pair = key // T
         seg = torch.cat([pair.new_zeros(1), (pair[1:] != pair[:-1]).to(pair.dtype)]).cumsum(0)
@@ -238,10 +245,12 @@ def group_adjacency(assignment: Assignment, height: int, width: int, *,
             score = score / length[key % T]
         w_max = scatter(score, seg, 0, n_seg, reduce='max')
         cand = score == w_max[seg]
-        pos = torch.arange(key.numel(), device=device)
-        first = scatter(torch.where(cand, pos, torch.full_like(pos, key.numel())), seg, 0, n_seg,
-                        reduce='min')
-        keep = pos == first[seg]
+        pos = torch.arange(1, key.numel() + 1, device=device)
+        lower = pair // n * (n + 1) < pair  # i < j, as i n + j > i (n + 1): one division
+        rank = torch.where(lower, pos, -pos)  # the min rank is the first / last of the run
+        best = scatter(torch.where(cand, rank, torch.full_like(rank, key.numel() + 1)), seg, 0, n_seg,
+                       reduce='min')
+        keep = rank == best[seg]
         key, w = key[keep], w[keep]
 
     key = key.long()

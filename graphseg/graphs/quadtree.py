@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from ..check import check_floating, check_index, check_ndim, check_tensor
+from ..check import as_image, check_index, check_ndim, check_tensor
 from .data import PixelMapData
 from .directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
 
@@ -402,7 +402,8 @@ def _image_graph(tree: Quadtree, b: int, image: Optional[Tensor], self_loops: bo
     edge_index, edge_type = edge_index[:, order], edge_type[order]
 
     size = 2 ** lvl  # cell side in pixels
-    pos = torch.stack([(xs.double() + 0.5) * size - 0.5, (ys.double() + 0.5) * size - 0.5], 1).float()
+    pos_dtype = image.dtype if image is not None else torch.get_default_dtype()
+    pos = torch.stack([(xs.double() + 0.5) * size - 0.5, (ys.double() + 0.5) * size - 0.5], 1).to(pos_dtype)
     seg = torch.full((tree.height, tree.width), -1, dtype=torch.long, device=dev)
     for l in range(tree.num_levels):  # top-down: finer leaves overwrite nothing (leaves are disjoint)
         m = leaf & (lvl == l)
@@ -458,8 +459,8 @@ def quadtree_graph(tree: Quadtree, image: Optional[Tensor] = None, *,
     if not isinstance(tree, Quadtree):
         raise TypeError(f"tree must be a Quadtree, got {type(tree).__name__}")
     if image is not None:
-        check_floating(image, 'image')
-        img = image if image.dim() == 4 else image.unsqueeze(0) if image.dim() == 3 else None
+        image = as_image(image, 'image', numpy=False)
+        img = image if image.dim() == 4 else image.unsqueeze(0)
         if img is None or img.size(0) != tree.batch_size or tuple(img.shape[2:]) != (tree.height, tree.width):
             raise ValueError(f"image must have shape (C, H, W) or (B, C, H, W) with (B, H, W) = "
                              f"{(tree.batch_size, tree.height, tree.width)}, got {tuple(image.shape)}")
@@ -490,13 +491,19 @@ def slic_quadtree(image: Tensor, n_segments: int = 400, compactness: float = 10.
         the padded image), plus ``num_superpixels``.
     """
     from .superpixel import superpixel_graph
-    check_ndim(image, 'image', 3, '(C, H, W)')
+    image = as_image(image, 'image', batched=False, numpy=False)
+    H, W = image.shape[-2:]
+    m = 2 ** (_check_int(num_levels, 'num_levels', 1) - 1)
+    if m > max(H, W):
+        deepest = max(H, W).bit_length()
+        raise ValueError(f"num_levels = {num_levels} would pad the {H}x{W} image to "
+                         f"{-(-H // m) * m}x{-(-W // m) * m}: the top cells ({m} pixels) must not exceed the image; "
+                         f"use num_levels <= {deepest}")
     sp = superpixel_graph(image, n_segments, compactness, method=method)
     n = sp.num_nodes
-    m = 2 ** (_check_int(num_levels, 'num_levels', 1) - 1)
     labels = pad_to_multiple(sp.seg[0], m, value=n + 1)
     tree = Quadtree.from_labels(labels, num_levels, n, ignore_index=n + 1)
-    data = quadtree_graph(tree, pad_to_multiple(image.float(), m))
+    data = quadtree_graph(tree, pad_to_multiple(image, m))
     data.num_superpixels = n
     return data
 

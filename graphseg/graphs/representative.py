@@ -190,6 +190,7 @@ def bilinear_neighbors(positions: Tensor, height: int, width: int) -> Tuple[Tens
         - **output:** index :math:`(*, 4)`, weight :math:`(*, 4)`
     """
     index, weight, _ = _bilinear_neighbors(positions, height, width)
+    check_finite(positions, 'positions')  # a NaN position would read pixel 0 with weight NaN
     return index, weight
 
 

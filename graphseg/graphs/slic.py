@@ -42,7 +42,7 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from ..check import check_finite, check_floating, check_ndim, check_positive
+from ..check import as_image, check_ndim, check_positive
 from ..ops.color import rgb_to_lab
 from ..ops.scatter import scatter
 
@@ -85,14 +85,12 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
         - **input:** :math:`(B, C, H, W)` or :math:`(C, H, W)`
         - **output:** :math:`(B, H, W)`, :math:`(B,)`
     """
-    check_ndim(image, 'image', (3, 4), '(C, H, W) or (B, C, H, W)')
-    check_floating(image, 'image')
-    check_finite(image, 'image')
+    image = as_image(image, 'image', numpy=False).detach()  # the rule of graphseg.check.as_image; labels only
     if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
         raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
     check_positive(compactness, 'compactness')
-    if max_num_iter < 0:
-        raise ValueError(f"max_num_iter must be >= 0, got {max_num_iter}")
+    if isinstance(max_num_iter, bool) or not isinstance(max_num_iter, int) or max_num_iter < 0:
+        raise ValueError(f"max_num_iter must be an int >= 0, got {max_num_iter!r}")
     if image.dim() == 3:
         image = image.unsqueeze(0)
     B, C, H, W = image.shape

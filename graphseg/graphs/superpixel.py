@@ -16,7 +16,7 @@ from torch import Tensor
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
-from ..check import check_choice, check_finite, check_positive
+from ..check import as_image, check_choice, check_int, check_positive
 from ..ops.scatter import scatter
 from .data import PixelMapData
 from .grid import pixel_positions
@@ -37,34 +37,8 @@ class SuperpixelData(PixelMapData):
 
 
 def _as_chw(image: Union[Tensor, np.ndarray]) -> Tensor:
-    """Validate and convert to a float tensor (C, H, W) or (B, C, H, W)."""
-    if isinstance(image, np.ndarray):
-        if image.ndim == 2:
-            raise ValueError(f"image must have a channel axis, got a 2-D array of shape {image.shape}; "
-                             f"for grayscale use image[..., None] (numpy is (H, W, C))")
-        if image.ndim != 3:
-            raise ValueError(f"a numpy image must be (H, W, C), got shape {image.shape}")
-        t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
-    elif isinstance(image, Tensor):
-        if image.dim() == 2:
-            raise ValueError(f"image must have a channel axis, got a 2-D tensor of shape "
-                             f"{tuple(image.shape)}; for grayscale use image[None] (tensors are (C, H, W))")
-        if image.dim() not in (3, 4):
-            raise ValueError(f"image must be (C, H, W) or (B, C, H, W), got shape {tuple(image.shape)}")
-        t = image
-    else:
-        raise TypeError(f"image must be a torch.Tensor (C, H, W) or a numpy array (H, W, C), "
-                        f"got {type(image).__name__}")
-    if t.dtype == torch.uint8:
-        t = t.float() / 255.
-    elif t.dtype == torch.bool or not (t.is_floating_point() or t.dtype in (torch.int16, torch.int32)):
-        raise TypeError(f"image must be float or uint8, got {t.dtype}")
-    elif not t.is_floating_point():
-        t = t.float()
-    check_finite(t, 'image')
-    if t.shape[-1] < 1 or t.shape[-2] < 1 or t.shape[-3] < 1:
-        raise ValueError(f"image must be non-empty, got shape {tuple(t.shape)}")
-    return t
+    """Validate and convert to a float (C, H, W) or (B, C, H, W) tensor (graphseg.check.as_image's rule)."""
+    return as_image(image, 'image')
 
 
 def _graph_from_labels(image: Tensor, seg: Tensor, num_nodes: int, noise_cancel: bool,
@@ -100,7 +74,11 @@ def superpixel_graph(image: Union[Tensor, np.ndarray], n_segments: int = 100,
 
     Args:
         image: a float tensor :math:`(C, H, W)` / :math:`(B, C, H, W)` (any value
-            range; uint8 is scaled to ``[0, 1]``) or a numpy array :math:`(H, W, C)`.
+            range; uint8 is scaled to ``[0, 1]``) or a numpy array :math:`(H, W, C)`;
+            layouts that read the other way round and integer dtypes without a
+            fixed range are rejected (:func:`graphseg.check.as_image`). float64
+            gives float64 ``x`` / ``pos`` / ``edge_weight``; SLIC itself does not
+            differentiate, but ``x`` keeps the gradient of a ``requires_grad`` image.
         n_segments (int): approximate number of superpixels. (default: ``100``)
         compactness (float): SLIC compactness :math:`m`. (default: ``10``)
         method (str): ``'skimage'`` (``skimage.segmentation.slic`` on float64,
@@ -127,15 +105,15 @@ def superpixel_graph(image: Union[Tensor, np.ndarray], n_segments: int = 100,
     batched = img.dim() == 4
     imgs = img if batched else img.unsqueeze(0)
 
-    if method == 'torch':
-        labels, counts = slic_torch(imgs, n_segments, compactness, **slic_kwargs)
+    if method == 'torch':  # the labels do not differentiate; x (mean colours) does
+        labels, counts = slic_torch(imgs.detach(), n_segments, compactness, **slic_kwargs)
         graphs = [_graph_from_labels(im, lab, int(n), noise_cancel, max_direction)
                   for im, lab, n in zip(imgs, labels, counts)]
     else:
         from skimage.segmentation import slic
         graphs = []
         for im in imgs:
-            arr = im.permute(1, 2, 0).to(torch.double).cpu().numpy()
+            arr = im.detach().permute(1, 2, 0).to(torch.double).cpu().numpy()
             seg = slic(arr, n_segments=n_segments, compactness=compactness, start_label=0,
                        channel_axis=-1, **slic_kwargs)
             seg = torch.from_numpy(seg).to(im.device)
@@ -160,6 +138,8 @@ class ToDirectionalSLIC(BaseTransform):
     def __init__(self, n_segments: int = 75, compactness: float = 10., method: str = 'skimage',
                  add_img: bool = False, **kwargs: Any) -> None:
         check_choice(method, 'method', METHODS)
+        check_int(n_segments, 'n_segments', 1)
+        check_positive(compactness, 'compactness')
         self.n_segments, self.compactness, self.method = n_segments, compactness, method
         self.add_img = add_img
         self.kwargs = kwargs

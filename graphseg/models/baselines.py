@@ -11,7 +11,7 @@ from typing import Dict, Optional, Type
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_floating, check_ndim
+from ..check import check_image_batch, check_int
 from .registry import register_model
 from .backbones.resnet import resnet18
 
@@ -46,8 +46,11 @@ class DenseFCN(nn.Module):
                  num_layers: int = 3, norm_layer: Type[nn.Module] = nn.BatchNorm2d,
                  head: Optional[nn.Module] = None) -> None:
         super().__init__()
-        if num_layers < 1:
+        if isinstance(num_layers, int) and num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        for name, v in (('encoder_channels', encoder_channels), ('num_classes', num_classes), ('width', width),
+                        ('num_layers', num_layers)):
+            check_int(v, name, 1)
         self.encoder = encoder
         self.head = head if head is not None else nn.Sequential(
             *[ConvBNReLU(encoder_channels if i == 0 else width, width, 3, norm_layer=norm_layer)
@@ -55,8 +58,8 @@ class DenseFCN(nn.Module):
         self.classifier = nn.Conv2d(width, num_classes, 1)
 
     def forward(self, x: Tensor) -> Dict[str, Tensor]:
-        check_ndim(x, 'x', 4, '(B, C, H, W)')
-        check_floating(x, 'x')
+        first = next((m for m in self.encoder.modules() if isinstance(m, nn.Conv2d)), None)
+        check_image_batch(x, 'x', first.in_channels if first is not None else None, module=self)
         z = self.head(self.encoder(x))
         return {'out': F.interpolate(self.classifier(z), size=x.shape[-2:], mode='bilinear', align_corners=False)}
 
@@ -73,6 +76,8 @@ class _ResNetEncoder(nn.Module):
 
 
 def _small_encoder(in_channels: int, width: int) -> nn.Module:
+    check_int(in_channels, 'in_channels', 1)
+    check_int(width, 'width', 1)
     return nn.Sequential(ConvBNReLU(in_channels, 32, 3, stride=2), ConvBNReLU(32, width, 3, stride=2))
 
 

@@ -117,7 +117,7 @@ class DilatedResNet(nn.Module):
 
     def check_input(self, x: Tensor) -> None:
         """Raise a clear error unless ``x`` is a floating ``(B, C_in, H, W)`` batch with ``H, W >= 8``."""
-        check_image_batch(x, 'x', self.in_channels, OUTPUT_STRIDE, 'the output stride')
+        check_image_batch(x, 'x', self.in_channels, OUTPUT_STRIDE, 'the output stride', module=self)
 
     def encode(self, x: Tensor) -> Tuple[Tensor, Tensor]:
         """The stage-3 and stage-4 maps, both at stride 8."""

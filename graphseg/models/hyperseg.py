@@ -78,12 +78,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_choice, check_floating, check_ndim
+from ..check import check_choice, check_image_batch, check_int, check_number
 from ..nn.hyperseg import ContextHead, MetaBlock, WeightMapper, divide_channels, positional_encoding
 from ..nn.hyperseg.fuse import register_bn_pairs
 from .backbones.efficientnet import EfficientNet
+from .registry import create_model, list_models, register_model
 from .backbones.resnet import BasicBlock, Bottleneck, ResNet
-from .registry import create_model, register_model
 
 SIGNAL_SLICES = ('cumulative', 'released')
 
@@ -124,6 +124,10 @@ class HyperSegConfig:
     signal_rule: str = 'floor'
     released_slices: str = 'cumulative'
     context_dropout: float = 0.2
+
+    def __post_init__(self) -> None:  # lengths are checked against the backbone by HyperSeg
+        check_number(self.expand_ratio, 'expand_ratio', 0., strict=True)
+        check_int(self.context_levels, 'context_levels', 1)
 
 
 #: Cityscapes HyperSeg-S (released ``cityscapes_efficientnet_b1_hyperseg-s``, ``hyperseg_v1_0_unify``)
@@ -184,6 +188,9 @@ RELEASED_EFFICIENTNET: Dict[str, Any] = {'tf_padding': True, 'num_classes': 0,
 def _build_backbone(backbone: Union[str, nn.Module], in_channels: int,
                     backbone_kwargs: Optional[Dict[str, Any]]) -> nn.Module:
     if isinstance(backbone, str):
+        known = list_models(task='backbone')
+        if backbone not in known:
+            raise ValueError(f"backbone must be one of {known} or an nn.Module, got {backbone!r}")
         kwargs = dict(RELEASED_EFFICIENTNET) if backbone.startswith('efficientnet') else {}
         backbone = create_model(backbone, in_channels=in_channels, **{**kwargs, **(backbone_kwargs or {})})
     if isinstance(backbone, EfficientNet) and backbone.num_classes:
@@ -238,9 +245,13 @@ class HyperSeg(nn.Module):
                  norm_layer: Type[nn.Module] = nn.BatchNorm2d,
                  backbone_kwargs: Optional[Dict[str, Any]] = None) -> None:
         super().__init__()
+        if not isinstance(config, HyperSegConfig):
+            raise TypeError(f"config must be a HyperSegConfig (e.g. HYPERSEG_S), got {type(config).__name__}")
+        check_int(num_classes, 'num_classes', 1)
+        check_int(in_channels, 'in_channels', 1)
         check_choice(signal_slices, 'signal_slices', SIGNAL_SLICES)
         check_choice(config.released_slices, 'config.released_slices', ('cumulative', 'from_zero'))
-        self.config, self.num_classes = config, num_classes
+        self.config, self.num_classes, self.in_channels = config, num_classes, in_channels
         self.use_positional_encoding, self.dynamic = positional_encoding, dynamic
         self.signal_slices_mode = signal_slices
         if grid_size is not None:
@@ -329,8 +340,7 @@ class HyperSeg(nn.Module):
         return feats, phi
 
     def forward(self, x: Tensor) -> Dict[str, Tensor]:
-        check_ndim(x, 'x', 4, '(B, C, H, W)')
-        check_floating(x, 'x')
+        check_image_batch(x, 'x', self.in_channels, module=self)
         B, _, H, W = x.shape
         if H % self.max_stride or W % self.max_stride:
             raise ValueError(f"x height and width must be divisible by the backbone stride {self.max_stride}, "

@@ -34,7 +34,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 from torch import Tensor, nn
 
-from ..check import check_choice, check_floating, check_ndim
+from ..check import check_choice, check_image_batch, check_index, check_int, check_ndim
 from ..graphs.quadtree import t_pyramid
 from ..nn.qgn import QGNDecoder, QGNLoss
 from .backbones.resnet import ResNet
@@ -77,6 +77,7 @@ class QGN(nn.Module):
                  dense_up_kernel: int = 3, in_channels: int = 3, ignore_index: int = 255, weighting: str = 'fixed',
                  gamma: float = 1.0) -> None:
         super().__init__()
+        check_int(num_classes, 'num_classes', 1)
         check_choice(block, 'block', tuple(WIDTHS))
         self.encoder = create_model(encoder, in_channels=in_channels) if isinstance(encoder, str) else encoder
         if not isinstance(self.encoder, ResNet) or list(self.encoder.feature_strides) != [4, 8, 16, 32]:
@@ -95,8 +96,7 @@ class QGN(nn.Module):
         """Encode, then decode the quadtree with a propagation ``scheme`` (``'all'``, ``'gt'``, ``'predicted'``)
         down to ``min_level`` (the anytime budget); ``'out'`` by ``inference`` at ``size`` (bilinear only;
         default the image size)."""
-        check_ndim(image, 'image', 4, '(B, C, H, W)')
-        check_floating(image, 'image')
+        check_image_batch(image, 'image', self.encoder.conv1.in_channels, module=self)
         check_choice(inference, 'inference', INFERENCES)
         H, W = image.shape[-2:]
         m = 2 ** (self.num_levels - 1)
@@ -113,6 +113,7 @@ class QGN(nn.Module):
     def compute_loss(self, image: Tensor, labels: Tensor) -> Tensor:
         """Training objective: decode with the ground-truth composite scheme and apply the level loss
         (Eq. 4, 6) against the T-pyramid of ``labels`` :math:`(B, H, W)` (values in ``[0, K)`` or ignore)."""
+        check_index(labels, 'labels')
         check_ndim(labels, 'labels', 3, '(B, H, W)')
         if labels.shape[-2:] != image.shape[-2:]:
             raise ValueError(f"labels must have the image size {tuple(image.shape[-2:])}, "

@@ -19,6 +19,7 @@ and extra keys for extra outputs (QGN: ``'levels'``).
 from __future__ import annotations
 
 import fnmatch
+import inspect
 from typing import Callable, Dict, List, Optional
 
 from torch import nn
@@ -63,7 +64,14 @@ def create_model(name: str, **kwargs) -> nn.Module:
     """Build a registered model by name; unknown names raise with the list of known ones."""
     if name not in _MODELS:
         raise ValueError(f"model must be one of {list_models()}, got {name!r}")
-    return _MODELS[name](**kwargs)
+    fn = _MODELS[name]
+    params = inspect.signature(fn).parameters
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        unknown = [k for k in kwargs if k not in params]
+        if unknown:
+            raise TypeError(f"{name} got an unexpected argument {unknown[0]!r}; it takes "
+                            f"({', '.join(params)})")
+    return fn(**kwargs)
 
 
 __all__ = ['register_model', 'list_models', 'create_model', 'model_task', 'TASKS']

@@ -90,7 +90,7 @@ class ResUNet(nn.Module):
 
     def check_input(self, x: Tensor) -> None:
         """Raise a clear error unless ``x`` is a floating ``(B, C_in, H, W)`` batch at least the output stride."""
-        check_image_batch(x, 'x', self.in_channels, self.output_stride, 'the output stride')
+        check_image_batch(x, 'x', self.in_channels, self.output_stride, 'the output stride', module=self)
 
     def encode(self, x: Tensor) -> List[Tensor]:
         """Stem (stride 2), stages 1-3 (strides 4, 8, 16)."""

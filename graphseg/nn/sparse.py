@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_floating, check_tensor
+from ..check import check_floating, check_param_dtype, check_tensor
 from ..ops.sparse import SparseMap, submanifold_conv2d
 
 
@@ -39,6 +39,7 @@ def _check_input(input: object, module: nn.Module, channels: Optional[int] = Non
         raise TypeError(f"{module.__class__.__name__} expects a SparseMap, got {type(input).__name__}")
     if channels is not None and input.num_channels != channels:
         raise ValueError(f"input must have {channels} channels for {module!r}, got {input.num_channels}")
+    check_param_dtype(input.feats, 'input.feats', next(module.parameters(), None))
     return input
 
 

@@ -31,7 +31,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from ..check import check_choice, check_floating, check_index, check_ndim
+from ..check import check_choice, check_floating, check_index, check_int, check_ndim, check_param_dtype
 from ..ops.scatter import scatter
 from ..ops.typed import typed_matmul_scatter
 from ..typing import WITH_PYG_SPLINE, WITH_TORCH_SPLINE_CONV
@@ -196,6 +196,8 @@ class SplineConv(MessagePassing):
                  root_weight: bool = True, bias: bool = True, backend: Optional[str] = None) -> None:
         check_choice(aggr, 'aggr', ('mean', 'add', 'max'))
         super().__init__(aggr=aggr, node_dim=0)
+        for name, v in (('in_channels', in_channels), ('out_channels', out_channels), ('dim', dim)):
+            check_int(v, name, 1)
         if degree not in (1, 2, 3):
             raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}")
         self.backend = _check_backend(backend)
@@ -228,6 +230,9 @@ class SplineConv(MessagePassing):
     def forward(self, x: Tensor, edge_index: Tensor, pseudo: Tensor) -> Tensor:
         check_ndim(x, 'x', 2, '(N, C)')
         check_floating(x, 'x')
+        if x.size(1) != self.in_channels:
+            raise ValueError(f"x must have in_channels = {self.in_channels} features, got shape {tuple(x.shape)}")
+        check_param_dtype(x, 'x', self.weight)
         N = x.size(0)
         check_ndim(pseudo, 'pseudo', 2, '(E, D)')
         check_floating(pseudo, 'pseudo')

@@ -76,6 +76,7 @@ def neighbor_table(coords: Tensor, spatial_shape: Sequence[int], batch_size: int
     """
     check_choice(method, 'method', METHODS)
     H, W = int(spatial_shape[0]), int(spatial_shape[1])
+    check_coords(coords, (H, W), batch_size)  # an out-of-grid site would read another site's cell
     dev = coords.device
     N = coords.size(0)
     off = torch.tensor(list(offsets), dtype=torch.long, device=dev).view(-1, 2)  # (K, 2) as (dy, dx)

@@ -19,7 +19,7 @@ from typing import Iterator, Optional
 import torch
 from torch import Tensor
 
-from ..check import check_choice, check_index, check_tensor
+from ..check import check_choice, check_index, check_same_device, check_tensor
 from ..typing import WITH_TORCH_SCATTER
 
 REDUCTIONS = ('sum', 'mean', 'max', 'min')
@@ -106,6 +106,7 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = 
     """
     check_tensor(src, 'src')
     check_index(index, 'index')
+    check_same_device('src', src, 'index', index)
     check_choice(reduce, 'reduce', REDUCTIONS)
     if src.dim() == 0:
         raise ValueError("src must have at least one dimension, got a 0-D tensor")
@@ -125,8 +126,24 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = 
 
     if backend == 'torch_scatter':
         import torch_scatter
+        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= dim_size):
+            _index_range_error(index, dim_size)  # torch_scatter would write out of bounds
         return torch_scatter.scatter(src, index, dim, dim_size=dim_size, reduce=reduce)
+    try:
+        return _scatter_torch(src, index, dim, dim_size, reduce)
+    except (RuntimeError, IndexError) as e:  # no check on the hot path: name the argument once torch complains
+        if index.device.type != 'meta' and index.numel() and (int(index.min()) < 0
+                                                                or int(index.max()) >= dim_size):
+            _index_range_error(index, dim_size, e)
+        raise
 
+
+def _index_range_error(index: Tensor, dim_size: int, cause: Optional[BaseException] = None) -> None:
+    raise ValueError(f"index values must lie in [0, {dim_size - 1}] (dim_size = {dim_size}), got "
+                     f"[{int(index.min())}, {int(index.max())}]") from cause
+
+
+def _scatter_torch(src: Tensor, index: Tensor, dim: int, dim_size: int, reduce: str) -> Tensor:
     size = list(src.shape)
     size[dim] = dim_size
     if reduce in ('sum', 'mean'):
@@ -169,6 +186,7 @@ def segment_softmax(src: Tensor, index: Tensor, num_segments: Optional[int] = No
     check_tensor(src, 'src')
     if not src.is_floating_point():
         raise TypeError(f"src must have a floating-point dtype, got {src.dtype}")
+    check_index(index, 'index')
     dim = dim % max(src.dim(), 1)
     if num_segments is None:
         num_segments = int(index.max()) + 1 if index.numel() > 0 else 0

@@ -24,7 +24,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from ..check import check_floating, check_ndim, check_tensor
+from ..check import check_floating, check_index, check_ndim, check_tensor
 from ..graphs.directions import kernel_to_direction_weights
 from .gather_gemm import PLANS, ConvPlan, conv_plan, gather_gemm_conv
 from .kernel_map import check_coords, neighbor_table, submanifold_kernel_map
@@ -215,6 +215,9 @@ def child_coords(coords: Tensor) -> Tensor:
         - **input:** :math:`(N, 3)`
         - **output:** :math:`(4N, 3)`
     """
+    check_index(coords, 'coords')
+    if coords.dim() != 2 or coords.size(1) != 3:
+        raise ValueError(f"coords must have shape (N, 3) as (b, y, x), got {tuple(coords.shape)}")
     quad = torch.tensor([[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1]], dtype=coords.dtype, device=coords.device)
     parent = coords * torch.tensor([1, 2, 2], dtype=coords.dtype, device=coords.device)
     return (parent.unsqueeze(1) + quad).reshape(-1, 3)  # (N, 4, 3) -> (4N, 3)
@@ -247,6 +250,8 @@ def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] 
         raise TypeError(f"input must be a SparseMap, got {type(input).__name__}")
     check_ndim(weight, 'weight', 4, '(C_out, C_in, k, k)')
     check_floating(input.feats, 'input.feats')
+    if weight.dtype != input.feats.dtype:
+        raise TypeError(f"weight must have the dtype of input.feats ({input.feats.dtype}), got {weight.dtype}")
     k = weight.size(-1)
     if weight.size(-2) != k or k not in (1, 3):
         raise ValueError(f"weight must be a 3x3 or 1x1 kernel (C_out, C_in, k, k), got {tuple(weight.shape)}")

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..check import check_floating, check_index, check_ndim
+from ..check import check_floating, check_index, check_int, check_ndim, check_same_device
 from .scatter import resolve_backend, scatter
 
 
@@ -53,7 +53,9 @@ def check_typed_edges(edge_index: Tensor, edge_type: Tensor, num_types: int,
         raise ValueError(f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}")
     E = edge_index.size(1)
     if edge_type.dim() != 1 or edge_type.numel() != E:
-        raise ValueError(f"edge_type must have shape (E,) = ({E},), got {tuple(edge_type.shape)}")
+        raise ValueError(f"edge_type must have shape (E,) = ({E},), one type per edge of edge_index, got "
+                         f"{tuple(edge_type.shape)}; a transform that adds or drops edges without edge_type "
+                         f"(e.g. T.AddSelfLoops) does this: use graphseg.graphs.AddTypedSelfLoops")
     if edge_weight is not None:
         check_floating(edge_weight, 'edge_weight')
         if edge_weight.dim() != 1 or edge_weight.numel() != E:
@@ -88,6 +90,20 @@ def typed_degree(dst: Tensor, edge_type: Tensor, num_nodes: int, num_types: int,
         - **input:** dst :math:`(E,)`, edge_type :math:`(E,)`, edge_weight :math:`(E,)`
         - **output:** :math:`(N, T)`
     """
+    check_index(dst, 'dst')
+    check_index(edge_type, 'edge_type')
+    check_int(num_nodes, 'num_nodes', 0)
+    check_int(num_types, 'num_types', 1)
+    if dst.dim() != 1 or edge_type.shape != dst.shape:
+        raise ValueError(f"edge_type must have shape (E,) = ({dst.numel()},) like dst, got "
+                         f"{tuple(edge_type.shape)} (dst: {tuple(dst.shape)})")
+    if edge_weight is not None and (edge_weight.dim() != 1 or edge_weight.numel() != dst.numel()):
+        raise ValueError(f"edge_weight must have shape (E,) = ({dst.numel()},), got {tuple(edge_weight.shape)}")
+    if dst.numel() and not _is_compiling():  # a type out of range would land in another node's row
+        for t, name, bound in ((edge_type, 'edge_type', num_types), (dst, 'dst', num_nodes)):
+            lo, hi = int(t.min()), int(t.max())
+            if lo < 0 or hi >= bound:
+                raise ValueError(f"{name} values must lie in [0, {bound - 1}], got [{lo}, {hi}]")
     if edge_weight is None:
         edge_weight = torch.ones(dst.numel(), device=dst.device,
                                  dtype=dtype or torch.get_default_dtype())
@@ -127,6 +143,11 @@ def typed_matmul_scatter(x: Tensor, weight: Tensor, edge_index: Tensor, edge_typ
     if weight.size(1) != x.size(1):
         raise ValueError(f"weight must have shape (T, C, C_out) with C = x.size(1) = {x.size(1)}, "
                          f"got {tuple(weight.shape)}")
+    check_same_device('x', x, 'weight', weight)
+    check_same_device('x', x, 'edge_index', edge_index)
+    check_same_device('x', x, 'edge_weight', edge_weight)
+    if weight.dtype != x.dtype:
+        raise TypeError(f"weight must have the dtype of x ({x.dtype}), got {weight.dtype}")
     N, C = x.shape
     T, _, C_out = weight.shape
     dim_size = N if dim_size is None else dim_size

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...check import check_floating, check_ndim
+from ...check import check_image_batch, check_int, check_number
 from ..registry import register_model
 
 
@@ -178,6 +178,10 @@ class EfficientNet(nn.Module):
                  stochastic_depth_prob: float = 0.2, num_classes: int = 1000, in_channels: int = 3,
                  norm_layer: Type[nn.Module] = nn.BatchNorm2d, image_size: int = 224, tf_padding: bool = False) -> None:
         super().__init__()
+        check_number(width_mult, 'width_mult', 0., strict=True)
+        check_number(depth_mult, 'depth_mult', 0., strict=True)
+        check_int(num_classes, 'num_classes', 1)
+        check_int(in_channels, 'in_channels', 1)
         self.image_size, self.tf_padding = image_size, tf_padding
         size: Optional[int] = image_size if tf_padding else None  # the static input side of each layer
         stages = [_Stage(s.expand_ratio, s.kernel, s.stride, _make_divisible(s.cin * width_mult),
@@ -245,10 +249,7 @@ class EfficientNet(nn.Module):
 
     def forward_features(self, x: Tensor) -> List[Tensor]:
         """The last feature map of each resolution (strides 2, 4, 8, 16, 32)."""
-        check_ndim(x, 'x', 4, '(B, C, H, W)')
-        check_floating(x, 'x')
-        if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have {self.in_channels} channels, got {x.size(1)}")
+        check_image_batch(x, 'x', self.in_channels, module=self)
         feats = []
         for i, layer in enumerate(self.features[:-1]):
             x = layer(x)

@@ -17,12 +17,13 @@ of that code).
 from __future__ import annotations
 
 import os
+import pickle
 from typing import List, Optional, Sequence, Type, Union
 
 import torch
 from torch import Tensor, nn
 
-from ...check import check_floating, check_ndim
+from ...check import check_image_batch, check_int
 from ..registry import register_model
 
 
@@ -37,6 +38,8 @@ class BasicBlock(nn.Module):
     def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: Optional[nn.Module] = None,
                  dilation: int = 1, norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
         super().__init__()
+        for name, v in (('inplanes', inplanes), ('planes', planes), ('stride', stride), ('dilation', dilation)):
+            check_int(v, name, 1)
         self.conv1 = _conv3x3(inplanes, planes, stride, dilation)
         self.bn1 = norm_layer(planes)
         self.relu = nn.ReLU(inplace=True)
@@ -58,6 +61,8 @@ class Bottleneck(nn.Module):
     def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: Optional[nn.Module] = None,
                  dilation: int = 1, norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
         super().__init__()
+        for name, v in (('inplanes', inplanes), ('planes', planes), ('stride', stride), ('dilation', dilation)):
+            check_int(v, name, 1)
         self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
         self.bn1 = norm_layer(planes)
         self.conv2 = _conv3x3(planes, planes, stride, dilation)
@@ -104,6 +109,8 @@ class ResNet(nn.Module):
                  replace_stride_with_dilation: Sequence[bool] = (False, False, False),
                  norm_layer: Type[nn.Module] = nn.BatchNorm2d, deep_stem: bool = False) -> None:
         super().__init__()
+        check_int(num_classes, 'num_classes', 1)
+        check_int(in_channels, 'in_channels', 1)
         if len(layers) != 4:
             raise ValueError(f"layers must have 4 entries (blocks per stage), got {len(layers)}")
         if len(replace_stride_with_dilation) != 3:
@@ -163,10 +170,7 @@ class ResNet(nn.Module):
 
     def forward_stem(self, x: Tensor) -> Tensor:
         """The stride-2 map of the stem (before the max pooling)."""
-        check_ndim(x, 'x', 4, '(B, C, H, W)')
-        check_floating(x, 'x')
-        if x.size(1) != self.conv1.in_channels:
-            raise ValueError(f"x must have {self.conv1.in_channels} channels, got {x.size(1)}")
+        check_image_batch(x, 'x', self.conv1.in_channels, module=self)
         x = self.relu(self.bn1(self.conv1(x)))
         if self.deep_stem:
             x = self.relu(self.bn3(self.conv3(self.relu(self.bn2(self.conv2(x))))))
@@ -202,7 +206,17 @@ def load_pretrained(model: nn.Module, path: Union[str, os.PathLike], strict: boo
     networks' backbones) is skipped in either mode, so an ImageNet checkpoint loads
     strictly into ``model.backbone``.
     """
-    state = torch.load(path, map_location='cpu', weights_only=True)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    if os.path.isdir(path):
+        raise ValueError(f"path {os.fspath(path)} is a folder, not a checkpoint file")
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=True)  # FileNotFoundError names the path
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
+        raise ValueError(f"path {os.fspath(path)} is not a readable torch checkpoint (a state_dict saved with "
+                         f"torch.save): {str(e).splitlines()[0]}") from e
+    if not isinstance(state, dict):
+        raise ValueError(f"path {os.fspath(path)} must hold a state_dict, got {type(state).__name__}")
     if isinstance(getattr(model, 'fc', None), nn.Identity):
         state = {k: v for k, v in state.items() if not k.startswith('fc.')}
     if not strict:

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...check import check_choice, check_finite, check_floating, check_index, check_ndim, check_positive
+from ...check import check_choice, check_finite, check_floating, check_index, check_int, check_ndim, check_positive
 from ...graphs.directions import CENTER, DIRECTIONS
 from ...graphs.group_adjacency import Assignment, SoftAssignment, _as_pairs
 
@@ -196,6 +196,12 @@ def nearest_centres(centres: Tensor, height: int, width: int, k: int) -> Tensor:
     check_index(centres, 'centres')
     B, M = centres.shape
     N = height * width
+    if M == 0:
+        raise ValueError("centres must hold at least one centre per image, got M = 0")
+    check_int(k, 'k', 1, M)
+    if centres.numel() and (int(centres.min()) < 0 or int(centres.max()) >= N):
+        raise ValueError(f"centres must be pixel ids in [0, {N - 1}], got [{int(centres.min())}, "
+                         f"{int(centres.max())}]")
     dev = centres.device
     cy, cx = (centres // width).view(B, 1, M), (centres % width).view(B, 1, M)
     order = torch.arange(M, device=dev).view(1, 1, M)
@@ -346,6 +352,20 @@ class SoftClustering:
 
     def __init__(self, index: Tensor, weight: Tensor, num_groups: int, centres: Optional[Tensor] = None,
                  tile: Optional[int] = None, _plan: Optional[_TilePlan] = None) -> None:
+        if _plan is None:  # public construction (the clustering builds it from checked parts)
+            check_ndim(index, 'index', 4, '(B, H, W, k)')
+            check_index(index, 'index')
+            check_floating(weight, 'weight')
+            if weight.shape != index.shape:
+                raise ValueError(f"index and weight must have the same shape (B, H, W, k), got "
+                                 f"{tuple(index.shape)} and {tuple(weight.shape)}")
+            check_int(num_groups, 'num_groups', 1)
+            if index.numel() and (int(index.min()) < 0 or int(index.max()) >= num_groups):
+                raise ValueError(f"index values must lie in [0, {num_groups - 1}] (num_groups = {num_groups}), "
+                                 f"got [{int(index.min())}, {int(index.max())}]")
+            check_finite(weight, 'weight')
+            if weight.numel() and bool((weight < 0).any()):
+                raise ValueError("weight must be >= 0")
         B, H, W, _ = index.shape
         self.index, self.weight, self.num_groups, self.centres = index, weight, num_groups, centres
         if _plan is None:

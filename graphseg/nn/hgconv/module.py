@@ -27,10 +27,12 @@ from torch.profiler import record_function
 from torch_geometric.data import Batch
 from torch_geometric.nn import EdgeConv, GCNConv, GMMConv
 
-from ...check import check_choice, check_floating, check_ndim
+from ...check import check_choice, check_finite, check_floating, check_index, check_ndim, check_param_dtype
 from ...graphs.directions import NUM_DIRECTIONS
 from ...graphs.group_adjacency import Assignment, group_adjacency
 from ...graphs.superpixel import SuperpixelData
+from ...ops.scatter import scatter
+from ...ops.typed import check_typed_edges
 from .active_focus import active_focus, check_attention
 from .clustering import (SAMPLING, DifferentiableSLIC, SoftClustering, importance_map, sample_centres,
                          sample_centres_per_image)
@@ -41,19 +43,46 @@ from ..spline_conv import SplineConv
 CONVS = ('directional', 'gcn', 'gmm', 'spline', 'edgeconv')
 
 
-def cartesian_pseudo(pos: Tensor, edge_index: Tensor) -> Tensor:
+def cartesian_pseudo(pos: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None,
+                     num_graphs: Optional[int] = None) -> Tensor:
     r"""Cartesian pseudo-coordinates in :math:`[0, 1]^2`: :math:`(p_j - p_i) / (2 \max|p_j - p_i|) + 0.5`.
 
-    PyG's ``Cartesian(norm=True)`` for the edge ``j -> i`` (the maximum over all
-    edges, not differentiated); an all-self-loop graph gets ``0.5``.
+    PyG's ``Cartesian(norm=True)`` for the edge ``j -> i``, applied to each graph
+    of a batch on its own: the maximum runs over the edges of the graph the edge
+    belongs to (``batch`` of its target node), so one image's coordinates never
+    depend on the other images of the batch. It is not differentiated; a graph
+    with only self-loops gets ``0.5``.
+
+    Args:
+        pos (Tensor): node positions.
+        edge_index (LongTensor): ``[source; target]`` of each edge.
+        batch (LongTensor, optional): graph of each node (PyG's ``batch``
+            vector); default one graph.
+        num_graphs (int, optional): number of graphs (default ``batch.max() + 1``).
 
     Shapes:
-        - **input:** pos :math:`(N, 2)`, edge_index :math:`(2, E)`
+        - **input:** pos :math:`(N, 2)`, edge_index :math:`(2, E)`, batch :math:`(N,)`
         - **output:** :math:`(E, 2)`
     """
+    check_ndim(pos, 'pos', 2, '(N, D)')
+    check_floating(pos, 'pos')
+    check_typed_edges(edge_index, torch.zeros_like(edge_index[0]) if edge_index.dim() == 2 else edge_index, 1,
+                      num_src=pos.size(0), num_dst=pos.size(0))
+    if batch is not None:
+        check_index(batch, 'batch')
+        if batch.shape != (pos.size(0),):
+            raise ValueError(f"batch must have shape (N,) = ({pos.size(0)},), got {tuple(batch.shape)}")
     cart = pos.index_select(0, edge_index[0]) - pos.index_select(0, edge_index[1])
-    scale = cart.detach().abs().amax() if cart.numel() else cart.new_ones(())
-    return cart / (2 * scale.clamp_min(1e-12)) + 0.5
+    if not cart.numel():
+        return cart + 0.5
+    size = cart.detach().abs().amax(1)  # (E,)
+    if batch is None:
+        scale = size.amax().expand(cart.size(0))
+    else:
+        graph = batch.index_select(0, edge_index[1])  # (E,) graph of each edge
+        num_graphs = int(batch.max()) + 1 if num_graphs is None else num_graphs
+        scale = scatter(size, graph, 0, num_graphs, reduce='max').index_select(0, graph)
+    return cart / (2 * scale.clamp_min(1e-12)).unsqueeze(-1) + 0.5
 
 
 def make_graph_conv(name: str, in_channels: int, out_channels: int, bias: bool = True, **kwargs) -> nn.Module:
@@ -148,7 +177,10 @@ class HGClustering(nn.Module):
         B, _, H, W = x.shape
         M = self.num_groups_for(H, W)
         with torch.no_grad():
-            focus = active_focus(importance_map(x.detach()), attention, self.alpha)  # Eq. 11
+            importance = importance_map(x.detach())  # (B, H, W): NaN / inf wherever x has one
+            if not bool(torch.isfinite(importance).all()):  # checking x itself would cost C times more
+                check_finite(x, 'x')
+            focus = active_focus(importance, attention, self.alpha)  # Eq. 11
             centres = self.sample(focus, M)
         return self.clustering(x, centres)
 
@@ -306,6 +338,9 @@ class HGConv(HGClustering):
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
             raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape {tuple(x.shape)}")
+        if x.numel() == 0:
+            raise ValueError(f"x must be non-empty, got shape {tuple(x.shape)}")
+        check_param_dtype(x, 'x', next(self.parameters(), None))
 
     # -- forward
     def _graph_conv(self, conv: nn.Module, z: Tensor, edge_index: Tensor, edge_type: Tensor,
@@ -343,7 +378,9 @@ class HGConv(HGClustering):
         if self.conv in ('gmm', 'spline') or return_graph:
             with record_function('hgconv.adjacency'):
                 pos = S.centroids()  # (B M, 2) as (x, y)
-                pseudo = cartesian_pseudo(pos, edge_index)
+                B, M = S.batch_size, S.num_groups
+                graph = torch.arange(B, device=x.device).repeat_interleave(M)  # (B M,) image of each node
+                pseudo = cartesian_pseudo(pos, edge_index, graph, B)  # normalised per image
         with record_function('hgconv.pooling'):
             z = z0 = S.pool(x)  # Eq. 5 / 8: (B M, C)
         with record_function('hgconv.graph_conv'):

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...check import check_floating, check_ndim
+from ...check import check_floating, check_ndim, check_param_dtype
 
 
 def _conv_bn(cin: int, cout: int, k: int, stride: int, norm_layer: Type[nn.Module],
@@ -82,6 +82,7 @@ class ContextHead(nn.Module):
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
             raise ValueError(f"x must have {self.in_channels} channels, got {x.size(1)}")
+        check_param_dtype(x, 'x', next(self.parameters(), None))
         need = 2 ** (self.levels - 1)
         if x.size(2) < need or x.size(3) < need:
             raise ValueError(f"x must be at least {need}x{need} for {self.levels} levels, got "

@@ -56,6 +56,9 @@ class DPWConv2d(nn.Module):
 
     def forward(self, x: Tensor, weight: Tensor) -> Tensor:
         check_ndim(weight, 'weight', 4, '(B, num_params, N_h, N_w)')
+        check_ndim(x, 'x', 4, '(B, C_in, H, W)')
+        if x.size(1) != self.in_channels:
+            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape {tuple(x.shape)}")
         if weight.size(1) != self.num_params:
             raise ValueError(f"weight must have num_params = {self.num_params} channels, got {weight.size(1)}")
         B, _, N_h, N_w = weight.shape

@@ -98,6 +98,8 @@ def fuse_bn(model: nn.Module, inplace: bool = False) -> nn.Module:
     Returns:
         nn.Module: the fused model, in eval mode.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if not inplace:
         model = copy.deepcopy(model)
     model.eval()

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from ...check import check_floating, check_index, check_ndim
+from ...check import check_floating, check_index, check_ndim, check_param_dtype
 from ...graphs.directions import NUM_DIRECTIONS
 from ...ops.scatter import scatter
 from ...ops.typed import check_typed_edges
@@ -119,6 +119,7 @@ class HyperConv(MessagePassing):
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
             raise ValueError(f"x must have in_channels = {self.in_channels} columns, got {x.size(1)}")
+        check_param_dtype(x, 'x', next(self.parameters(), None))
         check_index(patch, 'patch')
         if patch.shape != (x.size(0),):
             raise ValueError(f"patch must have shape (N,) = ({x.size(0)},), got {tuple(patch.shape)}")

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...check import check_choice, check_positive
+from ...check import check_choice, check_ndim, check_param_dtype, check_positive
 from ...ops.dpw_conv import _merge_patches
 from .dpw_conv import DPWConv2d
 from .fuse import fuse_conv_bn_, fuse_dpw_bn_
@@ -147,6 +147,8 @@ class MetaBlock(nn.Module):
                 m.reset_parameters()
 
     def forward(self, x: Tensor, signal: Optional[Tensor] = None, *, theta: Optional[Tensor] = None) -> Tensor:
+        check_ndim(x, 'x', 4, '(B, C, H, W)')
+        check_param_dtype(x, 'x', next(self.parameters(), None))
         if self.dynamic:
             if theta is None:
                 if self.weight_mapper is None:

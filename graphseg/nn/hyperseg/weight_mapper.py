@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...check import check_floating, check_ndim
+from ...check import check_floating, check_ndim, check_param_dtype
 
 
 class WeightMapper(nn.Module):
@@ -64,6 +64,7 @@ class WeightMapper(nn.Module):
         check_floating(signal, 'signal')
         if signal.size(1) != self.in_channels:
             raise ValueError(f"signal must have {self.in_channels} channels, got {signal.size(1)}")
+        check_param_dtype(signal, 'signal', self.weight)
         nodes = signal.dim() == 2
         # channels-last: each patch's weights come out contiguous, the layout dpw_conv2d gathers per patch
         s = signal[:, :, None, None] if nodes else signal.contiguous(memory_format=torch.channels_last)

@@ -17,6 +17,7 @@ from typing import Callable, Optional, Union
 
 from torch import Tensor, nn
 
+from ...check import check_param_dtype
 from ...ops.sparse import SparseMap
 from ..sparse import SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU, SubmanifoldConv2d
 
@@ -59,6 +60,14 @@ class _TransBlock(nn.Module):
     planes: int
     upsample: bool
     sparse: bool
+
+    def check_input(self, x: Feature) -> None:
+        """Name a feature of the wrong width or dtype (a SparseMap or a ``(B, C, H, W)`` tensor)."""
+        channels = x.num_channels if isinstance(x, SparseMap) else x.size(1) if isinstance(x, Tensor) else None
+        if channels != self.inplanes:
+            raise ValueError(f"x must have {self.inplanes} channels (a SparseMap or a (B, C, H, W) tensor), got "
+                             f"{channels if channels is not None else type(x).__name__}")
+        check_param_dtype(x.feats if isinstance(x, SparseMap) else x, 'x', next(self.parameters(), None))
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.inplanes}, {self.planes}, upsample={self.upsample}, '
@@ -105,6 +114,7 @@ class TransBasicBlock(_TransBlock):
         self.shortcut = _shortcut(inplanes, planes, upsample, sparse, norm)
 
     def forward(self, x: Feature) -> Feature:
+        self.check_input(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         identity = x if self.shortcut is None else self.shortcut(x)
@@ -148,6 +158,7 @@ class TransBottleneck(_TransBlock):
         self.shortcut = _shortcut(inplanes, planes, upsample, sparse, norm)
 
     def forward(self, x: Feature) -> Feature:
+        self.check_input(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))

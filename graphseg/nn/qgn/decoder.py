@@ -73,7 +73,7 @@ from typing import Dict, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ...check import check_choice, check_floating, check_ndim
+from ...check import check_choice, check_floating, check_ndim, check_param_dtype
 from ...ops.sparse import SparseMap
 from ..sparse import SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SubmanifoldConv2d, sparse_gather
 from .blocks import BLOCKS, conv1x1, norm_factory, relu, up_conv
@@ -187,6 +187,7 @@ class QGNDecoder(nn.Module):
         for i, f in enumerate(features):
             check_ndim(f, f'features[{i}]', 4, '(B, C, H, W)')
             check_floating(f, f'features[{i}]')
+            check_param_dtype(f, f'features[{i}]', next(self.parameters(), None))
             if B is None:
                 B, H0, W0 = f.size(0), f.size(2), f.size(3)
             want = (B, self.encoder_channels[i], H0 >> i, W0 >> i)

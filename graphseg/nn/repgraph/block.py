@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...check import check_choice, check_floating, check_ndim
+from ...check import check_choice, check_floating, check_ndim, check_param_dtype
 from ...graphs.representative import bilinear_neighbors, pixel_anchor, representative_graph, sample_positions
 from .conv import RepGraphConv
 from .dense import representative_attention
@@ -201,6 +201,7 @@ class RepGraph(nn.Module):
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
             raise ValueError(f"x must have in_channels = {self.in_channels} channels, got {x.size(1)}")
+        check_param_dtype(x, 'x', next(self.parameters(), None))
         if x.size(2) % self.grid or x.size(3) % self.grid:
             raise ValueError(f"x height and width must be divisible by grid = {self.grid}, "
                              f"got ({x.size(2)}, {x.size(3)})")

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from ...check import check_floating, check_index, check_ndim
+from ...check import check_floating, check_index, check_ndim, check_param_dtype
 from ...graphs.representative import _check_int, lattice_node_map, representative_graph, sampling_pattern
 from ...ops import scatter, segment_softmax
 
@@ -98,6 +98,7 @@ class RepGraphConv(MessagePassing):
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
             raise ValueError(f"x must have in_channels = {self.in_channels} columns, got {x.size(1)}")
+        check_param_dtype(x, 'x', next(self.parameters(), None))
         N, G, S = x.size(0), self.groups, self.num_samples
         node_map, origin = lattice_node_map(pos, batch)  # (B, H, W) lattice pixel -> node id
         if batch is None:

@@ -180,13 +180,19 @@ def representative_attention(query: Tensor, key: Tensor, value: Tensor, index: T
     query = query.contiguous()  # plain (A, M, C) strides: bmm's fast path (a transposed table would
     # make the gather read one cache line per value, ~10x slower)
     outs = []
-    for start in range(0, A, chunk_size):
-        part = slice(start, start + chunk_size)
-        args = (query[part], table, index[part], weight[part], split)
-        if grad and recompute:
-            outs.append(_RecomputedAttention.apply(query[part], table, index[part], weight[part], split))
-        else:
-            outs.append(_attend(*args))
+    try:
+        for start in range(0, A, chunk_size):
+            part = slice(start, start + chunk_size)
+            args = (query[part], table, index[part], weight[part], split)
+            if grad and recompute:
+                outs.append(_RecomputedAttention.apply(*args))
+            else:
+                outs.append(_attend(*args))
+    except (IndexError, RuntimeError) as e:  # no check on the hot path: name the argument once torch complains
+        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= key.size(0)):
+            raise ValueError(f"index values must lie in [0, {key.size(0) - 1}] (rows of key / value), got "
+                             f"[{int(index.min())}, {int(index.max())}]") from e
+        raise
     return torch.cat(outs) if len(outs) > 1 else outs[0]
 
 

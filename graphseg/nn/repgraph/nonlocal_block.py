@@ -6,7 +6,7 @@ from typing import Optional, Type
 import torch
 from torch import Tensor, nn
 
-from ...check import check_choice, check_floating, check_ndim
+from ...check import check_choice, check_floating, check_ndim, check_param_dtype
 
 MODES = ('embedded_gaussian', 'dot_product')
 
@@ -87,6 +87,7 @@ class NonLocal2d(nn.Module):
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
             raise ValueError(f"x must have in_channels = {self.in_channels} channels, got {x.size(1)}")
+        check_param_dtype(x, 'x', next(self.parameters(), None))
         return x + self.norm(self.W_z(self.attention(x)))
 
     def __repr__(self) -> str:
