@@ -66,8 +66,11 @@ def check_index(x: Tensor, name: str) -> None:
 
 
 def check_finite(x: Tensor, name: str) -> None:
-    """Raise ``ValueError`` if a floating tensor holds NaN or +-inf."""
+    """Raise ``ValueError`` if a floating tensor holds NaN or +-inf (skipped while ``torch.compile`` traces:
+    a data-dependent branch would break the graph; the eager call checks)."""
     check_tensor(x, name)
+    if torch.compiler.is_compiling():
+        return
     if x.is_floating_point() and x.numel() > 0 and not bool(torch.isfinite(x).all()):
         bad = int((~torch.isfinite(x)).sum())
         raise ValueError(f"{name} must be finite, got {bad} NaN/inf value(s)")

@@ -63,7 +63,7 @@ def test_errors():
         MNISTSegmentation(size=16)
     with pytest.raises(ValueError, match='backdrop must be one of'):
         MNISTSegmentation(backdrop='noise')
-    with pytest.raises(ValueError, match=r'scale must be \(low, high\)'):
+    with pytest.raises(ValueError, match=r'scale must be \(min, max\)'):
         MNISTSegmentation(scale=(2.0, 1.0))
     with pytest.raises(IndexError, match=r'index must be in \[0, 9\]'):
         MNISTSegmentation(num_samples=10)[10]
