@@ -87,6 +87,11 @@ def test_train_eval_resume_and_run_json(tmp_path):
     assert main(['train', '--config', cfg, *TINY, 'train.steps=6', '--out', str(out), '--resume', '--no-progress']) == 0
     record = json.loads((out / 'run.json').read_text())
     assert record['resumed_from'].endswith('checkpoint.pt') and record['train_log'][-1]['step'] == 6
+    # resuming with another model's config fails in one line and leaves the run's config.yaml alone
+    config_before = (out / 'config.yaml').read_text()
+    with pytest.raises(SystemExit, match=r"graphseg train: error: --resume checkpoint .* does not fit model"):
+        main(['train', '--config', cfg, *TINY, 'model.name=hg_fcn_small', '--out', str(out), '--resume'])
+    assert (out / 'config.yaml').read_text() == config_before
     # eval of the saved weights gives the metrics the training run reported
     ev = tmp_path / 'eval'
     assert main(['eval', '--config', cfg, '--weights', str(out / 'model.pt'), *TINY, '--out', str(ev),
@@ -99,7 +104,7 @@ def test_train_eval_resume_and_run_json(tmp_path):
     assert main(['eval', '--config', cfg, '--weights', str(out / 'checkpoint.pt'), *TINY, 'eval.scales=[0.75, 1.0]',
                  'eval.flip=true', '--out', str(ms), '--no-progress']) == 0
     assert json.loads((ms / 'run.json').read_text())['config']['eval']['flip'] is True
-    with pytest.raises(SystemExit, match='weights .* do not fit model'):
+    with pytest.raises(SystemExit, match='weights file .* does not fit model'):
         main(['eval', '--config', cfg, '--weights', str(out / 'model.pt'), *TINY, 'model.kwargs={width: 16}',
               '--out', str(tmp_path / 'bad')])
     assert not (tmp_path / 'bad').exists()

@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..engine import distributed as D
     from ..engine.config import load_run_config
-    from ..engine.experiment import fit, model_summary, prepare
+    from ..engine.checkpoint import load_checkpoint, state_dict_from
+    from ..engine.experiment import check_state_fits, fit, model_summary, prepare
     from ..engine.runs import check_run_dir, create_run_dir, finish_record, run_record, write_json
 
     config = load_run_config(args.config, args.overrides)
@@ -61,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
     elif resume is not None and not os.path.isfile(resume):
         raise FileNotFoundError(f"--resume: checkpoint {resume!r} does not exist")
     p = prepare(config, train=True)
+    state = None
+    if resume is not None:  # checked before anything is written: a wrong --config must not replace config.yaml
+        state = load_checkpoint(resume, map_location=p.device)
+        check_state_fits(p.model, state_dict_from(state), f"--resume checkpoint {resume!r}")
     main = D.is_main_process()
     record = run_record('train', config=config.to_dict(), config_file=os.path.abspath(args.config),
                         overrides=args.overrides, models=model_summary(p), data=p.data_options(),
@@ -71,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             yaml.safe_dump(config.to_dict(), f, sort_keys=False)
         write_json(os.path.join(out, 'run.json'), record)
     try:
-        result = fit(p, out, resume=resume, progress=not args.no_progress)
+        result = fit(p, out, resume=state, progress=not args.no_progress)
     except BaseException as e:
         if main:
             record['error'] = f'{type(e).__name__}: {e}'

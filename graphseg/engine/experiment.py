@@ -10,7 +10,7 @@ import inspect
 import os
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Union
 
 import torch
 from torch import nn
@@ -64,14 +64,26 @@ def build_model(name: str, num_classes: int, in_channels: int = 3, **kwargs: Any
         raise ValueError(f"model {name!r} cannot be built with {kwargs}: {e}") from None
 
 
+def check_state_fits(model: nn.Module, state: Dict[str, Any], what: str) -> None:
+    """Raise ``ValueError`` naming ``what`` unless ``state`` has exactly ``model``'s keys and shapes
+    (nothing is loaded)."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(getattr(state[k], 'shape', ())))
+    if missing or unexpected or shapes:
+        parts = [f"{len(missing)} missing key(s) (e.g. {missing[0]!r})" if missing else '',
+                 f"{len(unexpected)} unexpected key(s) (e.g. {unexpected[0]!r})" if unexpected else '',
+                 f"{len(shapes)} shape mismatch(es) (e.g. {shapes[0]!r})" if shapes else '']
+        raise ValueError(f"{what} does not fit model {type(model).__name__}: {', '.join(p for p in parts if p)}; "
+                         f"was it written with another model config?")
+
+
 def load_weights(model: nn.Module, path: str) -> None:
     """Load a ``state_dict`` file or a graphseg checkpoint into ``model`` (strict)."""
     state = state_dict_from(load_checkpoint(path))
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        first = str(e).strip().splitlines()[0]
-        raise ValueError(f"weights {path!r} do not fit model {type(model).__name__}: {first}") from None
+    check_state_fits(model, state, f"weights file {path!r}")
+    model.load_state_dict(state)
 
 
 def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = None) -> Prepared:
@@ -109,14 +121,17 @@ def run_evaluation(p: Prepared, progress: bool = True) -> Dict[str, Any]:
     return metrics
 
 
-def fit(p: Prepared, run_dir: Optional[str], *, resume: Optional[str] = None, progress: bool = True,
+def fit(p: Prepared, run_dir: Optional[str], *, resume: Union[str, Dict[str, Any], None] = None, progress: bool = True,
         on_log: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
     """Train with ``p.config.train`` (checkpoints in ``run_dir/checkpoint.pt``), then evaluate; returns
-    ``{'train_log', 'metrics', 'params', 'train_images_per_s'}`` and writes ``run_dir/model.pt``."""
+    ``{'train_log', 'metrics', 'params', 'train_images_per_s'}`` and writes ``run_dir/model.pt``. ``resume``: a
+    checkpoint path or an already loaded checkpoint."""
     cfg = replace(p.config.train, device=str(p.device))
     ckpt = os.path.join(run_dir, 'checkpoint.pt') if run_dir else None
     validate = (lambda m: run_evaluation(p, progress=False)) if cfg.eval_every else None
-    state = load_checkpoint(resume, map_location=p.device) if resume else None
+    state = load_checkpoint(resume, map_location=p.device) if isinstance(resume, (str, os.PathLike)) else resume
+    if state is not None:
+        check_state_fits(p.model, state_dict_from(state), 'the checkpoint to resume')
     steps_run = cfg.steps - (int(state['step']) if state else 0)
     t0 = time.perf_counter()
     log = train(p.model, p.train_set, cfg, ignore_index=p.ignore_index, transform=p.train_transform,
@@ -141,5 +156,6 @@ def model_summary(p: Prepared) -> List[Dict[str, Any]]:
              'params': sum(t.numel() for t in p.model.parameters()), 'weights': p.config.model.weights}]
 
 
-__all__ = ['Prepared', 'prepare', 'fit', 'run_evaluation', 'build_model', 'load_weights', 'latest_checkpoint',
+__all__ = ['Prepared', 'prepare', 'fit', 'run_evaluation', 'build_model', 'load_weights', 'check_state_fits',
+           'latest_checkpoint',
            'model_summary']
