@@ -180,7 +180,7 @@ class EfficientNet(nn.Module):
         super().__init__()
         check_number(width_mult, 'width_mult', 0., strict=True)
         check_number(depth_mult, 'depth_mult', 0., strict=True)
-        check_int(num_classes, 'num_classes', 1)
+        check_int(num_classes, 'num_classes', 0)  # 0: no classifier (HyperSeg's backbone)
         check_int(in_channels, 'in_channels', 1)
         self.image_size, self.tf_padding = image_size, tf_padding
         size: Optional[int] = image_size if tf_padding else None  # the static input side of each layer
