@@ -298,8 +298,8 @@ def plot_direction_adjacency(data: Data, *, edge_index: Optional[Tensor] = None,
         order = raster_order(data.pos) if getattr(data, 'pos', None) is not None else torch.arange(n)
     order = order.cpu()
     if order.numel() != n or not torch.equal(order.sort().values, torch.arange(n)):
-        raise ValueError(f"order must be a permutation of the N = {n} node ids, got {order.numel()} ids"
-                         + (' with repeats or ids out of range' if order.numel() == n else ''))
+        raise ValueError(f"order must hold all N = {n} nodes once each (a permutation of the node ids), got "
+                         f"{order.numel()} ids" + (' with repeats or ids out of range' if order.numel() == n else ''))
     m = min(n, max_nodes)
     rank = torch.empty(n, dtype=torch.long)
     rank[order] = torch.arange(n)

@@ -1596,7 +1596,7 @@ ERRORS += [
         grid(), edge_type=grid().edge_type + 9), E, r'edge_type values must lie in \[0, 8\]'),
     ('viz.plot_direction_adjacency: order with repeats', lambda: viz.plot_direction_adjacency(
         grid(), order=torch.zeros(20, dtype=torch.long)), E,
-     r'order must be a permutation of the N = 20 node ids, got 20 ids with repeats or ids out of range'),
+     r'order must hold all N = 20 nodes once each \(a permutation of the node ids\), got 20 ids with repeats'),
     ('viz.plot_direction_adjacency: max_nodes 0', lambda: viz.plot_direction_adjacency(grid(), max_nodes=0), E,
      r'max_nodes must be an int >= 1, got 0'),
     ('viz.plot_direction_adjacency: axes', lambda: viz.plot_direction_adjacency(grid(), axes=[1, 2]), E,
