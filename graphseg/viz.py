@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from .check import as_image, check_index
+from .check import as_image, check_finite, check_index, check_int, check_ndim, check_number, check_tensor
 from .graphs.directions import CENTER, DIRECTIONS
 from .graphs.group_adjacency import group_adjacency
 
@@ -104,8 +104,11 @@ def draw_direction_legend(ax, loc: Sequence[float] = (0.72, 0.0, 0.28, 0.28), fo
 def plot_direction_legend(ax=None, fontsize: float = 9.):
     """The direction legend as a figure of its own (see :func:`draw_direction_legend`)."""
     import matplotlib.pyplot as plt
+    check_number(fontsize, 'fontsize', 0., strict=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(2.6, 2.6))
+    elif not hasattr(ax, 'inset_axes'):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     _draw_compass(ax, fontsize)
     ax.set_title('direction k of edge j→i\n(j at offset k from i)', fontsize=fontsize)
     return ax
@@ -234,8 +237,16 @@ def raster_order(pos: Tensor, rows: Optional[int] = None) -> Tensor:
         pos (Tensor): node positions :math:`(N, 2)` as ``(x, y)``.
         rows (int, optional): number of bands (default: :math:`\\sqrt N`).
     """
+    check_ndim(pos, 'pos', 2, '(N, 2)')
+    if pos.size(1) != 2:
+        raise ValueError(f"pos must have shape (N, 2) as (x, y), got {tuple(pos.shape)}")
+    check_finite(pos, 'pos')
+    if rows is not None:
+        check_int(rows, 'rows', 1)
     p = pos.detach().cpu().double()
     n = p.size(0)
+    if n == 0:
+        return torch.zeros(0, dtype=torch.long)
     rows = rows or max(1, int(round(math.sqrt(n))))
     y = p[:, 1]
     band = ((y - y.min()) / max(float(y.max() - y.min()), 1e-12) * rows).floor().clamp_max(rows - 1)
@@ -270,17 +281,25 @@ def plot_direction_adjacency(data: Data, *, edge_index: Optional[Tensor] = None,
     import matplotlib.pyplot as plt
     from matplotlib.colors import LinearSegmentedColormap
 
+    from .ops import check_typed_edges
+    if not isinstance(data, Data):
+        raise TypeError(f"data must be a torch_geometric Data, got {type(data).__name__}")
     ei = data.edge_index if edge_index is None else edge_index
     et = getattr(data, 'edge_type', None) if edge_type is None else edge_type
     if ei is None or et is None:
         raise ValueError("data must have edge_index and edge_type (direction ids), or pass them")
+    check_typed_edges(ei, et, len(DIRECTIONS), num_src=data.num_nodes, num_dst=data.num_nodes)
+    check_int(max_nodes, 'max_nodes', 1)
+    if axes is not None and np.asarray(axes).size != 9:
+        raise ValueError(f"axes must be a 3x3 array of matplotlib axes, got {np.asarray(axes).size} entries")
     ew = getattr(data, 'edge_weight', None) if edge_weight is None else edge_weight
     n = int(data.num_nodes)
     if order is None:
         order = raster_order(data.pos) if getattr(data, 'pos', None) is not None else torch.arange(n)
     order = order.cpu()
-    if order.numel() != n:
-        raise ValueError(f"order must hold all N = {n} nodes, got {order.numel()}")
+    if order.numel() != n or not torch.equal(order.sort().values, torch.arange(n)):
+        raise ValueError(f"order must hold all N = {n} nodes once each (a permutation of the node ids), got "
+                         f"{order.numel()} ids" + (' with repeats or ids out of range' if order.numel() == n else ''))
     m = min(n, max_nodes)
     rank = torch.empty(n, dtype=torch.long)
     rank[order] = torch.arange(n)
@@ -382,7 +401,12 @@ def plot_t_pyramid(pyramid: Sequence[Tensor], num_classes: int, ignore_index: in
 def quadtree_draw_level(level: Tensor, max_cells: int = 1500) -> int:
     """The finest level whose cells (and all coarser ones) number at most ``max_cells``: the ``min_level``
     :func:`plot_quadtree_graph` picks so that a figure stays readable at any depth."""
+    check_tensor(level, 'level')
+    check_index(level, 'level')
+    check_int(max_cells, 'max_cells', 1)
     lv = level.detach().cpu()
+    if lv.numel() and int(lv.min()) < 0:
+        raise ValueError(f"level must hold quadtree levels >= 0 (QuadtreeData.level), got {int(lv.min())}")
     top = int(lv.max()) if lv.numel() else 0
     for lvl in range(top + 1):
         if int((lv >= lvl).sum()) <= max_cells:
@@ -532,6 +556,11 @@ def add_class_legend(fig, num_classes: int, class_names: Optional[Sequence[str]]
                      ignore_index: Optional[int] = 255, ncol: Optional[int] = None, fontsize: float = 7.):
     """A legend of the class colours of :func:`label_to_rgb` (and white = ignore) below a figure."""
     from matplotlib.patches import Patch
+    if not hasattr(fig, 'legend') or not hasattr(fig, 'add_axes'):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    check_int(num_classes, 'num_classes', 1)
+    if ncol is not None:
+        check_int(ncol, 'ncol', 1)
     names = list(class_names) if class_names is not None else [f'class {k}' for k in range(num_classes)]
     if len(names) != num_classes:
         raise ValueError(f"class_names must have num_classes = {num_classes} entries, got {len(names)}")

@@ -106,11 +106,22 @@ def pyramid():
 
 @_seeded
 def qgn_decoder():
-    return gnn.QGNDecoder((8, 16), num_classes=3, widths=(16, 8, 8), blocks=(1, 1), final_blocks=1).eval()
+    """A two-level QGN decoder on encoder maps at strides 2 and 4 (the layout of the released decoder, shortened)."""
+    return gnn.QGNDecoder((8, 16), num_classes=3, widths=(16, 8), blocks=(1,), final_blocks=1).eval()
 
 
 def qgn_features(B=1, H=16, W=16):
-    return [torch.randn(B, 8, H // 4, W // 4), torch.randn(B, 16, H // 8, W // 8)]
+    return [torch.randn(B, 8, H // 2, W // 2), torch.randn(B, 16, H // 4, W // 4)]
+
+
+@_seeded
+def qgn():
+    return models.qgn_resnet34(num_classes=3, encoder='resnet18').eval()
+
+
+@_seeded
+def hyperseg():
+    return models.hyperseg_s(num_classes=3).eval()
 
 
 @_seeded
@@ -124,15 +135,25 @@ def mnist_model():
 
 
 def cli(*argv):
-    """Run ``graphseg *argv``; a non-zero exit re-raises as SystemExit carrying what was printed on stderr."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
+    """Run ``graphseg *argv``; a non-zero exit (raised or returned) re-raises as SystemExit carrying its message
+    and what was printed (a per-input failure of ``graphseg graph`` is reported on stdout)."""
+    out = io.StringIO()
+    with contextlib.redirect_stderr(out), contextlib.redirect_stdout(out):
         try:
-            return main(list(argv))
+            code = main(list(argv))
         except SystemExit as e:
-            if e.code in (0, None):
-                return 0
-            raise SystemExit(f'{e.code if not isinstance(e.code, int) else ""} {err.getvalue()}') from None
+            code = e.code
+    if code in (0, None):
+        return 0
+    raise SystemExit(f'{code if not isinstance(code, int) else ""} {out.getvalue()}')
+
+
+_fresh = iter(range(10 ** 6))
+
+
+def fresh():
+    """A run folder that does not exist yet (a bad-argument row must fail before creating it)."""
+    return f'{files()}/out_{next(_fresh)}'
 
 
 @functools.lru_cache(maxsize=None)
@@ -154,7 +175,41 @@ def files(tmp=None):
     torch.save({'weight': torch.zeros(2)}, f'{root}/weights.pt')
     with open(f'{root}/garbage.pt', 'w') as f:
         f.write('not a checkpoint')
+    with open(f'{root}/run.yaml', 'w') as f:  # a valid run config
+        f.write('model: {name: fcn_small}\ntrain: {steps: 1, batch_size: 2}\n'
+                'data: {kwargs: {num_samples: 4, size: 48}, val_kwargs: {num_samples: 2}}\n')
+    with open(f'{root}/camvid.yaml', 'w') as f:
+        f.write('model: {name: fcn_small}\ndata: {dataset: camvid, root: /nonexistent/camvid}\n')
+    with open(f'{root}/not_idx', 'wb') as f:
+        f.write(b'hello world')
+    with open(f'{root}/truncated_idx', 'wb') as f:
+        f.write(bytes([0, 0, 8, 3, 0, 0, 0, 1]))  # announces 3 dimensions, holds one
     return root
+
+
+@functools.lru_cache(maxsize=None)
+def layouts():
+    """Tiny fake dataset folders: CamVid with an image but no label, a VOC tree without split lists, an empty
+    folder, a class folder without class sub-folders."""
+    import os
+    import tempfile
+
+    from PIL import Image
+    root = tempfile.mkdtemp(prefix='graphseg_bad_layouts_')
+    for d in ('camvid/train', 'camvid/trainannot', 'voc/VOCdevkit/VOC2012/ImageSets/Segmentation', 'empty',
+              'classes', 'idx'):
+        os.makedirs(f'{root}/{d}')
+    Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(f'{root}/camvid/train/a.png')
+    return root
+
+
+def _figure():
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig = plt.figure()
+    plt.close(fig)
+    return fig
 
 
 def _another_fcn_small():
@@ -328,6 +383,38 @@ ERRORS = [
      r'image must have shape \(\*, 3, H, W\)'),
     ('ops.color.rgb_to_lab: int', lambda: rgb_to_lab(torch.ones(3, 4, 4, dtype=torch.long)), S,
      r'image must have a floating-point dtype'),
+    ('ops.conv_plan: kind', lambda: ops.conv_plan(torch.full((4, 9), -1), 'fast'), E,
+     r"kind must be one of \('auto', 'im2col', 'pairs'\), got 'fast'"),
+    ('ops.conv_plan: table (N, 8)', lambda: ops.conv_plan(torch.full((4, 8), -1)), E,
+     r'table must have shape \(N, 9\), got \(4, 8\)'),
+    ('ops.conv_plan: table float', lambda: ops.conv_plan(torch.zeros(4, 9)), S, r'table must have dtype torch.long'),
+    ('ops.conv_plan: site out of range', lambda: ops.conv_plan(torch.full((4, 9), 7)), E,
+     r'table values must be site ids in \[0, 3\] or -1 \(no neighbour\), got \[7, 7\]'),
+    ('ops.conv_plan: negative id', lambda: ops.conv_plan(torch.full((4, 9), -5)), E,
+     r'table values must be site ids in \[0, 3\] or -1 \(no neighbour\), got \[-5, -5\]'),
+    ('ops.ConvPlan: kind', lambda: ops.ConvPlan('auto', 4, 4), E,
+     r"kind must be one of \('im2col', 'pairs'\), got 'auto'"),
+    ('ops.ConvPlan: num_sites negative', lambda: ops.ConvPlan('pairs', -1, 4), E, r'num_sites must be an int >= 0'),
+    ('ops.ConvPlan: pairs without src', lambda: ops.ConvPlan('pairs', 4, 4), E,
+     r"a 'pairs' plan needs src, dst, sizes; build plans with conv_plan\(table\)"),
+    ('ops.gather_gemm_conv: x 3-D', lambda: ops.gather_gemm_conv(torch.randn(1, 4, 4), torch.randn(9, 4, 2),
+                                                                 ops.conv_plan(torch.full((4, 9), -1))), E,
+     r'x must be \(N, C\)'),
+    ('ops.gather_gemm_conv: weight C', lambda: ops.gather_gemm_conv(torch.randn(4, 4), torch.randn(9, 3, 2),
+                                                                    ops.conv_plan(torch.full((4, 9), -1))), E,
+     r'weight must have shape \(9, C, C_out\) with C = x.size\(1\) = 4, got \(9, 3, 2\)'),
+    ('ops.gather_gemm_conv: rows', lambda: ops.gather_gemm_conv(torch.randn(5, 4), torch.randn(9, 4, 2),
+                                                                ops.conv_plan(torch.full((4, 9), -1))), E,
+     r'x must have one row per site of the plan \(4\), got 5'),
+    ('ops.gather_gemm_conv: weight float64', lambda: ops.gather_gemm_conv(
+        torch.randn(4, 4), torch.randn(9, 4, 2).double(), ops.conv_plan(torch.full((4, 9), -1))), S,
+     r'weight must have the dtype of x \(torch.float32\), got torch.float64'),
+    ('ops.gather_gemm_conv: plan not a ConvPlan', lambda: ops.gather_gemm_conv(torch.randn(4, 4),
+                                                                               torch.randn(9, 4, 2), 'im2col'), S,
+     r'plan must be a ConvPlan \(conv_plan\(table\)\), got str'),
+    ('ops.gather_gemm_conv: weight on another device', lambda: ops.gather_gemm_conv(
+        torch.randn(4, 4), torch.randn(9, 4, 2, device=OTHER), ops.conv_plan(torch.full((4, 9), -1))), E,
+     r'x and weight must be on the same device'),
 
     # ---------------------------------------------------------------- graphseg.graphs
     ('graphs.opposite: 9', lambda: graphs.opposite(9), E, r'direction index k must be an int in \[0, 8\], got 9'),
@@ -515,6 +602,24 @@ ERRORS = [
      r'image must be \(C, H, W\), got shape \(1, 3, 20, 24\)'),
     ('graphs.slic_quadtree: num_levels 0', lambda: graphs.slic_quadtree(img(), 8, num_levels=0), E,
      r'num_levels must be >= 1, got 0'),
+    ('graphs.to_official_labels: num_classes 0', lambda: graphs.to_official_labels(pyramid(), 0), E,
+     r'num_classes must be >= 1, got 0'),
+    ('graphs.to_official_labels: not a list', lambda: graphs.to_official_labels(pyramid()[0], 3), E,
+     r'pyramid must be a non-empty list of label maps, got Tensor'),
+    ('graphs.to_official_labels: float level', lambda: graphs.to_official_labels([p.float() for p in pyramid()], 3),
+     S, r'pyramid\[2\] must have dtype torch.long'),
+    ('graphs.to_official_labels: num_classes of another pyramid', lambda: graphs.to_official_labels(pyramid(), 2), E,
+     r'pyramid\[2\] values must lie in \[0, num_classes\] = \[0, 2\] \(classes and the composite id\) or be '
+     r'ignore_index = 255, got 3'),
+    ('graphs.from_official_labels: num_classes 0', lambda: graphs.from_official_labels(
+        graphs.to_official_labels(pyramid(), 3), 0), E, r'num_classes must be >= 1, got 0'),
+    ('graphs.from_official_labels: out of range', lambda: graphs.from_official_labels([torch.full((1, 8, 8), 9)], 3), E,
+     r'levels\[0\] must hold values in \[-1, 3\] \(released coding\), got \[9, 9\]'),
+    ('graphs.from_official_labels: float level', lambda: graphs.from_official_labels([torch.zeros(1, 8, 8)], 3), S,
+     r'levels\[0\] must have dtype torch.long'),
+    ('graphs.from_official_labels: sizes', lambda: graphs.from_official_labels(
+        [torch.zeros(1, 8, 8, dtype=torch.long), torch.zeros(1, 3, 3, dtype=torch.long)], 3), E,
+     r'levels\[0\] must have twice the size of levels\[1\], got \(1, 8, 8\) and \(1, 3, 3\)'),
 ]
 
 ERRORS += [
@@ -741,21 +846,33 @@ ERRORS += [
      r'height must be a positive int, got 0'),
 
     # ---------------------------------------------------------------- graphseg.nn: QGN
-    ('nn.QGNDecoder: no encoder maps', lambda: gnn.QGNDecoder(()), E,
-     r'encoder_channels must name at least one encoder map'),
-    ('nn.QGNDecoder: widths', lambda: gnn.QGNDecoder((8, 16), widths=(8, 8)), E,
-     r'widths must have len\(encoder_channels\) \+ 1 = 3 values'),
-    ('nn.QGNDecoder: num_classes 0', lambda: gnn.QGNDecoder((8, 16), 0, (16, 8, 8), (1, 1)), E,
-     r'num_classes must be >= 1, got 0'),
+    ('nn.QGNDecoder: no encoder maps', lambda: gnn.QGNDecoder((), 3), E,
+     r'encoder_channels must have len\(widths\) = 5 values \(encoder maps at strides 2 \.\.\. 32\), got 0'),
+    ('nn.QGNDecoder: widths', lambda: gnn.QGNDecoder((8, 16), 3, widths=(16, 8, 8)), E,
+     r'encoder_channels must have len\(widths\) = 3 values \(encoder maps at strides 2 \.\.\. 8\), got 2'),
+    ('nn.QGNDecoder: blocks', lambda: gnn.QGNDecoder((8, 16), 3, widths=(16, 8), blocks=(0,)), E,
+     r'blocks must have len\(widths\) - 1 = 1 ints >= 1, got \(0,\)'),
+    ('nn.QGNDecoder: num_classes 0', lambda: gnn.QGNDecoder((8, 16), 0, (16, 8), (1,)), E,
+     r'num_classes must be an int >= 1, got 0'),
+    ('nn.QGNDecoder: num_classes str', lambda: gnn.QGNDecoder((8, 16), '3', (16, 8), (1,)), E,
+     r"num_classes must be an int >= 1, got '3'"),
+    ('nn.QGNDecoder: encoder channels 0', lambda: gnn.QGNDecoder((0, 16), 3, (16, 8), (1,)), E,
+     r'encoder_channels must hold channel counts \(ints >= 1\), got \(0, 16\)'),
+    ('nn.QGNDecoder: final_blocks negative', lambda: gnn.QGNDecoder((8, 16), 3, (16, 8), (1,), final_blocks=-1), E,
+     r'final_blocks must be an int >= 0, got -1'),
+    ('nn.QGNDecoder: block', lambda: gnn.QGNDecoder((8, 16), 3, (16, 8), (1,), block='wide'), E,
+     r"block must be one of \('basic', 'bottleneck'\), got 'wide'"),
+    ('nn.QGNDecoder: skips', lambda: gnn.QGNDecoder((8, 16), 3, (16, 8), (1,), skips='none'), E,
+     r"skips must be one of \('all', 'top'\), got 'none'"),
     ('nn.QGNDecoder: features count', lambda: qgn_decoder()(qgn_features()[:1]), E,
-     r'features must be a list of 2 encoder maps'),
+     r'features must be a list of 2 encoder maps \(strides 2 \.\.\. 4\), got 1 maps'),
     ('nn.QGNDecoder: features shape', lambda: qgn_decoder()([qgn_features()[0], torch.randn(1, 16, 3, 3)]), E,
-     r'features\[1\] must have shape'),
+     r'features\[1\] must have shape \(1, 16, 4, 4\) \(stride 4\), got \(1, 16, 3, 3\)'),
     ('nn.QGNDecoder: scheme', lambda: qgn_decoder()(qgn_features(), scheme='oracle'), E, r'scheme must be one of'),
     ('nn.QGNDecoder: gt without pyramid', lambda: qgn_decoder()(qgn_features(), scheme='gt'), E,
      r"scheme='gt' needs the T-pyramid"),
     ('nn.QGNDecoder: min_level', lambda: qgn_decoder()(qgn_features(), min_level=9), E,
-     r'min_level must be an int in \[0, 3\], got 9'),
+     r'min_level must be an int in \[0, 2\], got 9'),
     ('nn.QGNDecoder: float64 features', lambda: qgn_decoder()([f.double() for f in qgn_features()]), S,
      r"features\[0\] must have the layer's dtype torch.float32"),
     ('nn.qgn_inference: empty', lambda: gnn.qgn_inference({}, 3), E, r'logits must hold at least one level'),
@@ -771,6 +888,66 @@ ERRORS += [
         torch.randn(1, 4, 8, 8).double()), S, r"x must have the layer's dtype torch.float32, got torch.float64"),
     ('nn.TransBasicBlock: channels', lambda: gnn.TransBasicBlock(8, 8, sparse=False)(torch.randn(1, 4, 4, 4)), E,
      r'x must have 8 channels'),
+    ('nn.TransBasicBlock: up_kernel 4', lambda: gnn.TransBasicBlock(8, 8, True, sparse=False, up_kernel=4), E,
+     r'up_kernel must be one of \(2, 3\), got 4'),
+    ('nn.TransBottleneck: inplanes 0', lambda: gnn.TransBottleneck(0, 4), E, r'inplanes must be an int >= 1, got 0'),
+    ('nn.TransBottleneck: inplanes not divisible', lambda: gnn.TransBottleneck(6, 4), E,
+     r'inplanes must be divisible by 4 \(the inner width is inplanes // 4\), got 6'),
+    ('nn.TransBottleneck: channels', lambda: gnn.TransBottleneck(16, 4, sparse=False)(torch.randn(1, 8, 4, 4)), E,
+     r'x must have 16 channels \(a SparseMap or a \(B, C, H, W\) tensor\), got 8'),
+    ('nn.TransBottleneck: x float64', lambda: gnn.TransBottleneck(16, 4, sparse=False)(
+        torch.randn(1, 16, 4, 4).double()), S, r"x must have the layer's dtype torch.float32, got torch.float64"),
+
+    # ---------------------------------------------------------------- graphseg.nn: deformable convolution
+    ('nn.DeformConv2d: in_channels 0', lambda: gnn.DeformConv2d(0, 4, 3), E, r'in_channels must be an int >= 1, got 0'),
+    ('nn.DeformConv2d: kernel_size 0', lambda: gnn.DeformConv2d(4, 4, 0), E,
+     r'kernel_size must be an int or a pair of ints >= 1, got 0'),
+    ('nn.DeformConv2d: padding negative', lambda: gnn.DeformConv2d(4, 4, 3, padding=-1), E,
+     r'padding must be an int or a pair of ints >= 0, got -1'),
+    ('nn.DeformConv2d: groups', lambda: gnn.DeformConv2d(4, 4, 3, groups=3), E,
+     r'in_channels \(4\) and out_channels \(4\) must be divisible by groups \(3\)'),
+    ('nn.DeformConv2d: input channels', lambda: gnn.DeformConv2d(4, 4, 3, padding=1)(
+        torch.randn(1, 3, 6, 6), torch.zeros(1, 18, 6, 6)), E, r'input must have in_channels = 4 channels'),
+    ('nn.DeformConv2d: offset channels', lambda: gnn.DeformConv2d(4, 4, 3, padding=1)(
+        torch.randn(1, 4, 6, 6), torch.zeros(1, 17, 6, 6)), E,
+     r'offset must have shape \(B, 2 \* offset_groups \* kh \* kw, H_out, W_out\) = \(1, 2 \* G \* 9, 6, 6\)'),
+    ('nn.DeformConv2d: input float64', lambda: gnn.DeformConv2d(4, 4, 3, padding=1)(
+        torch.randn(1, 4, 6, 6).double(), torch.zeros(1, 18, 6, 6).double()), S,
+     r"input must have the layer's dtype torch.float32, got torch.float64"),
+    ('nn.DeformConv2d: NaN offset', lambda: gnn.DeformConv2d(4, 4, 3, padding=1)(
+        torch.randn(1, 4, 6, 6), torch.full((1, 18, 6, 6), NAN)), E, r'offset must be finite, got 648 NaN/inf'),
+    ('nn.DeformConv2d: mask shape', lambda: gnn.DeformConv2d(4, 4, 3, padding=1)(
+        torch.randn(1, 4, 6, 6), torch.zeros(1, 18, 6, 6), torch.ones(1, 8, 6, 6)), E,
+     r'mask must have shape \(B, offset_groups \* kh \* kw, H_out, W_out\) = \(1, 9, 6, 6\), got \(1, 8, 6, 6\)'),
+    ('nn.DeformConv2dPack: offset_groups', lambda: gnn.DeformConv2dPack(4, 4, 3, offset_groups=3), E,
+     r'offset_groups must be an int >= 1 dividing in_channels = 4, got 3'),
+    ('nn.DeformConv2dPack: input channels', lambda: gnn.DeformConv2dPack(4, 4, 3, padding=1)(torch.randn(1, 3, 6, 6)),
+     E, r'input must have in_channels = 4 channels, got shape \(1, 3, 6, 6\)'),
+    ('nn.DeformConv2dPack: input 3-D', lambda: gnn.DeformConv2dPack(4, 4, 3, padding=1)(torch.randn(4, 6, 6)), E,
+     r'input must be \(B, C_in, H, W\)'),
+    ('nn.DeformConv2dPack.from_conv2d: not a conv', lambda: gnn.DeformConv2dPack.from_conv2d(nn.Linear(2, 2)), S,
+     r'conv must be an nn.Conv2d, got Linear'),
+    ('nn.DeformConv2dPack.from_conv2d: reflect padding', lambda: gnn.DeformConv2dPack.from_conv2d(
+        nn.Conv2d(2, 2, 3, padding=1, padding_mode='reflect')), E,
+     r"conv must have numeric zero padding, got padding=\(1, 1\), padding_mode='reflect'"),
+    ('nn.deform_conv2d: x int', lambda: gnn.deform_conv2d(torch.ones(1, 4, 6, 6, dtype=torch.long),
+                                                          torch.zeros(1, 18, 4, 4), torch.randn(4, 4, 3, 3)), S,
+     r'x must have a floating-point dtype'),
+    ('nn.deform_conv2d: weight float64', lambda: gnn.deform_conv2d(torch.ones(1, 4, 6, 6), torch.zeros(1, 18, 4, 4),
+                                                                   torch.randn(4, 4, 3, 3).double()), S,
+     r'weight must have the dtype of x \(torch.float32\), got torch.float64'),
+    ('nn.deform_conv2d: bias shape', lambda: gnn.deform_conv2d(torch.ones(1, 4, 6, 6), torch.zeros(1, 18, 4, 4),
+                                                               torch.randn(4, 4, 3, 3), torch.randn(3)), E,
+     r'bias must have shape \(C_out,\) = \(4,\), got \(3,\)'),
+    ('nn.deform_conv2d: offset on another device', lambda: gnn.deform_conv2d(
+        torch.ones(1, 4, 6, 6), torch.zeros(1, 18, 4, 4, device=OTHER), torch.randn(4, 4, 3, 3)), E,
+     r'x and offset must be on the same device'),
+    ('nn.deform_conv2d: x too small', lambda: gnn.deform_conv2d(torch.ones(1, 4, 2, 2), torch.zeros(1, 18, 1, 1),
+                                                                torch.randn(4, 4, 3, 3)), E,
+     r'x of size \(2, 2\) is too small for kernel \(3, 3\)'),
+    ('nn.deform_conv2d: stride 0', lambda: gnn.deform_conv2d(torch.ones(1, 4, 6, 6), torch.zeros(1, 18, 4, 4),
+                                                             torch.randn(4, 4, 3, 3), stride=0), E,
+     r'stride must be an int or a pair of ints >= 1, got 0'),
 ]
 
 ERRORS += [
@@ -791,10 +968,12 @@ ERRORS += [
      r'conv must be one of'),
     ('models.create_model: hyperseg num_classes', lambda: models.create_model('hyperseg_s', num_classes=-1), E,
      r'num_classes must be an int >= 1, got -1'),
-    ('models.create_model: qgn backbone', lambda: models.create_model('qgn_resnet18', backbone='vgg'), S,
-     r"qgn_resnet18 fixes the backbone; got backbone='vgg'"),
-    ('models.QGN: backbone unknown', lambda: models.QGN(3, 'efficientnet_b0'), E,
-     r"backbone must be a ResNet with feature strides \(4, 8, 16, 32\), one of"),
+    ('models.create_model: qgn backbone', lambda: models.create_model('qgn_resnet34', backbone='vgg'), S,
+     r"QGN takes encoder=, not backbone=; got backbone='vgg'"),
+    ('models.QGN: encoder unknown', lambda: models.QGN(3, 'efficientnet_b0'), E,
+     r"encoder must be a ResNet with feature strides \(4, 8, 16, 32\), got 'efficientnet_b0'"),
+    ('models.QGN: block', lambda: models.QGN(3, 'resnet18', block='wide'), E,
+     r"block must be one of \('basic', 'bottleneck'\), got 'wide'"),
     ('models.DenseFCN: x channels', lambda: fcn()(torch.randn(1, 1, 16, 16)), E, r'x must have 3 channels'),
     ('models.DenseFCN: x float64', lambda: fcn()(torch.randn(1, 3, 16, 16).double()), S,
      r"x must have the model's dtype torch.float32, got torch.float64"),
@@ -825,26 +1004,135 @@ ERRORS += [
      r'width_mult must be a finite number > 0, got 0.0'),
     ('models.efficientnet_b0: x float64', lambda: models.efficientnet_b0().eval()(torch.randn(1, 3, 32, 32).double()),
      S, r"x must have the model's dtype torch.float32"),
-    ('models.HyperSeg: input not divisible', lambda: models.hyperseg_s(num_classes=3).eval()(
-        torch.randn(1, 3, 60, 60)), E, r'x height and width must be divisible by the backbone stride 32, got 60x60'),
+    ('models.HyperSeg: input not divisible', lambda: hyperseg()(torch.randn(1, 3, 60, 60)), E,
+     r'x height and width must be divisible by the backbone stride 32, got 60x60'),
+    ('models.HyperSeg: config type', lambda: models.HyperSeg({'level_channels': (8,)}), S,
+     r'config must be a HyperSegConfig \(e.g. HYPERSEG_S\), got dict'),
     ('models.hyperseg_s: backbone unknown', lambda: models.hyperseg_s(backbone='vgg16'), E,
      r"backbone must be one of"),
-    ('models.qgn_resnet18: num_classes 0', lambda: models.qgn_resnet18(num_classes=0), E,
+    ('models.qgn_resnet34: num_classes 0', lambda: models.qgn_resnet34(num_classes=0, encoder='resnet18'), E,
      r'num_classes must be an int >= 1, got 0'),
-    ('models.HyperSegConfig: lengths', lambda: models.HyperSeg(models.HyperSegConfig((8,) * 4, (1.,) * 5, (1,) * 4)),
-     E, r'config.level_channels must have one entry per decoder level \(5\), got 4'),
-    ('models.HyperSegConfig: expand_ratio 0', lambda: models.HyperSegConfig((8,), (1.,), (1,), expand_ratio=0), E,
-     r'expand_ratio must be a finite number > 0, got 0'),
-    ('models.QGN: x not divisible', lambda: models.qgn_resnet18(num_classes=3).eval()(torch.randn(1, 3, 60, 60)), E,
+    ('models.qgn_resnet50: backbone (the name before the released ones)', lambda: models.qgn_resnet50(
+        backbone='resnet18'), S, r"QGN takes encoder=, not backbone=.*qgn_resnet34\(encoder='resnet18'\)"),
+    ('models.HyperSegConfig: lengths', lambda: models.HyperSeg(
+        models.HyperSegConfig((8,) * 4, (1.,) * 5, (1,) * 4, (1,) * 4)), E,
+     r'config.level_channels must have one entry per backbone map \(5\), or one more for the image level, got 4'),
+    ('models.HyperSegConfig: expand_ratio 0', lambda: models.HyperSegConfig((8,), (1.,), (1,), (1,), expand_ratio=0),
+     E, r'expand_ratio must be a finite number > 0, got 0'),
+    ('models.HyperSegConfig: context_levels 0', lambda: models.HyperSegConfig((8,), (1.,), (1,), (1,),
+                                                                              context_levels=0), E,
+     r'context_levels must be an int >= 1, got 0'),
+    ('models.hyperseg_camvid_s: num_classes 0', lambda: models.hyperseg_camvid_s(num_classes=0), E,
+     r'num_classes must be an int >= 1, got 0'),
+    ('models.hyperseg_camvid_l: backbone unknown', lambda: models.hyperseg_camvid_l(backbone='vgg'), E,
+     r"backbone must be one of \[.*'efficientnet_b1'.*\] or an nn.Module, got 'vgg'"),
+    ('models.QGN: x not divisible', lambda: qgn()(torch.randn(1, 3, 60, 60)), E,
      r'image height and width must be divisible by 32, got \(60, 60\)'),
-    ('models.QGN.compute_loss: labels float', lambda: models.qgn_resnet18(num_classes=3).compute_loss(
+    ('models.QGN.compute_loss: labels float', lambda: qgn().compute_loss(
         torch.randn(1, 3, 64, 64), torch.zeros(1, 64, 64)), S, r'labels must have dtype torch.long'),
+    ('models.load_official: not a released family', lambda: models.load_official(nn.Linear(2, 2), {}), S,
+     r'model must be a HyperSeg, QGN or QGNDecoder model, got Linear'),
+    ('models.load_official: missing file', lambda: models.load_official(qgn_decoder(), '/nonexistent/qgn.pth'),
+     FileNotFoundError, r"No such file or directory: '/nonexistent/qgn.pth'"),
+    ('models.load_official: garbage file', lambda: models.load_official(qgn_decoder(), f'{files()}/garbage.pt'), E,
+     r"checkpoint '.*garbage.pt' is not a readable torch checkpoint \(UnpicklingError"),
+    ('models.load_official: not tensors', lambda: models.load_official(qgn_decoder(), {'a': 1}), S,
+     r"checkpoint must map names to tensors, got int at 'a'"),
+    ('models.load_official: foreign keys', lambda: models.load_official(qgn_decoder(), {'a': torch.zeros(1)}),
+     KeyError, r"checkpoint keys with no place in QGNDecoder: \['a'\]"),
+    ('models.load_official: checkpoint None', lambda: models.load_official(qgn_decoder(), None), E,
+     r'checkpoint may be None only to load a QGN encoder alone'),
+    ('models.efficientnet_b3: num_classes -1', lambda: models.efficientnet_b3(num_classes=-1), E,
+     r'num_classes must be an int >= 0, got -1'),
+    ('models.resnet50_deepstem: in_channels 0', lambda: models.resnet50_deepstem(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+
+    # dilated / DCN ResNets, HG-ResNet, ResUNet / HG-ResUNet, RGNet and the non-local baseline (Issue 10)
+    ('models.resnet18_dilated: num_classes 0', lambda: models.resnet18_dilated(num_classes=0), E,
+     r'num_classes must be an int >= 1, got 0'),
+    ('models.resnet18_dilated: x smaller than the output stride', lambda: models.resnet18_dilated(
+        num_classes=3).eval()(torch.randn(1, 3, 4, 4)), E,
+     r'x must be at least 8x8 pixels \(the output stride\), got \(4, 4\)'),
+    ('models.resnet34_dilated: in_channels 0', lambda: models.resnet34_dilated(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.resnet50_dilated: unknown argument', lambda: models.resnet50_dilated(num_clases=3), S,
+     r"unexpected keyword argument 'num_clases'"),
+    ('models.resnet101_dilated: in_channels 0', lambda: models.resnet101_dilated(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.resnet50_dcn: in_channels -1', lambda: models.resnet50_dcn(in_channels=-1), E,
+     r'in_channels must be an int >= 1, got -1'),
+    ('models.resnet101_dcn: in_channels 0', lambda: models.resnet101_dcn(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.DilatedResNet: not a ResNet', lambda: models.DilatedResNet(nn.Identity(), 3), S,
+     r'backbone must be a graphseg ResNet, got Identity'),
+    ('models.DilatedResNet: output stride 32', lambda: models.DilatedResNet(models.resnet18(), 3), E,
+     r'backbone must have output stride 8 .*got \[4, 8, 16, 32\]'),
+    ('models.FCNHead: in_channels 0', lambda: models.FCNHead(0, 4, 3), E, r'in_channels must be an int >= 1, got 0'),
+    ('models.FCNHead: num_classes 0', lambda: models.FCNHead(4, 4, 0), E, r'num_classes must be an int >= 1, got 0'),
+    ('models.hg_resnet18: ratio 0', lambda: models.hg_resnet18(ratio=0), E,
+     r'ratio must be a number in \(0, 1\], got 0'),
+    ('models.hg_resnet34: in_channels 0', lambda: models.hg_resnet34(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.hg_resnet50: in_channels 0', lambda: models.hg_resnet50(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.hg_resnet101: in_channels 0', lambda: models.hg_resnet101(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.hg_resnet50_dcn: in_channels 0', lambda: models.hg_resnet50_dcn(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.hg_resnet101_dcn: in_channels 0', lambda: models.hg_resnet101_dcn(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.HGResNet: not a ResNet', lambda: models.HGResNet(nn.Identity(), 3), S,
+     r'backbone must be a graphseg ResNet, got Identity'),
+    ('models.HGResNet.from_resnet: not a model', lambda: models.HGResNet.from_resnet('resnet18'), S,
+     r'dense must be a DilatedResNet or a ResNet, got str'),
+    ('models.HGStage: no blocks', lambda: models.HGStage([]), E, r'blocks must hold at least one residual block'),
+    ('models.HGStage: dense blocks', lambda: models.HGStage([models.BasicBlock(4, 4)]), S,
+     r'blocks\[0\] must be a GraphBasicBlock or GraphBottleneck \(HGStage.from_layer converts a dense ResNet stage\), '
+     r'got BasicBlock'),
+    ('models.HGStage: x channels', lambda: models.HGStage([models.GraphBasicBlock(4, 4)], ratio=0.25)(
+        torch.randn(1, 3, 4, 4)), E, r'x must have in_channels = 4 channels'),
+    ('models.GraphBasicBlock: inplanes 0', lambda: models.GraphBasicBlock(0, 4), E,
+     r'inplanes must be an int >= 1, got 0'),
+    ('models.GraphBasicBlock: node features', lambda: models.GraphBasicBlock(4, 4)(
+        torch.randn(10, 3), *typed()[1:3], typed()[3]), E,
+     r'x must have in_channels = 4 features, got shape \(10, 3\)'),
+    ('models.GraphBottleneck: planes 0', lambda: models.GraphBottleneck(4, 0), E, r'planes must be an int >= 1, got 0'),
+    ('models.resunet18: decoder_channels', lambda: models.resunet18(decoder_channels=(8, 8)), E,
+     r'decoder_channels must have 4 entries \(strides 16, 8, 4, 2\), got \(8, 8\)'),
+    ('models.resunet50: in_channels 0', lambda: models.resunet50(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.ResUNet: dilated backbone', lambda: models.ResUNet(models.resnet18(
+        replace_stride_with_dilation=(False, True, True))), E,
+     r'backbone must have output stride 32 \(no dilation\): feature strides \[4, 8, 16, 32\], got \[4, 8, 8, 8\]'),
+    ('models.ResUNet: x smaller than the output stride', lambda: models.resunet18().eval()(torch.randn(1, 3, 20, 20)),
+     E, r'x must be at least 32x32 pixels \(the output stride\), got \(20, 20\)'),
+    ('models.HGResUNet: attention', lambda: models.HGResUNet(models.resnet18(), attention='saliency'), E,
+     r"attention must be one of \('uncertainty', 'object'\), got 'saliency'"),
+    ('models.hg_resunet18: ratio 0', lambda: models.hg_resunet18(ratio=0), E, r'ratio must be a number in \(0, 1\]'),
+    ('models.hg_resunet50: in_channels 0', lambda: models.hg_resunet50(in_channels=0), E,
+     r'in_channels must be an int >= 1, got 0'),
+    ('models.hg_resunet18_attn: focus_class out of range', lambda: models.hg_resunet18_attn(
+        attention='object', focus_class=5), E, r'focus_class must be an int in \[0, 1\], got 5'),
+    ('models.hg_resunet18_attn: alpha negative', lambda: models.hg_resunet18_attn(alpha=-1), E,
+     r'alpha must be a finite number >= 0, got -1'),
+    ('models.rgnet_resnet18: num_samples 0', lambda: models.rgnet_resnet18(num_samples=0), E,
+     r'num_samples must be an int >= 1, got 0'),
+    ('models.rgnet_resnet50: inter_channels 0', lambda: models.rgnet_resnet50(inter_channels=0), E,
+     r'inter_channels must be an int >= 1, got 0'),
+    ('models.rgnet_resnet101: num_samples 0', lambda: models.rgnet_resnet101(num_samples=0), E,
+     r'num_samples must be an int >= 1, got 0'),
+    ('models.nonlocal_resnet18: inter_channels 100', lambda: models.nonlocal_resnet18(inter_channels=100), E,
+     r'inter_channels must divide the 512 head channels, got 100'),
+    ('models.nonlocal_resnet50: inter_channels 0', lambda: models.nonlocal_resnet50(inter_channels=0), E,
+     r'inter_channels must be an int >= 1, got 0'),
+    ('models.nonlocal_resnet101: inter_channels 0', lambda: models.nonlocal_resnet101(inter_channels=0), E,
+     r'inter_channels must be an int >= 1, got 0'),
 
     # ---------------------------------------------------------------- graphseg.data
     ('data.load_image: missing file', lambda: gdata.load_image('/nonexistent/cat.png'), FileNotFoundError,
      r"source must be an image file or a bundled skimage.data name .*, got '/nonexistent/cat.png'"),
     ('data.load_image: unknown name', lambda: gdata.load_image('astronautt'), FileNotFoundError,
-     r"got 'astronautt'"),
+     r"source must be an image file or a bundled skimage.data name .*got 'astronautt'"),
     ('data.load_image: text file named .png', lambda: gdata.load_image(f'{files()}/text.png'), E,
      r"source '.*text.png' is not a readable image"),
     ('data.load_image: empty file', lambda: gdata.load_image(f'{files()}/empty.png'), E,
@@ -865,28 +1153,233 @@ ERRORS += [
      r'need 0 <= background < ink <= 1, got background=0.1, ink=2.0'),
     ('data.MNISTSegmentation: index', lambda: dataset()[10], IndexError, r'index must be in \[0, 3\], got 10'),
 
+    # dataset readers: missing folders and wrong layouts (tiny fake trees from layouts())
+    ('data.CamVid: missing root', lambda: gdata.CamVid('/nonexistent/camvid'), FileNotFoundError,
+     r"CamVid train: expected the folder '/nonexistent/camvid/train', which does not exist"),
+    ('data.CamVid: image without label', lambda: gdata.CamVid(f'{layouts()}/camvid'), FileNotFoundError,
+     r"CamVid train: no label file '.*camvid/trainannot/a.png' for image '.*camvid/train/a.png'"),
+    ('data.CamVid: split', lambda: gdata.CamVid(f'{layouts()}/camvid', 'tets'), E,
+     r"split must be one of \('train', 'val', 'test', 'trainval'\), got 'tets'"),
+    ('data.ADE20K: empty folder', lambda: gdata.ADE20K(f'{layouts()}/empty'), FileNotFoundError,
+     r"ADE20K train: expected the folder '.*empty/images/training', which does not exist"),
+    ('data.ADE20K: split', lambda: gdata.ADE20K(f'{layouts()}/empty', 'test'), E,
+     r"split must be one of \('train', 'val'\), got 'test'"),
+    ('data.Cityscapes: empty folder', lambda: gdata.Cityscapes(f'{layouts()}/empty'), FileNotFoundError,
+     r"Cityscapes train: expected the folder '.*empty/leftImg8bit/train', which does not exist"),
+    ('data.Cityscapes: split', lambda: gdata.Cityscapes(f'{layouts()}/empty', 'trainval'), E,
+     r"split must be one of \('train', 'val', 'test'\), got 'trainval'"),
+    ('data.VOCSegmentation: empty folder', lambda: gdata.VOCSegmentation(f'{layouts()}/empty'), FileNotFoundError,
+     r"VOCSegmentation: expected the folder '.*empty/VOCdevkit/VOC2012', which does not exist"),
+    ('data.VOCSegmentation: no split list', lambda: gdata.VOCSegmentation(f'{layouts()}/voc'), FileNotFoundError,
+     r"VOCSegmentation train list: expected the file '.*ImageSets/Segmentation/train.txt', which does not exist"),
+    ('data.VOCSegmentation: train_aug without SBD', lambda: gdata.VOCSegmentation(f'{layouts()}/voc', 'train_aug'),
+     FileNotFoundError, r"VOCSegmentation train_aug \(SBD\): expected the folder '.*benchmark_RELEASE/dataset'"),
+    ('data.PascalContext: empty folder', lambda: gdata.PascalContext(f'{layouts()}/empty'), FileNotFoundError,
+     r"PascalContext: expected the folder '.*empty/VOCdevkit/VOC2010', which does not exist"),
+    ('data.DeepGlobeRoads: empty folder', lambda: gdata.DeepGlobeRoads(f'{layouts()}/empty'), FileNotFoundError,
+     r"DeepGlobe roads train: expected the folder '.*empty/train', which does not exist"),
+    ('data.DeepGlobeRoads: split', lambda: gdata.DeepGlobeRoads(f'{layouts()}/empty', 'val'), E,
+     r"split must be one of \('train', 'valid', 'test'\), got 'val'"),
+    ('data.SaliencyFolder: no known layout', lambda: gdata.SaliencyFolder(f'{layouts()}/empty'), FileNotFoundError,
+     r"SaliencyFolder: no image folder found for split 'train'; tried .*DUTS-TR/DUTS-TR-Image"),
+    ('data.SaliencyFolder: image_dir alone', lambda: gdata.SaliencyFolder(f'{layouts()}/empty', image_dir='x'), E,
+     r"image_dir and mask_dir must be given together, got 'x', None"),
+    ('data.SegmentationFolder: no pairs', lambda: gdata.SegmentationFolder([]), FileNotFoundError,
+     r"SegmentationFolder: no images found"),
+    ('data.SegmentationFolder: a string for pairs', lambda: gdata.SegmentationFolder('abc'), S,
+     r"pairs must be a sequence of \(image path, label path or None\), got 'abc'"),
+    ('data.SegmentationFolder: missing image file', lambda: gdata.SegmentationFolder([('/nonexistent/a.png', None)])[0],
+     FileNotFoundError, r"No such file or directory: '/nonexistent/a.png'"),
+    ('data.SegmentationFolder: text file named .png', lambda: gdata.SegmentationFolder(
+        [(f'{files()}/text.png', None)])[0], OSError, r"cannot identify image file '.*text.png'"),
+    ('data.SegmentationFolder: index', lambda: gdata.SegmentationFolder([('/nonexistent/a.png', None)])[5],
+     IndexError, r'index must be in \[0, 0\], got 5'),
+    ('data.build_dataset: unknown name', lambda: gdata.build_dataset('kitti', None, 'train'), E,
+     r"dataset must be one of \[.*'camvid'.*\], got 'kitti'"),
+    ('data.build_dataset: no root', lambda: gdata.build_dataset('camvid', None, 'train'), E,
+     r"dataset 'camvid' needs data.root \(the dataset folder\), got None"),
+    ('data.build_dataset: unknown argument', lambda: gdata.build_dataset('digits', None, 'val', num_sample=3), E,
+     r"dataset 'digits' takes no argument 'num_sample'; it takes \['num_samples'"),
+    ('data.dataset_info: not a reader', lambda: gdata.dataset_info([1, 2]), S,
+     r'dataset must be a graphseg reader with num_classes \(see DATASETS\), got list'),
+
+    # joint transforms
+    ('data.Compose: not a list', lambda: gdata.Compose(3), S, r'transforms must be a list of callables, got int'),
+    ('data.Compose: not callable', lambda: gdata.Compose([3]), S, r'transforms\[0\] must be callable, got int'),
+    ('data.Compose: image channels-last', lambda: gdata.Compose([])(torch.rand(8, 8, 3), labels()), E,
+     r'image looks channels-last: transforms take \(C, H, W\), got shape \(8, 8, 3\)'),
+    ('data.Compose: target float', lambda: gdata.Compose([])(torch.rand(3, 8, 8), labels().float()), S,
+     r'target must have dtype torch.long'),
+    ('data.Compose: sizes differ', lambda: gdata.Compose([])(torch.rand(3, 8, 8), labels()[:4]), E,
+     r'target must have the image size \(8, 8\), got \(4, 8\)'),
+    ('data.Normalize: std 0', lambda: gdata.Normalize((0.,), (0.,)), E,
+     r'mean and std must have the same length and std > 0'),
+    ('data.Normalize: mean NaN', lambda: gdata.Normalize((NAN,), (1.,)), E, r'mean must be a finite number, got nan'),
+    ('data.Normalize: channels', lambda: gdata.Normalize((0.,), (1.,))(torch.rand(3, 8, 8), labels()), E,
+     r'image must have 1 channels to normalise, got 3'),
+    ('data.RandomCrop: size 0', lambda: gdata.RandomCrop((0, 4)), E,
+     r'size must be \(h, w\) with positive int sizes, got \(0, 4\)'),
+    ('data.RandomCrop: size int', lambda: gdata.RandomCrop(4), E,
+     r'size must be \(h, w\) with positive int sizes, got 4'),
+    ('data.RandomCrop: size float', lambda: gdata.RandomCrop((2.5, 4)), E,
+     r'size must be \(h, w\) with positive int sizes, got \(2.5, 4\)'),
+    ('data.RandomScale: lo > hi', lambda: gdata.RandomScale((2., 1.)), E,
+     r'scale_range must satisfy 0 < lo <= hi, got \(2.0, 1.0\)'),
+    ('data.RandomScale: scalar', lambda: gdata.RandomScale(2.), E, r'scale_range must be a pair \(lo, hi\), got 2.0'),
+    ('data.RandomScale: NaN', lambda: gdata.RandomScale((NAN, 2.)), E, r'scale_range must be a finite number, got nan'),
+    ('data.RandomHorizontalFlip: p 2', lambda: gdata.RandomHorizontalFlip(2), E,
+     r'p must be a probability in \[0, 1\], got 2'),
+    ('data.RandomHorizontalFlip: p NaN', lambda: gdata.RandomHorizontalFlip(NAN), E,
+     r'p must be a finite number >= 0, got nan'),
+    ('data.PhotometricJitter: strength 1', lambda: gdata.PhotometricJitter(1.), E,
+     r'strength must be in \[0, 1\), got 1.0'),
+    ('data.PhotometricJitter: strength str', lambda: gdata.PhotometricJitter('a'), E,
+     r"strength must be a finite number, got 'a'"),
+    ('data.build_transforms: normalize', lambda: gdata.build_transforms(True, normalize='coco'), E,
+     r"normalize must be one of \('none', 'imagenet'\), got 'coco'"),
+    ('data.build_transforms: crop_size 0', lambda: gdata.build_transforms(True, crop_size=(0, 3)), E,
+     r'size must be \(h, w\) with positive int sizes, got \(0, 3\)'),
+
+    # graph datasets from superpixel graphs (Issue 13)
+    ('data.read_idx: missing file', lambda: gdata.read_idx('/nonexistent/train-images-idx3-ubyte'),
+     FileNotFoundError, r"No such file or directory: '/nonexistent/train-images-idx3-ubyte'"),
+    ('data.read_idx: not an IDX file', lambda: gdata.read_idx(f'{files()}/not_idx'), E,
+     r"not_idx is not an unsigned-byte IDX file \(magic '68656c6c', expected 000008xx\)"),
+    ('data.read_idx: truncated header', lambda: gdata.read_idx(f'{files()}/truncated_idx'), E,
+     r'truncated_idx is a truncated IDX file: its header announces 3 dimensions \(16 header bytes\), the file has 8'),
+    ('data.load_mnist_idx: missing folder', lambda: gdata.load_mnist_idx('/nonexistent', 'train'), FileNotFoundError,
+     r"idx_dir must be a folder with the MNIST IDX files, got '/nonexistent'"),
+    ('data.load_mnist_idx: folder without the files', lambda: gdata.load_mnist_idx(f'{layouts()}/idx', 'train'),
+     FileNotFoundError, r"idx_dir '.*idx' must hold the official MNIST file 'train-images-idx3-ubyte'"),
+    ('data.load_mnist_idx: split', lambda: gdata.load_mnist_idx(f'{layouts()}/idx', 'val'), E,
+     r"split must be one of \('train', 'test'\), got 'val'"),
+    ('data.majority_labels: seg float', lambda: gdata.majority_labels(torch.zeros(4, 4), labels()[:4, :4], 1, 5), S,
+     r'seg must have dtype torch.long'),
+    ('data.majority_labels: seg beyond num_nodes', lambda: gdata.majority_labels(
+        torch.full((4, 4), 3), labels()[:4, :4], 1, 5), E,
+     r'seg values must be node ids in \[0, num_nodes - 1\] = \[0, 0\], got \[3, 3\]'),
+    ('data.majority_labels: label out of range', lambda: gdata.majority_labels(
+        torch.zeros(4, 4, dtype=torch.long), torch.full((4, 4), 7), 1, 3), E,
+     r'label must hold classes in \[0, 2\] or ignore_index=255, got values \[7\]'),
+    ('data.majority_labels: shapes differ', lambda: gdata.majority_labels(
+        torch.zeros(4, 4, dtype=torch.long), torch.zeros(4, 5, dtype=torch.long), 1, 3), E,
+     r'seg and label must have the same shape, got \(4, 4\) and \(4, 5\)'),
+    ('data.majority_labels: num_classes 0', lambda: gdata.majority_labels(
+        torch.zeros(4, 4, dtype=torch.long), torch.zeros(4, 4, dtype=torch.long), 1, 0), E,
+     r'num_classes must be an int >= 1, got 0'),
+    ('data.SuperpixelGraphDataset: n_segments 0', lambda: gdata.SuperpixelGraphDataset(
+        f'{layouts()}/sp', 'train', 0, 1.), E, r'n_segments must be an int >= 1, got 0'),
+    ('data.MNISTSuperpixels: split', lambda: gdata.MNISTSuperpixels(f'{layouts()}/msp', 'val'), E,
+     r"split must be one of \('train', 'test'\), got 'val'"),
+    ('data.MNISTSuperpixels: limit 0', lambda: gdata.MNISTSuperpixels(f'{layouts()}/msp', limit=0), E,
+     r'limit must be an int >= 1 or None, got 0'),
+    ('data.MNISTSuperpixels: compactness negative', lambda: gdata.MNISTSuperpixels(f'{layouts()}/msp',
+                                                                                   compactness=-1), E,
+     r'compactness must be > 0, got -1'),
+    ('data.MNISTSuperpixels: missing idx_dir', lambda: gdata.MNISTSuperpixels(f'{layouts()}/msp',
+                                                                              idx_dir='/nonexistent'),
+     FileNotFoundError, r"idx_dir must be a folder with the MNIST IDX files, got '/nonexistent'"),
+    ('data.ImageFolderSuperpixels: missing image_dir', lambda: gdata.ImageFolderSuperpixels(
+        f'{layouts()}/ifs', '/nonexistent'), FileNotFoundError,
+     r"image_dir must be a folder with one sub-folder per class, got '/nonexistent'"),
+    ('data.ImageFolderSuperpixels: no class folders', lambda: gdata.ImageFolderSuperpixels(
+        f'{layouts()}/ifs', f'{layouts()}/classes'), E,
+     r"image_dir '.*classes' must hold one sub-folder per class, found none"),
+    ('data.SegmentationSuperpixels: empty dataset', lambda: gdata.SegmentationSuperpixels(f'{layouts()}/ssp', []), E,
+     r'dataset must hold at least one \(image, label\) pair, got an empty dataset'),
+    ('data.SegmentationSuperpixels: num_classes 0', lambda: gdata.SegmentationSuperpixels(
+        f'{layouts()}/ssp', [(torch.rand(3, 8, 8), labels())], 0), E,
+     r'num_classes must be an int >= 1 \(or dataset.num_classes\), got 0'),
+    ('data.SegmentationSuperpixels: image channels-last', lambda: gdata.SegmentationSuperpixels(
+        f'{layouts()}/ssp_hwc', [(torch.rand(8, 8, 3), labels())], 5, n_segments=4, progress=False), E,
+     r'image looks channels-last'),
+    ('data.TypedEdges: no seg', lambda: gdata.TypedEdges()(Data(x=torch.zeros(2, 3))), E,
+     r'TypedEdges needs data.seg, the pixel-to-node map'),
+
     # ---------------------------------------------------------------- graphseg.engine
-    ('engine.TrainConfig: steps 0', lambda: engine.TrainConfig(steps=0), E, r'steps must be an int >= 1, got 0'),
-    ('engine.TrainConfig: steps float', lambda: engine.TrainConfig(steps=2.5), E, r'steps must be an int >= 1'),
+    ('engine.TrainConfig: steps 0', lambda: engine.TrainConfig(steps=0), engine.ConfigError,
+     r'steps must be an integer >= 1, got 0'),
+    ('engine.TrainConfig: steps float', lambda: engine.TrainConfig(steps=2.5), E, r'steps must be an integer, got 2.5'),
     ('engine.TrainConfig: batch_size 0', lambda: engine.TrainConfig(batch_size=0), E,
-     r'batch_size must be an int >= 1'),
-    ('engine.TrainConfig: lr str', lambda: engine.TrainConfig(lr='fast'), E,
-     r"lr must be a finite number > 0, got 'fast'"),
+     r'batch_size must be an integer >= 1, got 0'),
+    ('engine.TrainConfig: lr str', lambda: engine.TrainConfig(lr='fast'), E, r"lr must be a number, got 'fast'"),
     ('engine.TrainConfig: lr NaN', lambda: engine.TrainConfig(lr=NAN), E, r'lr must be a finite number > 0, got nan'),
     ('engine.TrainConfig: weight_decay negative', lambda: engine.TrainConfig(weight_decay=-1), E,
      r'weight_decay must be a finite number >= 0, got -1'),
+    ('engine.TrainConfig: momentum NaN', lambda: engine.TrainConfig(momentum=NAN), E,
+     r'momentum must be a finite number >= 0, got nan'),
+    ('engine.TrainConfig: betas', lambda: engine.TrainConfig(betas=[0.9, 2.]), E,
+     r'betas must have 2 values in \[0, 1\), got \[0.9, 2.0\]'),
+    ('engine.TrainConfig: optimizer', lambda: engine.TrainConfig(optimizer='sgdd'), E,
+     r"optimizer must be one of \('sgd', 'adamw', 'adam'\), got 'sgdd'"),
+    ('engine.TrainConfig: loss', lambda: engine.TrainConfig(loss='dice'), E,
+     r"loss must be one of \('ce', 'ohem', 'bootstrap'\), got 'dice'"),
+    ('engine.TrainConfig: grad_clip str', lambda: engine.TrainConfig(grad_clip='a'), E,
+     r"grad_clip must be a number, got 'a'"),
+    ('engine.TrainConfig: warmup_steps >= steps', lambda: engine.TrainConfig(steps=5, warmup_steps=5), E,
+     r'warmup_steps must be < steps = 5, got 5'),
     ('engine.TrainConfig: num_workers negative', lambda: engine.TrainConfig(num_workers=-1), E,
-     r'num_workers must be an int >= 0'),
+     r'num_workers must be an integer >= 0, got -1'),
     ('engine.TrainConfig: device', lambda: engine.TrainConfig(device='gpu'), E,
      r"device must be a torch device such as 'cpu' or 'cuda', got 'gpu'"),
+    ('engine.DataConfig: crop_size 0', lambda: engine.DataConfig(crop_size=[0, 4]), E,
+     r'crop_size must be \[h, w\] with positive sizes or null, got \[0, 4\]'),
+    ('engine.DataConfig: crop_size float', lambda: engine.DataConfig(crop_size=[2.5, 4]), E,
+     r'crop_size\[0\] must be an integer, got 2.5'),
+    ('engine.DataConfig: scale_range', lambda: engine.DataConfig(scale_range=[2., 1.]), E,
+     r'scale_range must be \[lo, hi\] with 0 < lo <= hi, got \[2.0, 1.0\]'),
+    ('engine.DataConfig: jitter str', lambda: engine.DataConfig(jitter='a'), E, r"jitter must be a number, got 'a'"),
+    ('engine.DataConfig: normalize', lambda: engine.DataConfig(normalize='coco'), E,
+     r"normalize must be one of \('none', 'imagenet'\), got 'coco'"),
+    ('engine.EvalConfig: batch_size str', lambda: engine.EvalConfig(batch_size='a'), E,
+     r"batch_size must be an integer, got 'a'"),
+    ('engine.EvalConfig: scales NaN', lambda: engine.EvalConfig(scales=[NAN]), E,
+     r'scales must be a non-empty list of positive numbers, got \[nan\]'),
+    ('engine.EvalConfig: task', lambda: engine.EvalConfig(task='depth'), E,
+     r"task must be one of \('semantic', 'saliency', 'road'\) or null, got 'depth'"),
+    ('engine.ModelConfig: kwargs not a mapping', lambda: engine.ModelConfig(kwargs=[1]), E,
+     r'kwargs must be a mapping, got \[1\]'),
+    ('engine.ModelConfig: unknown name (checked by load_run_config)', lambda: engine.load_run_config(
+        {'model': {'name': 'unet'}}), E, r"config: model.name must be a registered segmentation model .*got 'unet'"),
+    ('engine.RunConfig: section type', lambda: engine.RunConfig(model='fcn_small'), E,
+     r'model must be a ModelConfig \(a mapping in a config file\), got str'),
+    ('engine.RunConfig: device', lambda: engine.RunConfig(device='gpu'), E,
+     r"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"),
+    ('engine.load_run_config: missing file', lambda: engine.load_run_config('/nonexistent/run.yaml'),
+     FileNotFoundError, r"config file '/nonexistent/run.yaml' does not exist"),
+    ('engine.load_run_config: source type', lambda: engine.load_run_config(3), S,
+     r'source must be a path, a dict or None, got int'),
+    ('engine.load_run_config: unknown section', lambda: engine.load_run_config({'trian': {}}), E,
+     r"config: unknown key trian; known keys: \['data', 'device', 'eval', 'model', 'train'\]"),
+    ('engine.load_run_config: dataset', lambda: engine.load_run_config({'data': {'dataset': 'kitti'}}), E,
+     r"config: data.dataset must be one of \[.*\], got 'kitti'"),
+    ('engine.load_run_config: override without =', lambda: engine.load_run_config(None, ['train.steps']), E,
+     r"override must look like section.key=value, got 'train.steps'"),
+    ('engine.load_run_config: override value', lambda: engine.load_run_config(None, ['train.steps=abc']), E,
+     r"config \(with overrides\): train.steps must be an integer, got 'abc'"),
+    ('engine.load_run_config: overrides a string', lambda: engine.load_run_config(None, 'train.steps=3'), S,
+     r"overrides must be a list of 'section.key=value' strings or a dict, got the string 'train.steps=3'"),
     ('engine.load_config: missing file', lambda: engine.load_config('/nonexistent/config.yaml'), FileNotFoundError,
-     r'/nonexistent/config.yaml'),
+     r"config file '/nonexistent/config.yaml' does not exist"),
     ('engine.load_config: not a mapping', lambda: engine.load_config(f'{files()}/config.yaml'), E,
-     r'config file .*config.yaml must hold a mapping, got list'),
+     r'.*config.yaml: must hold a mapping, got list'),
     ('engine.load_config: broken YAML', lambda: engine.load_config(f'{files()}/broken.yaml'), E,
-     r'config file .*broken.yaml is not valid YAML'),
-    ('engine.load_config: unknown key', lambda: engine.load_config({'step': 3}), E, r"unknown config keys \['step'\]"),
+     r'.*broken.yaml: not valid YAML'),
+    ('engine.load_config: unknown key', lambda: engine.load_config({'step': 3}), E,
+     r"config: unknown key step; known keys: \['amp'"),
     ('engine.load_config: source type', lambda: engine.load_config(3), S, r'source must be a path, a dict or None'),
+    ('engine.save_checkpoint: folder is a file', lambda: engine.save_checkpoint({}, f'{files()}/plain_file/ck.pt'),
+     NotADirectoryError, r"path '.*plain_file/ck.pt' cannot be written: '.*plain_file' is a file, not a folder"),
+    ('engine.save_checkpoint: path is a folder', lambda: engine.save_checkpoint({}, f'{files()}/folder.png'),
+     IsADirectoryError, r"path '.*folder.png' is a folder, expected a checkpoint file name"),
+    ('engine.save_checkpoint: state not a dict', lambda: engine.save_checkpoint([1], f'{files()}/ck.pt'), S,
+     r'state must be a dict .*, got list'),
+    ('engine.load_checkpoint: missing file', lambda: engine.load_checkpoint('/nonexistent/ck.pt'), FileNotFoundError,
+     r"checkpoint '/nonexistent/ck.pt' does not exist"),
+    ('engine.load_checkpoint: garbage file', lambda: engine.load_checkpoint(f'{files()}/garbage.pt'), E,
+     r"checkpoint '.*garbage.pt' is not a readable torch checkpoint \(UnpicklingError"),
+    ('engine.load_checkpoint: a folder', lambda: engine.load_checkpoint(files()), IsADirectoryError,
+     r"checkpoint '.*' is a folder, expected a checkpoint file"),
     ('engine.train: model not a module', lambda: engine.train('fcn', dataset()), S, r'model must be an nn.Module'),
     ('engine.train: dataset smaller than a batch', lambda: engine.train(
         mnist_model(), dataset(), engine.TrainConfig(steps=1, batch_size=8), progress=False), E,
@@ -903,6 +1396,24 @@ ERRORS += [
     ('engine.segmentation_loss: label out of range', lambda: engine.segmentation_loss(
         fcn(), torch.randn(2, 3, 16, 16), torch.full((2, 16, 16), 7)), E,
      r'labels must lie in \[0, 2\] or be ignore_index = 255, got 7'),
+    ('engine.segmentation_criterion: kind', lambda: engine.segmentation_criterion(
+        torch.randn(1, 3, 4, 4), labels(1)[:, :4, :4], 'dice'), E,
+     r"loss must be one of \('ce', 'ohem', 'bootstrap'\)"),
+    ('engine.segmentation_criterion: logits 3-D', lambda: engine.segmentation_criterion(
+        torch.randn(3, 4, 4), labels(1)[:, :4, :4]), E, r'logits must be \(B, K, h, w\), got shape \(3, 4, 4\)'),
+    ('engine.segmentation_criterion: logits int', lambda: engine.segmentation_criterion(
+        torch.ones(1, 3, 4, 4, dtype=torch.long), labels(1)[:, :4, :4]), S, r'logits must have a floating-point dtype'),
+    ('engine.segmentation_criterion: target float', lambda: engine.segmentation_criterion(
+        torch.randn(1, 3, 4, 4), torch.zeros(1, 4, 4)), S, r'target must have dtype torch.long'),
+    ('engine.segmentation_criterion: batch', lambda: engine.segmentation_criterion(
+        torch.randn(2, 3, 4, 4), labels(1)[:, :4, :4]), E,
+     r'target must have one map per image: B = 2, got \(1, 4, 4\)'),
+    ('engine.segmentation_criterion: ohem_thresh 2', lambda: engine.segmentation_criterion(
+        torch.randn(1, 3, 4, 4), labels(1)[:, :4, :4], 'ohem', ohem_thresh=2), E,
+     r'ohem_thresh must be in \(0, 1\], got 2'),
+    ('engine.segmentation_criterion: bootstrap_ratio 0', lambda: engine.segmentation_criterion(
+        torch.randn(1, 3, 4, 4), labels(1)[:, :4, :4], 'bootstrap', bootstrap_ratio=0), E,
+     r'bootstrap_ratio must be in \(0, 1\], got 0'),
     ('engine.model_logits: list', lambda: engine.model_logits([torch.zeros(1)]), S,
      r"a segmentation model must return \{'out': logits, ...\} or a logits tensor, got list"),
     ('engine.model_logits: dict without out', lambda: engine.model_logits({'logits': torch.zeros(1)}), S,
@@ -913,6 +1424,58 @@ ERRORS += [
      r'batch_size must be an int >= 1, got 0'),
     ('engine.predict: images 3-D', lambda: engine.predict(fcn(), torch.randn(3, 16, 16)), E,
      r'images must be \(B, C, H, W\)'),
+    ('engine.predict: scale 0', lambda: engine.predict(fcn(), torch.randn(1, 3, 16, 16), scales=(0,)), E,
+     r'scales must be a non-empty sequence of finite factors > 0, got \(0,\)'),
+    ('engine.predict_probs: no scales', lambda: engine.predict_probs(fcn(), torch.randn(1, 3, 16, 16), scales=()), E,
+     r'scales must be a non-empty sequence of finite factors > 0, got \(\)'),
+    ('engine.predict_probs: scale NaN', lambda: engine.predict_probs(fcn(), torch.randn(1, 3, 16, 16), scales=(NAN,)),
+     E, r'scales must be a non-empty sequence of finite factors > 0, got \(nan,\)'),
+    ('engine.predict_probs: size_divisor 0', lambda: engine.predict_probs(fcn(), torch.randn(1, 3, 16, 16),
+                                                                        size_divisor=0), E,
+     r'size_divisor must be an int >= 1, got 0'),
+    ('engine.predict_probs: images 3-D', lambda: engine.predict_probs(fcn(), torch.randn(3, 16, 16)), E,
+     r'images must be \(B, C, H, W\)'),
+    ('engine.mask_to_graph: 3-D', lambda: engine.mask_to_graph(torch.zeros(2, 4, 4)), E,
+     r'mask must be \(H, W\), got shape \(2, 4, 4\)'),
+    ('engine.mask_to_graph: probabilities', lambda: engine.mask_to_graph(torch.full((8, 8), 0.3)), E,
+     r'mask must be binary \(bool or 0 / 1\), got values in \[0.3.*\]; threshold probabilities first'),
+    ('engine.mask_to_graph: NaN', lambda: engine.mask_to_graph(torch.full((8, 8), NAN)), E,
+     r'mask must be binary \(bool or 0 / 1\), got values in \[nan, nan\]'),
+    ('engine.mask_to_graph: node_spacing 0', lambda: engine.mask_to_graph(torch.ones(8, 8), 0), E,
+     r'node_spacing must be a finite number > 0, got 0'),
+    ('engine.apls: not a graph', lambda: engine.apls(torch.zeros(3), engine.mask_to_graph(torch.ones(8, 8))), S,
+     r'gt must be a networkx Graph \(see mask_to_graph\), got Tensor'),
+    ('engine.apls: nodes without pos', lambda: engine.apls(__import__('networkx').path_graph(3),
+                                                           engine.mask_to_graph(torch.ones(8, 8))), E,
+     r'gt nodes must carry pos = \(x, y\) \(see mask_to_graph\); node 0 has none'),
+    ('engine.apls: buffer negative', lambda: engine.apls(engine.mask_to_graph(torch.ones(8, 8)),
+                                                         engine.mask_to_graph(torch.ones(8, 8)), -1), E,
+     r'buffer must be a finite number > 0, got -1'),
+    ('engine.RoadMetrics: buffer negative', lambda: engine.RoadMetrics(buffer=-1), E,
+     r'buffer must be a finite number > 0, got -1'),
+    ('engine.RoadMetrics: node_spacing 0', lambda: engine.RoadMetrics(node_spacing=0), E,
+     r'node_spacing must be a finite number > 0, got 0'),
+    ('engine.RoadMetrics.update: shapes', lambda: engine.RoadMetrics().update(
+        torch.zeros(1, 4, 4, dtype=torch.long), torch.zeros(1, 4, 5, dtype=torch.long)), E,
+     r'pred must have the shape of target \(1, 4, 5\), got \(1, 4, 4\)'),
+    ('engine.RoadMetrics.update: three-class logits', lambda: engine.RoadMetrics().update(
+        torch.randn(1, 3, 4, 4), torch.zeros(1, 4, 4, dtype=torch.long)), E,
+     r'logits pred must have shape \(B, 2, H, W\), got \(1, 3, 4, 4\)'),
+    ('engine.RoadMetrics.update: labels out of range', lambda: engine.RoadMetrics().update(
+        torch.full((1, 4, 4), 2), torch.zeros(1, 4, 4, dtype=torch.long)), E, r'pred labels must be in \[0, 1\]'),
+    ('engine.SaliencyMetrics: beta2 negative', lambda: engine.SaliencyMetrics(beta2=-1), E,
+     r'beta2 must be a finite number > 0, got -1'),
+    ('engine.SaliencyMetrics: alpha 2', lambda: engine.SaliencyMetrics(alpha=2), E,
+     r'alpha must be in \[0, 1\], got 2'),
+    ('engine.SaliencyMetrics.update: pred int', lambda: engine.SaliencyMetrics().update(
+        torch.zeros(1, 4, 4, dtype=torch.long), torch.zeros(1, 4, 4)), S, r'pred must have a floating-point dtype'),
+    ('engine.SaliencyMetrics.update: logits, not probabilities', lambda: engine.SaliencyMetrics().update(
+        torch.full((1, 4, 4), 3.), torch.zeros(1, 4, 4)), E,
+     r'pred must be saliency probabilities in \[0, 1\], got values in \[3, 3\]; apply a sigmoid / softmax first'),
+    ('engine.SaliencyMetrics.update: NaN', lambda: engine.SaliencyMetrics().update(
+        torch.full((1, 4, 4), NAN), torch.zeros(1, 4, 4)), E, r'pred must be finite, got 16 NaN/inf'),
+    ('engine.SaliencyMetrics.update: shapes', lambda: engine.SaliencyMetrics().update(
+        torch.rand(1, 4, 4), torch.zeros(1, 4, 5)), E, r'gt must have the shape of pred \(1, 4, 4\), got \(1, 4, 5\)'),
     ('engine.SegmentationMetrics: num_classes 0', lambda: engine.SegmentationMetrics(0), E,
      r'num_classes must be an int >= 1, got 0'),
     ('engine.SegmentationMetrics: num_classes float', lambda: engine.SegmentationMetrics(2.5), E,
@@ -955,6 +1518,26 @@ ERRORS += [
      r'variant must be one of'),
     ('engine.flops.repgraph_mac_breakdown: grid', lambda: flops.repgraph_mac_breakdown(8, 8, 8, 4, grid=3), E,
      r'height and width must be divisible by grid = 3'),
+    ('engine.flops.count_macs: model not a module', lambda: flops.count_macs('fcn_small', torch.randn(1, 3, 16, 16)),
+     S, r'model must be an nn.Module, got str'),
+    ('engine.flops.count_macs: x not a batch', lambda: flops.count_macs(fcn(), [1]), E,
+     r'x must be a batch tensor \(B, \.\.\.\) with B >= 1, got list'),
+    ('engine.flops.count_macs: depth 0', lambda: flops.count_macs(fcn(), torch.randn(1, 3, 16, 16), depth=0), E,
+     r'depth must be an int >= 1, got 0'),
+    ('engine.flops.count_macs: x channels', lambda: flops.count_macs(fcn(), torch.randn(1, 1, 16, 16)), E,
+     r'x must have 3 channels'),
+    ('engine.flops.hg_clustering_macs: negative', lambda: flops.hg_clustering_macs(-1, 4, 2, 9, 3), E,
+     r'num_pixels must be an int >= 1, got -1'),
+    ('engine.flops.hg_clustering_macs: more groups than pixels', lambda: flops.hg_clustering_macs(4, 4, 9, 9, 3), E,
+     r'num_groups = 9 must be <= num_pixels = 4'),
+    ('engine.flops.hg_clustering_macs: iters float', lambda: flops.hg_clustering_macs(16, 4, 2, 9, 1.5), E,
+     r'iters must be an int >= 0, got 1.5'),
+    ('engine.benchmark.record: empty benchmark', lambda: bench.record('', 'case', speedup=1.), E,
+     r"benchmark must be a non-empty string, got ''"),
+    ('engine.benchmark.record: no values', lambda: bench.record('b', 'case'), E,
+     r"record\('b', 'case'\) needs at least one value"),
+    ('engine.benchmark.record: value not JSON', lambda: bench.record('b', 'case', x=object()), S,
+     r'values must be numbers or strings \(they go to JSON\), got x=object'),
     ('engine.benchmark.compare_times: empty', lambda: bench.compare_times({}), E, r'fns must be a non-empty dict'),
     ('engine.benchmark.compare_times: repeat 0', lambda: bench.compare_times({'a': lambda: 1}, repeat=0), E,
      r'repeat must be an int >= 1, got 0'),
@@ -996,50 +1579,172 @@ ERRORS += [
         torch.rand(2, 8, 8, 3), torch.zeros(2, 8, 8, dtype=torch.long), [torch.zeros(2, 8, 8, dtype=torch.long)],
         ['a']), E, r'images looks channels-last'),
 
-    # ---------------------------------------------------------------- the graphseg command
-    ('cli: no verb', lambda: cli(), SystemExit, r'the following arguments are required: command'),
-    ('cli: unknown verb', lambda: cli('train'), SystemExit, r"invalid choice: 'train'"),
-    ('cli graph: missing file', lambda: cli('graph', '/nonexistent/cat.png', '--out', files()), SystemExit,
-     r"graphseg graph: source must be an image file or a bundled skimage.data name .*'/nonexistent/cat.png'"),
-    ('cli graph: text file named .png', lambda: cli('graph', f'{files()}/text.png', '--out', files()), SystemExit,
-     r"graphseg graph: source '.*text.png' is not a readable image"),
-    ('cli graph: unwritable out (under a file)', lambda: cli('graph', 'coins', '--out', f'{files()}/plain_file/out'),
-     SystemExit, r'graphseg graph: --out .*plain_file/out is not a writable folder'),
+    ('viz.plot_direction_legend: ax', lambda: viz.plot_direction_legend(ax=3), S,
+     r'ax must be a matplotlib Axes, got int'),
+    ('viz.plot_direction_legend: fontsize', lambda: viz.plot_direction_legend(fontsize=-1), E,
+     r'fontsize must be a finite number > 0, got -1'),
+    ('viz.raster_order: pos 1-D', lambda: viz.raster_order(torch.rand(5)), E, r'pos must be \(N, 2\)'),
+    ('viz.raster_order: pos NaN', lambda: viz.raster_order(torch.full((5, 2), NAN)), E, r'pos must be finite'),
+    ('viz.raster_order: rows 0', lambda: viz.raster_order(torch.rand(5, 2), 0), E, r'rows must be an int >= 1, got 0'),
+    ('viz.raster_order: list', lambda: viz.raster_order([[0, 1]]), S, r'pos must be a torch.Tensor, got list'),
+    ('viz.plot_direction_adjacency: not Data', lambda: viz.plot_direction_adjacency({'edge_index': 1}), S,
+     r'data must be a torch_geometric Data, got dict'),
+    ('viz.plot_direction_adjacency: no edge_type', lambda: viz.plot_direction_adjacency(
+        Data(edge_index=grid().edge_index, num_nodes=20)), E,
+     r'data must have edge_index and edge_type \(direction ids\), or pass them'),
+    ('viz.plot_direction_adjacency: edge_type out of range', lambda: viz.plot_direction_adjacency(
+        grid(), edge_type=grid().edge_type + 9), E, r'edge_type values must lie in \[0, 8\]'),
+    ('viz.plot_direction_adjacency: order with repeats', lambda: viz.plot_direction_adjacency(
+        grid(), order=torch.zeros(20, dtype=torch.long)), E,
+     r'order must hold all N = 20 nodes once each \(a permutation of the node ids\), got 20 ids with repeats'),
+    ('viz.plot_direction_adjacency: max_nodes 0', lambda: viz.plot_direction_adjacency(grid(), max_nodes=0), E,
+     r'max_nodes must be an int >= 1, got 0'),
+    ('viz.plot_direction_adjacency: axes', lambda: viz.plot_direction_adjacency(grid(), axes=[1, 2]), E,
+     r'axes must be a 3x3 array of matplotlib axes, got 2 entries'),
+    ('viz.quadtree_draw_level: float', lambda: viz.quadtree_draw_level(torch.rand(5)), S,
+     r'level must have dtype torch.long'),
+    ('viz.quadtree_draw_level: negative', lambda: viz.quadtree_draw_level(torch.full((5,), -1)), E,
+     r'level must hold quadtree levels >= 0 \(QuadtreeData.level\), got -1'),
+    ('viz.quadtree_draw_level: max_cells 0', lambda: viz.quadtree_draw_level(torch.zeros(5, dtype=torch.long), 0), E,
+     r'max_cells must be an int >= 1, got 0'),
+    ('viz.add_class_legend: not a figure', lambda: viz.add_class_legend(None, 3), S,
+     r'fig must be a matplotlib Figure, got NoneType'),
+    ('viz.add_class_legend: num_classes 0', lambda: viz.add_class_legend(_figure(), 0), E,
+     r'num_classes must be an int >= 1, got 0'),
+    ('viz.add_class_legend: names', lambda: viz.add_class_legend(_figure(), 3, ['a']), E,
+     r'class_names must have num_classes = 3 entries, got 1'),
+    ('viz.add_class_legend: ncol 0', lambda: viz.add_class_legend(_figure(), 3, ncol=0), E,
+     r'ncol must be an int >= 1, got 0'),
+
+    # ---------------------------------------------------------------- the graphseg command (graphseg/cli.py COMMANDS)
+    ('cli: no verb', lambda: cli(), SystemExit, r'graphseg: error: the following arguments are required: COMMAND'),
+    ('cli: unknown verb', lambda: cli('trian'), SystemExit,
+     r"argument COMMAND: invalid choice: 'trian' \(choose from 'graph', 'train', 'eval', 'demo', 'bench-gnn', "
+     r"'info'\)"),
+    ('cli graph: missing file', lambda: cli('graph', '/nonexistent/cat.png', '--out', fresh()), SystemExit,
+     r"graphseg graph: error: image '/nonexistent/cat.png' is neither an image file nor a bundled skimage.data name"),
+    ('cli graph: a folder', lambda: cli('graph', f'{files()}/folder.png', '--out', fresh()), SystemExit,
+     r"graphseg graph: error: image '.*folder.png' is neither an image file"),
+    ('cli graph: text file named .png (reported, the other images go on)', lambda: cli(
+        'graph', f'{files()}/text.png', '--no-plot', '--out', fresh()), SystemExit,
+     r"FAILED .*text.png: ValueError: source '.*text.png' is not a readable image"),
+    ('cli graph: out under a file', lambda: cli('graph', 'coins', '--out', f'{files()}/plain_file/out'), SystemExit,
+     r"graphseg graph: error: --out '.*plain_file/out' cannot be created: '.*plain_file' is a file, not a folder"),
     ('cli graph: out is a file', lambda: cli('graph', 'coins', '--out', f'{files()}/plain_file'), SystemExit,
-     r'graphseg graph: --out .*plain_file is not a writable folder'),
-    ('cli graph: n-segments 0', lambda: cli('graph', 'coins', '--n-segments', '0', '--out', files()), SystemExit,
-     r'graphseg graph: --n-segments must be >= 1, got 0'),
+     r"graphseg graph: error: --out '.*plain_file' is a file, expected a folder"),
+    ('cli graph: out holds results', lambda: cli('graph', 'coins', '--out', files()), SystemExit,
+     r"graphseg graph: error: --out '.*' already holds results; pass --overwrite"),
+    ('cli graph: n-segments 0', lambda: cli('graph', 'coins', '--n-segments', '0', '--out', fresh()), SystemExit,
+     r'graphseg graph: error: --n-segments must be >= 1, got 0'),
     ('cli graph: n-segments text', lambda: cli('graph', 'coins', '--n-segments', 'many'), SystemExit,
      r"argument --n-segments: invalid int value: 'many'"),
-    ('cli graph: compactness negative', lambda: cli('graph', 'coins', '--compactness', '-1', '--out', files()),
-     SystemExit, r'graphseg graph: --compactness must be > 0, got -1'),
-    ('cli graph: kind', lambda: cli('graph', 'coins', '--kind', 'voronoi'), SystemExit, r"invalid choice: 'voronoi'"),
+    ('cli graph: compactness negative', lambda: cli('graph', 'coins', '--compactness', '-1', '--out', fresh()),
+     SystemExit, r'graphseg graph: error: --compactness must be > 0, got -1.0'),
+    ('cli graph: compactness NaN', lambda: cli('graph', 'coins', '--compactness', 'nan', '--out', fresh()),
+     SystemExit, r'graphseg graph: error: --compactness must be > 0, got nan'),
+    ('cli graph: kind', lambda: cli('graph', 'coins', '--kind', 'voronoi'), SystemExit,
+     r"argument --kind: invalid choice: 'voronoi'"),
     ('cli graph: method', lambda: cli('graph', 'coins', '--method', 'watershed'), SystemExit,
-     r"invalid choice: 'watershed'"),
+     r"argument --method: invalid choice: 'watershed'"),
     ('cli graph: no image', lambda: cli('graph'), SystemExit, r'the following arguments are required: images'),
-    ('cli demo: unknown model', lambda: cli('demo', '--model', 'unet', '--out', files()), SystemExit,
-     r'graphseg demo: --model must name registered segmentation models'),
-    ('cli demo: backbone as model', lambda: cli('demo', '--model', 'resnet18', '--out', files()), SystemExit,
-     r'graphseg demo: --model must name registered segmentation models'),
-    ('cli demo: steps 0', lambda: cli('demo', '--steps', '0', '--out', files()), SystemExit,
-     r'graphseg demo: --steps must be >= 1, got 0'),
-    ('cli demo: batch-size 0', lambda: cli('demo', '--batch-size', '0', '--out', files()), SystemExit,
-     r'graphseg demo: --batch-size must be >= 1, got 0'),
-    ('cli demo: lr negative', lambda: cli('demo', '--lr', '-1', '--out', files()), SystemExit,
-     r'graphseg demo: --lr must be > 0, got -1'),
-    ('cli demo: size too small', lambda: cli('demo', '--size', '8', '--out', files()), SystemExit,
-     r'graphseg demo: --size must be >= 45'),
-    ('cli demo: train-samples 0', lambda: cli('demo', '--train-samples', '0', '--out', files()), SystemExit,
-     r'graphseg demo: --train-samples must be >= 1, got 0'),
+    ('cli train: no config', lambda: cli('train'), SystemExit, r'the following arguments are required: --config'),
+    ('cli train: missing config', lambda: cli('train', '--config', '/nonexistent/run.yaml', '--out', fresh()),
+     SystemExit, r"graphseg train: error: config file '/nonexistent/run.yaml' does not exist"),
+    ('cli train: broken YAML', lambda: cli('train', '--config', f'{files()}/broken.yaml', '--out', fresh()),
+     SystemExit, r'graphseg train: error: .*broken.yaml: not valid YAML'),
+    ('cli train: override without =', lambda: cli('train', '--config', f'{files()}/run.yaml', 'train.steps',
+                                                  '--out', fresh()), SystemExit,
+     r"graphseg train: error: override must look like section.key=value, got 'train.steps'"),
+    ('cli train: override value', lambda: cli('train', '--config', f'{files()}/run.yaml', 'train.steps=0',
+                                              '--out', fresh()), SystemExit,
+     r'graphseg train: error: .*run.yaml \(with overrides\): train.steps must be an integer >= 1, got 0'),
+    ('cli train: unknown key', lambda: cli('train', '--config', f'{files()}/run.yaml', 'train.stepz=3',
+                                           '--out', fresh()), SystemExit,
+     r'graphseg train: error: .*run.yaml \(with overrides\): unknown key train.stepz'),
+    ('cli train: missing dataset folder', lambda: cli('train', '--config', f'{files()}/camvid.yaml', '--out', fresh()),
+     SystemExit, r"graphseg train: error: CamVid train: expected the folder '/nonexistent/camvid/train'"),
+    ('cli train: resume from a missing checkpoint', lambda: cli('train', '--config', f'{files()}/run.yaml',
+                                                                '--resume', '/nonexistent/ck.pt', '--out', fresh()),
+     SystemExit, r"graphseg train: error: --resume: checkpoint '/nonexistent/ck.pt' does not exist"),
+    ('cli train: resume without a checkpoint in the run folder', lambda: cli(
+        'train', '--config', f'{files()}/run.yaml', '--resume', '--out', fresh()), SystemExit,
+     r"graphseg train: error: --resume: no checkpoint '.*checkpoint.pt' in the run folder"),
+    ('cli train: out under a file', lambda: cli('train', '--config', f'{files()}/run.yaml',
+                                                '--out', f'{files()}/plain_file/run'), SystemExit,
+     r"graphseg train: error: --out '.*plain_file/run' cannot be created: '.*plain_file' is a file"),
+    ('cli train: device unavailable', lambda: cli('train', '--config', f'{files()}/run.yaml', 'device=cuda:7',
+                                                  '--out', fresh()), SystemExit,
+     r"graphseg train: error: device 'cuda:7' requested but CUDA is not available"),
+    ('cli eval: no weights', lambda: cli('eval', '--config', f'{files()}/run.yaml'), SystemExit,
+     r'the following arguments are required: --weights'),
+    ('cli eval: missing weights', lambda: cli('eval', '--config', f'{files()}/run.yaml', '--weights',
+                                              '/nonexistent/model.pt', '--out', fresh()), SystemExit,
+     r"graphseg eval: error: --weights '/nonexistent/model.pt' does not exist"),
+    ('cli eval: garbage weights', lambda: cli('eval', '--config', f'{files()}/run.yaml', '--weights',
+                                              f'{files()}/garbage.pt', '--out', fresh()), SystemExit,
+     r"graphseg eval: error: checkpoint '.*garbage.pt' is not a readable torch checkpoint"),
+    ('cli eval: weights of another model', lambda: cli('eval', '--config', f'{files()}/run.yaml', '--weights',
+                                                       f'{files()}/weights.pt', '--out', fresh()), SystemExit,
+     r"graphseg eval: error: weights '.*weights.pt' do not fit model DenseFCN"),
+    ('cli eval: out is a file', lambda: cli('eval', '--config', f'{files()}/run.yaml', '--weights',
+                                            f'{files()}/weights.pt', '--out', f'{files()}/plain_file'), SystemExit,
+     r"graphseg eval: error: --out '.*plain_file' is a file, expected a folder"),
+    ('cli demo: unknown model', lambda: cli('demo', '--model', 'unet', '--out', fresh()), SystemExit,
+     r'graphseg demo: error: --model must name registered segmentation models'),
+    ('cli demo: backbone as model', lambda: cli('demo', '--model', 'resnet18', '--out', fresh()), SystemExit,
+     r"graphseg demo: error: --model must name registered segmentation models .*got 'resnet18'"),
+    ('cli demo: steps 0', lambda: cli('demo', '--steps', '0', '--out', fresh()), SystemExit,
+     r'graphseg demo: error: --steps must be >= 1, got 0'),
+    ('cli demo: batch-size 0', lambda: cli('demo', '--batch-size', '0', '--out', fresh()), SystemExit,
+     r'graphseg demo: error: --batch-size must be >= 1, got 0'),
+    ('cli demo: lr negative', lambda: cli('demo', '--lr', '-1', '--out', fresh()), SystemExit,
+     r'graphseg demo: error: --lr must be a finite number > 0, got -1.0'),
+    ('cli demo: lr NaN', lambda: cli('demo', '--lr', 'nan', '--out', fresh()), SystemExit,
+     r'graphseg demo: error: --lr must be a finite number > 0, got nan'),
+    ('cli demo: size too small', lambda: cli('demo', '--size', '8', '--out', fresh()), SystemExit,
+     r'graphseg demo: error: --size must be in \[32, 1024\] \(the digit canvases\), got 8'),
+    ('cli demo: train-samples 0', lambda: cli('demo', '--train-samples', '0', '--out', fresh()), SystemExit,
+     r'graphseg demo: error: --train-samples must be >= 1, got 0'),
     ('cli demo: fewer samples than a batch', lambda: cli('demo', '--train-samples', '4', '--batch-size', '8',
-                                                         '--out', files()), SystemExit,
-     r'graphseg demo: --train-samples = 4 is fewer than --batch-size = 8'),
-    ('cli demo: device', lambda: cli('demo', '--device', 'gpu', '--out', files()), SystemExit,
-     r"graphseg demo: --device must be a torch device such as 'cpu' or 'cuda', got 'gpu'"),
-    ('cli demo: device unavailable', lambda: cli('demo', '--device', 'cuda:7', '--out', files()), SystemExit,
-     r"graphseg demo: --device = 'cuda:7' is not available here"),
-    ('cli demo: unwritable out', lambda: cli('demo', '--steps', '1', '--out', f'{files()}/plain_file/demo'),
-     SystemExit, r'graphseg demo: --out .*plain_file/demo is not a writable folder'),
+                                                         '--out', fresh()), SystemExit,
+     r'graphseg demo: error: --train-samples must be >= --batch-size = 8, got 4'),
+    ('cli demo: device', lambda: cli('demo', '--device', 'gpu', '--out', fresh()), SystemExit,
+     r"graphseg demo: error: --device must be a torch device such as 'cpu' or 'cuda', got 'gpu'"),
+    ('cli demo: device unavailable', lambda: cli('demo', '--device', 'cuda:7', '--out', fresh()), SystemExit,
+     r"graphseg demo: error: --device = 'cuda:7' is not available here"),
+    ('cli demo: missing photo', lambda: cli('demo', '--photo', '/nonexistent/p.png', '--out', fresh()), SystemExit,
+     r"graphseg demo: error: image '/nonexistent/p.png' is neither an image file"),
+    ('cli demo: out under a file', lambda: cli('demo', '--steps', '1', '--out', f'{files()}/plain_file/demo'),
+     SystemExit, r"graphseg demo: error: --out '.*plain_file/demo' cannot be created"),
+    ('cli bench-gnn: task', lambda: cli('bench-gnn', '--task', 'nodes'), SystemExit,
+     r"argument --task: invalid choice: 'nodes'"),
+    ('cli bench-gnn: layers', lambda: cli('bench-gnn', '--layers', 'gin', '--out', fresh()), SystemExit,
+     r"graphseg bench-gnn: error: --layers must be comma-separated names from \['gcn'.*\], got 'gin'"),
+    ('cli bench-gnn: convs', lambda: cli('bench-gnn', '--task', 'segmentation', '--convs', 'gin', '--out', fresh()),
+     SystemExit, r"graphseg bench-gnn: error: --convs must be comma-separated names from .*got 'gin'"),
+    ('cli bench-gnn: dense model', lambda: cli('bench-gnn', '--task', 'segmentation', '--model', 'fcn_small',
+                                               '--out', fresh()), SystemExit,
+     r"graphseg bench-gnn: error: --model must be a registered HG-Conv segmentation model .*got 'fcn_small'"),
+    ('cli bench-gnn: seeds', lambda: cli('bench-gnn', '--seeds', 'a,b', '--out', fresh()), SystemExit,
+     r"graphseg bench-gnn: error: --seeds must be comma-separated integers, got 'a,b'"),
+    ('cli bench-gnn: epochs 0', lambda: cli('bench-gnn', '--epochs', '0', '--out', fresh()), SystemExit,
+     r'graphseg bench-gnn: error: --epochs must be >= 1, got 0'),
+    ('cli bench-gnn: lr negative', lambda: cli('bench-gnn', '--lr', '-1', '--out', fresh()), SystemExit,
+     r'graphseg bench-gnn: error: --lr must be a finite number > 0, got -1.0'),
+    ('cli bench-gnn: batch-size 0', lambda: cli('bench-gnn', '--batch-size', '0', '--out', fresh()), SystemExit,
+     r'graphseg bench-gnn: error: --batch-size must be >= 1, got 0'),
+    ('cli bench-gnn: train-limit 0', lambda: cli('bench-gnn', '--train-limit', '0', '--out', fresh()), SystemExit,
+     r'graphseg bench-gnn: error: --train-limit must be >= 1, got 0'),
+    ('cli bench-gnn: threads 0', lambda: cli('bench-gnn', '--threads', '0', '--out', fresh()), SystemExit,
+     r'graphseg bench-gnn: error: --threads must be >= 1, got 0'),
+    ('cli bench-gnn: device', lambda: cli('bench-gnn', '--device', 'gpu', '--out', fresh()), SystemExit,
+     r"graphseg bench-gnn: error: --device must be a torch device such as 'cpu' or 'cuda', got 'gpu'"),
+    ('cli bench-gnn: missing idx-dir', lambda: cli('bench-gnn', '--idx-dir', '/nonexistent', '--out', fresh()),
+     SystemExit, r"graphseg bench-gnn: error: --idx-dir '/nonexistent' must be a folder with the MNIST IDX files"),
+    ('cli bench-gnn: out is a file', lambda: cli('bench-gnn', '--out', f'{files()}/plain_file'), SystemExit,
+     r"graphseg bench-gnn: error: --out '.*plain_file' is a file, expected a folder"),
+    ('cli bench-gnn: summary of an empty folder', lambda: cli('bench-gnn', '--summary-only', '--out', fresh()),
+     SystemExit, r"graphseg bench-gnn: error: --out '.*' holds no graph runs to summarise"),
     ('cli info: extra argument', lambda: cli('info', '--verbose'), SystemExit, r'unrecognized arguments: --verbose'),
 ]
 
@@ -1121,9 +1826,24 @@ ACCEPTED = [
     ('nn.NonLocal2d: float64 end to end', lambda: gnn.NonLocal2d(8, 2).double()(torch.randn(1, 8, 3, 3).double()),
      lambda out: out.dtype == torch.float64),
     ('nn.QGNDecoder: float64 end to end', lambda: gnn.QGNDecoder(
-        (8, 16), num_classes=3, widths=(16, 8, 8), blocks=(1, 1), final_blocks=1).double().eval()(
+        (8, 16), num_classes=3, widths=(16, 8), blocks=(1,), final_blocks=1).double().eval()(
         [f.double() for f in qgn_features()]),
      lambda out: out.dense_logits().dtype == torch.float64),
+    ('nn.deform_conv2d: float64 end to end, zero offset is F.conv2d', lambda: gnn.deform_conv2d(
+        torch.ones(1, 4, 6, 6, dtype=torch.float64), torch.zeros(1, 18, 4, 4, dtype=torch.float64),
+        torch.ones(2, 4, 3, 3, dtype=torch.float64)),
+     lambda out: out.dtype == torch.float64 and _close(out, torch.full((1, 2, 4, 4), 36., dtype=torch.float64))),
+    ('models.EfficientNet: num_classes 0 is no classifier', lambda: models.EfficientNet(
+        0.25, 0.25, num_classes=0).eval()(torch.randn(1, 3, 32, 32)), lambda out: out.dim() == 2),
+    ('data.RandomCrop: a smaller input is padded with ignore', lambda: gdata.RandomCrop((10, 10))(
+        torch.rand(3, 8, 8), labels()), lambda r: r[1].shape == (10, 10) and int((r[1] == 255).sum()) == 36),
+    ('engine.RoadMetrics.update: two-class logits are arg-maxed', lambda: _road(torch.tensor(
+        [[[[0., 1.], [1., 0.]], [[1., 0.], [0., 1.]]]])), lambda m: m.confusion.cm.tolist() == [[2, 0], [0, 2]]),
+    ('engine.mask_to_graph: bool mask', lambda: engine.mask_to_graph(torch.ones(8, 8, dtype=torch.bool)),
+     lambda g: g.number_of_nodes() >= 1),
+    ('engine.load_run_config: overrides', lambda: engine.load_run_config(None, ['train.lr=0.05']),
+     lambda c: c.train.lr == 0.05),
+    ('viz.raster_order: no nodes', lambda: viz.raster_order(torch.zeros(0, 2)), lambda o: o.numel() == 0),
     ('models.fcn_small: float64 end to end', lambda: models.create_model('fcn_small', num_classes=3).double().eval()(
         torch.randn(1, 3, 16, 16, dtype=torch.float64)), lambda out: out['out'].dtype == torch.float64),
     ('models.hg_fcn_small: float64 end to end', lambda: models.create_model(
@@ -1137,6 +1857,12 @@ ACCEPTED = [
 
 
 # ----------------------------------------------------------------------------- the tests
+
+def _road(logits):
+    m = engine.RoadMetrics(apls=False)
+    m.update(logits, torch.tensor([[[1, 0], [0, 1]]]))
+    return m
+
 
 def _ids(rows):
     ids = [r[0] for r in rows]
@@ -1193,7 +1919,10 @@ NO_ROW = {
     'models.resnet101': 'same factory as resnet18', 'models.efficientnet_b1': 'same factory as efficientnet_b0',
     'models.fcn_resnet18': 'create_model rows', 'models.hg_fcn_resnet18': 'create_model rows',
     'models.hyperseg_m': 'same factory as hyperseg_s', 'models.hyperseg_l': 'same factory as hyperseg_s',
-    'models.qgn_resnet34': 'same factory as qgn_resnet18', 'models.qgn_resnet50': 'same factory as qgn_resnet18',
+    'engine.ConfigError': 'an exception class',
+    'engine.benchmark.take_records': 'takes no argument',
+    'engine.benchmark.machine_info': 'takes no argument',
+    'viz.direction_linestyles': 'takes no argument',
 }
 
 

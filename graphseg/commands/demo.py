@@ -124,6 +124,13 @@ def run(args: argparse.Namespace) -> int:
     for opt in ('steps', 'batch_size', 'train_samples', 'val_samples', 'size'):
         if getattr(args, opt) < 1:
             raise ValueError(f"--{opt.replace('_', '-')} must be >= 1, got {getattr(args, opt)}")
+    if not 32 <= args.size <= 1024:  # MNISTSegmentation's canvases
+        raise ValueError(f"--size must be in [32, 1024] (the digit canvases), got {args.size}")
+    if not 0 < args.lr < float('inf'):
+        raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
+    if args.device != 'auto':
+        from ..check import check_device
+        check_device(args.device, '--device', available=True)
     if args.train_samples < args.batch_size:
         raise ValueError(f"--train-samples must be >= --batch-size = {args.batch_size}, got {args.train_samples}")
     check_sources([args.photo])

@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.runs import check_run_dir, create_run_dir, finish_record, run_record, write_json
     if args.n_segments < 1:
         raise ValueError(f"--n-segments must be >= 1, got {args.n_segments}")
-    if args.compactness <= 0:
+    if not 0 < args.compactness < float('inf'):
         raise ValueError(f"--compactness must be > 0, got {args.compactness}")
     check_sources(args.images)
     out = create_run_dir(check_run_dir(args.out, args.overwrite))

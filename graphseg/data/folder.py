@@ -73,6 +73,9 @@ class SegmentationFolder(Dataset):
 
     def __init__(self, pairs: Sequence[Tuple[str, Optional[str]]], transform: Optional[Callable] = None,
                  root: str = '', split: str = '') -> None:
+        pairs = pairs if isinstance(pairs, (str, bytes)) else list(pairs)
+        if isinstance(pairs, (str, bytes)) or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
+            raise TypeError(f"pairs must be a sequence of (image path, label path or None), got {pairs!r:.80}")
         if not pairs:
             raise FileNotFoundError(f"{type(self).__name__}: no images found for split {split!r} under {root!r}")
         self.pairs = list(pairs)

@@ -46,6 +46,9 @@ def build_dataset(name: str, root: Optional[str], split: str, **kwargs: Any) -> 
 
 def dataset_info(dataset: Dataset) -> Dict[str, Any]:
     """``num_classes``, ``ignore_index``, ``task`` of a reader (``task`` defaults to ``'semantic'``)."""
+    if not hasattr(dataset, 'num_classes'):
+        raise TypeError(f"dataset must be a graphseg reader with num_classes (see DATASETS), got "
+                        f"{type(dataset).__name__}")
     return {'num_classes': int(getattr(dataset, 'num_classes')),
             'ignore_index': int(getattr(dataset, 'ignore_index', 255)),
             'task': getattr(dataset, 'task', 'semantic')}

@@ -35,7 +35,7 @@ from torch import Tensor
 from torch_geometric.data import Data, InMemoryDataset
 from torch_geometric.transforms import BaseTransform
 
-from ..check import check_choice, check_positive
+from ..check import check_choice, check_index, check_int, check_positive
 from ..graphs.group_adjacency import group_adjacency
 from ..graphs.superpixel import SuperpixelData, superpixel_graph
 
@@ -174,6 +174,9 @@ def read_idx(path: str) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path} is not an unsigned-byte IDX file (magic {raw[:4].hex()!r}, expected 000008xx)")
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(f"{path} is a truncated IDX file: its header announces {ndim} dimensions "
+                         f"({4 + 4 * ndim} header bytes), the file has {len(raw)} bytes")
     dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], 'big') for i in range(ndim)]
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(dims)):
@@ -362,9 +365,16 @@ def majority_labels(seg: Tensor, label: Tensor, num_nodes: int, num_classes: int
         - **input:** seg :math:`(H, W)` node ids, label :math:`(H, W)`
         - **output:** :math:`(N,)`
     """
+    check_index(seg, 'seg')
+    check_index(label, 'label')
+    check_int(num_nodes, 'num_nodes', 0)
+    check_int(num_classes, 'num_classes', 1)
     if seg.shape != label.shape:
         raise ValueError(f"seg and label must have the same shape, got {tuple(seg.shape)} and {tuple(label.shape)}")
     seg, label = seg.reshape(-1).long(), label.reshape(-1).long()
+    if seg.numel() and not 0 <= int(seg.min()) <= int(seg.max()) < num_nodes:
+        raise ValueError(f"seg values must be node ids in [0, num_nodes - 1] = [0, {num_nodes - 1}], got "
+                         f"[{int(seg.min())}, {int(seg.max())}]")
     valid = label != ignore_index
     if bool(((label[valid] < 0) | (label[valid] >= num_classes)).any()):
         raise ValueError(f"label must hold classes in [0, {num_classes - 1}] or ignore_index={ignore_index}, got "

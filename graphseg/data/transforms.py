@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..check import check_floating, check_index, check_ndim
+from ..check import MAX_IMAGE_CHANNELS, check_callable, check_floating, check_index, check_ndim, check_number
 
 Pair = Tuple[Tensor, Tensor]
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -34,6 +34,9 @@ def _uniform(lo: float, hi: float, generator: Optional[torch.Generator]) -> floa
 def _check_pair(image: Tensor, target: Tensor) -> None:
     check_ndim(image, 'image', 3, '(C, H, W)')
     check_floating(image, 'image')
+    if image.size(0) > MAX_IMAGE_CHANNELS and image.size(-1) <= MAX_IMAGE_CHANNELS:
+        raise ValueError(f"image looks channels-last: transforms take (C, H, W), got shape {tuple(image.shape)}; "
+                         f"pass image.permute(2, 0, 1)")
     check_ndim(target, 'target', 2, '(H, W)')
     check_index(target, 'target')
     if image.shape[-2:] != target.shape:
@@ -44,6 +47,10 @@ class Compose:
     """Apply transforms in order, passing the same generator to each."""
 
     def __init__(self, transforms: Sequence[Callable]) -> None:
+        if not isinstance(transforms, (list, tuple)):
+            raise TypeError(f"transforms must be a list of callables, got {type(transforms).__name__}")
+        for i, t in enumerate(transforms):
+            check_callable(t, f'transforms[{i}]')
         self.transforms: List[Callable] = list(transforms)
 
     def __call__(self, image: Tensor, target: Tensor, generator: Optional[torch.Generator] = None) -> Pair:
@@ -60,7 +67,9 @@ class RandomScale:
     """Resize by a factor drawn uniformly from ``scale_range`` (image bilinear, target nearest)."""
 
     def __init__(self, scale_range: Tuple[float, float] = (0.5, 2.0)) -> None:
-        lo, hi = scale_range
+        if not isinstance(scale_range, (list, tuple)) or len(scale_range) != 2:
+            raise ValueError(f"scale_range must be a pair (lo, hi), got {scale_range!r}")
+        lo, hi = (check_number(v, 'scale_range') for v in scale_range)
         if not 0 < lo <= hi:
             raise ValueError(f"scale_range must satisfy 0 < lo <= hi, got {scale_range}")
         self.scale_range = (float(lo), float(hi))
@@ -84,8 +93,9 @@ class RandomCrop:
     ``fill`` (image) and ``ignore_index`` (target), so padding never counts in the loss."""
 
     def __init__(self, size: Tuple[int, int], ignore_index: int = 255, fill: float = 0.0) -> None:
-        if len(size) != 2 or min(size) < 1:
-            raise ValueError(f"size must be (h, w) with positive sizes, got {size}")
+        if (not isinstance(size, (list, tuple)) or len(size) != 2
+                or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in size)):
+            raise ValueError(f"size must be (h, w) with positive int sizes, got {size!r}")
         self.size, self.ignore_index, self.fill = (int(size[0]), int(size[1])), ignore_index, fill
 
     def __call__(self, image: Tensor, target: Tensor, generator: Optional[torch.Generator] = None) -> Pair:
@@ -108,6 +118,8 @@ class RandomHorizontalFlip:
     """Mirror left-right with probability ``p``."""
 
     def __init__(self, p: float = 0.5) -> None:
+        if check_number(p, 'p', 0.) > 1:
+            raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
         self.p = p
 
     def __call__(self, image: Tensor, target: Tensor, generator: Optional[torch.Generator] = None) -> Pair:
@@ -124,7 +136,7 @@ class PhotometricJitter:
     as torchvision's ``ColorJitter`` without hue), on RGB in ``[0, 1]``, clamped; the target is unchanged."""
 
     def __init__(self, strength: float = 0.2) -> None:
-        if not 0 <= strength < 1:
+        if not 0 <= check_number(strength, 'strength') < 1:
             raise ValueError(f"strength must be in [0, 1), got {strength}")
         self.strength = strength
 
@@ -152,6 +164,11 @@ class Normalize:
     """``(image - mean) / std`` per channel (deterministic)."""
 
     def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        for name, values in (('mean', mean), ('std', std)):
+            if not isinstance(values, (list, tuple)) or not values:
+                raise ValueError(f"{name} must be a non-empty sequence of numbers, got {values!r}")
+            for v in values:
+                check_number(v, name)
         if len(mean) != len(std) or min(std) <= 0:
             raise ValueError(f"mean and std must have the same length and std > 0, got {mean}, {std}")
         self.mean, self.std = tuple(mean), tuple(std)

@@ -561,6 +561,15 @@ def run_cli(args) -> int:
     for name in ('epochs', 'budget', 'num_layers', 'steps', 'train_samples', 'val_samples'):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if not 0 < args.lr < math.inf:
+        raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
+    for name in ('batch_size', 'train_limit', 'test_limit'):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.idx_dir is not None and not os.path.isdir(args.idx_dir):
+        raise FileNotFoundError(f"--idx-dir {args.idx_dir!r} must be a folder with the MNIST IDX files")
+    from ..check import check_device
+    check_device(args.device, '--device', available=True)
     if args.threads is not None:
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")

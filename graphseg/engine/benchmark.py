@@ -8,6 +8,7 @@ never go into the test suite.
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import platform
 import statistics
@@ -131,6 +132,14 @@ def record(benchmark: str, case: str, **values: Any) -> None:
         case: the row, e.g. ``'C=64, 10% active'``.
         **values: numbers (seconds, bytes, ratios) or short strings.
     """
+    for name, v in (('benchmark', benchmark), ('case', case)):
+        if not isinstance(v, str) or not v:
+            raise ValueError(f"{name} must be a non-empty string, got {v!r}")
+    if not values:
+        raise ValueError(f"record({benchmark!r}, {case!r}) needs at least one value, e.g. speedup=1.8")
+    for k, v in values.items():
+        if not (v is None or isinstance(v, (numbers.Number, str)) or getattr(v, 'ndim', None) == 0):  # 0-d arrays
+            raise TypeError(f"values must be numbers or strings (they go to JSON), got {k}={type(v).__name__}")
     _RECORDS.append({'benchmark': benchmark, 'case': case, **values})
 
 

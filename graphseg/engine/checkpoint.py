@@ -7,6 +7,7 @@ checkpoint intact, never a truncated one.
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import tempfile
 from typing import Any, Dict, Union
@@ -17,8 +18,19 @@ import torch
 
 def save_checkpoint(state: Dict[str, Any], path: Union[str, os.PathLike]) -> None:
     """``torch.save(state)`` to ``path`` through a temporary file + rename."""
+    if not isinstance(state, dict):
+        raise TypeError(f"state must be a dict (e.g. {{'model': model.state_dict(), ...}}), got {type(state).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path, got {type(path).__name__}")
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    parent = folder
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise NotADirectoryError(f"path {path!r} cannot be written: {parent!r} is a file, not a folder")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"path {path!r} is a folder, expected a checkpoint file name")
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', suffix='.tmp', dir=folder)
     try:
@@ -35,9 +47,15 @@ def save_checkpoint(state: Dict[str, Any], path: Union[str, os.PathLike]) -> Non
 
 def load_checkpoint(path: Union[str, os.PathLike], map_location: Union[str, torch.device] = 'cpu') -> Dict[str, Any]:
     """A checkpoint written by :func:`save_checkpoint` (``FileNotFoundError`` naming the path if missing)."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"checkpoint {os.fspath(path)!r} is a folder, expected a checkpoint file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint {os.fspath(path)!r} does not exist")
-    return torch.load(path, map_location=map_location, weights_only=False)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except (pickle.UnpicklingError, EOFError, RuntimeError) as e:
+        raise ValueError(f"checkpoint {os.fspath(path)!r} is not a readable torch checkpoint "
+                         f"({type(e).__name__}: {e})") from e
 
 
 def rng_state() -> Dict[str, Any]:

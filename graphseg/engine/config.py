@@ -91,6 +91,7 @@ class TrainConfig:
     device: str = 'cpu'
 
     def __post_init__(self) -> None:
+        _check_fields(self)
         for name in ('steps', 'batch_size', 'log_every'):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -101,17 +102,17 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be an integer >= 0, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ConfigError(f"seed must be an integer, got {self.seed!r}")
-        for name in ('aux_weight', 'weight_decay'):  # `not >=` also rejects NaN
-            if not getattr(self, name) >= 0:
-                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ('aux_weight', 'weight_decay', 'momentum', 'poly_power'):  # `not <=` also rejects NaN
+            if not 0 <= getattr(self, name) < float('inf'):
+                raise ConfigError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
         if not self.lr > 0 or self.lr == float('inf'):
             raise ConfigError(f"lr must be > 0 and finite, got {self.lr}")
         if not 0 < self.bootstrap_ratio <= 1:
             raise ConfigError(f"bootstrap_ratio must be in (0, 1], got {self.bootstrap_ratio}")
         if not 0 < self.ohem_thresh <= 1:
             raise ConfigError(f"ohem_thresh must be in (0, 1], got {self.ohem_thresh}")
-        if len(self.betas) != 2:
-            raise ConfigError(f"betas must have 2 values, got {self.betas}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ConfigError(f"betas must have 2 values in [0, 1), got {self.betas}")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ConfigError(f"grad_clip must be > 0 or null, got {self.grad_clip}")
         if self.warmup_steps >= self.steps:
@@ -131,6 +132,9 @@ class ModelConfig:
     kwargs: Dict[str, Any] = field(default_factory=dict)
     weights: Optional[str] = None
     sync_bn: bool = False
+
+    def __post_init__(self) -> None:  # the name is checked against the registry by load_run_config
+        _check_fields(self)
 
 
 @dataclass
@@ -156,6 +160,7 @@ class DataConfig:
     normalize: str = _choices('none', 'imagenet', default='none')
 
     def __post_init__(self) -> None:
+        _check_fields(self)
         if self.crop_size is not None and (len(self.crop_size) != 2 or min(self.crop_size) < 1):
             raise ConfigError(f"crop_size must be [h, w] with positive sizes or null, got {self.crop_size}")
         if len(self.scale_range) != 2 or not 0 < self.scale_range[0] <= self.scale_range[1]:
@@ -178,9 +183,10 @@ class EvalConfig:
     apls: bool = True
 
     def __post_init__(self) -> None:
+        _check_fields(self)
         if self.batch_size < 1 or self.size_divisor < 1:
             raise ConfigError(f"batch_size and size_divisor must be >= 1, got {self.batch_size}, {self.size_divisor}")
-        if not self.scales or min(self.scales) <= 0:
+        if not self.scales or not all(0 < s < float('inf') for s in self.scales):
             raise ConfigError(f"scales must be a non-empty list of positive numbers, got {self.scales}")
 
 
@@ -192,6 +198,11 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     device: str = 'auto'
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+        if self.device != 'auto' and not (self.device in ('cpu', 'cuda') or self.device.startswith('cuda:')):
+            raise ConfigError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
@@ -239,6 +250,25 @@ def _coerce(value: Any, tp, key: str) -> Any:
             raise ConfigError(f"{key} must be a string, got {value!r}")
         return value
     raise TypeError(f"unsupported config type {_type_name(tp)} for {key}")  # pragma: no cover
+
+
+def _check_fields(obj: Any) -> None:
+    """Every field of a config dataclass against its type hint and choices, as :func:`_build` checks a YAML
+    mapping, so that a config built in Python (``TrainConfig(lr='fast')``) fails the same way."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value, tp = getattr(obj, f.name), hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(value, tp):
+                raise ConfigError(f"{f.name} must be a {tp.__name__} (a mapping in a config file), "
+                                  f"got {type(value).__name__}")
+            continue
+        value = _coerce(value, tp, f.name)
+        choices = f.metadata.get('choices')
+        if choices is not None and value not in choices:
+            raise ConfigError(f"{f.name} must be one of {tuple(c for c in choices if c is not None)}"
+                              f"{' or null' if None in choices else ''}, got {value!r}")
+        setattr(obj, f.name, value)
 
 
 def _build(cls, values: Any, prefix: str = ''):
@@ -332,6 +362,9 @@ def load_run_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None
         values = {}
     else:
         raise TypeError(f"source must be a path, a dict or None, got {type(source).__name__}")
+    if isinstance(overrides, str):
+        raise TypeError(f"overrides must be a list of 'section.key=value' strings or a dict, got the string "
+                        f"{overrides!r}; pass [{overrides!r}]")
     if overrides:
         extra = parse_overrides(overrides) if not isinstance(overrides, dict) else overrides
         values = _merge(values, extra)
@@ -353,13 +386,13 @@ def _check_names(config: RunConfig) -> None:
         raise ConfigError(f"model.name must be a registered segmentation model {known}, got {config.model.name!r}")
     if config.data.dataset not in DATASETS:
         raise ConfigError(f"data.dataset must be one of {sorted(DATASETS)}, got {config.data.dataset!r}")
-    if config.device != 'auto' and not (config.device in ('cpu', 'cuda') or config.device.startswith('cuda:')):
-        raise ConfigError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {config.device!r}")
 
 
 def load_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None, **overrides: Any) -> TrainConfig:
     """A :class:`TrainConfig` from a flat YAML file or dict (the ``train:`` section of a run config is also
     accepted), with keyword overrides; unknown keys raise."""
+    if not (source is None or isinstance(source, (str, os.PathLike, dict))):
+        raise TypeError(f"source must be a path, a dict or None, got {type(source).__name__}")
     values = read_yaml(source) if isinstance(source, (str, os.PathLike)) else dict(source or {})
     if 'train' in values and isinstance(values['train'], dict):
         values = dict(values['train'])

@@ -27,6 +27,14 @@ from .train import model_logits
 TASKS = ('semantic', 'saliency', 'road')
 
 
+def _check_tta(scales: Sequence[float], size_divisor: int) -> None:
+    """``scales`` a non-empty sequence of finite factors > 0, ``size_divisor`` an int >= 1."""
+    if isinstance(scales, (str, bytes)) or not isinstance(scales, Sequence) or not scales or not all(
+            isinstance(s, (int, float)) and not isinstance(s, bool) and 0 < s < float('inf') for s in scales):
+        raise ValueError(f"scales must be a non-empty sequence of finite factors > 0, got {scales!r}")
+    check_int(size_divisor, 'size_divisor', 1)
+
+
 def _pad(images: Tensor, divisor: int) -> Tensor:
     H, W = images.shape[-2:]
     ph, pw = (-H) % divisor, (-W) % divisor
@@ -57,6 +65,7 @@ def predict_probs(model: nn.Module, images: Tensor, scales: Sequence[float] = (1
                   size_divisor: int = 1) -> Tensor:
     r"""Class probabilities :math:`(B, K, H, W)` averaged over ``scales`` (and mirror images with ``flip``)."""
     check_image_batch(images, 'images', None)
+    _check_tta(scales, size_divisor)
     H, W = images.shape[-2:]
     total: Optional[Tensor] = None
     n = 0
@@ -81,6 +90,7 @@ def predict(model: nn.Module, images: Tensor, scales: Sequence[float] = (1.0,), 
     """Label maps :math:`(B, H, W)` at input resolution. Single-scale without flip: the model's ``predict`` if it
     has one (QGN's quadtree inference), else the arg-max of the logits; otherwise of :func:`predict_probs`."""
     check_image_batch(images, 'images', None)
+    _check_tta(scales, size_divisor)
     if tuple(scales) == (1.0,) and not flip:
         if hasattr(model, 'predict'):
             H, W = images.shape[-2:]

@@ -144,6 +144,10 @@ def hg_clustering_macs(num_pixels: int, channels: int, num_groups: int, block_en
     :math:`4 N_{pix} C`), squared norms (:math:`N_{pix} C`), nearest-centre search (:math:`2 N_{pix} M`) and,
     per round, a centre update and the pixel-centre distances over the tile blocks of :math:`S`
     (:math:`2 \cdot \text{block\_entries} \cdot C`)."""
+    _counts(1, num_pixels=num_pixels, channels=channels, num_groups=num_groups)
+    _counts(0, block_entries=block_entries, iters=iters)
+    if num_groups > num_pixels:
+        raise ValueError(f"num_groups = {num_groups} must be <= num_pixels = {num_pixels}")
     return 5 * num_pixels * channels + 2 * num_pixels * num_groups + iters * 2 * block_entries * channels
 
 
@@ -373,6 +377,8 @@ def count_macs(model, x, *, depth: int = 1) -> Dict[str, object]:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be an int >= 1, got {depth!r}")
     if not isinstance(x, torch.Tensor) or x.dim() < 1 or x.size(0) < 1:

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..check import check_choice
+from ..check import check_choice, check_floating, check_index, check_int, check_ndim, check_number
 
 
 def pixel_losses(logits: Tensor, target: Tensor, ignore_index: int = 255) -> Tuple[Tensor, Tensor]:
@@ -40,8 +40,22 @@ def segmentation_criterion(logits: Tensor, target: Tensor, kind: str = 'ce', *, 
     Shapes:
         - **input:** logits :math:`(B, K, h, w)`, target :math:`(B, H, W)`
         - **output:** two scalars
+
+    Target values are not range-checked here (it would cost a reduction per call on the training path):
+    :func:`~graphseg.engine.train` and :func:`~graphseg.engine.segmentation_loss` check the labels once per batch.
     """
     check_choice(kind, 'loss', ('ce', 'ohem', 'bootstrap'))
+    check_ndim(logits, 'logits', 4, '(B, K, h, w)')
+    check_floating(logits, 'logits')
+    check_ndim(target, 'target', 3, '(B, H, W)')
+    check_index(target, 'target')
+    if target.size(0) != logits.size(0):
+        raise ValueError(f"target must have one map per image: B = {logits.size(0)}, got {tuple(target.shape)}")
+    if not 0 < check_number(ohem_thresh, 'ohem_thresh') <= 1:
+        raise ValueError(f"ohem_thresh must be in (0, 1], got {ohem_thresh!r}")
+    check_int(ohem_min_kept, 'ohem_min_kept', 0)
+    if not 0 < check_number(bootstrap_ratio, 'bootstrap_ratio') <= 1:
+        raise ValueError(f"bootstrap_ratio must be in (0, 1], got {bootstrap_ratio!r}")
     loss, valid = pixel_losses(logits, target, ignore_index)
     if kind == 'ce':
         keep = valid

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..check import check_ndim, check_number
 from .metrics import SegmentationMetrics
 
 
@@ -46,6 +47,10 @@ def mask_to_graph(mask, node_spacing: Optional[float] = 20.0) -> nx.Graph:
     m = mask.cpu().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
     if m.ndim != 2:
         raise ValueError(f"mask must be (H, W), got shape {m.shape}")
+    if m.dtype != bool and m.size and not np.isin(m, (0, 1)).all():
+        raise ValueError(f"mask must be binary (bool or 0 / 1), got values in [{m.min()}, {m.max()}]; threshold "
+                         f"probabilities first (e.g. mask > 0.5)")
+    _check_spacing(node_spacing)
     sk = skeletonize(m.astype(bool))
     ys, xs = np.nonzero(sk)
     pix = nx.Graph()
@@ -60,6 +65,21 @@ def mask_to_graph(mask, node_spacing: Optional[float] = 20.0) -> nx.Graph:
         if abs(y - v) == 1 and abs(x - u) == 1 and ((y, u) in pix or (v, x) in pix):
             pix.remove_edge((y, x), (v, u))
     return _contract(pix, node_spacing)
+
+
+def _check_spacing(node_spacing: Optional[float]) -> None:
+    if node_spacing is not None:
+        check_number(node_spacing, 'node_spacing', 0., strict=True)
+
+
+def _check_graphs(gt: nx.Graph, prop: nx.Graph, buffer: float) -> None:
+    for name, g in (('gt', gt), ('prop', prop)):
+        if not isinstance(g, nx.Graph):
+            raise TypeError(f"{name} must be a networkx Graph (see mask_to_graph), got {type(g).__name__}")
+        missing = next((n for n, p in g.nodes(data='pos') if p is None), None)
+        if missing is not None:
+            raise ValueError(f"{name} nodes must carry pos = (x, y) (see mask_to_graph); node {missing!r} has none")
+    check_number(buffer, 'buffer', 0., strict=True)
 
 
 def _contract(pix: nx.Graph, spacing: Optional[float]) -> nx.Graph:
@@ -139,6 +159,7 @@ def apls_one_way(gt: nx.Graph, prop: nx.Graph, buffer: float = 5.0) -> float:
 
 def apls(gt: nx.Graph, prop: nx.Graph, buffer: float = 5.0) -> float:
     """Symmetric APLS: harmonic mean of :func:`apls_one_way` both ways (0 if either is 0)."""
+    _check_graphs(gt, prop, buffer)
     a, b = apls_one_way(gt, prop, buffer), apls_one_way(prop, gt, buffer)
     return 0.0 if a <= 0 or b <= 0 else 2 * a * b / (a + b)
 
@@ -149,6 +170,8 @@ class RoadMetrics:
 
     def __init__(self, ignore_index: int = 255, apls: bool = True, buffer: float = 5.0,
                  node_spacing: Optional[float] = 20.0) -> None:
+        check_number(buffer, 'buffer', 0., strict=True)
+        _check_spacing(node_spacing)
         self.ignore_index, self.use_apls, self.buffer, self.node_spacing = ignore_index, apls, buffer, node_spacing
         self.reset()
 
@@ -158,6 +181,13 @@ class RoadMetrics:
 
     @torch.no_grad()
     def update(self, pred: Tensor, target: Tensor) -> None:
+        """``pred`` labels :math:`(B, H, W)` or logits :math:`(B, 2, H, W)`; ``target`` :math:`(B, H, W)`."""
+        check_ndim(target, 'target', 3, '(B, H, W)')
+        if pred.is_floating_point() and pred.dim() == 4:
+            check_ndim(pred, 'pred', 4, '(B, 2, H, W)')
+            if pred.size(1) != 2:
+                raise ValueError(f"logits pred must have shape (B, 2, H, W), got {tuple(pred.shape)}")
+            pred = pred.argmax(1)
         self.confusion.update(pred, target)
         if self.use_apls:
             for p, t in zip(pred.cpu(), target.cpu()):

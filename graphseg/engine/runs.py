@@ -32,8 +32,10 @@ def check_run_dir(path: str, overwrite: bool = False, resume: bool = False) -> s
         raise FileExistsError(f"--out {path!r} already holds results; pass --overwrite to replace them "
                               f"or choose another --out")
     parent = path
-    while not os.path.isdir(parent):
+    while not os.path.exists(parent):
         parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):  # e.g. --out some_file/run
+        raise NotADirectoryError(f"--out {path!r} cannot be created: {parent!r} is a file, not a folder")
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"--out {path!r}: cannot write into {parent!r}")
     return path

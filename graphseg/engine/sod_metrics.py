@@ -20,7 +20,7 @@ from typing import Dict
 import torch
 from torch import Tensor
 
-from ..check import check_floating, check_ndim
+from ..check import check_finite, check_floating, check_ndim, check_number
 
 EPS = 2.220446049250313e-16  # float64 machine epsilon, the constant of the reference code
 
@@ -97,6 +97,9 @@ class SaliencyMetrics:
     """
 
     def __init__(self, beta2: float = 0.3, alpha: float = 0.5) -> None:
+        check_number(beta2, 'beta2', 0., strict=True)
+        if not 0 <= check_number(alpha, 'alpha') <= 1:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
         self.beta2, self.alpha = beta2, alpha
         self.reset()
 
@@ -113,6 +116,10 @@ class SaliencyMetrics:
         check_ndim(pred, 'pred', 3, '(B, H, W)')
         if gt.shape != pred.shape:
             raise ValueError(f"gt must have the shape of pred {tuple(pred.shape)}, got {tuple(gt.shape)}")
+        check_finite(pred, 'pred')
+        if pred.numel() and (float(pred.min()) < -1e-6 or float(pred.max()) > 1 + 1e-6):  # rounding of averaged probs
+            raise ValueError(f"pred must be saliency probabilities in [0, 1], got values in [{float(pred.min()):g}, "
+                             f"{float(pred.max()):g}]; apply a sigmoid / softmax first")
         for p, g in zip(pred.cpu(), gt.cpu()):
             g = g.bool() if g.dtype == torch.bool else g == 1
             p = _prepare(p)

@@ -174,6 +174,10 @@ def to_official_labels(pyramid: List[Tensor], num_classes: int, ignore_index: in
     for lv in range(len(pyramid) - 1, -1, -1):
         t = pyramid[lv]
         check_index(t, f'pyramid[{lv}]')
+        bad = ((t < 0) | (t > num_classes)) & (t != ignore_index)
+        if bool(bad.any()):
+            raise ValueError(f"pyramid[{lv}] values must lie in [0, num_classes] = [0, {num_classes}] (classes and "
+                             f"the composite id) or be ignore_index = {ignore_index}, got {int(t[bad][0])}")
         code = torch.where(t == num_classes, torch.zeros_like(t), t.long() + 1)
         code = torch.where(t == ignore_index, torch.full_like(code, -1), code)
         if lv < len(pyramid) - 1:  # below a leaf: never decoded, not supervised
@@ -203,8 +207,9 @@ def from_official_labels(levels: List[Tensor], num_classes: int, ignore_index: i
         raise ValueError(f"levels must be a non-empty list of label maps, got {type(levels).__name__}")
     out: List[Tensor] = [None] * len(levels)
     for lv in range(len(levels) - 1, -1, -1):
+        check_index(levels[lv], f'levels[{lv}]')
         code = levels[lv].long()
-        if int(code.min()) < -1 or int(code.max()) > num_classes:
+        if code.numel() and int(code.min()) < -1 or int(code.max()) > num_classes:
             raise ValueError(f"levels[{lv}] must hold values in [-1, {num_classes}] (released coding), got "
                              f"[{int(code.min())}, {int(code.max())}]")
         t = torch.where(code == 0, torch.full_like(code, num_classes), code - 1)
@@ -212,6 +217,9 @@ def from_official_labels(levels: List[Tensor], num_classes: int, ignore_index: i
         if lv < len(levels) - 1:  # below a leaf: the parent's value
             parent = out[lv + 1]
             up = parent.repeat_interleave(2, -2).repeat_interleave(2, -1)
+            if up.shape != t.shape:
+                raise ValueError(f"levels[{lv}] must have twice the size of levels[{lv + 1}], got "
+                                 f"{tuple(t.shape)} and {tuple(levels[lv + 1].shape)}")
             t = torch.where(up == num_classes, t, up)
         out[lv] = t
     return out

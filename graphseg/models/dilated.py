@@ -29,7 +29,7 @@ from typing import Dict, Optional, Tuple
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_image_batch
+from ..check import check_image_batch, check_int
 from ..nn.deform_conv import DeformConv2dPack
 from .backbones.resnet import ResNet, resnet18, resnet34, resnet50, resnet101
 from .baselines import ConvBNReLU
@@ -43,6 +43,9 @@ class FCNHead(nn.Sequential):
     """3x3 Conv-BN-ReLU, dropout, 1x1 classifier: the auxiliary head (torchvision's ``FCNHead``)."""
 
     def __init__(self, in_channels: int, channels: int, num_classes: int, dropout: float = 0.1) -> None:
+        check_int(in_channels, 'in_channels', 1)
+        check_int(channels, 'channels', 1)
+        check_int(num_classes, 'num_classes', 1)
         super().__init__(ConvBNReLU(in_channels, channels, 3), nn.Dropout2d(dropout),
                          nn.Conv2d(channels, num_classes, 1))
 

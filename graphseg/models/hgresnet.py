@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_floating, check_ndim
+from ..check import check_floating, check_int, check_ndim
 from ..engine.flops import hg_clustering_macs, linear_macs, typed_graph_conv_macs
 from ..graphs.directions import NUM_DIRECTIONS, direction_weights_to_kernel, kernel_to_direction_weights
 from ..nn.directional_conv import DirectionalConv, directional_edge_weight
@@ -129,6 +129,8 @@ class GraphBasicBlock(nn.Module):
     def __init__(self, inplanes: int, planes: int, downsample: bool = False,
                  norm_layer=nn.BatchNorm1d) -> None:
         super().__init__()
+        check_int(inplanes, 'inplanes', 1)
+        check_int(planes, 'planes', 1)
         self.in_channels, self.out_channels = inplanes, planes
         self.conv1 = DirectionalConv3x3(inplanes, planes, normalize=False, bias=False)
         self.bn1 = norm_layer(planes)
@@ -157,6 +159,8 @@ class GraphBottleneck(nn.Module):
     def __init__(self, inplanes: int, planes: int, downsample: bool = False,
                  norm_layer=nn.BatchNorm1d) -> None:
         super().__init__()
+        check_int(inplanes, 'inplanes', 1)
+        check_int(planes, 'planes', 1)
         self.in_channels, self.out_channels = inplanes, planes * self.expansion
         self.conv1 = NodeLinear(inplanes, planes)
         self.bn1 = norm_layer(planes)
@@ -219,6 +223,9 @@ class HGStage(HGClustering):
         if len(blocks) == 0:
             raise ValueError("blocks must hold at least one residual block")
         for i, block in enumerate(blocks):
+            if not isinstance(block, (GraphBasicBlock, GraphBottleneck)):
+                raise TypeError(f"blocks[{i}] must be a GraphBasicBlock or GraphBottleneck (HGStage.from_layer "
+                                f"converts a dense ResNet stage), got {type(block).__name__}")
             self.add_module(str(i), block)
         self.in_channels, self.out_channels = blocks[0].in_channels, blocks[-1].out_channels
 

@@ -50,6 +50,7 @@ prefixes removed):
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import warnings
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
@@ -67,7 +68,13 @@ Checkpoint = Union[str, os.PathLike, Mapping[str, Any]]
 def _read(checkpoint: Checkpoint, name: str) -> Tuple[StateDict, str]:
     """The state dict of a checkpoint, and its ``'arch'`` string (the released HyperSeg checkpoints keep one)."""
     if isinstance(checkpoint, (str, os.PathLike)):
-        checkpoint = torch.load(checkpoint, map_location='cpu', weights_only=True)
+        path = os.fspath(checkpoint)  # a missing file: FileNotFoundError naming it
+        try:
+            checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+        except (pickle.UnpicklingError, EOFError, RuntimeError) as e:
+            first = (str(e).strip().splitlines() or [''])[0]
+            raise ValueError(f"{name} {path!r} is not a readable torch checkpoint ({type(e).__name__}: "
+                             f"{first})") from e
     if not isinstance(checkpoint, Mapping):
         raise TypeError(f"{name} must be a path or a state dict, got {type(checkpoint).__name__}")
     arch = checkpoint.get('arch', '') if isinstance(checkpoint.get('arch', ''), str) else ''

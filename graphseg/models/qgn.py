@@ -132,10 +132,17 @@ class QGN(nn.Module):
         return self.forward(image, scheme, pyramid, min_level)['levels'].labels()
 
 
+def _no_backbone(kwargs: dict) -> None:
+    if 'backbone' in kwargs:  # the name before the released names (qgn_resnet18(backbone=...))
+        raise TypeError(f"QGN takes encoder=, not backbone=; got backbone={kwargs['backbone']!r} "
+                        f"(the factory name is the decoder: qgn_resnet34(encoder='resnet18'))")
+
+
 @register_model
 def qgn_resnet34(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem', **kwargs) -> QGN:
     """QGN with the official "ResNet-34" decoder (transposed basic blocks, widths 512-256-128-64-64;
     34,111,736 parameters at 19 classes) on the official deep-stem ResNet-50 encoder."""
+    _no_backbone(kwargs)
     return QGN(num_classes, encoder, block='basic', **kwargs)
 
 
@@ -143,6 +150,7 @@ def qgn_resnet34(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_
 def qgn_resnet50(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem', **kwargs) -> QGN:
     """QGN with the official "ResNet-50" decoder (transposed bottleneck blocks, widths 2048-1024-512-256-256;
     47,064,696 parameters at 19 classes) on the official deep-stem ResNet-50 encoder."""
+    _no_backbone(kwargs)
     return QGN(num_classes, encoder, block='bottleneck', **kwargs)
 
 

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_choice, check_image_batch
+from ..check import check_choice, check_image_batch, check_int, check_number
 from ..nn.hgconv import ActiveFocus
 from .backbones.resnet import BasicBlock, ResNet, resnet18, resnet50
 from .baselines import ConvBNReLU
@@ -153,6 +153,9 @@ class HGResUNet(ResUNet):
         super().__init__(backbone, num_classes, decoder_channels)
         if attention is not None:
             check_choice(attention, 'attention', ('uncertainty', 'object'))
+        if attention == 'object':
+            check_int(focus_class, 'focus_class', 0, num_classes - 1)
+        check_number(alpha, 'alpha', 0.)
         C3, C4 = self.backbone.feature_channels[2:]
         d0 = decoder_channels[0]
         kwargs.update(ratio=ratio, alpha=alpha)

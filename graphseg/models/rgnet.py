@@ -17,6 +17,7 @@ Both are the identity at initialisation (last BatchNorm scale zero).
 """
 from __future__ import annotations
 
+from ..check import check_int
 from ..nn.repgraph import NonLocal2d, RepGraph
 from .dilated import DilatedResNet, dilated_backbone
 from .registry import register_model
@@ -27,11 +28,14 @@ HEAD_CHANNELS = 512
 
 def _rgnet(backbone: str, num_classes: int, in_channels: int, inter_channels: int, num_samples: int,
            **kwargs) -> DilatedResNet:
+    check_int(inter_channels, 'inter_channels', 1)
+    check_int(num_samples, 'num_samples', 1)
     block = RepGraph(HEAD_CHANNELS, inter_channels, num_samples, variant='bottleneck')
     return DilatedResNet(dilated_backbone(backbone, in_channels), num_classes, HEAD_CHANNELS, context=block, **kwargs)
 
 
 def _nonlocal(backbone: str, num_classes: int, in_channels: int, inter_channels: int, **kwargs) -> DilatedResNet:
+    check_int(inter_channels, 'inter_channels', 1)
     if HEAD_CHANNELS % inter_channels:
         raise ValueError(f"inter_channels must divide the {HEAD_CHANNELS} head channels, got {inter_channels}")
     block = NonLocal2d(HEAD_CHANNELS, reduction=HEAD_CHANNELS // inter_channels)

@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..check import check_floating, check_ndim
-from ..graphs.representative import bilinear_neighbors
+from ..check import check_finite, check_floating, check_ndim, check_param_dtype, check_same_device
+from ..graphs.representative import _bilinear_neighbors
 
 _Pair = Union[int, Tuple[int, int]]
 
@@ -74,7 +74,8 @@ def deform_sample(x: Tensor, offset: Tensor, kernel_size: Tuple[int, int], strid
     delta = offset.view(B, G, K, 2, Ho, Wo)
     pos = torch.stack([base_y + delta[:, :, :, 0], base_x + delta[:, :, :, 1]], dim=-1)  # (B, G, K, Ho, Wo, 2)
     pos = pos.permute(0, 1, 3, 4, 2, 5)  # (B, G, Ho, Wo, K, 2): rows of one output position together
-    index, weight = bilinear_neighbors(pos, H, W)  # (B, G, Ho, Wo, K, 4) Eq. 8 taps, zero outside
+    index, weight, _ = _bilinear_neighbors(pos, H, W)  # (B, G, Ho, Wo, K, 4) Eq. 8 taps, zero outside
+    check_finite(offset, 'offset')  # a NaN offset would read pixel 0 with weight NaN
     if mask is not None:
         weight = weight * mask.view(B, G, K, Ho, Wo).permute(0, 1, 3, 4, 2).unsqueeze(-1)  # DCNv2 m_k
     # table row (b, g, pixel) holds the Cg channels of offset group g of image b at that pixel
@@ -113,9 +114,16 @@ def deform_conv2d(x: Tensor, offset: Tensor, weight: Tensor, bias: Optional[Tens
     check_floating(offset, 'offset')
     stride, padding, dilation = _pair(stride, 'stride', 1), _pair(padding, 'padding', 0), _pair(dilation,
                                                                                                   'dilation', 1)
+    for name, t in (('offset', offset), ('weight', weight), ('bias', bias), ('mask', mask)):
+        if t is not None:
+            check_same_device('x', x, name, t)
+            if t.dtype != x.dtype:
+                raise TypeError(f"{name} must have the dtype of x ({x.dtype}), got {t.dtype}")
     B, C, H, W = x.shape
     C_out, Cg_in, kh, kw = weight.shape
     K = kh * kw
+    if bias is not None and tuple(bias.shape) != (C_out,):
+        raise ValueError(f"bias must have shape (C_out,) = ({C_out},), got {tuple(bias.shape)}")
     if Cg_in == 0 or C % Cg_in:
         raise ValueError(f"x must have a multiple of weight.size(1) = {Cg_in} channels, got {C}")
     groups = C // Cg_in
@@ -200,6 +208,7 @@ class DeformConv2d(nn.Module):
         if input.dim() == 4 and input.size(1) != self.in_channels:
             raise ValueError(f"input must have in_channels = {self.in_channels} channels, got shape "
                              f"{tuple(input.shape)}")
+        check_param_dtype(input, 'input', self.weight)
         return deform_conv2d(input, offset, self.weight, self.bias, self.stride, self.padding, self.dilation, mask)
 
     def extra_repr(self) -> str:
@@ -261,6 +270,11 @@ class DeformConv2dPack(DeformConv2d):
         return layer
 
     def forward(self, input: Tensor) -> Tensor:  # type: ignore[override]
+        check_ndim(input, 'input', 4, '(B, C_in, H, W)')
+        if input.size(1) != self.in_channels:
+            raise ValueError(f"input must have in_channels = {self.in_channels} channels, got shape "
+                             f"{tuple(input.shape)}")
+        check_param_dtype(input, 'input', self.weight)
         out = self.conv_offset(input)
         if not self.modulated:
             return super().forward(input, out)

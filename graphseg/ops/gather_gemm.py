@@ -38,7 +38,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from ..check import check_floating, check_ndim
+from ..check import check_choice, check_floating, check_index, check_int, check_ndim, check_same_device
 from ..graphs.directions import CENTER, NUM_DIRECTIONS
 
 PLANS = ('auto', 'im2col', 'pairs')
@@ -73,6 +73,14 @@ class ConvPlan:
     dst: Optional[Tensor] = None
     sizes: Tuple[int, ...] = ()
 
+    def __post_init__(self) -> None:  # a hand-built plan; conv_plan builds valid ones
+        check_choice(self.kind, 'kind', PLANS[1:])
+        check_int(self.num_sites, 'num_sites', 0)
+        check_int(self.num_pairs, 'num_pairs', 0)
+        if (self.cols if self.kind == 'im2col' else self.src) is None:
+            raise ValueError(f"a {self.kind!r} plan needs " + ("cols" if self.kind == 'im2col' else "src, dst, sizes")
+                             + "; build plans with conv_plan(table)")
+
     @property
     def fill(self) -> float:
         """:math:`E / 9N`, the active fraction of all (site, offset) pairs."""
@@ -94,9 +102,13 @@ def conv_plan(table: Tensor, kind: str = 'auto') -> ConvPlan:
     if kind not in PLANS:
         raise ValueError(f"kind must be one of {PLANS}, got {kind!r}")
     check_ndim(table, 'table', 2, '(N, 9)')
+    check_index(table, 'table')
     if table.size(1) != NUM_DIRECTIONS:
         raise ValueError(f"table must have shape (N, 9), got {tuple(table.shape)}")
     N = table.size(0)
+    if N and not -1 <= int(table.min()) <= int(table.max()) < N:
+        raise ValueError(f"table values must be site ids in [0, {N - 1}] or -1 (no neighbour), got "
+                         f"[{int(table.min())}, {int(table.max())}]")
     active = table >= 0
     E = int(active.sum())
     if kind == 'auto':
@@ -205,6 +217,10 @@ def gather_gemm_conv(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
     check_ndim(x, 'x', 2, '(N, C)')
     check_floating(x, 'x')
     check_ndim(weight, 'weight', 3, '(9, C, C_out)')
+    if not isinstance(plan, ConvPlan):
+        raise TypeError(f"plan must be a ConvPlan (conv_plan(table)), got {type(plan).__name__}")
+    check_same_device('x', x, 'weight', weight)
+    check_same_device('x', x, 'plan', plan.cols if plan.kind == 'im2col' else plan.src)
     if weight.size(0) != NUM_DIRECTIONS or weight.size(1) != x.size(1):
         raise ValueError(f"weight must have shape (9, C, C_out) with C = x.size(1) = {x.size(1)}, "
                          f"got {tuple(weight.shape)}")

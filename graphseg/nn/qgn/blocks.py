@@ -17,7 +17,7 @@ from typing import Callable, Optional, Union
 
 from torch import Tensor, nn
 
-from ...check import check_param_dtype
+from ...check import check_choice, check_int, check_param_dtype
 from ...ops.sparse import SparseMap
 from ..sparse import SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU, SubmanifoldConv2d
 
@@ -61,6 +61,12 @@ class _TransBlock(nn.Module):
     upsample: bool
     sparse: bool
 
+    @staticmethod
+    def check_sizes(inplanes: int, planes: int, up_kernel: int) -> None:
+        check_int(inplanes, 'inplanes', 1)
+        check_int(planes, 'planes', 1)
+        check_choice(up_kernel, 'up_kernel', (2, 3))
+
     def check_input(self, x: Feature) -> None:
         """Name a feature of the wrong width or dtype (a SparseMap or a ``(B, C, H, W)`` tensor)."""
         channels = x.num_channels if isinstance(x, SparseMap) else x.size(1) if isinstance(x, Tensor) else None
@@ -103,6 +109,7 @@ class TransBasicBlock(_TransBlock):
     def __init__(self, inplanes: int, planes: int, upsample: bool = False, sparse: bool = True, up_kernel: int = 2,
                  norm: Optional[NormFactory] = None) -> None:
         super().__init__()
+        self.check_sizes(inplanes, planes, up_kernel)
         norm = norm or norm_factory(sparse, 1e-5, 0.1)
         self.inplanes, self.planes, self.upsample, self.sparse = inplanes, planes, upsample, sparse
         self.conv1 = conv3x3(inplanes, inplanes, sparse)
@@ -142,6 +149,7 @@ class TransBottleneck(_TransBlock):
     def __init__(self, inplanes: int, planes: int, upsample: bool = False, sparse: bool = True, up_kernel: int = 2,
                  norm: Optional[NormFactory] = None) -> None:
         super().__init__()
+        self.check_sizes(inplanes, planes, up_kernel)
         if inplanes % self.expansion:
             raise ValueError(f"inplanes must be divisible by {self.expansion} (the inner width is inplanes // 4), "
                              f"got {inplanes}")

@@ -73,7 +73,7 @@ from typing import Dict, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from ...check import check_choice, check_floating, check_ndim, check_param_dtype
+from ...check import check_choice, check_floating, check_int, check_ndim, check_param_dtype
 from ...ops.sparse import SparseMap
 from ..sparse import SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SubmanifoldConv2d, sparse_gather
 from .blocks import BLOCKS, conv1x1, norm_factory, relu, up_conv
@@ -122,10 +122,13 @@ class QGNDecoder(nn.Module):
         if len(encoder_channels) != n + 1:
             raise ValueError(f"encoder_channels must have len(widths) = {n + 1} values (encoder maps at strides "
                              f"2 ... {2 ** (n + 1)}), got {len(encoder_channels)}")
-        if len(blocks) != n or any(b < 1 for b in blocks):
-            raise ValueError(f"blocks must have len(widths) - 1 = {n} values >= 1, got {tuple(blocks)}")
-        if num_classes < 1:
-            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        if len(blocks) != n or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in blocks):
+            raise ValueError(f"blocks must have len(widths) - 1 = {n} ints >= 1, got {tuple(blocks)}")
+        for name, values in (('encoder_channels', encoder_channels), ('widths', widths)):
+            if any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in values):
+                raise ValueError(f"{name} must hold channel counts (ints >= 1), got {tuple(values)}")
+        check_int(num_classes, 'num_classes', 1)
+        check_int(final_blocks, 'final_blocks', 0)
         self.encoder_channels, self.num_classes = tuple(encoder_channels), num_classes
         self.widths, self.blocks, self.final_blocks = tuple(widths), tuple(blocks), final_blocks
         self.sparse, self.block, self.skip_mode, self.defaults = sparse, block, skips, defaults
