@@ -1685,7 +1685,7 @@ ERRORS += [
      r"graphseg eval: error: checkpoint '.*garbage.pt' is not a readable torch checkpoint"),
     ('cli eval: weights of another model', lambda: cli('eval', '--config', f'{files()}/run.yaml', '--weights',
                                                        f'{files()}/weights.pt', '--out', fresh()), SystemExit,
-     r"graphseg eval: error: weights '.*weights.pt' do not fit model DenseFCN"),
+     r"graphseg eval: error: weights file '.*weights.pt' does not fit model DenseFCN"),
     ('cli eval: out is a file', lambda: cli('eval', '--config', f'{files()}/run.yaml', '--weights',
                                             f'{files()}/weights.pt', '--out', f'{files()}/plain_file'), SystemExit,
      r"graphseg eval: error: --out '.*plain_file' is a file, expected a folder"),

@@ -106,7 +106,7 @@ class TrainConfig:
             if not 0 <= getattr(self, name) < float('inf'):
                 raise ConfigError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
         if not self.lr > 0 or self.lr == float('inf'):
-            raise ConfigError(f"lr must be > 0 and finite, got {self.lr}")
+            raise ConfigError(f"lr must be a finite number > 0, got {self.lr}")
         if not 0 < self.bootstrap_ratio <= 1:
             raise ConfigError(f"bootstrap_ratio must be in (0, 1], got {self.bootstrap_ratio}")
         if not 0 < self.ohem_thresh <= 1:
