@@ -91,17 +91,13 @@ class TrainConfig:
     device: str = 'cpu'
 
     def __post_init__(self) -> None:
-        _check_fields(self)
+        _check_fields(self)  # types and choices; the ranges follow
         for name in ('steps', 'batch_size', 'log_every'):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
         for name in ('warmup_steps', 'num_workers', 'checkpoint_every', 'eval_every', 'ohem_min_kept'):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"{name} must be an integer >= 0, got {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ConfigError(f"seed must be an integer, got {self.seed!r}")
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
         for name in ('aux_weight', 'weight_decay', 'momentum', 'poly_power'):  # `not <=` also rejects NaN
             if not 0 <= getattr(self, name) < float('inf'):
                 raise ConfigError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
