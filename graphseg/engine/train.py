@@ -45,14 +45,14 @@ def model_logits(output) -> Tensor:
 
 def check_labels(labels: Tensor, images: Tensor, num_classes: int, ignore_index: int) -> None:
     """Raise unless ``labels`` is an integer ``(B, H, W)`` map per image with values in ``[0, K)`` or
-    ``ignore_index`` (one min / max reduction: no per-pixel Python)."""
+    ``ignore_index`` (one reduction per batch: no per-pixel Python)."""
     check_index(labels, 'labels')
     check_ndim(labels, 'labels', 3, '(B, H, W)')
     if labels.size(0) != images.size(0):
         raise ValueError(f"labels must have one map per image: B = {images.size(0)}, got {tuple(labels.shape)}")
-    valid = labels[labels != ignore_index]
-    if valid.numel() and (int(valid.min()) < 0 or int(valid.max()) >= num_classes):
-        bad = int(valid.max()) if int(valid.max()) >= num_classes else int(valid.min())
+    out_of_range = ((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)
+    if bool(out_of_range.any()):  # one reduction and one host sync per batch; the message only on failure
+        bad = int(labels[out_of_range][0])
         raise ValueError(f"labels must lie in [0, {num_classes - 1}] or be ignore_index = {ignore_index}, got {bad}")
 
 
