@@ -106,9 +106,10 @@ def conv_plan(table: Tensor, kind: str = 'auto') -> ConvPlan:
     if table.size(1) != NUM_DIRECTIONS:
         raise ValueError(f"table must have shape (N, 9), got {tuple(table.shape)}")
     N = table.size(0)
-    if N and not -1 <= int(table.min()) <= int(table.max()) < N:
-        raise ValueError(f"table values must be site ids in [0, {N - 1}] or -1 (no neighbour), got "
-                         f"[{int(table.min())}, {int(table.max())}]")
+    if N:
+        lo, hi = torch.stack(torch.aminmax(table)).tolist()  # one pass, one sync
+        if not -1 <= lo <= hi < N:
+            raise ValueError(f"table values must be site ids in [0, {N - 1}] or -1 (no neighbour), got [{lo}, {hi}]")
     active = table >= 0
     E = int(active.sum())
     if kind == 'auto':

@@ -41,8 +41,7 @@ def check_coords(coords: Tensor, spatial_shape: Sequence[int], batch_size: int,
         raise ValueError(f"{name} must have shape (N, 3) as (b, y, x), got {tuple(coords.shape)}")
     if coords.numel() == 0:
         return
-    lo = coords.amin(0).tolist()
-    hi = coords.amax(0).tolist()
+    lo, hi = torch.stack(torch.aminmax(coords, dim=0)).tolist()  # one pass, one sync
     H, W = spatial_shape
     for d, (what, bound) in enumerate((('b', batch_size), ('y', H), ('x', W))):
         if lo[d] < 0 or hi[d] >= bound:
