@@ -5,7 +5,8 @@ centres seeded on a regular grid of step :math:`S = \sqrt{HW / n}` and the
 distance
 
 .. math::
-    D^2 = \frac{\lVert \mathbf{c}_p - \mathbf{c}_k \rVert^2}{m^2} + \frac{\lVert \mathbf{p} - \mathbf{p}_k \rVert^2}{S^2}
+    D^2 = \frac{\lVert \mathbf{c}_p - \mathbf{c}_k \rVert^2}{m^2}
+        + \frac{\lVert \mathbf{p} - \mathbf{p}_k \rVert^2}{S^2}
 
 with compactness :math:`m`, exactly the scaling of ``skimage.segmentation.slic``
 (colour rescaled to ``[0, 1]`` per image, then converted to L*a*b* for RGB).
@@ -44,7 +45,6 @@ from torch import Tensor
 
 from ..check import as_image, check_ndim, check_positive
 from ..ops.color import rgb_to_lab
-from ..ops.scatter import scatter
 
 
 def _seed_grid(height: int, width: int, n_segments: int) -> Tuple[Tuple[int, int], Tuple[int, int]]:
@@ -99,111 +99,146 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     elif convert2lab and C != 3:
         raise ValueError(f"convert2lab=True needs an RGB image with 3 channels, got C = {C}")
     dev = image.device
-
-    # colour: per-image rescale to [0, 1] (skimage), then Lab, then 1/m (D^2 = ||dc||^2/m^2 + ...)
-    flat = image.reshape(B, -1)
-    lo, hi = flat.min(1).values.view(B, 1, 1, 1), flat.max(1).values.view(B, 1, 1, 1)
-    img = (image - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
-    if convert2lab:
-        img = rgb_to_lab(img)
-    img = img / compactness  # (B, C, H, W)
+    dtype = image.dtype if image.dtype in (torch.float32, torch.float64) else torch.float32
+    image = image.to(dtype)
 
     (start_y, step_y), (start_x, step_x) = _seed_grid(H, W, n_segments)  # seeds as skimage places them
     gh, gw = len(range(start_y, H, step_y)), len(range(start_x, W, step_x))
     G = gh * gw
     step = float(max(step_y, step_x))  # S of the distance, skimage's integer grid step
-    D = C + 2
-    # features (colour/m, y/S, x/S) per pixel, flat (B, H*W, D)
-    ys = torch.arange(H, device=dev, dtype=img.dtype).view(1, 1, H, 1).expand(B, 1, H, W)
-    xs = torch.arange(W, device=dev, dtype=img.dtype).view(1, 1, 1, W).expand(B, 1, H, W)
-    feats = torch.cat([img, ys / step, xs / step], dim=1).flatten(2).transpose(1, 2)  # (B, HW, D)
+    D = C + 2  # features (colour/m, y/S, x/S)
 
-    # Seeding cell r holds the rows nearest to seed row r, [start[r], start[r+1]); it is split at its seed
-    # into an upper and a lower half (same for columns). skimage compares a pixel with every centre within
-    # 2 S of it, i.e. the seeds of rows r-2..r+1 for an upper-half pixel and r-1..r+2 for a lower-half
-    # one: 4 x 4 = 16 candidates per half-cell block. Pixels of one block share their candidates, so lay
-    # pixels out block by block, padded to the largest block: (NB, P) pixel ids + validity.
-    def blocks(size: int, cells: int, seed0: int, seed_step: int):
-        seeds = seed0 + seed_step * torch.arange(cells, device=dev)
-        start = torch.cat([seeds.new_zeros(1), seeds[:-1] + seed_step // 2 + 1])  # (cells,) cell starts
-        bounds = torch.cat([torch.stack([start, seeds + 1], 1).view(-1), seeds.new_tensor([size])])  # halves
-        extent = int((bounds[1:] - bounds[:-1]).max())
-        idx = bounds[:-1].view(-1, 1) + torch.arange(extent, device=dev)  # (2 cells, extent)
-        half = torch.arange(2 * cells, device=dev)
-        cand = (half // 2 - 2 + half % 2).view(-1, 1) + torch.arange(4, device=dev)  # (2 cells, 4) seed rows
-        return idx.clamp(max=size - 1), idx < bounds[1:].view(-1, 1), cand
+    # Seeding cell r holds the rows nearest to seed row r; it is split at its seed into an upper and a
+    # lower half (same for columns). skimage compares a pixel with every centre within 2 S of it, i.e.
+    # the seeds of rows r-2..r+1 for an upper-half pixel and r-1..r+2 for a lower-half one: 4 x 4 = 16
+    # candidates per half-cell block (_blocks). Pixels of one block share their candidates, so pixels
+    # are laid out block by block, (B NB, ., P), padded to E_y x E_x pixels per block.
+    first_y, len_y, cand_y, Ey = _blocks(H, gh, start_y, step_y)
+    first_x, len_x, cand_x, Ex = _blocks(W, gw, start_x, step_x)
+    bh, bw, P, K = len(first_y), len(first_x), Ey * Ex, 16
+    NB = bh * bw
 
-    row, row_ok, cand_row = blocks(H, gh, start_y, step_y)
-    col, col_ok, cand_col = blocks(W, gw, start_x, step_x)
-    bh, bw = row.size(0), col.size(0)
-    NB = bh * bw  # blocks
-    pix = (row.view(bh, 1, -1, 1) * W + col.view(1, bw, 1, -1)).reshape(NB, -1)  # (NB, P)
-    pix_ok = (row_ok.view(bh, 1, -1, 1) & col_ok.view(1, bw, 1, -1)).reshape(NB, -1)
-    P = pix.size(1)
-    cell_feats = feats[:, pix.view(-1)].view(B, NB, P, D)  # (B, NB, P, D)
+    def axis(first, length, extent, size):  # pixel ids (nb, extent) of the blocks along one axis + validity
+        first = torch.tensor(first, device=dev)
+        off = torch.arange(extent, device=dev)
+        return (first.view(-1, 1) + off).clamp_(max=size - 1), off < torch.tensor(length, device=dev).view(-1, 1), first
+
+    row, row_ok, row0 = axis(first_y, len_y, Ey, H)
+    col, col_ok, col0 = axis(first_x, len_x, Ex, W)
+    pix = (row.view(bh, 1, Ey, 1) * W + col.view(1, bw, 1, Ex)).view(NB * P)  # pixel of every (block, slot)
+    valid = (row_ok.view(bh, 1, Ey, 1) & col_ok.view(1, bw, 1, Ex)).view(NB, P)  # False: padding
+    all_valid = bool(valid.all())
+
+    # colour, gathered block by block (every pixel at least once): per-image rescale to [0, 1]
+    # (skimage), then Lab, then 1/m (D^2 = ||dc||^2/m^2 + ...)
+    colour = image.reshape(B, C, H * W).gather(2, pix.expand(B, C, -1))  # (B, C, NB P); index_select is slow
+    lo, hi = colour.amin((1, 2), keepdim=True), colour.amax((1, 2), keepdim=True)
+    colour = (colour - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
+    if convert2lab:
+        colour = rgb_to_lab(colour.unsqueeze(-1)).squeeze(-1)
+    colour = colour.div_(compactness).view(B, C, NB, P)
+
+    # (B NB, D + 2, P): [f_p; 1; |f_p|^2] per pixel, positions relative to the block's first pixel (small
+    # numbers, so the expansion of D^2 below keeps its precision), zero for padding pixels
+    A = D + 2
+    aug = torch.empty(B, NB, A, P, device=dev, dtype=dtype)
+    aug[:, :, :C] = colour.transpose(1, 2)
+    rel_y = ((row - row0.view(-1, 1)) / step).to(dtype).view(bh, 1, Ey, 1).expand(bh, bw, Ey, Ex).reshape(NB, P)
+    rel_x = ((col - col0.view(-1, 1)) / step).to(dtype).view(1, bw, 1, Ex).expand(bh, bw, Ey, Ex).reshape(NB, P)
+    aug[:, :, C] = rel_y
+    aug[:, :, C + 1] = rel_x
+    aug[:, :, D] = 1
+    torch.add(colour.square().sum(1), rel_y.square() + rel_x.square(), out=aug[:, :, D + 1])
+    if not all_valid:
+        aug.mul_(valid.view(NB, 1, P))
+    aug = aug.view(B * NB, A, P)
 
     # the 16 candidate centres of every block (seeds outside the grid get a huge distance)
-    K = 16
+    cy, cx = torch.tensor(cand_y, device=dev), torch.tensor(cand_x, device=dev)
+    cand_row = cy.view(-1, 1) + torch.arange(4, device=dev)  # (bh, 4) seed rows
+    cand_col = cx.view(-1, 1) + torch.arange(4, device=dev)  # (bw, 4)
     row_in, col_in = (cand_row >= 0) & (cand_row < gh), (cand_col >= 0) & (cand_col < gw)
-    cand_ok = row_in.view(bh, 1, 4, 1) & col_in.view(1, bw, 1, 4)
-    cand = cand_row.clamp(0, gh - 1).view(bh, 1, 4, 1) * gw + cand_col.clamp(0, gw - 1).view(1, bw, 1, 4)
-    cand, cand_ok = cand.reshape(NB, K), cand_ok.reshape(NB, K)  # (NB, K)
-    penalty = torch.zeros(NB, K, device=dev, dtype=img.dtype)
-    penalty.masked_fill_(~cand_ok, torch.finfo(img.dtype).max / 16)  # finite: inf slows the GEMM down
+    cand_ok = (row_in.view(bh, 1, 4, 1) & col_in.view(1, bw, 1, 4)).reshape(NB, K)
+    cand = (cand_row.clamp(0, gh - 1).view(bh, 1, 4, 1) * gw + cand_col.clamp(0, gw - 1).view(1, bw, 1, 4))
+    cand = cand.reshape(NB, K)  # (NB, K) centre ids
+    penalty = torch.zeros(NB, K, device=dev, dtype=dtype)
+    penalty.masked_fill_(~cand_ok, torch.finfo(dtype).max / 64)  # finite: inf slows the GEMM down
+    origin = torch.zeros(NB, 1, D, device=dev, dtype=dtype)  # block origins in feature space
+    origin[:, 0, C] = (row0 / step).to(dtype).repeat_interleave(bw)
+    origin[:, 0, C + 1] = (col0 / step).to(dtype).repeat(bh)
+    boff = (torch.arange(B, device=dev) * G).view(B, 1, 1)
+    cand_glob = (cand.unsqueeze(0) + boff).view(-1)  # (B NB K,) centre ids of the batch
 
     # initial centres: the seed positions with colour 0, as skimage: the first assignment is then
     # by position alone (the colour term |c_p|^2 is the same for all candidates)
-    centre_row = start_y + step_y * torch.arange(gh, device=dev)  # (gh,)
-    centre_col = start_x + step_x * torch.arange(gw, device=dev)  # (gw,)
-    centre_pix = (centre_row.view(gh, 1) * W + centre_col.view(1, gw)).reshape(G)
-    centres = feats[:, centre_pix].clone()  # (B, G, D)
-    centres[..., :C] = 0
-    boff = (torch.arange(B, device=dev) * G).view(B, 1, 1)
-    ok_idx = pix_ok.view(1, NB * P).expand(B, -1).reshape(-1).nonzero().squeeze(1)  # real pixels
-    feats_ok = cell_feats.reshape(B * NB * P, D).index_select(0, ok_idx)
-    # positions relative to each block's first pixel: small numbers, so |mu|^2 - 2 f.mu keeps its precision
-    origin = torch.zeros(NB, 1, D, device=dev, dtype=img.dtype)
-    origin[:, 0, C] = (row[:, 0] / step).repeat_interleave(bw)
-    origin[:, 0, C + 1] = (col[:, 0] / step).repeat(bh)
-    # (B NB, D + 1, P): [f_p; 1] per pixel, block-relative, channel-major so that the scores of one
-    # candidate are contiguous and the argmin runs over the outer (candidate) dimension
-    cell_aug = torch.cat([cell_feats - origin, torch.ones_like(cell_feats[..., :1])], -1)
-    cell_aug = cell_aug.reshape(B * NB, P, D + 1).transpose(1, 2).contiguous()
+    centres = torch.zeros(B * G, D, device=dev, dtype=dtype)
+    centres[:, C] = ((start_y + step_y * torch.arange(gh, device=dev)) / step).to(dtype).repeat_interleave(gw).repeat(B)
+    centres[:, C + 1] = ((start_x + step_x * torch.arange(gw, device=dev)) / step).to(dtype).repeat(gh * B)
 
-    rank = (K - 1 - torch.arange(K, device=dev)).to(torch.uint8).view(1, K, 1)  # K - 1 - slot
-    chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * img.element_size()))
+    # argmin over the 16 candidates as one integer min: D^2 >= 0, so its bits read as an integer order
+    # like the float; the low 4 bits (2^-19 of the value in float32) are replaced by the candidate's slot,
+    # which the min then returns too (ties, and values within 2^-19 of each other, go to the first slot)
+    itype = torch.int32 if dtype == torch.float32 else torch.int64
+    slot_bits = torch.arange(K, device=dev, dtype=itype).view(1, K, 1)
+    chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * aug.element_size()))
+
+    # candidate centres feature-major, (D, B NB K): entry (d, i) of centres[cand_glob[i], d]; block origins alike
+    cand_offset = cand_glob.view(1, -1) * D + torch.arange(D, device=dev).view(-1, 1)
+    origin_planes = origin[:, 0, C:].t().repeat_interleave(K, 1).repeat(1, B)  # (2, B NB K) positions
+    penalty = penalty.view(1, NB * K).repeat(1, B).view(-1)
+    planes = torch.ones(A, B * NB, K, device=dev, dtype=dtype)  # [-2 mu; |mu|^2 + penalty; 1] per candidate
+    mu_aug = planes.permute(1, 2, 0)  # (B NB, K, A) view; bmm takes the strides as they are
 
     def assign(centres: Tensor) -> Tensor:
-        mu = centres[:, cand.view(-1)].view(B, NB, K, D) - origin.unsqueeze(0)  # (B, NB, K, D) block-relative
-        # D^2 = |f|^2 - 2 f.mu + |mu|^2; |f|^2 is the same for all candidates of a pixel, so the scores
-        # [-2 mu, |mu|^2 + penalty] . [f, 1] of the K candidates are one batched matmul
-        mu_aug = torch.cat([-2 * mu, (mu.square().sum(-1) + penalty).unsqueeze(-1)], -1)  # (B, NB, K, D + 1)
-        mu_aug = mu_aug.view(B * NB, K, D + 1)
-        slot = torch.empty(B * NB, P, dtype=torch.uint8, device=dev)
+        """Slot (0 .. K-1) of the nearest candidate centre of every pixel, (B NB, P)."""
+        mu = centres.take(cand_offset)  # (D, B NB K)
+        mu[C:].sub_(origin_planes)  # block-relative positions
+        # D^2 = |f|^2 - 2 f.mu + |mu|^2 = [-2 mu, |mu|^2 + penalty, 1] . [f, 1, |f|^2]: one batched matmul
+        torch.mul(mu, -2, out=planes[:D].view(D, -1))
+        torch.add(mu.square().sum(0), penalty, out=planes[D].view(-1))
+        best = torch.empty(B * NB, P, dtype=itype, device=dev)
         for s in range(0, B * NB, chunk):  # cache-sized chunks of blocks
-            score = torch.bmm(mu_aug[s:s + chunk], cell_aug[s:s + chunk])  # (chunk, K, P)
-            # argmin over the K candidates, via min + equality: reductions over an outer dimension
-            # vectorise, argmin's do not (4-10x slower on the CPU); ties go to the first candidate, as argmin's
-            first_min = (score == score.amin(1, keepdim=True)).view(torch.uint8).mul_(rank)  # (chunk, K, P)
-            torch.amax(first_min, 1, out=slot[s:s + chunk])
-        slot = (K - 1 - slot.long()).view(B, NB, P)
-        return cand.unsqueeze(0).expand(B, NB, K).gather(2, slot)  # (B, NB, P) centre ids
+            score = torch.bmm(mu_aug[s:s + chunk], aug[s:s + chunk]).view(itype)  # (chunk, K, P)
+            score.bitwise_and_(-K).bitwise_or_(slot_bits)
+            torch.amin(score, 1, out=best[s:s + chunk])
+        return best.bitwise_and_(K - 1)
 
-    labels = assign(centres)
-    for _ in range(max_num_iter - 1):  # max_num_iter assignment steps in all, as skimage
-        lab_ok = (labels + boff).view(-1).index_select(0, ok_idx)
-        sums = scatter(feats_ok, lab_ok, 0, B * G, reduce='sum')
-        count = torch.bincount(lab_ok, minlength=B * G).unsqueeze(-1)
-        new = sums / count.clamp_min(1).to(sums.dtype)
-        centres = torch.where(count > 0, new, centres.reshape(B * G, D)).view(B, G, D)
-        new_labels = assign(centres)
-        if torch.equal(new_labels, labels):
+    # The update step keeps the sums of [f, 1] per centre in float64 (exact for float32 features) and,
+    # after the first full sum, moves only the pixels whose centre changed (a few % per iteration).
+    slot = assign(centres)
+    if max_num_iter > 1:
+        part = torch.zeros(B * NB, D + 1, K, device=dev, dtype=dtype)  # per (block, slot), block-relative
+        part.scatter_add_(2, slot.long().unsqueeze(1).expand(B * NB, D + 1, P), aug[:, :D + 1])
+        part = part.view(B, NB, D + 1, K).transpose(2, 3).double()  # (B, NB, K, D + 1)
+        part = torch.cat([part[..., :D] + part[..., D:] * origin, part[..., D:]], -1)  # absolute positions
+        total = torch.zeros(B * G, D + 1, device=dev, dtype=torch.float64).index_add_(
+            0, cand_glob, part.view(-1, D + 1))
+        feat_offset = torch.arange(D + 1, device=dev) * P  # [f, 1] of pixel p of block b: aug[b, :D + 1, p]
+        origin64 = torch.cat([origin, torch.zeros_like(origin[..., :1])], -1).double().view(NB, D + 1)
+    for it in range(1, max_num_iter):  # max_num_iter assignment steps in all, as skimage
+        count = total[:, D:]
+        centres = torch.where(count > 0, (total[:, :D] / count.clamp_min(1)).to(dtype), centres)
+        new_slot = assign(centres)
+        moved = (new_slot != slot).view(-1).nonzero().squeeze(1)  # (n,) flat (block, pixel) ids
+        if moved.numel() == 0:
             break
-        labels = new_labels
+        if it < max_num_iter - 1:
+            blk = moved // P
+            f = aug.take((moved + blk * (A - 1) * P).unsqueeze(1) + feat_offset).double()  # (n, D + 1)
+            f += origin64.index_select(0, blk % NB)  # absolute positions
+            to = cand_glob.index_select(0, blk * K + new_slot.view(-1).index_select(0, moved))
+            fro = cand_glob.index_select(0, blk * K + slot.view(-1).index_select(0, moved))
+            total.index_add_(0, to, f).index_add_(0, fro, f.neg_())  # (alpha=-1 is 5x slower on the CPU)
+        slot = new_slot
 
-    # back to pixel order, consecutive ids per image, empty segments dropped
+    # back to pixel order
+    labels = cand.unsqueeze(0).expand(B, NB, K).gather(2, slot.view(B, NB, P).long())  # (B, NB, P) centre ids
     out = torch.empty(B, H * W, dtype=torch.long, device=dev)
-    out[:, pix.view(-1)[pix_ok.view(-1)]] = labels.view(B, NB * P)[:, pix_ok.view(-1)]
+    if all_valid:
+        out[:, pix] = labels.view(B, NB * P)
+    else:
+        ok = valid.view(NB * P)
+        out[:, pix[ok]] = labels.view(B, NB * P)[:, ok]
     if enforce_connectivity:
         min_size = int(min_size_factor * H * W / G)  # skimage: the seeded segment size H W / G
         return enforce_label_connectivity(out.view(B, H, W), min_size)
@@ -214,18 +249,41 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     return labels, used.sum(1)
 
 
+def _blocks(size: int, cells: int, seed0: int, seed_step: int) -> Tuple[list, list, list, int]:
+    """Half-cell blocks along one axis: first pixel, length and first candidate seed of each, and the extent.
+
+    Cell ``r`` spans from the pixel after the midpoint to the previous seed to the midpoint to the next
+    one; its upper half ends at the seed (inclusive, candidates ``r-2 .. r+1``), the lower half follows
+    (``r-1 .. r+2``). A half longer than the interior halves (at the image border) is cut into pieces of
+    at most ``extent = ceil(step / 2)`` pixels with the same candidates, so that blocks are not padded.
+    """
+    extent = seed_step - seed_step // 2
+    seeds = [seed0 + seed_step * r for r in range(cells)]
+    first, length, cand = [], [], []
+    for r, s in enumerate(seeds):
+        lo = 0 if r == 0 else seeds[r - 1] + seed_step // 2 + 1
+        hi = size if r == cells - 1 else s + seed_step // 2 + 1
+        for a, b, c in ((lo, s + 1, r - 2), (s + 1, hi, r - 1)):
+            for f in range(a, b, extent):
+                first.append(f)
+                length.append(min(extent, b - f))
+                cand.append(c)
+    return first, length, cand, extent
+
+
 def _union_find(num_nodes: int, u: Tensor, v: Tensor) -> Tensor:
     """Root (the smallest node id) of the connected component of every node of the graph ``(u, v)``."""
     root = torch.arange(num_nodes, device=u.device)
     while True:
-        ru, rv = root[u], root[v]
-        differ = ru != rv
-        if not bool(differ.any()):
+        ru, rv = root.index_select(0, u), root.index_select(0, v)
+        differ = (ru != rv).nonzero().squeeze(1)
+        if differ.numel() == 0:
             return root
-        ru, rv = ru[differ], rv[differ]
+        # an edge inside one tree stays so (trees only merge): keep the others for the next round
+        u, v, ru, rv = u[differ], v[differ], ru[differ], rv[differ]
         root.scatter_reduce_(0, torch.maximum(ru, rv), torch.minimum(ru, rv), 'amin')  # hook roots
         while True:  # pointer jumping until every node points at a root
-            nxt = root[root]
+            nxt = root.index_select(0, root)
             if torch.equal(nxt, root):
                 break
             root = nxt
@@ -254,68 +312,73 @@ def enforce_label_connectivity(labels: Tensor, min_size: int = 0) -> Tuple[Tenso
     """
     check_ndim(labels, 'labels', 3, '(B, H, W)')
     B, H, W = labels.shape
+    N = B * H * W
     dev = labels.device
+    flat = labels.reshape(-1)
     # horizontal runs of equal labels: run r starts at pixel start[r] (raster order, images in turn)
     new_run = torch.ones(B, H, W, dtype=torch.bool, device=dev)
-    new_run[:, :, 1:] = labels[:, :, 1:] != labels[:, :, :-1]
-    run_of = new_run.view(-1).cumsum(0) - 1  # (B H W,) run id of every pixel
-    start = new_run.view(-1).nonzero().squeeze(1)  # (R,) first pixel of every run
+    torch.ne(labels[:, :, 1:], labels[:, :, :-1], out=new_run[:, :, 1:])
+    new_run = new_run.view(-1)
+    start = new_run.nonzero().squeeze(1)  # (R,) first pixel of every run
     R = start.numel()
-    length = torch.diff(start, append=start.new_tensor([B * H * W]))
+    length = torch.diff(start, append=start.new_tensor([N]))
     # runs of consecutive rows overlap iff the start of one lies under / over the other: test every run start
-    flat = labels.reshape(-1)
     y = (start // W) % H
     down = start[y < H - 1]
-    down = down[flat[down] == flat[down + W]]
+    down = down[flat.index_select(0, down) == flat.index_select(0, down + W)]
     up = start[y > 0]
-    up = up[flat[up] == flat[up - W]]
-    u = torch.cat([run_of[down], run_of[up]])
-    v = torch.cat([run_of[down + W], run_of[up - W]])
+    up = up[flat.index_select(0, up) == flat.index_select(0, up - W)]
+    run_of = new_run.cumsum(0).sub_(1)  # (B H W,) run id of every pixel
+    u = run_of.index_select(0, torch.cat([down, up]))
+    v = run_of.index_select(0, torch.cat([down + W, up - W]))
     root = _union_find(R, u, v)  # (R,) first run (raster order) of every piece
     if min_size > 0:
         size = torch.zeros(R, dtype=torch.long, device=dev).scatter_add_(0, root, length)  # pixels per piece
-        small = size < min_size  # indexed by root run
-        piece = root[run_of]  # (B H W,) piece of every pixel, numbered by its first run
-        pix = small[piece].nonzero().squeeze(1)  # pixels of small pieces
+        small_run = (size < min_size).index_select(0, root).nonzero().squeeze(1)  # runs of small pieces
         target = torch.arange(R, device=dev)
-        if pix.numel():
+        if small_run.numel():
+            # the pixels of small pieces (raster order) and their pieces, numbered by their first runs
+            run_len = length[small_run]
+            n_pix = int(run_len.sum())
+            shift = start[small_run] - (run_len.cumsum(0) - run_len)
+            pix = torch.repeat_interleave(shift, run_len, output_size=n_pix) + torch.arange(n_pix, device=dev)
+            p_piece = torch.repeat_interleave(root[small_run], run_len, output_size=n_pix)
             # skimage flood-fills a small piece from its first pixel and merges it into the last
             # already-labelled piece it meets: here the earlier piece touched by the piece's pixel farthest
             # (L1) from the first pixel, ties to the later pixel, then to the later of the neighbours
             # right, left, below, above (the order skimage visits them in)
-            p_piece = piece[pix]
-            first = start[p_piece]
+            first = start.index_select(0, p_piece)
             py, px = (pix // W) % H, pix % W
             dist = (py - (first // W) % H).abs() + (px - first % W).abs()
+            # the 4 neighbours in skimage's order (rank): right, left, below, above; (4, n) each
+            dy = torch.tensor([0, 0, 1, -1], device=dev).view(4, 1)
+            dx = torch.tensor([1, -1, 0, 0], device=dev).view(4, 1)
+            inside = (py + dy >= 0) & (py + dy < H) & (px + dx >= 0) & (px + dx < W)
+            q = torch.where(inside, pix + dy * W + dx, pix)
+            q_piece = root.index_select(0, run_of.index_select(0, q.view(-1))).view(4, -1)
+            ok = (inside & (q_piece < p_piece)).view(-1).nonzero().squeeze(1)  # an earlier piece: labelled
+            rank = torch.arange(4, device=dev).view(4, 1)
+            key = ((dist * (H * W) + pix % (H * W)) * 4 + rank).view(-1)[ok]
+            nbr, owner = q_piece.view(-1)[ok], p_piece.expand(4, -1).reshape(-1)[ok]
             best_key = torch.full((R,), -1, dtype=torch.long, device=dev)
-            keys, nbrs, owners = [], [], []
-            for rank, (dy, dx) in enumerate(((0, 1), (0, -1), (1, 0), (-1, 0))):
-                inside = (py + dy >= 0) & (py + dy < H) & (px + dx >= 0) & (px + dx < W)
-                q = torch.where(inside, pix + dy * W + dx, pix)
-                q_piece = piece[q]
-                ok = inside & (q_piece < p_piece)  # an earlier piece: already labelled by skimage's scan
-                keys.append(((dist * (H * W) + pix % (H * W)) * 4 + rank)[ok])
-                nbrs.append(q_piece[ok])
-                owners.append(p_piece[ok])
-            key, nbr, owner = torch.cat(keys), torch.cat(nbrs), torch.cat(owners)
             best_key.scatter_reduce_(0, owner, key, 'amax')
             win = key == best_key[owner]
             target[owner[win]] = nbr[win]
-        while True:  # follow merges into pieces that are merged themselves (always raster-earlier)
-            nxt = target[target]
-            if torch.equal(nxt, target):
-                break
-            target = nxt
-        root = target[root]
-    # consecutive ids per image in raster order of the segments' first runs
-    is_seg = torch.zeros(R, dtype=torch.long, device=dev)
-    is_seg[root] = 1
+            while True:  # follow merges into pieces that are merged themselves (always raster-earlier)
+                nxt = target.index_select(0, target)
+                if torch.equal(nxt, target):
+                    break
+                target = nxt
+            root = target.index_select(0, root)
+    # consecutive ids per image in raster order of the segments' first runs; a segment's first run is its
+    # own root
+    is_seg = root == torch.arange(R, device=dev)
     seg_id = is_seg.cumsum(0) - 1  # (R,) global ids, images in turn
     image_of_run = start // (H * W)
-    num = torch.zeros(B, dtype=torch.long, device=dev).scatter_add_(0, image_of_run, is_seg)
+    num = torch.zeros(B, dtype=torch.long, device=dev).scatter_add_(0, image_of_run, is_seg.long())
     first_id = num.cumsum(0) - num  # (B,) global id of each image's first segment
-    local = seg_id[root] - first_id[image_of_run]  # (R,)
-    return local[run_of].view(B, H, W), num
+    local = seg_id.index_select(0, root) - first_id.index_select(0, image_of_run)  # (R,)
+    return local.index_select(0, run_of).view(B, H, W), num
 
 
 __all__ = ['slic_torch', 'enforce_label_connectivity']
