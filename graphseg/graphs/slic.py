@@ -152,6 +152,15 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     if not all_valid:
         aug.mul_(valid.view(NB, 1, P))
     aug = aug.view(B * NB, A, P)
+    # pixel-major [f_p; 1] with absolute positions, (B NB P, D + 1), for the sums of the update step
+    feat = torch.empty(B, NB, P, D + 1, device=dev, dtype=dtype)
+    feat[..., :C] = colour.permute(0, 2, 3, 1)
+    feat[..., C] = (row / step).to(dtype).view(bh, 1, Ey, 1).expand(bh, bw, Ey, Ex).reshape(NB, P)
+    feat[..., C + 1] = (col / step).to(dtype).view(1, bw, 1, Ex).expand(bh, bw, Ey, Ex).reshape(NB, P)
+    feat[..., D] = valid
+    if not all_valid:
+        feat[..., :D] *= valid.unsqueeze(-1)
+    feat = feat.view(B * NB * P, D + 1)
 
     # the 16 candidate centres of every block (seeds outside the grid get a huge distance)
     cy, cx = torch.tensor(cand_y, device=dev), torch.tensor(cand_x, device=dev)
@@ -189,6 +198,8 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     planes = torch.ones(A, B * NB, K, device=dev, dtype=dtype)  # [-2 mu; |mu|^2 + penalty; 1] per candidate
     mu_aug = planes.permute(1, 2, 0)  # (B NB, K, A) view; bmm takes the strides as they are
 
+    score_buf = torch.empty(min(chunk, B * NB), K, P, device=dev, dtype=dtype)  # reused: no page faults
+
     def assign(centres: Tensor) -> Tensor:
         """Slot (0 .. K-1) of the nearest candidate centre of every pixel, (B NB, P)."""
         mu = centres.take(cand_offset)  # (D, B NB K)
@@ -198,23 +209,19 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
         torch.add(mu.square().sum(0), penalty, out=planes[D].view(-1))
         best = torch.empty(B * NB, P, dtype=itype, device=dev)
         for s in range(0, B * NB, chunk):  # cache-sized chunks of blocks
-            score = torch.bmm(mu_aug[s:s + chunk], aug[s:s + chunk]).view(itype)  # (chunk, K, P)
+            e = min(s + chunk, B * NB)
+            score = torch.bmm(mu_aug[s:e], aug[s:e], out=score_buf[:e - s]).view(itype)  # (chunk, K, P)
             score.bitwise_and_(-K).bitwise_or_(slot_bits)
             torch.amin(score, 1, out=best[s:s + chunk])
         return best.bitwise_and_(K - 1)
 
-    # The update step keeps the sums of [f, 1] per centre in float64 (exact for float32 features) and,
-    # after the first full sum, moves only the pixels whose centre changed (a few % per iteration).
+    # The update step keeps the sums of [f, 1] per centre in float64 and, after the first full sum,
+    # moves only the pixels whose centre changed (a third in the second step, then a few %).
     slot = assign(centres)
     if max_num_iter > 1:
-        part = torch.zeros(B * NB, D + 1, K, device=dev, dtype=dtype)  # per (block, slot), block-relative
-        part.scatter_add_(2, slot.long().unsqueeze(1).expand(B * NB, D + 1, P), aug[:, :D + 1])
-        part = part.view(B, NB, D + 1, K).transpose(2, 3).double()  # (B, NB, K, D + 1)
-        part = torch.cat([part[..., :D] + part[..., D:] * origin, part[..., D:]], -1)  # absolute positions
-        total = torch.zeros(B * G, D + 1, device=dev, dtype=torch.float64).index_add_(
-            0, cand_glob, part.view(-1, D + 1))
-        feat_offset = torch.arange(D + 1, device=dev) * P  # [f, 1] of pixel p of block b: aug[b, :D + 1, p]
-        origin64 = torch.cat([origin, torch.zeros_like(origin[..., :1])], -1).double().view(NB, D + 1)
+        block_base = (torch.arange(B * NB, device=dev) * K).view(-1, 1)
+        label = cand_glob.index_select(0, (slot + block_base).view(-1))  # (B NB P,) centre of every pixel
+        total = torch.zeros(B * G, D + 1, device=dev, dtype=dtype).index_add_(0, label, feat).double()
     for it in range(1, max_num_iter):  # max_num_iter assignment steps in all, as skimage
         count = total[:, D:]
         centres = torch.where(count > 0, (total[:, :D] / count.clamp_min(1)).to(dtype), centres)
@@ -223,11 +230,10 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
         if moved.numel() == 0:
             break
         if it < max_num_iter - 1:
-            blk = moved // P
-            f = aug.take((moved + blk * (A - 1) * P).unsqueeze(1) + feat_offset).double()  # (n, D + 1)
-            f += origin64.index_select(0, blk % NB)  # absolute positions
-            to = cand_glob.index_select(0, blk * K + new_slot.view(-1).index_select(0, moved))
-            fro = cand_glob.index_select(0, blk * K + slot.view(-1).index_select(0, moved))
+            base = moved.div(P, rounding_mode='floor').mul_(K)  # first candidate of the pixel's block
+            f = feat.index_select(0, moved).double()  # (n, D + 1)
+            to = cand_glob.index_select(0, base + new_slot.view(-1).index_select(0, moved))
+            fro = cand_glob.index_select(0, base.add_(slot.view(-1).index_select(0, moved)))
             total.index_add_(0, to, f).index_add_(0, fro, f.neg_())  # (alpha=-1 is 5x slower on the CPU)
         slot = new_slot
 
