@@ -192,7 +192,7 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * aug.element_size()))
 
     # candidate centres feature-major, (D, B NB K): entry (d, i) of centres[cand_glob[i], d]; block origins alike
-    cand_offset = cand_glob.view(1, -1) * D + torch.arange(D, device=dev).view(-1, 1)
+    cand_index = cand_glob.view(1, -1).expand(D, -1)
     origin_planes = origin[:, 0, C:].t().repeat_interleave(K, 1).repeat(1, B)  # (2, B NB K) positions
     penalty = penalty.view(1, NB * K).repeat(1, B).view(-1)
     planes = torch.ones(A, B * NB, K, device=dev, dtype=dtype)  # [-2 mu; |mu|^2 + penalty; 1] per candidate
@@ -202,7 +202,7 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
 
     def assign(centres: Tensor) -> Tensor:
         """Slot (0 .. K-1) of the nearest candidate centre of every pixel, (B NB, P)."""
-        mu = centres.take(cand_offset)  # (D, B NB K)
+        mu = centres.t().contiguous().gather(1, cand_index)  # (D, B NB K)
         mu[C:].sub_(origin_planes)  # block-relative positions
         # D^2 = |f|^2 - 2 f.mu + |mu|^2 = [-2 mu, |mu|^2 + penalty, 1] . [f, 1, |f|^2]: one batched matmul
         torch.mul(mu, -2, out=planes[:D].view(D, -1))
@@ -218,8 +218,8 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     # The update step keeps the sums of [f, 1] per centre in float64 and, after the first full sum,
     # moves only the pixels whose centre changed (a third in the second step, then a few %).
     slot = assign(centres)
+    block_base = (torch.arange(B * NB, device=dev) * K).view(-1, 1)
     if max_num_iter > 1:
-        block_base = (torch.arange(B * NB, device=dev) * K).view(-1, 1)
         label = cand_glob.index_select(0, (slot + block_base).view(-1))  # (B NB P,) centre of every pixel
         total = torch.zeros(B * G, D + 1, device=dev, dtype=dtype).index_add_(0, label, feat).double()
     for it in range(1, max_num_iter):  # max_num_iter assignment steps in all, as skimage
@@ -238,20 +238,16 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
         slot = new_slot
 
     # back to pixel order
-    labels = cand.unsqueeze(0).expand(B, NB, K).gather(2, slot.view(B, NB, P).long())  # (B, NB, P) centre ids
-    out = torch.empty(B, H * W, dtype=torch.long, device=dev)
-    if all_valid:
-        out[:, pix] = labels.view(B, NB * P)
-    else:
-        ok = valid.view(NB * P)
-        out[:, pix[ok]] = labels.view(B, NB * P)[:, ok]
+    label = cand_glob.index_select(0, (slot + block_base).view(-1))  # (B NB P,) centre ids of the batch
+    img_off = (torch.arange(B, device=dev) * (H * W)).view(B, 1)
+    dst = torch.where(valid.view(1, -1), pix.view(1, -1) + img_off, B * H * W).view(-1)  # padding: a spare entry
+    glob = torch.empty(B * H * W + 1, dtype=torch.long, device=dev).index_copy_(0, dst, label)[:-1]
     if enforce_connectivity:
         min_size = int(min_size_factor * H * W / G)  # skimage: the seeded segment size H W / G
-        return enforce_label_connectivity(out.view(B, H, W), min_size)
-    glob = (out + boff.view(B, 1)).view(-1)
+        return enforce_label_connectivity(glob.view(B, H, W), min_size)
     used = torch.bincount(glob, minlength=B * G).view(B, G) > 0
     remap = used.long().cumsum(1) - 1  # (B, G)
-    labels = remap.view(-1)[glob].view(B, H, W)
+    labels = remap.view(-1).index_select(0, glob).view(B, H, W)
     return labels, used.sum(1)
 
 

@@ -19,7 +19,6 @@ from torch_geometric.transforms import BaseTransform
 from ..check import as_image, check_choice, check_int, check_positive
 from ..ops.scatter import scatter
 from .data import PixelMapData
-from .grid import pixel_positions
 from .group_adjacency import group_adjacency
 from .slic import slic_torch
 
@@ -46,14 +45,18 @@ def _graph_from_labels(image: Tensor, seg: Tensor, num_nodes: int, noise_cancel:
     """Build the node attributes (as ToSLIC) and the direction-typed edges for one image."""
     C, H, W = image.shape
     flat = seg.reshape(-1)
-    # x = mean colour, pos = mean (x, y): one scatter over [colour | position]
-    feat = torch.cat([image.permute(1, 2, 0).reshape(H * W, C),
-                      pixel_positions(H, W, image.device, image.dtype)], dim=1)
+    # x = mean colour (a scatter, differentiable), pos = mean (x, y): the position sums are sums of integers,
+    # exact in float64 and in float32 alike, so a bincount gives ToSLIC's float32 scatter means bit for bit
     count = torch.bincount(flat, minlength=num_nodes)
-    mean = scatter(feat, flat, 0, num_nodes, reduce='sum') / count.clamp_min(1).unsqueeze(1).to(feat.dtype)
+    denom = count.clamp_min(1).unsqueeze(1).to(image.dtype)
+    x = scatter(image.permute(1, 2, 0).reshape(H * W, C), flat, 0, num_nodes, reduce='sum') / denom
+    xs = torch.arange(W, device=image.device, dtype=torch.float64).repeat(H)
+    ys = torch.arange(H, device=image.device, dtype=torch.float64).repeat_interleave(W)
+    pos = torch.stack([torch.bincount(flat, xs, minlength=num_nodes),
+                       torch.bincount(flat, ys, minlength=num_nodes)], 1).to(image.dtype) / denom
     edge_index, edge_type, edge_weight = group_adjacency(
         seg, H, W, num_groups=num_nodes, noise_cancel=noise_cancel, max_direction=max_direction)
-    return SuperpixelData(x=mean[:, :C], pos=mean[:, C:], edge_index=edge_index, edge_type=edge_type,
+    return SuperpixelData(x=x, pos=pos, edge_index=edge_index, edge_type=edge_type,
                           edge_weight=edge_weight.to(image.dtype), num_pixels=count,
                           seg=seg.view(1, H, W), num_nodes=num_nodes)
 
@@ -122,7 +125,7 @@ def superpixel_graph(image: Union[Tensor, np.ndarray], n_segments: int = 100,
 
 
 class ToDirectionalSLIC(BaseTransform):
-    r"""PyG transform: image tensor :math:`(C, H, W)` -> :class:`SuperpixelData` (functional name ``to_directional_slic``).
+    r"""PyG transform: image :math:`(C, H, W)` -> :class:`SuperpixelData` (functional name ``to_directional_slic``).
 
     A drop-in for :class:`~torch_geometric.transforms.ToSLIC` that also builds
     direction-typed, noise-canceled edges (see :func:`superpixel_graph`).
