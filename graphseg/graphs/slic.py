@@ -113,8 +113,8 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     # the seeds of rows r-2..r+1 for an upper-half pixel and r-1..r+2 for a lower-half one: 4 x 4 = 16
     # candidates per half-cell block (_blocks). Pixels of one block share their candidates, so pixels
     # are laid out block by block, (B NB, ., P), padded to E_y x E_x pixels per block.
-    first_y, len_y, cand_y, Ey = _blocks(H, gh, start_y, step_y)
-    first_x, len_x, cand_x, Ex = _blocks(W, gw, start_x, step_x)
+    first_y, len_y, cand_y, own_y, Ey = _blocks(H, gh, start_y, step_y)
+    first_x, len_x, cand_x, own_x, Ex = _blocks(W, gw, start_x, step_x)
     bh, bw, P, K = len(first_y), len(first_x), Ey * Ex, 16
     NB = bh * bw
 
@@ -215,13 +215,18 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
             torch.amin(score, 1, out=best[s:s + chunk])
         return best.bitwise_and_(K - 1)
 
-    # The update step keeps the sums of [f, 1] per centre in float64 and, after the first full sum,
-    # moves only the pixels whose centre changed (a third in the second step, then a few %).
-    slot = assign(centres)
+    # The first assignment is by position alone (the colour term is the same for all candidates): every
+    # pixel goes to its own cell's seed, the nearest (ties to the upper / left one, as the cells are cut),
+    # so all pixels of a block share one slot. No matmul, and the first sums are block sums.
+    own = (torch.tensor(own_y, device=dev).view(bh, 1) * 4 + torch.tensor(own_x, device=dev).view(1, bw)).view(NB)
+    slot = own.to(itype).view(NB, 1).repeat(B, P)  # (B NB, P)
     block_base = (torch.arange(B * NB, device=dev) * K).view(-1, 1)
     if max_num_iter > 1:
-        label = cand_glob.index_select(0, (slot + block_base).view(-1))  # (B NB P,) centre of every pixel
-        total = torch.zeros(B * G, D + 1, device=dev, dtype=dtype).index_add_(0, label, feat).double()
+        # the update step keeps the sums of [f, 1] per centre in float64 and then moves only the pixels
+        # whose centre changed (a third in the second step, then a few %)
+        label = cand_glob.index_select(0, own.repeat(B) + block_base.view(-1))  # (B NB,) centre of each block
+        total = torch.zeros(B * G, D + 1, device=dev, dtype=torch.float64).index_add_(
+            0, label, feat.view(B * NB, P, D + 1).sum(1).double())
     for it in range(1, max_num_iter):  # max_num_iter assignment steps in all, as skimage
         count = total[:, D:]
         centres = torch.where(count > 0, (total[:, :D] / count.clamp_min(1)).to(dtype), centres)
@@ -251,8 +256,9 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     return labels, used.sum(1)
 
 
-def _blocks(size: int, cells: int, seed0: int, seed_step: int) -> Tuple[list, list, list, int]:
-    """Half-cell blocks along one axis: first pixel, length and first candidate seed of each, and the extent.
+def _blocks(size: int, cells: int, seed0: int, seed_step: int) -> Tuple[list, list, list, list, int]:
+    """Half-cell blocks along one axis: first pixel, length, first candidate seed and the slot of the own
+    seed among the 4 candidates of each, and the extent.
 
     Cell ``r`` spans from the pixel after the midpoint to the previous seed to the midpoint to the next
     one; its upper half ends at the seed (inclusive, candidates ``r-2 .. r+1``), the lower half follows
@@ -261,7 +267,7 @@ def _blocks(size: int, cells: int, seed0: int, seed_step: int) -> Tuple[list, li
     """
     extent = seed_step - seed_step // 2
     seeds = [seed0 + seed_step * r for r in range(cells)]
-    first, length, cand = [], [], []
+    first, length, cand, own = [], [], [], []
     for r, s in enumerate(seeds):
         lo = 0 if r == 0 else seeds[r - 1] + seed_step // 2 + 1
         hi = size if r == cells - 1 else s + seed_step // 2 + 1
@@ -270,7 +276,8 @@ def _blocks(size: int, cells: int, seed0: int, seed_step: int) -> Tuple[list, li
                 first.append(f)
                 length.append(min(extent, b - f))
                 cand.append(c)
-    return first, length, cand, extent
+                own.append(r - c)
+    return first, length, cand, own, extent
 
 
 def _union_find(num_nodes: int, u: Tensor, v: Tensor) -> Tensor:
