@@ -137,29 +137,32 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     if convert2lab:
         colour = rgb_to_lab(colour.unsqueeze(-1)).squeeze(-1)
     colour = colour.div_(compactness).view(B, C, NB, P)
+    ok = valid.to(dtype)  # (NB, P) 1 for real pixels, 0 for padding: padding gets all-zero features
+    if not all_valid:
+        colour.mul_(ok)
 
+    def plane(idx, rel):  # (NB, P) position / S of each block's pixels along one axis, block-relative or not
+        return ((idx - (rel.view(-1, 1) if rel is not None else 0)) / step).to(dtype)
+
+    rel_y = plane(row, row0).view(bh, 1, Ey, 1).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
+    rel_x = plane(col, col0).view(1, bw, 1, Ex).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
     # (B NB, D + 2, P): [f_p; 1; |f_p|^2] per pixel, positions relative to the block's first pixel (small
-    # numbers, so the expansion of D^2 below keeps its precision), zero for padding pixels
+    # numbers, so the expansion of D^2 below keeps its precision)
     A = D + 2
     aug = torch.empty(B, NB, A, P, device=dev, dtype=dtype)
     aug[:, :, :C] = colour.transpose(1, 2)
-    rel_y = ((row - row0.view(-1, 1)) / step).to(dtype).view(bh, 1, Ey, 1).expand(bh, bw, Ey, Ex).reshape(NB, P)
-    rel_x = ((col - col0.view(-1, 1)) / step).to(dtype).view(1, bw, 1, Ex).expand(bh, bw, Ey, Ex).reshape(NB, P)
     aug[:, :, C] = rel_y
     aug[:, :, C + 1] = rel_x
-    aug[:, :, D] = 1
-    torch.add(colour.square().sum(1), rel_y.square() + rel_x.square(), out=aug[:, :, D + 1])
-    if not all_valid:
-        aug.mul_(valid.view(NB, 1, P))
+    aug[:, :, D] = ok
+    norm = aug[:, :, D + 1]
+    norm.copy_(rel_y.square() + rel_x.square())
+    for c in range(C):
+        norm.addcmul_(colour[:, c], colour[:, c])
     aug = aug.view(B * NB, A, P)
     # pixel-major [f_p; 1] with absolute positions, (B NB P, D + 1), for the sums of the update step
-    feat = torch.empty(B, NB, P, D + 1, device=dev, dtype=dtype)
-    feat[..., :C] = colour.permute(0, 2, 3, 1)
-    feat[..., C] = (row / step).to(dtype).view(bh, 1, Ey, 1).expand(bh, bw, Ey, Ex).reshape(NB, P)
-    feat[..., C + 1] = (col / step).to(dtype).view(1, bw, 1, Ex).expand(bh, bw, Ey, Ex).reshape(NB, P)
-    feat[..., D] = valid
-    if not all_valid:
-        feat[..., :D] *= valid.unsqueeze(-1)
+    abs_y = plane(row, None).view(bh, 1, Ey, 1).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
+    abs_x = plane(col, None).view(1, bw, 1, Ex).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
+    feat = torch.stack([*colour.unbind(1), *(t.expand(B, NB, P) for t in (abs_y, abs_x, ok))], -1)
     feat = feat.view(B * NB * P, D + 1)
 
     # the 16 candidate centres of every block (seeds outside the grid get a huge distance)
