@@ -85,7 +85,16 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
         - **input:** :math:`(B, C, H, W)` or :math:`(C, H, W)`
         - **output:** :math:`(B, H, W)`, :math:`(B,)`
     """
-    image = as_image(image, 'image', numpy=False).detach()  # the rule of graphseg.check.as_image; labels only
+    image = as_image(image, 'image', numpy=False)  # the rule of graphseg.check.as_image
+    return _slic_torch(image, n_segments, compactness, max_num_iter, convert2lab,
+                       enforce_connectivity=enforce_connectivity, min_size_factor=min_size_factor)
+
+
+def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., max_num_iter: int = 10,
+                convert2lab: bool | None = None, *, enforce_connectivity: bool = True,
+                min_size_factor: float = 0.5) -> Tuple[Tensor, Tensor]:
+    """:func:`slic_torch` of an image that :func:`graphseg.check.as_image` has already accepted."""
+    image = image.detach()  # labels only
     if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
         raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
     check_positive(compactness, 'compactness')

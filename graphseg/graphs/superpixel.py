@@ -20,7 +20,7 @@ from ..check import as_image, check_choice, check_int, check_positive
 from ..ops.scatter import scatter
 from .data import PixelMapData
 from .group_adjacency import group_adjacency
-from .slic import slic_torch
+from .slic import _slic_torch
 
 METHODS = ('skimage', 'torch')
 
@@ -109,7 +109,7 @@ def superpixel_graph(image: Union[Tensor, np.ndarray], n_segments: int = 100,
     imgs = img if batched else img.unsqueeze(0)
 
     if method == 'torch':  # the labels do not differentiate; x (mean colours) does
-        labels, counts = slic_torch(imgs.detach(), n_segments, compactness, **slic_kwargs)
+        labels, counts = _slic_torch(imgs, n_segments, compactness, **slic_kwargs)  # imgs: validated above
         graphs = [_graph_from_labels(im, lab, int(n), noise_cancel, max_direction)
                   for im, lab, n in zip(imgs, labels, counts)]
     else:
