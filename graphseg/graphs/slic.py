@@ -243,15 +243,17 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
         count = total[:, D:]
         centres = torch.where(count > 0, (total[:, :D] / count.clamp_min(1)).to(dtype), centres)
         new_slot = assign(centres)
-        moved = (new_slot != slot).view(-1).nonzero().squeeze(1)  # (n,) flat (block, pixel) ids
-        if moved.numel() == 0:
+        if it == max_num_iter - 1:  # the last assignment step: no update follows
+            slot = new_slot
             break
-        if it < max_num_iter - 1:
-            base = moved.div(P, rounding_mode='floor').mul_(K)  # first candidate of the pixel's block
-            f = feat.index_select(0, moved).double()  # (n, D + 1)
-            to = cand_glob.index_select(0, base + new_slot.view(-1).index_select(0, moved))
-            fro = cand_glob.index_select(0, base.add_(slot.view(-1).index_select(0, moved)))
-            total.index_add_(0, to, f).index_add_(0, fro, f.neg_())  # (alpha=-1 is 5x slower on the CPU)
+        moved = (new_slot != slot).view(-1).nonzero().squeeze(1)  # (n,) flat (block, pixel) ids
+        if moved.numel() == 0:  # converged
+            break
+        base = moved.div(P, rounding_mode='floor').mul_(K)  # first candidate of the pixel's block
+        f = feat.index_select(0, moved).double()  # (n, D + 1)
+        to = cand_glob.index_select(0, base + new_slot.view(-1).index_select(0, moved))
+        fro = cand_glob.index_select(0, base.add_(slot.view(-1).index_select(0, moved)))
+        total.index_add_(0, to, f).index_add_(0, fro, f.neg_())  # (alpha=-1 is 5x slower on the CPU)
         slot = new_slot
 
     # back to pixel order
