@@ -210,22 +210,26 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
     planes = torch.ones(A, B * NB, K, device=dev, dtype=dtype)  # [-2 mu; |mu|^2 + penalty; 1] per candidate
     mu_aug = planes.permute(1, 2, 0)  # (B NB, K, A) view; bmm takes the strides as they are
 
-    score_buf = torch.empty(min(chunk, B * NB), K, P, device=dev, dtype=dtype)  # reused: no page faults
+    # the chunks' views, made once (a slice is a dispatch too): operands, score buffer (float and integer
+    # views of one reused buffer) and two alternating outputs (this step's slots and the last step's)
+    score_buf = torch.empty(min(chunk, B * NB), K, P, device=dev, dtype=dtype)
+    outputs = [torch.empty(B * NB, P, dtype=itype, device=dev) for _ in range(2)]
+    chunks = [(mu_aug[s:s + chunk], aug[s:s + chunk], score_buf[:min(chunk, B * NB - s)],
+               score_buf[:min(chunk, B * NB - s)].view(itype), [o[s:s + chunk] for o in outputs])
+              for s in range(0, B * NB, chunk)]
 
-    def assign(centres: Tensor) -> Tensor:
-        """Slot (0 .. K-1) of the nearest candidate centre of every pixel, (B NB, P)."""
+    def assign(centres: Tensor, out: int) -> Tensor:
+        """Slot (0 .. K-1) of the nearest candidate centre of every pixel, (B NB, P), into ``outputs[out]``."""
         mu = centres.t().contiguous().gather(1, cand_index)  # (D, B NB K)
         mu[C:].sub_(origin_planes)  # block-relative positions
         # D^2 = |f|^2 - 2 f.mu + |mu|^2 = [-2 mu, |mu|^2 + penalty, 1] . [f, 1, |f|^2]: one batched matmul
         torch.mul(mu, -2, out=planes[:D].view(D, -1))
         torch.add(mu.square().sum(0), penalty, out=planes[D].view(-1))
-        best = torch.empty(B * NB, P, dtype=itype, device=dev)
-        for s in range(0, B * NB, chunk):  # cache-sized chunks of blocks
-            e = min(s + chunk, B * NB)
-            score = torch.bmm(mu_aug[s:e], aug[s:e], out=score_buf[:e - s]).view(itype)  # (chunk, K, P)
-            score.bitwise_and_(-K).bitwise_or_(slot_bits)
-            torch.amin(score, 1, out=best[s:s + chunk])
-        return best.bitwise_and_(K - 1)
+        for mu_c, aug_c, score, score_int, best in chunks:  # cache-sized chunks of blocks
+            torch.bmm(mu_c, aug_c, out=score)  # (chunk, K, P)
+            score_int.bitwise_and_(-K).bitwise_or_(slot_bits)
+            torch.amin(score_int, 1, out=best[out])
+        return outputs[out].bitwise_and_(K - 1)
 
     # The first assignment is by position alone (the colour term is the same for all candidates): every
     # pixel goes to its own cell's seed, the nearest (ties to the upper / left one, as the cells are cut),
@@ -242,7 +246,7 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
     for it in range(1, max_num_iter):  # max_num_iter assignment steps in all, as skimage
         count = total[:, D:]
         centres = torch.where(count > 0, (total[:, :D] / count.clamp_min(1)).to(dtype), centres)
-        new_slot = assign(centres)
+        new_slot = assign(centres, it % 2)  # the other buffer than slot's
         if it == max_num_iter - 1:  # the last assignment step: no update follows
             slot = new_slot
             break
