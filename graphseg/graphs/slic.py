@@ -201,6 +201,7 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
     # which the min then returns too (ties, and values within 2^-19 of each other, go to the first slot)
     itype = torch.int32 if dtype == torch.float32 else torch.int64
     slot_bits = torch.arange(K, device=dev, dtype=itype).view(1, K, 1)
+    high_bits = torch.tensor(-K, device=dev, dtype=itype)  # ~(K - 1): the mask that clears the low bits
     chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * aug.element_size()))
 
     # candidate centres feature-major, (D, B NB K): entry (d, i) of centres[cand_glob[i], d]; block origins alike
@@ -227,7 +228,7 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
         torch.add(mu.square().sum(0), penalty, out=planes[D].view(-1))
         for mu_c, aug_c, score, score_int, best in chunks:  # cache-sized chunks of blocks
             torch.bmm(mu_c, aug_c, out=score)  # (chunk, K, P)
-            score_int.bitwise_and_(-K).bitwise_or_(slot_bits)
+            score_int.bitwise_and_(high_bits).bitwise_or_(slot_bits)
             torch.amin(score_int, 1, out=best[out])
         return outputs[out].bitwise_and_(K - 1)
 
