@@ -308,7 +308,7 @@ def _union_find(num_nodes: int, u: Tensor, v: Tensor) -> Tensor:
         if differ.numel() == 0:
             return root
         # an edge inside one tree stays so (trees only merge): keep the others for the next round
-        u, v, ru, rv = u[differ], v[differ], ru[differ], rv[differ]
+        u, v, ru, rv = (t.index_select(0, differ) for t in (u, v, ru, rv))
         root.scatter_reduce_(0, torch.maximum(ru, rv), torch.minimum(ru, rv), 'amin')  # hook roots
         while True:  # pointer jumping until every node points at a root
             nxt = root.index_select(0, root)
@@ -344,21 +344,21 @@ def enforce_label_connectivity(labels: Tensor, min_size: int = 0) -> Tuple[Tenso
     dev = labels.device
     flat = labels.reshape(-1)
     # horizontal runs of equal labels: run r starts at pixel start[r] (raster order, images in turn)
-    new_run = torch.ones(B, H, W, dtype=torch.bool, device=dev)
-    torch.ne(labels[:, :, 1:], labels[:, :, :-1], out=new_run[:, :, 1:])
-    new_run = new_run.view(-1)
+    new_run = torch.empty(N, dtype=torch.bool, device=dev)
+    torch.ne(flat[1:], flat[:-1], out=new_run[1:])
+    new_run.view(B * H, W)[:, 0] = True  # every row starts a run
     start = new_run.nonzero().squeeze(1)  # (R,) first pixel of every run
     R = start.numel()
     length = torch.diff(start, append=start.new_tensor([N]))
+    run_of = new_run.cumsum(0).sub_(1)  # (B H W,) run id of every pixel
     # runs of consecutive rows overlap iff the start of one lies under / over the other: test every run start
     y = (start // W) % H
-    down = start[y < H - 1]
-    down = down[flat.index_select(0, down) == flat.index_select(0, down + W)]
-    up = start[y > 0]
-    up = up[flat.index_select(0, up) == flat.index_select(0, up - W)]
-    run_of = new_run.cumsum(0).sub_(1)  # (B H W,) run id of every pixel
-    u = run_of.index_select(0, torch.cat([down, up]))
-    v = run_of.index_select(0, torch.cat([down + W, up - W]))
+    lab = flat.index_select(0, start)
+    below, above = (start + W).clamp_(max=N - 1), (start - W).clamp_(min=0)
+    linked = torch.cat([(flat.index_select(0, below) == lab) & (y < H - 1),
+                        (flat.index_select(0, above) == lab) & (y > 0)]).nonzero().squeeze(1)
+    u = linked % R  # the run whose start is tested, and the run below / above that start
+    v = run_of.index_select(0, torch.cat([below, above]).index_select(0, linked))
     root = _union_find(R, u, v)  # (R,) first run (raster order) of every piece
     if min_size > 0:
         size = torch.zeros(R, dtype=torch.long, device=dev).scatter_add_(0, root, length)  # pixels per piece
@@ -366,32 +366,40 @@ def enforce_label_connectivity(labels: Tensor, min_size: int = 0) -> Tuple[Tenso
         target = torch.arange(R, device=dev)
         if small_run.numel():
             # the pixels of small pieces (raster order) and their pieces, numbered by their first runs
-            run_len = length[small_run]
+            run_len = length.index_select(0, small_run)
             n_pix = int(run_len.sum())
-            shift = start[small_run] - (run_len.cumsum(0) - run_len)
+            first_pix = start.index_select(0, small_run)
+            shift = first_pix - (run_len.cumsum(0) - run_len)
             pix = torch.repeat_interleave(shift, run_len, output_size=n_pix) + torch.arange(n_pix, device=dev)
-            p_piece = torch.repeat_interleave(root[small_run], run_len, output_size=n_pix)
+            r_piece = root.index_select(0, small_run)
+            p_piece = torch.repeat_interleave(r_piece, run_len, output_size=n_pix)
             # skimage flood-fills a small piece from its first pixel and merges it into the last
             # already-labelled piece it meets: here the earlier piece touched by the piece's pixel farthest
             # (L1) from the first pixel, ties to the later pixel, then to the later of the neighbours
             # right, left, below, above (the order skimage visits them in)
-            first = start.index_select(0, p_piece)
-            py, px = (pix // W) % H, pix % W
-            dist = (py - (first // W) % H).abs() + (px - first % W).abs()
-            # the 4 neighbours in skimage's order (rank): right, left, below, above; (4, n) each
-            dy = torch.tensor([0, 0, 1, -1], device=dev).view(4, 1)
-            dx = torch.tensor([1, -1, 0, 0], device=dev).view(4, 1)
-            inside = (py + dy >= 0) & (py + dy < H) & (px + dx >= 0) & (px + dx < W)
-            q = torch.where(inside, pix + dy * W + dx, pix)
-            q_piece = root.index_select(0, run_of.index_select(0, q.view(-1))).view(4, -1)
-            ok = (inside & (q_piece < p_piece)).view(-1).nonzero().squeeze(1)  # an earlier piece: labelled
-            rank = torch.arange(4, device=dev).view(4, 1)
-            key = ((dist * (H * W) + pix % (H * W)) * 4 + rank).view(-1)[ok]
-            nbr, owner = q_piece.view(-1)[ok], p_piece.expand(4, -1).reshape(-1)[ok]
+            # candidate neighbours in skimage's order (rank): right, left, below, above. Inside a run the
+            # horizontal neighbour is the same run, so right / left only at the run's ends (runs r +- 1)
+            last_pix = first_pix + run_len - 1
+            right = root.index_select(0, (small_run + 1).clamp_(max=R - 1))
+            left = root.index_select(0, (small_run - 1).clamp_(min=0))
+            py = (pix // W) % H
+            down = root.index_select(0, run_of.index_select(0, (pix + W).clamp(max=N - 1)))
+            up = root.index_select(0, run_of.index_select(0, (pix - W).clamp(min=0)))
+            cand_pix = torch.cat([last_pix, first_pix, pix, pix])
+            nbr = torch.cat([right, left, down, up])
+            owner = torch.cat([r_piece, r_piece, p_piece, p_piece])
+            rank = torch.cat([torch.full_like(r_piece, 0), torch.full_like(r_piece, 1),
+                              torch.full_like(p_piece, 2), torch.full_like(p_piece, 3)])
+            inside = torch.cat([last_pix % W != W - 1, first_pix % W != 0, py < H - 1, py > 0])
+            ok = (inside & (nbr < owner)).nonzero().squeeze(1)  # an earlier piece: labelled by skimage's scan
+            cand_pix, nbr, owner, rank = (t.index_select(0, ok) for t in (cand_pix, nbr, owner, rank))
+            first = start.index_select(0, owner)  # the piece's first pixel
+            dist = ((cand_pix // W) % H - (first // W) % H).abs() + (cand_pix % W - first % W).abs()
+            key = (dist * (H * W) + cand_pix % (H * W)) * 4 + rank
             best_key = torch.full((R,), -1, dtype=torch.long, device=dev)
             best_key.scatter_reduce_(0, owner, key, 'amax')
-            win = key == best_key[owner]
-            target[owner[win]] = nbr[win]
+            win = (key == best_key.index_select(0, owner)).nonzero().squeeze(1)
+            target.index_copy_(0, owner.index_select(0, win), nbr.index_select(0, win))
             while True:  # follow merges into pieces that are merged themselves (always raster-earlier)
                 nxt = target.index_select(0, target)
                 if torch.equal(nxt, target):
