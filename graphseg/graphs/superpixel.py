@@ -45,15 +45,15 @@ def _graph_from_labels(image: Tensor, seg: Tensor, num_nodes: int, noise_cancel:
     """Build the node attributes (as ToSLIC) and the direction-typed edges for one image."""
     C, H, W = image.shape
     flat = seg.reshape(-1)
-    # x = mean colour (a scatter, differentiable), pos = mean (x, y): the position sums are sums of integers,
-    # exact in float64 and in float32 alike, so a bincount gives ToSLIC's float32 scatter means bit for bit
+    # x = mean colour (a scatter, differentiable), pos = mean (x, y) by two bincounts of the coordinates,
+    # which add in the same order and dtype as ToSLIC's scatter: the same bits, without a (H W, 5) copy
     count = torch.bincount(flat, minlength=num_nodes)
     denom = count.clamp_min(1).unsqueeze(1).to(image.dtype)
     x = scatter(image.permute(1, 2, 0).reshape(H * W, C), flat, 0, num_nodes, reduce='sum') / denom
-    xs = torch.arange(W, device=image.device, dtype=torch.float64).repeat(H)
-    ys = torch.arange(H, device=image.device, dtype=torch.float64).repeat_interleave(W)
+    xs = torch.arange(W, device=image.device, dtype=image.dtype).repeat(H)
+    ys = torch.arange(H, device=image.device, dtype=image.dtype).repeat_interleave(W)
     pos = torch.stack([torch.bincount(flat, xs, minlength=num_nodes),
-                       torch.bincount(flat, ys, minlength=num_nodes)], 1).to(image.dtype) / denom
+                       torch.bincount(flat, ys, minlength=num_nodes)], 1) / denom
     edge_index, edge_type, edge_weight = group_adjacency(
         seg, H, W, num_groups=num_nodes, noise_cancel=noise_cancel, max_direction=max_direction)
     return SuperpixelData(x=x, pos=pos, edge_index=edge_index, edge_type=edge_type,
