@@ -205,7 +205,7 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
     chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * aug.element_size()))
 
     # candidate centres feature-major, (D, B NB K): entry (d, i) of centres[cand_glob[i], d]; block origins alike
-    cand_index = cand_glob.view(1, -1).expand(D, -1)
+    cand_index = cand_glob.view(1, -1).expand(D + 1, -1)
     origin_planes = origin[:, 0, C:].t().repeat_interleave(K, 1).repeat(1, B)  # (2, B NB K) positions
     penalty = penalty.view(1, NB * K).repeat(1, B).view(-1)
     planes = torch.ones(A, B * NB, K, device=dev, dtype=dtype)  # [-2 mu; |mu|^2 + penalty; 1] per candidate
@@ -221,11 +221,15 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
 
     def assign(centres: Tensor, out: int) -> Tensor:
         """Slot (0 .. K-1) of the nearest candidate centre of every pixel, (B NB, P), into ``outputs[out]``."""
-        mu = centres.t().contiguous().gather(1, cand_index)  # (D, B NB K)
-        mu[C:].sub_(origin_planes)  # block-relative positions
-        # D^2 = |f|^2 - 2 f.mu + |mu|^2 = [-2 mu, |mu|^2 + penalty, 1] . [f, 1, |f|^2]: one batched matmul
-        torch.mul(mu, -2, out=planes[:D].view(D, -1))
-        torch.add(mu.square().sum(0), penalty, out=planes[D].view(-1))
+        # D^2 = |f|^2 - 2 f.mu + |mu|^2 = [-2 mu, |mu|^2 + penalty, 1] . [f, 1, |f|^2]: one batched matmul.
+        # Per centre first, [-2 colour, position, |colour|^2] (D + 1, B G), then gathered per candidate;
+        # only the positions are block-relative
+        table = torch.cat([centres[:, :C] * -2, centres[:, C:], centres[:, :C].square().sum(1, keepdim=True)], 1)
+        mu = table.t().contiguous().gather(1, cand_index)  # (D + 1, B NB K)
+        rel = mu[C:D].sub_(origin_planes)  # block-relative positions
+        planes[:C].view(C, -1).copy_(mu[:C])
+        torch.mul(rel, -2, out=planes[C:D].view(2, -1))
+        torch.add(mu[D], penalty, out=planes[D].view(-1)).add_(rel[0].square()).add_(rel[1].square())
         for mu_c, aug_c, score, score_int, best in chunks:  # cache-sized chunks of blocks
             torch.bmm(mu_c, aug_c, out=score)  # (chunk, K, P)
             score_int.bitwise_and_(high_bits).bitwise_or_(slot_bits)
