@@ -12,14 +12,22 @@ with compactness :math:`m`, exactly the scaling of ``skimage.segmentation.slic``
 (colour rescaled to ``[0, 1]`` per image, then converted to L*a*b* for RGB).
 A pixel is compared with the centres seeded within :math:`2S` of it, as in
 skimage (which scans a :math:`\pm 2S` window around every centre): each seeding
-cell is split at its seed into half-cell blocks, and the pixels of a block
-share 4 x 4 = 16 candidate centres. Pixels are laid out block by block,
-``(B NB, P, D)``, and an assignment step is one batched matmul:
-:math:`\arg\min_s D^2_s = \arg\min_s (\lVert \mu_s \rVert^2 - 2 f \cdot \mu_s)`
-(the pixel's own norm is the same for all candidates), with positions relative
-to the block so that the expansion loses no precision, followed by a min over
-the candidates. The update step is one scatter-mean. No
-Python loop over pixels or centres.
+cell is split at its seed into half-cell blocks (cut into pieces of at most
+:math:`\lceil S/2 \rceil` rows / columns at the image border, so that blocks need
+next to no padding), and the pixels of a block share 4 x 4 = 16 candidate
+centres. Pixels are laid out block by block, ``(B NB, D + 2, P)``, and an
+assignment step is one batched matmul,
+:math:`D^2_s = [-2 \mu_s, \lVert \mu_s \rVert^2, 1] \cdot [f, 1, \lVert f \rVert^2]`,
+with positions relative to the block so that the expansion loses no precision,
+followed by one integer min over the candidates: :math:`D^2 \ge 0`, so its IEEE
+bits order like integers; the low 4 bits are replaced by the candidate's slot
+and the min returns the nearest slot with its distance (ties, and distances
+a relative :math:`2^{-19}` apart or closer in float32, go to the first slot, the
+lowest centre id, as in skimage's scan). The first assignment needs no matmul:
+skimage's initial centres have colour 0, so it is by position alone and every
+pixel goes to its own cell's seed. The update step keeps the sums of
+``[f, 1]`` per centre in float64 and, after the first step, moves only the
+pixels that changed centre. No Python loop over pixels or centres.
 
 Connectivity is enforced as in skimage (``enforce_connectivity=True``): the
 4-connected pieces of every segment are found by union-find on horizontal runs
@@ -121,7 +129,7 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
     # lower half (same for columns). skimage compares a pixel with every centre within 2 S of it, i.e.
     # the seeds of rows r-2..r+1 for an upper-half pixel and r-1..r+2 for a lower-half one: 4 x 4 = 16
     # candidates per half-cell block (_blocks). Pixels of one block share their candidates, so pixels
-    # are laid out block by block, (B NB, ., P), padded to E_y x E_x pixels per block.
+    # are laid out block by block, (B NB, ., P), E_y x E_x pixels per block (border pieces padded).
     first_y, len_y, cand_y, own_y, Ey = _blocks(H, gh, start_y, step_y)
     first_x, len_x, cand_x, own_x, Ex = _blocks(W, gw, start_x, step_x)
     bh, bw, P, K = len(first_y), len(first_x), Ey * Ex, 16
@@ -198,13 +206,13 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
 
     # argmin over the 16 candidates as one integer min: D^2 >= 0, so its bits read as an integer order
     # like the float; the low 4 bits (2^-19 of the value in float32) are replaced by the candidate's slot,
-    # which the min then returns too (ties, and values within 2^-19 of each other, go to the first slot)
+    # which the min then returns too (ties, and values a relative 2^-19 apart, go to the first slot)
     itype = torch.int32 if dtype == torch.float32 else torch.int64
     slot_bits = torch.arange(K, device=dev, dtype=itype).view(1, K, 1)
     high_bits = torch.tensor(-K, device=dev, dtype=itype)  # ~(K - 1): the mask that clears the low bits
     chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * aug.element_size()))
 
-    # candidate centres feature-major, (D, B NB K): entry (d, i) of centres[cand_glob[i], d]; block origins alike
+    # per-candidate terms feature-major, (., B NB K): column i for centre cand_glob[i]; block origins alike
     cand_index = cand_glob.view(1, -1).expand(D + 1, -1)
     origin_planes = origin[:, 0, C:].t().repeat_interleave(K, 1).repeat(1, B)  # (2, B NB K) positions
     penalty = penalty.view(1, NB * K).repeat(1, B).view(-1)
