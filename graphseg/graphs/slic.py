@@ -219,12 +219,14 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
     planes = torch.ones(A, B * NB, K, device=dev, dtype=dtype)  # [-2 mu; |mu|^2 + penalty; 1] per candidate
     mu_aug = planes.permute(1, 2, 0)  # (B NB, K, A) view; bmm takes the strides as they are
 
-    # the chunks' views, made once (a slice is a dispatch too): operands, score buffer (float and integer
-    # views of one reused buffer) and two alternating outputs (this step's slots and the last step's)
+    # the chunks' views, made once (a slice is a dispatch too): operands, reused score buffers (the float
+    # D^2 and its packed integer form; not an in-place integer view of the float buffer, which
+    # torch.compile cannot trace) and two alternating outputs (this step's slots and the last step's)
     score_buf = torch.empty(min(chunk, B * NB), K, P, device=dev, dtype=dtype)
+    packed_buf = torch.empty(min(chunk, B * NB), K, P, device=dev, dtype=itype)
     outputs = [torch.empty(B * NB, P, dtype=itype, device=dev) for _ in range(2)]
     chunks = [(mu_aug[s:s + chunk], aug[s:s + chunk], score_buf[:min(chunk, B * NB - s)],
-               score_buf[:min(chunk, B * NB - s)].view(itype), [o[s:s + chunk] for o in outputs])
+               packed_buf[:min(chunk, B * NB - s)], [o[s:s + chunk] for o in outputs])
               for s in range(0, B * NB, chunk)]
 
     def assign(centres: Tensor, out: int) -> Tensor:
@@ -238,10 +240,10 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
         planes[:C].view(C, -1).copy_(mu[:C])
         torch.mul(rel, -2, out=planes[C:D].view(2, -1))
         torch.add(mu[D], penalty, out=planes[D].view(-1)).add_(rel[0].square()).add_(rel[1].square())
-        for mu_c, aug_c, score, score_int, best in chunks:  # cache-sized chunks of blocks
+        for mu_c, aug_c, score, packed, best in chunks:  # cache-sized chunks of blocks
             torch.bmm(mu_c, aug_c, out=score)  # (chunk, K, P)
-            score_int.bitwise_and_(high_bits).bitwise_or_(slot_bits)
-            torch.amin(score_int, 1, out=best[out])
+            torch.bitwise_and(score.view(itype), high_bits, out=packed).bitwise_or_(slot_bits)
+            torch.amin(packed, 1, out=best[out])
         return outputs[out].bitwise_and_(K - 1)
 
     # The first assignment is by position alone (the colour term is the same for all candidates): every
