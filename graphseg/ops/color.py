@@ -55,4 +55,5 @@ def rgb_to_lab(image: Tensor) -> Tensor:
     torch.mul(fy, 116., out=L).sub_(16.)
     return out
 
+
 __all__ = ['rgb_to_lab']
