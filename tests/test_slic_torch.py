@@ -7,7 +7,7 @@ from skimage.segmentation import slic
 
 from graphseg.data import load_image
 from graphseg.graphs import slic_torch
-from graphseg.graphs.slic import enforce_label_connectivity
+from graphseg.graphs.slic import _blocks, _seed_grid, enforce_label_connectivity
 from graphseg.ops.color import rgb_to_lab
 
 
@@ -124,6 +124,82 @@ def test_slic_torch_agrees_with_skimage_as_skimage_with_itself():
             ours.append(_ari(ref, slic_torch(img, n, compactness=10.)[0][0].numpy()))
             self_ += [_ari(ref, slic(arr, n, compactness=m, start_label=0)) for m in (9., 11.)]
     assert np.mean(ours) >= np.mean(self_) - 0.02, (np.mean(ours), np.mean(self_))
+
+
+def _seed_axes(H, W, n):
+    (sy, ty), (sx, tx) = _seed_grid(H, W, n)
+    return (sy, ty, len(range(sy, H, ty))), (sx, tx, len(range(sx, W, tx)))
+
+
+@pytest.mark.parametrize('size, n', [(512, 1000), (300, 400), (97, 30), (64, 16), (40, 3), (10, 200)])
+def test_blocks_tile_the_axis(size, n):
+    """Half-cell blocks cover every row once, in order, none longer than the extent, and each block's own
+    (nearest) seed is among its 4 candidates: the first assignment by position alone is the own seed."""
+    (start, step, cells), _ = _seed_axes(size, size, n)
+    first, length, cand, own, extent = _blocks(size, cells, start, step)
+    assert first[0] == 0 and all(f + n_ == g for f, n_, g in zip(first, length, first[1:] + [size]))
+    assert all(1 <= n_ <= extent for n_ in length) and extent == step - step // 2
+    seeds = np.array([start + step * r for r in range(cells)])
+    for f, n_, c, o in zip(first, length, cand, own):
+        assert o in (1, 2)
+        for y in range(f, f + n_):
+            dist = np.abs(seeds - y)
+            assert c + o == int(np.flatnonzero(dist == dist.min())[0])  # nearest seed, ties to the lower one
+
+
+def _reference_slic(img, n, m, iters):
+    """SLIC in float64 numpy, pixel by pixel D^2 over the same 4 x 4 candidates, exact means, ties to the
+    lowest centre id; no colour conversion (convert2lab=False). Returns centre ids (H, W)."""
+    C, H, W = img.shape
+    (sy, ty, gh), (sx, tx, gw) = _seed_axes(H, W, n)
+    S = float(max(ty, tx))
+    lo, hi = img.min(), img.max()
+    yy, xx = np.mgrid[:H, :W]
+    # positions in pixels, so that equidistant seeds tie exactly; D^2 divides by S^2 below
+    f = np.concatenate([(img - lo) / (hi - lo) / m, yy[None], xx[None]]).reshape(C + 2, -1).T
+    ids = np.arange(gh * gw)
+    centres = np.zeros((gh * gw, C + 2))
+    centres[:, C], centres[:, C + 1] = sy + ty * (ids // gw), sx + tx * (ids % gw)
+    scale = np.array([1.] * C + [1 / S ** 2] * 2)
+
+    def per_axis(size, start, step, cells):
+        first, length, cand, _, _ = _blocks(size, cells, start, step)
+        return np.repeat(cand, length)  # first candidate seed of every row / column
+
+    cy = per_axis(H, sy, ty, gh)[yy.ravel()] + np.arange(4)[:, None]  # (4, HW)
+    cx = per_axis(W, sx, tx, gw)[xx.ravel()] + np.arange(4)[:, None]
+    rows, cols = np.repeat(cy, 4, 0), np.tile(cx, (4, 1))  # (16, HW) in slot order
+    ok = (rows >= 0) & (rows < gh) & (cols >= 0) & (cols < gw)
+    cand = np.clip(rows, 0, gh - 1) * gw + np.clip(cols, 0, gw - 1)
+    for it in range(iters):
+        d2 = ((f[None] - centres[cand]) ** 2 * scale).sum(-1)
+        d2[~ok] = np.inf
+        label = cand[d2.argmin(0), np.arange(H * W)]  # argmin: the first of equal minima
+        if it < iters - 1:
+            count = np.bincount(label, minlength=gh * gw)
+            sums = np.stack([np.bincount(label, f[:, d], minlength=gh * gw) for d in range(C + 2)], 1)
+            centres = np.where(count[:, None] > 0, sums / np.maximum(count, 1)[:, None], centres)
+    return label.reshape(H, W)
+
+
+@pytest.mark.parametrize('iters', [1, 2, 5])
+def test_slic_torch_matches_a_float64_reference(iters):
+    """The whole assignment machinery (blocks, integer min over the candidates, incremental float64 centre
+    sums) against a direct float64 implementation: identical in float64, nearly so in float32."""
+    g = np.random.default_rng(0)
+    imgs = [torch.from_numpy(g.uniform(0, 1, (3, 41, 53))), load_image('coffee')[:, 100:160, 200:290].double()]
+    for img in imgs:
+        for n, m in ((12, 10.), (40, 20.)):
+            ref = np.unique(_reference_slic(img.numpy(), n, m, iters), return_inverse=True)[1].reshape(img.shape[1:])
+            got = slic_torch(img, n, m, iters, convert2lab=False, enforce_connectivity=False)[0][0].numpy()
+            assert np.array_equal(got, ref)
+            got32 = slic_torch(img.float(), n, m, iters, convert2lab=False, enforce_connectivity=False)[0][0]
+            assert (got32.numpy() == ref).mean() > 0.995
+    batch = torch.stack([imgs[0], imgs[0].flip(-1)])  # batched: each image as on its own
+    out = slic_torch(batch, 12, 10., iters, convert2lab=False, enforce_connectivity=False)[0]
+    for b in range(2):
+        single = slic_torch(batch[b], 12, 10., iters, convert2lab=False, enforce_connectivity=False)[0][0]
+        assert torch.equal(out[b], single)
 
 
 def test_slic_torch_device(device):

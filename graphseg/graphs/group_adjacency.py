@@ -103,18 +103,24 @@ def _forward_pairs(index: Tensor, weight: Optional[Tensor], stride: int):
     dsts, srcs, types, ws = [], [], [], []
     for t in _FORWARD:  # construction only: 4 aligned slices, not a per-type kernel loop
         dy, dx = DIRECTIONS[t]
-        ys_p, ys_q = slice(0, H - dy), slice(dy, H)
-        xs_p, xs_q = slice(max(0, -dx), W - max(0, dx)), slice(max(0, dx), W - max(0, -dx))
-        p, q = gid[:, ys_p, xs_p], gid[:, ys_q, xs_q]  # (B, h, w, k) each
-        if weight is None:  # k == 1: one nonzero on the strided views, gathers by linear index
-            h, w_ = p.shape[1:3]
-            f = (p[..., 0] != q[..., 0]).view(-1).nonzero().squeeze(1)  # flat in (B, h, w)
-            b, y, x = f // (h * w_), (f // w_) % h, f % w_
-            lin = (b * H + y) * W + x + max(0, -dx)  # p's pixel in the (B, H, W) map
+        if weight is None:  # k == 1: q = p + off in the flat map; compare the two contiguous shifted copies
             flat = gid.view(-1)
-            dsts.append(flat[lin])
-            srcs.append(flat[lin + dy * W + dx])  # q = p + delta
+            off = dy * W + dx
+            n = max(flat.numel() - off, 0)
+            differ = torch.zeros(B, H, W, dtype=torch.bool, device=flat.device)
+            torch.ne(flat[:n], flat[off:off + n], out=differ.view(-1)[:n])  # p = i, q = i + off
+            # drop the pairs that wrap around: q in another row (x + dx outside) or in the next image
+            if dx:
+                differ[:, :, W - 1 if dx > 0 else 0] = False
+            if dy:
+                differ[:, H - 1] = False
+            lin = differ.view(-1).nonzero().squeeze(1)  # p's pixel in the (B, H, W) map, raster order
+            dsts.append(flat.index_select(0, lin))
+            srcs.append(flat.index_select(0, lin + off))
         else:
+            ys_p, ys_q = slice(0, H - dy), slice(dy, H)
+            xs_p, xs_q = slice(max(0, -dx), W - max(0, dx)), slice(max(0, dx), W - max(0, -dx))
+            p, q = gid[:, ys_p, xs_p], gid[:, ys_q, xs_q]  # (B, h, w, k) each
             i = p.unsqueeze(-1).expand(*p.shape, k).reshape(-1)  # group of p (a) x group of q (b)
             j = q.unsqueeze(-2).expand(*q.shape[:-1], k, k).reshape(-1)
             w = (weight[:, ys_p, xs_p].unsqueeze(-1) * weight[:, ys_q, xs_q].unsqueeze(-2)).reshape(-1)

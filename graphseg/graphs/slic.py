@@ -5,20 +5,29 @@ centres seeded on a regular grid of step :math:`S = \sqrt{HW / n}` and the
 distance
 
 .. math::
-    D^2 = \frac{\lVert \mathbf{c}_p - \mathbf{c}_k \rVert^2}{m^2} + \frac{\lVert \mathbf{p} - \mathbf{p}_k \rVert^2}{S^2}
+    D^2 = \frac{\lVert \mathbf{c}_p - \mathbf{c}_k \rVert^2}{m^2}
+        + \frac{\lVert \mathbf{p} - \mathbf{p}_k \rVert^2}{S^2}
 
 with compactness :math:`m`, exactly the scaling of ``skimage.segmentation.slic``
 (colour rescaled to ``[0, 1]`` per image, then converted to L*a*b* for RGB).
 A pixel is compared with the centres seeded within :math:`2S` of it, as in
 skimage (which scans a :math:`\pm 2S` window around every centre): each seeding
-cell is split at its seed into half-cell blocks, and the pixels of a block
-share 4 x 4 = 16 candidate centres. Pixels are laid out block by block,
-``(B NB, P, D)``, and an assignment step is one batched matmul:
-:math:`\arg\min_s D^2_s = \arg\min_s (\lVert \mu_s \rVert^2 - 2 f \cdot \mu_s)`
-(the pixel's own norm is the same for all candidates), with positions relative
-to the block so that the expansion loses no precision, followed by a min over
-the candidates. The update step is one scatter-mean. No
-Python loop over pixels or centres.
+cell is split at its seed into half-cell blocks (cut into pieces of at most
+:math:`\lceil S/2 \rceil` rows / columns at the image border, so that blocks need
+next to no padding), and the pixels of a block share 4 x 4 = 16 candidate
+centres. Pixels are laid out block by block, ``(B NB, D + 2, P)``, and an
+assignment step is one batched matmul,
+:math:`D^2_s = [-2 \mu_s, \lVert \mu_s \rVert^2, 1] \cdot [f, 1, \lVert f \rVert^2]`,
+with positions relative to the block so that the expansion loses no precision,
+followed by one integer min over the candidates: :math:`D^2 \ge 0`, so its IEEE
+bits order like integers; the low 4 bits are replaced by the candidate's slot
+and the min returns the nearest slot with its distance (ties, and distances
+a relative :math:`2^{-19}` apart or closer in float32, go to the first slot, the
+lowest centre id, as in skimage's scan). The first assignment needs no matmul:
+skimage's initial centres have colour 0, so it is by position alone and every
+pixel goes to its own cell's seed. The update step keeps the sums of
+``[f, 1]`` per centre in float64 and, after the first step, moves only the
+pixels that changed centre. No Python loop over pixels or centres.
 
 Connectivity is enforced as in skimage (``enforce_connectivity=True``): the
 4-connected pieces of every segment are found by union-find on horizontal runs
@@ -44,7 +53,6 @@ from torch import Tensor
 
 from ..check import as_image, check_ndim, check_positive
 from ..ops.color import rgb_to_lab
-from ..ops.scatter import scatter
 
 
 def _seed_grid(height: int, width: int, n_segments: int) -> Tuple[Tuple[int, int], Tuple[int, int]]:
@@ -85,7 +93,16 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
         - **input:** :math:`(B, C, H, W)` or :math:`(C, H, W)`
         - **output:** :math:`(B, H, W)`, :math:`(B,)`
     """
-    image = as_image(image, 'image', numpy=False).detach()  # the rule of graphseg.check.as_image; labels only
+    image = as_image(image, 'image', numpy=False)  # the rule of graphseg.check.as_image
+    return _slic_torch(image, n_segments, compactness, max_num_iter, convert2lab,
+                       enforce_connectivity=enforce_connectivity, min_size_factor=min_size_factor)
+
+
+def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., max_num_iter: int = 10,
+                convert2lab: bool | None = None, *, enforce_connectivity: bool = True,
+                min_size_factor: float = 0.5) -> Tuple[Tensor, Tensor]:
+    """:func:`slic_torch` of an image that :func:`graphseg.check.as_image` has already accepted."""
+    image = image.detach()  # labels only
     if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
         raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
     check_positive(compactness, 'compactness')
@@ -99,133 +116,216 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
     elif convert2lab and C != 3:
         raise ValueError(f"convert2lab=True needs an RGB image with 3 channels, got C = {C}")
     dev = image.device
-
-    # colour: per-image rescale to [0, 1] (skimage), then Lab, then 1/m (D^2 = ||dc||^2/m^2 + ...)
-    flat = image.reshape(B, -1)
-    lo, hi = flat.min(1).values.view(B, 1, 1, 1), flat.max(1).values.view(B, 1, 1, 1)
-    img = (image - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
-    if convert2lab:
-        img = rgb_to_lab(img)
-    img = img / compactness  # (B, C, H, W)
+    dtype = image.dtype if image.dtype in (torch.float32, torch.float64) else torch.float32
+    image = image.to(dtype)
 
     (start_y, step_y), (start_x, step_x) = _seed_grid(H, W, n_segments)  # seeds as skimage places them
     gh, gw = len(range(start_y, H, step_y)), len(range(start_x, W, step_x))
     G = gh * gw
     step = float(max(step_y, step_x))  # S of the distance, skimage's integer grid step
-    D = C + 2
-    # features (colour/m, y/S, x/S) per pixel, flat (B, H*W, D)
-    ys = torch.arange(H, device=dev, dtype=img.dtype).view(1, 1, H, 1).expand(B, 1, H, W)
-    xs = torch.arange(W, device=dev, dtype=img.dtype).view(1, 1, 1, W).expand(B, 1, H, W)
-    feats = torch.cat([img, ys / step, xs / step], dim=1).flatten(2).transpose(1, 2)  # (B, HW, D)
+    D = C + 2  # features (colour/m, y/S, x/S)
 
-    # Seeding cell r holds the rows nearest to seed row r, [start[r], start[r+1]); it is split at its seed
-    # into an upper and a lower half (same for columns). skimage compares a pixel with every centre within
-    # 2 S of it, i.e. the seeds of rows r-2..r+1 for an upper-half pixel and r-1..r+2 for a lower-half
-    # one: 4 x 4 = 16 candidates per half-cell block. Pixels of one block share their candidates, so lay
-    # pixels out block by block, padded to the largest block: (NB, P) pixel ids + validity.
-    def blocks(size: int, cells: int, seed0: int, seed_step: int):
-        seeds = seed0 + seed_step * torch.arange(cells, device=dev)
-        start = torch.cat([seeds.new_zeros(1), seeds[:-1] + seed_step // 2 + 1])  # (cells,) cell starts
-        bounds = torch.cat([torch.stack([start, seeds + 1], 1).view(-1), seeds.new_tensor([size])])  # halves
-        extent = int((bounds[1:] - bounds[:-1]).max())
-        idx = bounds[:-1].view(-1, 1) + torch.arange(extent, device=dev)  # (2 cells, extent)
-        half = torch.arange(2 * cells, device=dev)
-        cand = (half // 2 - 2 + half % 2).view(-1, 1) + torch.arange(4, device=dev)  # (2 cells, 4) seed rows
-        return idx.clamp(max=size - 1), idx < bounds[1:].view(-1, 1), cand
+    # Seeding cell r holds the rows nearest to seed row r; it is split at its seed into an upper and a
+    # lower half (same for columns). skimage compares a pixel with every centre within 2 S of it, i.e.
+    # the seeds of rows r-2..r+1 for an upper-half pixel and r-1..r+2 for a lower-half one: 4 x 4 = 16
+    # candidates per half-cell block (_blocks). Pixels of one block share their candidates, so pixels
+    # are laid out block by block, (B NB, ., P), E_y x E_x pixels per block (border pieces padded).
+    first_y, len_y, cand_y, own_y, Ey = _blocks(H, gh, start_y, step_y)
+    first_x, len_x, cand_x, own_x, Ex = _blocks(W, gw, start_x, step_x)
+    bh, bw, P, K = len(first_y), len(first_x), Ey * Ex, 16
+    NB = bh * bw
 
-    row, row_ok, cand_row = blocks(H, gh, start_y, step_y)
-    col, col_ok, cand_col = blocks(W, gw, start_x, step_x)
-    bh, bw = row.size(0), col.size(0)
-    NB = bh * bw  # blocks
-    pix = (row.view(bh, 1, -1, 1) * W + col.view(1, bw, 1, -1)).reshape(NB, -1)  # (NB, P)
-    pix_ok = (row_ok.view(bh, 1, -1, 1) & col_ok.view(1, bw, 1, -1)).reshape(NB, -1)
-    P = pix.size(1)
-    cell_feats = feats[:, pix.view(-1)].view(B, NB, P, D)  # (B, NB, P, D)
+    def axis(first, length, extent, size):  # pixel ids (nb, extent) of the blocks along one axis + validity
+        first = torch.tensor(first, device=dev)
+        off = torch.arange(extent, device=dev)
+        return (first.view(-1, 1) + off).clamp_(max=size - 1), off < torch.tensor(length, device=dev).view(-1, 1), first
+
+    row, row_ok, row0 = axis(first_y, len_y, Ey, H)
+    col, col_ok, col0 = axis(first_x, len_x, Ex, W)
+    pix = (row.view(bh, 1, Ey, 1) * W + col.view(1, bw, 1, Ex)).view(NB * P)  # pixel of every (block, slot)
+    valid = (row_ok.view(bh, 1, Ey, 1) & col_ok.view(1, bw, 1, Ex)).view(NB, P)  # False: padding
+    all_valid = bool(valid.all())
+
+    # colour, gathered block by block (every pixel at least once): per-image rescale to [0, 1]
+    # (skimage), then Lab, then 1/m (D^2 = ||dc||^2/m^2 + ...)
+    colour = image.reshape(B, C, H * W).gather(2, pix.expand(B, C, -1))  # (B, C, NB P); index_select is slow
+    lo, hi = colour.amin((1, 2), keepdim=True), colour.amax((1, 2), keepdim=True)
+    colour = (colour - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
+    if convert2lab:
+        colour = rgb_to_lab(colour.unsqueeze(-1)).squeeze(-1)
+    colour = colour.div_(compactness).view(B, C, NB, P)
+    ok = valid.to(dtype)  # (NB, P) 1 for real pixels, 0 for padding: padding gets all-zero features
+    if not all_valid:
+        colour.mul_(ok)
+
+    def plane(idx, rel):  # (NB, P) position / S of each block's pixels along one axis, block-relative or not
+        return ((idx - (rel.view(-1, 1) if rel is not None else 0)) / step).to(dtype)
+
+    rel_y = plane(row, row0).view(bh, 1, Ey, 1).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
+    rel_x = plane(col, col0).view(1, bw, 1, Ex).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
+    # (B NB, D + 2, P): [f_p; 1; |f_p|^2] per pixel, positions relative to the block's first pixel (small
+    # numbers, so the expansion of D^2 below keeps its precision)
+    A = D + 2
+    aug = torch.empty(B, NB, A, P, device=dev, dtype=dtype)
+    aug[:, :, :C] = colour.transpose(1, 2)
+    aug[:, :, C] = rel_y
+    aug[:, :, C + 1] = rel_x
+    aug[:, :, D] = ok
+    norm = aug[:, :, D + 1]
+    norm.copy_(rel_y.square() + rel_x.square())
+    for c in range(C):
+        norm.addcmul_(colour[:, c], colour[:, c])
+    aug = aug.view(B * NB, A, P)
+    # pixel-major [f_p; 1] with absolute positions, (B NB P, D + 1), for the sums of the update step
+    abs_y = plane(row, None).view(bh, 1, Ey, 1).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
+    abs_x = plane(col, None).view(1, bw, 1, Ex).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
+    feat = torch.stack([*colour.unbind(1), *(t.expand(B, NB, P) for t in (abs_y, abs_x, ok))], -1)
+    feat = feat.view(B * NB * P, D + 1)
 
     # the 16 candidate centres of every block (seeds outside the grid get a huge distance)
-    K = 16
+    cy, cx = torch.tensor(cand_y, device=dev), torch.tensor(cand_x, device=dev)
+    cand_row = cy.view(-1, 1) + torch.arange(4, device=dev)  # (bh, 4) seed rows
+    cand_col = cx.view(-1, 1) + torch.arange(4, device=dev)  # (bw, 4)
     row_in, col_in = (cand_row >= 0) & (cand_row < gh), (cand_col >= 0) & (cand_col < gw)
-    cand_ok = row_in.view(bh, 1, 4, 1) & col_in.view(1, bw, 1, 4)
-    cand = cand_row.clamp(0, gh - 1).view(bh, 1, 4, 1) * gw + cand_col.clamp(0, gw - 1).view(1, bw, 1, 4)
-    cand, cand_ok = cand.reshape(NB, K), cand_ok.reshape(NB, K)  # (NB, K)
-    penalty = torch.zeros(NB, K, device=dev, dtype=img.dtype)
-    penalty.masked_fill_(~cand_ok, torch.finfo(img.dtype).max / 16)  # finite: inf slows the GEMM down
+    cand_ok = (row_in.view(bh, 1, 4, 1) & col_in.view(1, bw, 1, 4)).reshape(NB, K)
+    cand = (cand_row.clamp(0, gh - 1).view(bh, 1, 4, 1) * gw + cand_col.clamp(0, gw - 1).view(1, bw, 1, 4))
+    cand = cand.reshape(NB, K)  # (NB, K) centre ids
+    penalty = torch.zeros(NB, K, device=dev, dtype=dtype)
+    penalty.masked_fill_(~cand_ok, torch.finfo(dtype).max / 64)  # finite: inf slows the GEMM down
+    origin = torch.zeros(NB, 1, D, device=dev, dtype=dtype)  # block origins in feature space
+    origin[:, 0, C] = (row0 / step).to(dtype).repeat_interleave(bw)
+    origin[:, 0, C + 1] = (col0 / step).to(dtype).repeat(bh)
+    boff = (torch.arange(B, device=dev) * G).view(B, 1, 1)
+    cand_glob = (cand.unsqueeze(0) + boff).view(-1)  # (B NB K,) centre ids of the batch
 
     # initial centres: the seed positions with colour 0, as skimage: the first assignment is then
     # by position alone (the colour term |c_p|^2 is the same for all candidates)
-    centre_row = start_y + step_y * torch.arange(gh, device=dev)  # (gh,)
-    centre_col = start_x + step_x * torch.arange(gw, device=dev)  # (gw,)
-    centre_pix = (centre_row.view(gh, 1) * W + centre_col.view(1, gw)).reshape(G)
-    centres = feats[:, centre_pix].clone()  # (B, G, D)
-    centres[..., :C] = 0
-    boff = (torch.arange(B, device=dev) * G).view(B, 1, 1)
-    ok_idx = pix_ok.view(1, NB * P).expand(B, -1).reshape(-1).nonzero().squeeze(1)  # real pixels
-    feats_ok = cell_feats.reshape(B * NB * P, D).index_select(0, ok_idx)
-    # positions relative to each block's first pixel: small numbers, so |mu|^2 - 2 f.mu keeps its precision
-    origin = torch.zeros(NB, 1, D, device=dev, dtype=img.dtype)
-    origin[:, 0, C] = (row[:, 0] / step).repeat_interleave(bw)
-    origin[:, 0, C + 1] = (col[:, 0] / step).repeat(bh)
-    # (B NB, D + 1, P): [f_p; 1] per pixel, block-relative, channel-major so that the scores of one
-    # candidate are contiguous and the argmin runs over the outer (candidate) dimension
-    cell_aug = torch.cat([cell_feats - origin, torch.ones_like(cell_feats[..., :1])], -1)
-    cell_aug = cell_aug.reshape(B * NB, P, D + 1).transpose(1, 2).contiguous()
+    centres = torch.zeros(B * G, D, device=dev, dtype=dtype)
+    centres[:, C] = ((start_y + step_y * torch.arange(gh, device=dev)) / step).to(dtype).repeat_interleave(gw).repeat(B)
+    centres[:, C + 1] = ((start_x + step_x * torch.arange(gw, device=dev)) / step).to(dtype).repeat(gh * B)
 
-    rank = (K - 1 - torch.arange(K, device=dev)).to(torch.uint8).view(1, K, 1)  # K - 1 - slot
-    chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * img.element_size()))
+    # argmin over the 16 candidates as one integer min: D^2 >= 0, so its bits read as an integer order
+    # like the float; the low 4 bits (2^-19 of the value in float32) are replaced by the candidate's slot,
+    # which the min then returns too (ties, and values a relative 2^-19 apart, go to the first slot)
+    itype = torch.int32 if dtype == torch.float32 else torch.int64
+    slot_bits = torch.arange(K, device=dev, dtype=itype).view(1, K, 1)
+    high_bits = torch.tensor(-K, device=dev, dtype=itype)  # ~(K - 1): the mask that clears the low bits
+    chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * aug.element_size()))
 
-    def assign(centres: Tensor) -> Tensor:
-        mu = centres[:, cand.view(-1)].view(B, NB, K, D) - origin.unsqueeze(0)  # (B, NB, K, D) block-relative
-        # D^2 = |f|^2 - 2 f.mu + |mu|^2; |f|^2 is the same for all candidates of a pixel, so the scores
-        # [-2 mu, |mu|^2 + penalty] . [f, 1] of the K candidates are one batched matmul
-        mu_aug = torch.cat([-2 * mu, (mu.square().sum(-1) + penalty).unsqueeze(-1)], -1)  # (B, NB, K, D + 1)
-        mu_aug = mu_aug.view(B * NB, K, D + 1)
-        slot = torch.empty(B * NB, P, dtype=torch.uint8, device=dev)
-        for s in range(0, B * NB, chunk):  # cache-sized chunks of blocks
-            score = torch.bmm(mu_aug[s:s + chunk], cell_aug[s:s + chunk])  # (chunk, K, P)
-            # argmin over the K candidates, via min + equality: reductions over an outer dimension
-            # vectorise, argmin's do not (4-10x slower on the CPU); ties go to the first candidate, as argmin's
-            first_min = (score == score.amin(1, keepdim=True)).view(torch.uint8).mul_(rank)  # (chunk, K, P)
-            torch.amax(first_min, 1, out=slot[s:s + chunk])
-        slot = (K - 1 - slot.long()).view(B, NB, P)
-        return cand.unsqueeze(0).expand(B, NB, K).gather(2, slot)  # (B, NB, P) centre ids
+    # per-candidate terms feature-major, (., B NB K): column i for centre cand_glob[i]; block origins alike
+    cand_index = cand_glob.view(1, -1).expand(D + 1, -1)
+    origin_planes = origin[:, 0, C:].t().repeat_interleave(K, 1).repeat(1, B)  # (2, B NB K) positions
+    penalty = penalty.view(1, NB * K).repeat(1, B).view(-1)
+    planes = torch.ones(A, B * NB, K, device=dev, dtype=dtype)  # [-2 mu; |mu|^2 + penalty; 1] per candidate
+    mu_aug = planes.permute(1, 2, 0)  # (B NB, K, A) view; bmm takes the strides as they are
 
-    labels = assign(centres)
-    for _ in range(max_num_iter - 1):  # max_num_iter assignment steps in all, as skimage
-        lab_ok = (labels + boff).view(-1).index_select(0, ok_idx)
-        sums = scatter(feats_ok, lab_ok, 0, B * G, reduce='sum')
-        count = torch.bincount(lab_ok, minlength=B * G).unsqueeze(-1)
-        new = sums / count.clamp_min(1).to(sums.dtype)
-        centres = torch.where(count > 0, new, centres.reshape(B * G, D)).view(B, G, D)
-        new_labels = assign(centres)
-        if torch.equal(new_labels, labels):
+    # the chunks' views, made once (a slice is a dispatch too): operands, reused score buffers (the float
+    # D^2 and its packed integer form; not an in-place integer view of the float buffer, which
+    # torch.compile cannot trace) and two alternating outputs (this step's slots and the last step's)
+    score_buf = torch.empty(min(chunk, B * NB), K, P, device=dev, dtype=dtype)
+    packed_buf = torch.empty(min(chunk, B * NB), K, P, device=dev, dtype=itype)
+    outputs = [torch.empty(B * NB, P, dtype=itype, device=dev) for _ in range(2)]
+    chunks = [(mu_aug[s:s + chunk], aug[s:s + chunk], score_buf[:min(chunk, B * NB - s)],
+               packed_buf[:min(chunk, B * NB - s)], [o[s:s + chunk] for o in outputs])
+              for s in range(0, B * NB, chunk)]
+
+    def assign(centres: Tensor, out: int) -> Tensor:
+        """Slot (0 .. K-1) of the nearest candidate centre of every pixel, (B NB, P), into ``outputs[out]``."""
+        # D^2 = |f|^2 - 2 f.mu + |mu|^2 = [-2 mu, |mu|^2 + penalty, 1] . [f, 1, |f|^2]: one batched matmul.
+        # Per centre first, [-2 colour, position, |colour|^2] (D + 1, B G), then gathered per candidate;
+        # only the positions are block-relative
+        table = torch.cat([centres[:, :C] * -2, centres[:, C:], centres[:, :C].square().sum(1, keepdim=True)], 1)
+        mu = table.t().contiguous().gather(1, cand_index)  # (D + 1, B NB K)
+        rel = mu[C:D].sub_(origin_planes)  # block-relative positions
+        planes[:C].view(C, -1).copy_(mu[:C])
+        torch.mul(rel, -2, out=planes[C:D].view(2, -1))
+        torch.add(mu[D], penalty, out=planes[D].view(-1)).add_(rel[0].square()).add_(rel[1].square())
+        for mu_c, aug_c, score, packed, best in chunks:  # cache-sized chunks of blocks
+            torch.bmm(mu_c, aug_c, out=score)  # (chunk, K, P)
+            torch.bitwise_and(score.view(itype), high_bits, out=packed).bitwise_or_(slot_bits)
+            torch.amin(packed, 1, out=best[out])
+        return outputs[out].bitwise_and_(K - 1)
+
+    # The first assignment is by position alone (the colour term is the same for all candidates): every
+    # pixel goes to its own cell's seed, the nearest (ties to the upper / left one, as the cells are cut),
+    # so all pixels of a block share one slot. No matmul, and the first sums are block sums.
+    own = (torch.tensor(own_y, device=dev).view(bh, 1) * 4 + torch.tensor(own_x, device=dev).view(1, bw)).view(NB)
+    slot = own.to(itype).view(NB, 1).repeat(B, P)  # (B NB, P)
+    block_base = (torch.arange(B * NB, device=dev) * K).view(-1, 1)
+    if max_num_iter > 1:
+        # the update step keeps the sums of [f, 1] per centre in float64 and then moves only the pixels
+        # whose centre changed (a third in the second step, then a few %)
+        label = cand_glob.index_select(0, own.repeat(B) + block_base.view(-1))  # (B NB,) centre of each block
+        total = torch.zeros(B * G, D + 1, device=dev, dtype=torch.float64).index_add_(
+            0, label, feat.view(B * NB, P, D + 1).sum(1).double())
+    for it in range(1, max_num_iter):  # max_num_iter assignment steps in all, as skimage
+        count = total[:, D:]
+        centres = torch.where(count > 0, (total[:, :D] / count.clamp_min(1)).to(dtype), centres)
+        new_slot = assign(centres, it % 2)  # the other buffer than slot's
+        if it == max_num_iter - 1:  # the last assignment step: no update follows
+            slot = new_slot
             break
-        labels = new_labels
+        moved = (new_slot != slot).view(-1).nonzero().squeeze(1)  # (n,) flat (block, pixel) ids
+        if moved.numel() == 0:  # converged
+            break
+        base = moved.div(P, rounding_mode='floor').mul_(K)  # first candidate of the pixel's block
+        f = feat.index_select(0, moved).double()  # (n, D + 1)
+        to = cand_glob.index_select(0, base + new_slot.view(-1).index_select(0, moved))
+        fro = cand_glob.index_select(0, base.add_(slot.view(-1).index_select(0, moved)))
+        total.index_add_(0, to, f).index_add_(0, fro, f.neg_())  # (alpha=-1 is 5x slower on the CPU)
+        slot = new_slot
 
-    # back to pixel order, consecutive ids per image, empty segments dropped
-    out = torch.empty(B, H * W, dtype=torch.long, device=dev)
-    out[:, pix.view(-1)[pix_ok.view(-1)]] = labels.view(B, NB * P)[:, pix_ok.view(-1)]
+    # back to pixel order
+    label = cand_glob.index_select(0, (slot + block_base).view(-1))  # (B NB P,) centre ids of the batch
+    img_off = (torch.arange(B, device=dev) * (H * W)).view(B, 1)
+    dst = torch.where(valid.view(1, -1), pix.view(1, -1) + img_off, B * H * W).view(-1)  # padding: a spare entry
+    glob = torch.empty(B * H * W + 1, dtype=torch.long, device=dev).index_copy_(0, dst, label)[:-1]
     if enforce_connectivity:
         min_size = int(min_size_factor * H * W / G)  # skimage: the seeded segment size H W / G
-        return enforce_label_connectivity(out.view(B, H, W), min_size)
-    glob = (out + boff.view(B, 1)).view(-1)
+        return enforce_label_connectivity(glob.view(B, H, W), min_size)
     used = torch.bincount(glob, minlength=B * G).view(B, G) > 0
     remap = used.long().cumsum(1) - 1  # (B, G)
-    labels = remap.view(-1)[glob].view(B, H, W)
+    labels = remap.view(-1).index_select(0, glob).view(B, H, W)
     return labels, used.sum(1)
+
+
+def _blocks(size: int, cells: int, seed0: int, seed_step: int) -> Tuple[list, list, list, list, int]:
+    """Half-cell blocks along one axis: first pixel, length, first candidate seed and the slot of the own
+    seed among the 4 candidates of each, and the extent.
+
+    Cell ``r`` spans from the pixel after the midpoint to the previous seed to the midpoint to the next
+    one; its upper half ends at the seed (inclusive, candidates ``r-2 .. r+1``), the lower half follows
+    (``r-1 .. r+2``). A half longer than the interior halves (at the image border) is cut into pieces of
+    at most ``extent = ceil(step / 2)`` pixels with the same candidates, so that blocks are not padded.
+    """
+    extent = seed_step - seed_step // 2
+    seeds = [seed0 + seed_step * r for r in range(cells)]
+    first, length, cand, own = [], [], [], []
+    for r, s in enumerate(seeds):
+        lo = 0 if r == 0 else seeds[r - 1] + seed_step // 2 + 1
+        hi = size if r == cells - 1 else s + seed_step // 2 + 1
+        for a, b, c in ((lo, s + 1, r - 2), (s + 1, hi, r - 1)):
+            for f in range(a, b, extent):
+                first.append(f)
+                length.append(min(extent, b - f))
+                cand.append(c)
+                own.append(r - c)
+    return first, length, cand, own, extent
 
 
 def _union_find(num_nodes: int, u: Tensor, v: Tensor) -> Tensor:
     """Root (the smallest node id) of the connected component of every node of the graph ``(u, v)``."""
     root = torch.arange(num_nodes, device=u.device)
     while True:
-        ru, rv = root[u], root[v]
-        differ = ru != rv
-        if not bool(differ.any()):
+        ru, rv = root.index_select(0, u), root.index_select(0, v)
+        differ = (ru != rv).nonzero().squeeze(1)
+        if differ.numel() == 0:
             return root
-        ru, rv = ru[differ], rv[differ]
+        # an edge inside one tree stays so (trees only merge): keep the others for the next round
+        u, v, ru, rv = (t.index_select(0, differ) for t in (u, v, ru, rv))
         root.scatter_reduce_(0, torch.maximum(ru, rv), torch.minimum(ru, rv), 'amin')  # hook roots
         while True:  # pointer jumping until every node points at a root
-            nxt = root[root]
+            nxt = root.index_select(0, root)
             if torch.equal(nxt, root):
                 break
             root = nxt
@@ -254,68 +354,81 @@ def enforce_label_connectivity(labels: Tensor, min_size: int = 0) -> Tuple[Tenso
     """
     check_ndim(labels, 'labels', 3, '(B, H, W)')
     B, H, W = labels.shape
+    N = B * H * W
     dev = labels.device
-    # horizontal runs of equal labels: run r starts at pixel start[r] (raster order, images in turn)
-    new_run = torch.ones(B, H, W, dtype=torch.bool, device=dev)
-    new_run[:, :, 1:] = labels[:, :, 1:] != labels[:, :, :-1]
-    run_of = new_run.view(-1).cumsum(0) - 1  # (B H W,) run id of every pixel
-    start = new_run.view(-1).nonzero().squeeze(1)  # (R,) first pixel of every run
-    R = start.numel()
-    length = torch.diff(start, append=start.new_tensor([B * H * W]))
-    # runs of consecutive rows overlap iff the start of one lies under / over the other: test every run start
     flat = labels.reshape(-1)
+    # horizontal runs of equal labels: run r starts at pixel start[r] (raster order, images in turn)
+    new_run = torch.empty(N, dtype=torch.bool, device=dev)
+    torch.ne(flat[1:], flat[:-1], out=new_run[1:])
+    new_run.view(B * H, W)[:, 0] = True  # every row starts a run
+    start = new_run.nonzero().squeeze(1)  # (R,) first pixel of every run
+    R = start.numel()
+    length = torch.diff(start, append=start.new_tensor([N]))
+    run_of = new_run.cumsum(0).sub_(1)  # (B H W,) run id of every pixel
+    # runs of consecutive rows overlap iff the start of one lies under / over the other: test every run start
     y = (start // W) % H
-    down = start[y < H - 1]
-    down = down[flat[down] == flat[down + W]]
-    up = start[y > 0]
-    up = up[flat[up] == flat[up - W]]
-    u = torch.cat([run_of[down], run_of[up]])
-    v = torch.cat([run_of[down + W], run_of[up - W]])
+    lab = flat.index_select(0, start)
+    below, above = (start + W).clamp_(max=N - 1), (start - W).clamp_(min=0)
+    linked = torch.cat([(flat.index_select(0, below) == lab) & (y < H - 1),
+                        (flat.index_select(0, above) == lab) & (y > 0)]).nonzero().squeeze(1)
+    u = linked % R  # the run whose start is tested, and the run below / above that start
+    v = run_of.index_select(0, torch.cat([below, above]).index_select(0, linked))
     root = _union_find(R, u, v)  # (R,) first run (raster order) of every piece
     if min_size > 0:
         size = torch.zeros(R, dtype=torch.long, device=dev).scatter_add_(0, root, length)  # pixels per piece
-        small = size < min_size  # indexed by root run
-        piece = root[run_of]  # (B H W,) piece of every pixel, numbered by its first run
-        pix = small[piece].nonzero().squeeze(1)  # pixels of small pieces
+        small_run = (size < min_size).index_select(0, root).nonzero().squeeze(1)  # runs of small pieces
         target = torch.arange(R, device=dev)
-        if pix.numel():
+        if small_run.numel():
+            # the pixels of small pieces (raster order) and their pieces, numbered by their first runs
+            run_len = length.index_select(0, small_run)
+            n_pix = int(run_len.sum())
+            first_pix = start.index_select(0, small_run)
+            shift = first_pix - (run_len.cumsum(0) - run_len)
+            pix = torch.repeat_interleave(shift, run_len, output_size=n_pix) + torch.arange(n_pix, device=dev)
+            r_piece = root.index_select(0, small_run)
+            p_piece = torch.repeat_interleave(r_piece, run_len, output_size=n_pix)
             # skimage flood-fills a small piece from its first pixel and merges it into the last
             # already-labelled piece it meets: here the earlier piece touched by the piece's pixel farthest
             # (L1) from the first pixel, ties to the later pixel, then to the later of the neighbours
             # right, left, below, above (the order skimage visits them in)
-            p_piece = piece[pix]
-            first = start[p_piece]
-            py, px = (pix // W) % H, pix % W
-            dist = (py - (first // W) % H).abs() + (px - first % W).abs()
+            # candidate neighbours in skimage's order (rank): right, left, below, above. Inside a run the
+            # horizontal neighbour is the same run, so right / left only at the run's ends (runs r +- 1)
+            last_pix = first_pix + run_len - 1
+            right = root.index_select(0, (small_run + 1).clamp_(max=R - 1))
+            left = root.index_select(0, (small_run - 1).clamp_(min=0))
+            py = (pix // W) % H
+            down = root.index_select(0, run_of.index_select(0, (pix + W).clamp(max=N - 1)))
+            up = root.index_select(0, run_of.index_select(0, (pix - W).clamp(min=0)))
+            cand_pix = torch.cat([last_pix, first_pix, pix, pix])
+            nbr = torch.cat([right, left, down, up])
+            owner = torch.cat([r_piece, r_piece, p_piece, p_piece])
+            rank = torch.cat([torch.full_like(r_piece, 0), torch.full_like(r_piece, 1),
+                              torch.full_like(p_piece, 2), torch.full_like(p_piece, 3)])
+            inside = torch.cat([last_pix % W != W - 1, first_pix % W != 0, py < H - 1, py > 0])
+            ok = (inside & (nbr < owner)).nonzero().squeeze(1)  # an earlier piece: labelled by skimage's scan
+            cand_pix, nbr, owner, rank = (t.index_select(0, ok) for t in (cand_pix, nbr, owner, rank))
+            first = start.index_select(0, owner)  # the piece's first pixel
+            dist = ((cand_pix // W) % H - (first // W) % H).abs() + (cand_pix % W - first % W).abs()
+            key = (dist * (H * W) + cand_pix % (H * W)) * 4 + rank
             best_key = torch.full((R,), -1, dtype=torch.long, device=dev)
-            keys, nbrs, owners = [], [], []
-            for rank, (dy, dx) in enumerate(((0, 1), (0, -1), (1, 0), (-1, 0))):
-                inside = (py + dy >= 0) & (py + dy < H) & (px + dx >= 0) & (px + dx < W)
-                q = torch.where(inside, pix + dy * W + dx, pix)
-                q_piece = piece[q]
-                ok = inside & (q_piece < p_piece)  # an earlier piece: already labelled by skimage's scan
-                keys.append(((dist * (H * W) + pix % (H * W)) * 4 + rank)[ok])
-                nbrs.append(q_piece[ok])
-                owners.append(p_piece[ok])
-            key, nbr, owner = torch.cat(keys), torch.cat(nbrs), torch.cat(owners)
             best_key.scatter_reduce_(0, owner, key, 'amax')
-            win = key == best_key[owner]
-            target[owner[win]] = nbr[win]
-        while True:  # follow merges into pieces that are merged themselves (always raster-earlier)
-            nxt = target[target]
-            if torch.equal(nxt, target):
-                break
-            target = nxt
-        root = target[root]
-    # consecutive ids per image in raster order of the segments' first runs
-    is_seg = torch.zeros(R, dtype=torch.long, device=dev)
-    is_seg[root] = 1
+            win = (key == best_key.index_select(0, owner)).nonzero().squeeze(1)
+            target.index_copy_(0, owner.index_select(0, win), nbr.index_select(0, win))
+            while True:  # follow merges into pieces that are merged themselves (always raster-earlier)
+                nxt = target.index_select(0, target)
+                if torch.equal(nxt, target):
+                    break
+                target = nxt
+            root = target.index_select(0, root)
+    # consecutive ids per image in raster order of the segments' first runs; a segment's first run is its
+    # own root
+    is_seg = root == torch.arange(R, device=dev)
     seg_id = is_seg.cumsum(0) - 1  # (R,) global ids, images in turn
     image_of_run = start // (H * W)
-    num = torch.zeros(B, dtype=torch.long, device=dev).scatter_add_(0, image_of_run, is_seg)
+    num = torch.zeros(B, dtype=torch.long, device=dev).scatter_add_(0, image_of_run, is_seg.long())
     first_id = num.cumsum(0) - num  # (B,) global id of each image's first segment
-    local = seg_id[root] - first_id[image_of_run]  # (R,)
-    return local[run_of].view(B, H, W), num
+    local = seg_id.index_select(0, root) - first_id.index_select(0, image_of_run)  # (R,)
+    return local.index_select(0, run_of).view(B, H, W), num
 
 
 __all__ = ['slic_torch', 'enforce_label_connectivity']

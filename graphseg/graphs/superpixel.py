@@ -19,9 +19,8 @@ from torch_geometric.transforms import BaseTransform
 from ..check import as_image, check_choice, check_int, check_positive
 from ..ops.scatter import scatter
 from .data import PixelMapData
-from .grid import pixel_positions
 from .group_adjacency import group_adjacency
-from .slic import slic_torch
+from .slic import _slic_torch
 
 METHODS = ('skimage', 'torch')
 
@@ -46,14 +45,18 @@ def _graph_from_labels(image: Tensor, seg: Tensor, num_nodes: int, noise_cancel:
     """Build the node attributes (as ToSLIC) and the direction-typed edges for one image."""
     C, H, W = image.shape
     flat = seg.reshape(-1)
-    # x = mean colour, pos = mean (x, y): one scatter over [colour | position]
-    feat = torch.cat([image.permute(1, 2, 0).reshape(H * W, C),
-                      pixel_positions(H, W, image.device, image.dtype)], dim=1)
+    # x = mean colour (a scatter, differentiable), pos = mean (x, y) by two bincounts of the coordinates,
+    # which add in the same order and dtype as ToSLIC's scatter: the same bits, without a (H W, 5) copy
     count = torch.bincount(flat, minlength=num_nodes)
-    mean = scatter(feat, flat, 0, num_nodes, reduce='sum') / count.clamp_min(1).unsqueeze(1).to(feat.dtype)
+    denom = count.clamp_min(1).unsqueeze(1).to(image.dtype)
+    x = scatter(image.permute(1, 2, 0).reshape(H * W, C), flat, 0, num_nodes, reduce='sum') / denom
+    xs = torch.arange(W, device=image.device, dtype=image.dtype).repeat(H)
+    ys = torch.arange(H, device=image.device, dtype=image.dtype).repeat_interleave(W)
+    pos = torch.stack([torch.bincount(flat, xs, minlength=num_nodes),
+                       torch.bincount(flat, ys, minlength=num_nodes)], 1) / denom
     edge_index, edge_type, edge_weight = group_adjacency(
         seg, H, W, num_groups=num_nodes, noise_cancel=noise_cancel, max_direction=max_direction)
-    return SuperpixelData(x=mean[:, :C], pos=mean[:, C:], edge_index=edge_index, edge_type=edge_type,
+    return SuperpixelData(x=x, pos=pos, edge_index=edge_index, edge_type=edge_type,
                           edge_weight=edge_weight.to(image.dtype), num_pixels=count,
                           seg=seg.view(1, H, W), num_nodes=num_nodes)
 
@@ -106,7 +109,7 @@ def superpixel_graph(image: Union[Tensor, np.ndarray], n_segments: int = 100,
     imgs = img if batched else img.unsqueeze(0)
 
     if method == 'torch':  # the labels do not differentiate; x (mean colours) does
-        labels, counts = slic_torch(imgs.detach(), n_segments, compactness, **slic_kwargs)
+        labels, counts = _slic_torch(imgs, n_segments, compactness, **slic_kwargs)  # imgs: validated above
         graphs = [_graph_from_labels(im, lab, int(n), noise_cancel, max_direction)
                   for im, lab, n in zip(imgs, labels, counts)]
     else:
@@ -122,7 +125,7 @@ def superpixel_graph(image: Union[Tensor, np.ndarray], n_segments: int = 100,
 
 
 class ToDirectionalSLIC(BaseTransform):
-    r"""PyG transform: image tensor :math:`(C, H, W)` -> :class:`SuperpixelData` (functional name ``to_directional_slic``).
+    r"""PyG transform: image :math:`(C, H, W)` -> :class:`SuperpixelData` (functional name ``to_directional_slic``).
 
     A drop-in for :class:`~torch_geometric.transforms.ToSLIC` that also builds
     direction-typed, noise-canceled edges (see :func:`superpixel_graph`).
