@@ -26,11 +26,14 @@ picks the fastest per case as measured by ``scripts/bench_hyperseg.py``:
   padded image, the weights broadcast per patch (an elementwise ``addcmul``
   for depthwise kernels, a per-patch contraction otherwise).
 
-On the 2-core CPU (32 channels, 128x256, 16x16 patches, batch 1 and 8) ``'auto'``
-takes 1.2-2.3x the time of a static ``F.conv2d`` for 1x1 kernels (``'bmm'``: the
-matmul costs what the static one does, plus two regrouping copies) and 0.6-1.9x for
-3x3 depthwise ones (``'taps'``: nine fused multiply-adds over cache-sized chunks);
-see ``scripts/bench_hyperseg.py``.
+On the 2-core CPU (32 channels, 128x256, 16x16 patches, batch 1 and 8, 1-2 threads)
+``'auto'`` takes 1.1-2.5x the time of a static NCHW ``F.conv2d`` for 1x1 kernels
+(``'bmm'``: the matmul, plus two regrouping copies) and 0.6-2.3x for 3x3 depthwise
+ones (``'taps'``: nine multiply-adds over cache-sized chunks), but 1.8-4.7x the
+static conv in channels_last, oneDNN's fastest layout here. Built from torch ops, a
+patch-wise kernel moves ``x`` at least twice more than the fused static kernel, and
+one copy of ``x`` alone costs 0.6-0.8x that whole static 3x3 depthwise conv at batch
+1; see ``scripts/bench_hyperseg.py`` and the README.
 """
 from __future__ import annotations
 
