@@ -154,9 +154,12 @@ def test_submanifold_gradcheck():
 
 @pytest.mark.parametrize('plan', ['im2col', 'pairs', 'typed'])
 @pytest.mark.parametrize('p', [0.1, 0.6, 1.0])
-def test_submanifold_plans_equal_masked_dense_conv(device, plan, p, monkeypatch):
+@pytest.mark.parametrize('run_rows', [None, 6])
+def test_submanifold_plans_equal_masked_dense_conv(device, plan, p, run_rows, monkeypatch):
     import graphseg.ops.gather_gemm as gg
     monkeypatch.setattr(gg, 'IM2COL_CHUNK_BYTES', 9 * 5 * 4 * 7)  # 7 sites per chunk: many chunks
+    if run_rows:  # 'pairs': runs of at most 6 gathered rows (CPU): small offset groups share a run, large ones not
+        monkeypatch.setattr(gg, 'PAIRS_RUN_BYTES', run_rows * 5 * 4)
     x, mask, sp = random_sparse(2, 5, 9, 11, p, device, requires_grad=True)
     w = torch.randn(3, 5, 3, 3, device=device, requires_grad=True)
     out = submanifold_conv2d(sp, w, plan=plan).feats

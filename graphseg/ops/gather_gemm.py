@@ -16,8 +16,9 @@ plans here multiply only what is needed and avoid the per-element scatter:
   most efficient GEMM shape.
 * ``'pairs'`` (sparse neighbourhoods, spconv's scheme): the centre offset is one
   GEMM; the other pairs ``(j -> i, k)`` are grouped by offset, their source rows
-  gathered once, multiplied per offset (:math:`E C C'` multiply-adds in all) and
-  added into their targets with one ``index_add_``.
+  gathered, multiplied per offset (:math:`E C C'` multiply-adds in all) and added
+  into their targets with ``index_add_``, in cache-sized runs of offset groups
+  that reuse two buffers.
 
 :func:`conv_plan` picks the plan by the fill :math:`E / 9N` of the table
 (:data:`IM2COL_FILL`). The backward pass needs no extra index: the kernel map of
@@ -43,11 +44,14 @@ from ..graphs.directions import CENTER, NUM_DIRECTIONS
 
 PLANS = ('auto', 'im2col', 'pairs')
 #: ``'auto'`` takes ``'im2col'`` when at least this fraction of the 9 N (site, offset) pairs is active.
-#: Measured with ``scripts/bench_sparse.py`` (CPU): boundary bands of 30 % of a 256x512 grid have a fill
-#: of 0.89 and im2col is 1.2-1.4x faster than pairs there; at 10 % (fill 0.58) pairs is 1.5x faster.
+#: Measured with ``scripts/bench_sparse.py``-style boundary bands on a 256x512 grid (CPU, C = 64 / 128, 1 and 2
+#: threads, forward and forward+backward): at 30 % active (fill 0.89) im2col is 1.1-1.3x faster than pairs, at
+#: 20 % (fill 0.82) they are even (0.9-1.1x), at 10 % (fill 0.58) pairs is 1.3-2x faster.
 IM2COL_FILL: float = 0.75
 #: Bytes of gathered im2col rows per chunk and CPU thread (cache blocking of gather + GEMM).
 IM2COL_CHUNK_BYTES: int = 4 << 20
+#: Bytes of gathered source rows per run of offset groups of the ``'pairs'`` plan (CPU cache blocking).
+PAIRS_RUN_BYTES: int = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,25 @@ def _im2col_chunk(C: int, x: Tensor) -> int:
     return max(16, IM2COL_CHUNK_BYTES * torch.get_num_threads() // (NUM_DIRECTIONS * C * x.element_size()))
 
 
+def _pair_runs(x: Tensor, C: int, sizes: Tuple[int, ...]):
+    """Runs of consecutive offset groups of a ``'pairs'`` plan whose gathered rows fit
+    :data:`PAIRS_RUN_BYTES` (one group per run if it is larger; one run on a GPU): ``(start, end, groups)``
+    with ``groups`` the ``(offset k, start, end)`` of each non-empty group in the run."""
+    budget = 1 << 62 if x.device.type != 'cpu' else max(1, PAIRS_RUN_BYTES // (C * x.element_size()))
+    runs, groups, run_start, start = [], [], 0, 0
+    for k, n in enumerate(sizes):
+        if not n:
+            continue
+        if groups and start + n - run_start > budget:
+            runs.append((run_start, start, groups))
+            groups, run_start = [], start
+        groups.append((k, start, start + n))
+        start += n
+    if groups:
+        runs.append((run_start, start, groups))
+    return runs
+
+
 def _apply(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
     """:math:`\\mathbf{out}_i = \\sum_k \\mathbf{x}_{table[i, k]} \\mathbf{W}_k` (no autograd)."""
     N, C = x.shape
@@ -144,14 +167,18 @@ def _apply(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
         return out
     out = x @ weight[CENTER]  # (N, C')
     if plan.src.numel():
-        rows = x.index_select(0, plan.src)  # (E - N, C), grouped by offset
-        msg = x.new_empty(rows.size(0), C_out)
-        start = 0
-        for k, n in enumerate(plan.sizes):
-            if n:
-                torch.mm(rows[start:start + n], weight[k], out=msg[start:start + n])
-                start += n
-        out.index_add_(0, plan.dst, msg)
+        # per run of offset groups: gather the source rows, one GEMM per offset, one index_add_ into the
+        # targets, in two cache-sized buffers that every run reuses (buffers of all E - N pairs at once
+        # leave the gathered rows out of cache by the time of the GEMM, and take fresh pages on every call)
+        runs = _pair_runs(x, max(C, C_out), plan.sizes)
+        n_max = max(e - s for s, e, _ in runs)
+        rows_buf, msg_buf = x.new_empty(n_max, C), x.new_empty(n_max, C_out)
+        for s, e, groups in runs:
+            rows = torch.index_select(x, 0, plan.src[s:e], out=rows_buf[:e - s])  # (n, C)
+            msg = msg_buf[:e - s]  # (n, C')
+            for k, a, b in groups:
+                torch.mm(rows[a - s:b - s], weight[k], out=msg[a - s:b - s])
+            out.index_add_(0, plan.dst[s:e], msg)
     return out
 
 
@@ -170,12 +197,14 @@ def _weight_grad(x: Tensor, grad_out: Tensor, plan: ConvPlan) -> Tensor:
     grad = x.new_zeros(NUM_DIRECTIONS, C, C_out)
     torch.mm(x.t(), grad_out, out=grad[CENTER])
     if plan.src.numel():
-        rows, g = x.index_select(0, plan.src), grad_out.index_select(0, plan.dst)
-        start = 0
-        for k, n in enumerate(plan.sizes):
-            if n:
-                torch.mm(rows[start:start + n].t(), g[start:start + n], out=grad[k])
-                start += n
+        runs = _pair_runs(x, max(C, C_out), plan.sizes)
+        n_max = max(e - s for s, e, _ in runs)
+        rows_buf, g_buf = x.new_empty(n_max, C), x.new_empty(n_max, C_out)
+        for s, e, groups in runs:
+            rows = torch.index_select(x, 0, plan.src[s:e], out=rows_buf[:e - s])  # (n, C)
+            g = torch.index_select(grad_out, 0, plan.dst[s:e], out=g_buf[:e - s])  # (n, C')
+            for k, a, b in groups:
+                torch.mm(rows[a - s:b - s].t(), g[a - s:b - s], out=grad[k])
     return grad
 
 
