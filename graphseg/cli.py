@@ -16,6 +16,9 @@ import os
 import sys
 from typing import List, Optional
 
+from . import __version__
+from .commands._common import HelpFormatter
+
 #: verb -> module of graphseg.commands
 COMMANDS = {
     'graph': 'graph',
@@ -30,33 +33,7 @@ COMMANDS = {
 USER_ERRORS = (ValueError, TypeError, OSError, ImportError, KeyError)
 
 
-class HelpFormatter(argparse.HelpFormatter):
-    """Shows ``(default: X)`` after the help of every option that has a default (not for flags and required
-    options)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ''
-        if '%(default)' not in text and action.option_strings and not any(
-                action.default is v for v in (None, False, argparse.SUPPRESS)):
-            text += ' (default: %(default)s)'
-        return text
-
-
-def describe(doc: str) -> str:
-    """A command's ``--help`` description: the first paragraph of its module docstring, without RST markup."""
-    return doc.split('\n\n')[0].replace('``', '')
-
-
-def add_run_options(parser: argparse.ArgumentParser, default_out: str) -> None:
-    """``--out`` and ``--overwrite``, the options of every command that writes a run folder."""
-    parser.add_argument('--out', default=default_out,
-                        help='run folder for all outputs (created only once the arguments are valid)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='allow writing into a run folder that already holds results')
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
     parser = argparse.ArgumentParser(prog='graphseg', formatter_class=HelpFormatter,
                                      description='Adaptive semantic segmentation as graph learning.')
     parser.add_argument('--version', action='version', version=f'graphseg {__version__}',

@@ -1,7 +1,15 @@
-"""Optional compiled extensions, detected once at import (PyG's ``WITH_*`` pattern).
+"""Type aliases (PyG's names) and the optional compiled extensions, detected once at import.
+
+Aliases, as in ``torch_geometric.typing``:
+
+* ``Adj`` -- an edge index :math:`(2, E)` or a sparse adjacency (``torch_sparse.SparseTensor`` or a
+  ``torch.sparse`` tensor, PyG's transposed ``adj_t``);
+* ``OptTensor`` -- ``Optional[Tensor]``; ``PairTensor`` -- ``Tuple[Tensor, Tensor]``;
+* ``Device`` -- what graphseg accepts wherever a device is asked for: ``'cpu'``, ``'cuda:0'`` or a
+  ``torch.device``.
 
 graphseg runs on plain PyTorch. The PyG extension packages are optional
-backends; each flag says whether one imports *and* works here:
+backends (PyG's ``WITH_*`` pattern); each flag says whether one imports *and* works here:
 
 * ``WITH_TORCH_SCATTER`` -- ``torch_scatter`` (alternative scatter backend).
 * ``WITH_TORCH_SPARSE`` -- ``torch_sparse`` (``SparseTensor`` SpMM backend of
@@ -13,14 +21,25 @@ backends; each flag says whether one imports *and* works here:
 """
 from __future__ import annotations
 
+import importlib
 import warnings
+from typing import Optional, Tuple, Union
+
+import torch
+from torch import Tensor
+from torch_geometric.typing import SparseTensor
+
+Adj = Union[Tensor, SparseTensor]
+OptTensor = Optional[Tensor]
+PairTensor = Tuple[Tensor, Tensor]
+Device = Union[str, torch.device]
 
 
 def _try_import(name: str) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            __import__(name)
+            importlib.import_module(name)
         return True
     except (ImportError, OSError, RuntimeError):  # missing, or built for another torch
         return False
@@ -35,16 +54,12 @@ WITH_PYG_LIB: bool = _try_import('pyg_lib')
 def _pyg_spline_works() -> bool:
     if not WITH_PYG_LIB:
         return False
-    import pyg_lib
-    return hasattr(pyg_lib.ops, 'spline_basis')
+    return hasattr(importlib.import_module('pyg_lib').ops, 'spline_basis')
 
 
 WITH_PYG_SPLINE: bool = _pyg_spline_works()
 
-__all__ = [
-    'WITH_TORCH_SCATTER',
-    'WITH_TORCH_SPARSE',
-    'WITH_TORCH_SPLINE_CONV',
-    'WITH_PYG_LIB',
-    'WITH_PYG_SPLINE',
-]
+#: the backend flags (what ``graphseg info`` prints)
+FLAGS = ('WITH_TORCH_SCATTER', 'WITH_TORCH_SPARSE', 'WITH_TORCH_SPLINE_CONV', 'WITH_PYG_LIB', 'WITH_PYG_SPLINE')
+
+__all__ = ['Adj', 'OptTensor', 'PairTensor', 'Device', 'SparseTensor', *FLAGS, 'FLAGS']

@@ -2,7 +2,7 @@
 
 Runs scripts/bench_{graphs,hgconv,repgraph,hyperseg,sparse,compile}.py in this process (each prints its
 tables as when run alone) once per thread count, collects what they record
-(graphseg.engine.benchmark.record) and writes
+(graphseg.analysis.timing.record) and writes
 
     {"machine": {...}, "args": {...}, "runs": [{"script", "threads", "seconds", "error", "records": [...]}]}
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from graphseg.engine.benchmark import machine_info, take_records
+from graphseg.analysis.timing import machine_info, take_records
 
 SCRIPTS = ('graphs', 'hgconv', 'repgraph', 'hyperseg', 'sparse', 'compile')
 HERE = Path(__file__).resolve().parent

@@ -1,6 +1,6 @@
-"""torch.compile (inductor) vs eager for every layer of graphseg.engine.compile_cases, at benchmark sizes.
+"""torch.compile (inductor) vs eager for every layer of graphseg.analysis.compile_cases, at benchmark sizes.
 
-Each layer is compiled with fullgraph=True where graphseg.engine.compile_cases says it can be (the others
+Each layer is compiled with fullgraph=True where graphseg.analysis.compile_cases says it can be (the others
 with graph breaks), then timed side by side with its eager form (interleaved medians): the forward pass,
 and forward + backward for the layers that train. Compilation time is reported separately.
 
@@ -15,8 +15,8 @@ import torch
 import torch._dynamo
 from torch import nn
 
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, record
-from graphseg.engine.compile_cases import _out, compile_cases
+from graphseg.analysis.timing import compare_times, format_table, machine_summary, record
+from graphseg.analysis.compile_cases import _out, compile_cases
 
 
 def bench_case(case, size: str, device: torch.device, repeat: int) -> list:

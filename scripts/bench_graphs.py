@@ -1,7 +1,7 @@
 """Benchmarks of the foundation: group adjacency, superpixel graphs, torch SLIC, scatter backends.
 
 Every number is a ratio of variants measured side by side in this run
-(interleaved, median of repeats); see graphseg.engine.benchmark.
+(interleaved, median of repeats); see graphseg.analysis.timing.
 
     python scripts/bench_graphs.py [--quick] [--device cuda]
 """
@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from graphseg.data import load_image
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory, record
+from graphseg.analysis.timing import (compare_times, format_table, machine_summary, peak_memory,
+                                      record)
 from graphseg.graphs import (DIRECTIONS, grid_graph, group_adjacency, kernel_to_direction_weights,
                              slic_torch, superpixel_graph, to_dense_adjacency)
 from graphseg.ops import available_backends, scatter, typed_matmul_scatter

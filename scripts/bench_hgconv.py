@@ -3,7 +3,7 @@
 The paper's Cityscapes setting: a 1x512x90x90 feature map (713 / 8), L = 3, ratio 1/64. The input is
 the stride-8 (layer2, 512 channels) feature map of graphseg's ResNet-50 (random initialisation, eval
 mode) on skimage photos resized to 8 x size, so the clustering sees spatially structured features.
-Every ratio is measured side by side in this run (interleaved medians, graphseg.engine.benchmark).
+Every ratio is measured side by side in this run (interleaved medians, graphseg.analysis.timing).
 
     python scripts/bench_hgconv.py [--quick] [--device cuda]
 
@@ -20,8 +20,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from graphseg.data import load_image
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory, quiet_stderr, record
-from graphseg.engine.flops import conv_stack_macs, dense_flop_macs, format_macs
+from graphseg.analysis.timing import (compare_times, format_table, machine_summary, peak_memory,
+                                      quiet_stderr, record)
+from graphseg.ops.macs import conv_stack_macs
+from graphseg.analysis.macs import dense_flop_macs, format_macs
 from graphseg.models import resnet50
 from graphseg.nn import CONVS, HGConv
 

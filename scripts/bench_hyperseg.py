@@ -6,7 +6,7 @@
    "w/o DPWConv" variant (the paper: 38 vs 45.5 FPS on a GPU).
 
 Every number is a median of interleaved repeats measured side by side in this run
-(graphseg.engine.benchmark.compare_times).
+(graphseg.analysis.timing.compare_times).
 
 Two properties of small shared CPU machines distort such ratios, and have switches:
 
@@ -28,7 +28,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, record
+from graphseg.analysis.timing import compare_times, format_table, machine_summary, record
 from graphseg.models import hyperseg_m
 from graphseg.nn import fuse_bn
 from graphseg.ops import dpw_conv2d

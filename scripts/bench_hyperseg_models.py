@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from graphseg.data import load_image
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary
+from graphseg.analysis.timing import compare_times, format_table, machine_summary
 from graphseg.models import HYPERSEG_M, HyperSeg, hyperseg_m
 from graphseg.nn import fuse_bn
 

@@ -1,6 +1,6 @@
 """Every registered segmentation model at 512x512: parameters, MACs (stage-4 share), images/s, peak memory.
 
-MACs come from graphseg.engine.flops.count_macs (per image; message passing, clustering, adjacency and
+MACs come from graphseg.analysis.macs.count_macs (per image; message passing, clustering, adjacency and
 sampling included, the auxiliary heads not, as at inference). Each HG / RepGraph model is timed
 interleaved with its dense counterpart in one compare_times call (medians), so the speed ratios are
 measured side by side; inference = eval mode, no_grad, batch 1 (big models: few repeats).
@@ -20,8 +20,8 @@ from typing import Dict, List, Optional
 
 import torch
 
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory
-from graphseg.engine.flops import count_macs
+from graphseg.analysis.timing import compare_times, format_table, machine_summary, peak_memory
+from graphseg.analysis.macs import count_macs
 from graphseg.models import create_model, list_models
 
 #: the model each one is compared with (speed measured side by side)

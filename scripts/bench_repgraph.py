@@ -1,7 +1,7 @@
 """Benchmarks of RepGraph (Yu et al., ECCV 2020) against the non-local block it replaces.
 
 Every number is measured side by side in this run (interleaved, median of repeats; peak memory from
-torch's allocator events, see graphseg.engine.benchmark):
+torch's allocator events, see graphseg.analysis.timing):
 
 1. the target: Bottleneck RepGraph (S = 9) vs NonLocal2d at 128x64, C = 512, C' = 128, batch 1 --
    forward (eval, no grad) and forward + backward (train), time and peak memory;
@@ -22,8 +22,10 @@ import os
 
 import torch
 
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory, record
-from graphseg.engine.flops import format_macs, nonlocal_macs, repgraph_macs
+from graphseg.analysis.timing import (compare_times, format_table, machine_summary, peak_memory,
+                                      record)
+from graphseg.analysis.macs import format_macs
+from graphseg.ops.macs import nonlocal_macs, repgraph_macs
 from graphseg.nn import NonLocal2d, RepGraph
 
 
@@ -85,7 +87,7 @@ HEADERS = ['size', 'pass', 'RepGraph ms', 'non-local ms', 'speed-up', 'RepGraph 
 def bench_target(device: torch.device, repeat: int) -> None:
     H, W, C, C_ = 128, 64, 512, 128
     print(f'\n## Bottleneck RepGraph (S=9) vs NonLocal2d, {H}x{W}, C={C}, C\'={C_}, batch 1, {device.type}')
-    print(f'MACs (graphseg.engine.flops): RepGraph {format_macs(repgraph_macs(H, W, C, C_))}, '
+    print(f'MACs (graphseg.ops.macs): RepGraph {format_macs(repgraph_macs(H, W, C, C_))}, '
           f'non-local {format_macs(nonlocal_macs(H, W, C, C_, include_output=True))} (both incl. output conv)')
     rg, nl = make_models(C, C_, device)
     x = torch.randn(1, C, H, W, device=device)

@@ -1,7 +1,7 @@
 """Benchmarks of issue 6: submanifold sparse convolution, the T-pyramid and the QGN decoder's memory.
 
 Every ratio compares variants measured side by side in this run (interleaved
-medians, graphseg.engine.benchmark). spconv is an optional peer: its rows
+medians, graphseg.analysis.timing). spconv is an optional peer: its rows
 appear only when `import spconv.pytorch` works (run this script with a throwaway
 venv's python that has it; it is never a graphseg dependency).
 
@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary, peak_memory, record
+from graphseg.analysis.timing import (compare_times, format_table, machine_summary, peak_memory,
+                                      record)
 from graphseg.graphs import Quadtree, t_pyramid
 from graphseg.nn import QGNDecoder
 from graphseg.graphs import kernel_to_direction_weights

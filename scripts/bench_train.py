@@ -1,9 +1,9 @@
 """Training throughput (images/s) of dense models and their HG-Conv counterparts, measured side by side.
 
-One training step = forward, loss (``graphseg.engine.train.Objective``: CE + aux), backward and an
+One training step = forward, loss (``graphseg.engine.losses.Objective``: CE + aux), backward and an
 SGD update, on random images of the given size; the pairs are timed interleaved in one run
 (``compare_times``, medians), so the ratio is meaningful on a shared machine. MACs per image
-come from ``graphseg.commands.demo.model_macs`` (HG-Conv's clustering and message passing included).
+come from ``graphseg.analysis.count_macs`` (HG-Conv's clustering and message passing included).
 
     python scripts/bench_train.py                                  # the pairs that are registered
     python scripts/bench_train.py --pairs resnet18_dilated:hg_resnet18 --size 512 --batch 2 [--device cuda]
@@ -14,11 +14,11 @@ import argparse
 
 import torch
 
-from graphseg.commands.demo import model_macs
-from graphseg.engine.benchmark import compare_times, format_table, machine_summary
+from graphseg.analysis.macs import count_macs
+from graphseg.analysis.timing import compare_times, format_table, machine_summary
 from graphseg.engine.config import TrainConfig
-from graphseg.engine.flops import format_macs
-from graphseg.engine.train import Objective, combine_terms
+from graphseg.analysis.macs import format_macs
+from graphseg.engine.losses import Objective, combine_terms
 from graphseg.models import create_model, list_models
 
 #: (dense, HG-Conv counterpart, input size, batch) measured by default when registered
@@ -67,7 +67,7 @@ def main() -> None:
             models[name], steps[name] = step_fn(name, size, batch, device)
         t = compare_times(steps, repeat=args.repeat, warmup=1, device=device)
         for name in (dense, hg):
-            macs = model_macs(models[name], torch.rand(1, 3, size, size, device=device))
+            macs = count_macs(models[name], torch.rand(1, 3, size, size, device=device))['total']
             params = sum(p.numel() for p in models[name].parameters())
             rows.append([name, f'{size}x{size}', batch, f'{params / 1e6:.2f} M', format_macs(macs),
                          f'{batch / t[name]:.1f}', f'{t[dense] / t[name]:.2f}x'])

@@ -25,9 +25,10 @@ import torch
 from torch.utils.data import TensorDataset
 
 from graphseg.data import MNISTSegmentation
-from graphseg.engine import TrainConfig, evaluate, train
-from graphseg.engine.benchmark import format_table, machine_summary
-from graphseg.engine.flops import count_macs
+from graphseg.engine import TrainConfig, train
+from graphseg.evaluation import evaluate
+from graphseg.analysis.timing import format_table, machine_summary
+from graphseg.analysis.macs import count_macs
 from graphseg.models import create_model
 
 #: name -> (registered model, extra arguments)

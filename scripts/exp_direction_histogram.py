@@ -24,9 +24,9 @@ from typing import Dict
 import torch
 
 from graphseg.data import MNISTSegmentation, load_image
-from graphseg.engine.benchmark import format_table, machine_summary
+from graphseg.analysis.timing import format_table, machine_summary
 from graphseg.graphs import DIRECTIONS, group_adjacency, superpixel_graph
-from graphseg.graphs.directions import CENTER
+from graphseg.directions import CENTER
 from graphseg.models import create_model
 
 NAMES = {0: 'up-left', 1: 'up', 2: 'up-right', 3: 'left', 5: 'right', 6: 'down-left', 7: 'down', 8: 'down-right'}

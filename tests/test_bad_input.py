@@ -26,9 +26,9 @@ import torch
 from torch import nn
 from torch_geometric.data import Data
 
-import graphseg.engine.benchmark as bench
-import graphseg.engine.flops as flops
+import graphseg.ops.macs as ops_macs
 import graphseg.viz as viz
+from graphseg import analysis, evaluation
 from graphseg import data as gdata
 from graphseg import engine, graphs, models, ops
 from graphseg import nn as gnn
@@ -1293,7 +1293,7 @@ ERRORS += [
     ('data.SegmentationSuperpixels: image channels-last', lambda: gdata.SegmentationSuperpixels(
         f'{layouts()}/ssp_hwc', [(torch.rand(8, 8, 3), labels())], 5, n_segments=4, progress=False), E,
      r'image looks channels-last'),
-    ('data.TypedEdges: no seg', lambda: gdata.TypedEdges()(Data(x=torch.zeros(2, 3))), E,
+    ('graphs.TypedEdges: no seg', lambda: graphs.TypedEdges()(Data(x=torch.zeros(2, 3))), E,
      r'TypedEdges needs data.seg, the pixel-to-node map'),
 
     # ---------------------------------------------------------------- graphseg.engine
@@ -1414,137 +1414,137 @@ ERRORS += [
     ('engine.segmentation_criterion: bootstrap_ratio 0', lambda: engine.segmentation_criterion(
         torch.randn(1, 3, 4, 4), labels(1)[:, :4, :4], 'bootstrap', bootstrap_ratio=0), E,
      r'bootstrap_ratio must be in \(0, 1\], got 0'),
-    ('engine.model_logits: list', lambda: engine.model_logits([torch.zeros(1)]), S,
+    ('models.model_logits: list', lambda: models.model_logits([torch.zeros(1)]), S,
      r"a segmentation model must return \{'out': logits, ...\} or a logits tensor, got list"),
-    ('engine.model_logits: dict without out', lambda: engine.model_logits({'logits': torch.zeros(1)}), S,
+    ('models.model_logits: dict without out', lambda: models.model_logits({'logits': torch.zeros(1)}), S,
      r"a segmentation model must return a dict with key 'out'"),
-    ('engine.evaluate: num_classes 0', lambda: engine.evaluate(mnist_model(), dataset(), 0), E,
+    ('evaluation.evaluate: num_classes 0', lambda: evaluation.evaluate(mnist_model(), dataset(), 0), E,
      r'num_classes must be an int >= 1, got 0'),
-    ('engine.evaluate: batch_size 0', lambda: engine.evaluate(mnist_model(), dataset(), 11, batch_size=0), E,
+    ('evaluation.evaluate: batch_size 0', lambda: evaluation.evaluate(mnist_model(), dataset(), 11, batch_size=0), E,
      r'batch_size must be an int >= 1, got 0'),
-    ('engine.predict: images 3-D', lambda: engine.predict(fcn(), torch.randn(3, 16, 16)), E,
+    ('evaluation.predict: images 3-D', lambda: evaluation.predict(fcn(), torch.randn(3, 16, 16)), E,
      r'images must be \(B, C, H, W\)'),
-    ('engine.predict: scale 0', lambda: engine.predict(fcn(), torch.randn(1, 3, 16, 16), scales=(0,)), E,
+    ('evaluation.predict: scale 0', lambda: evaluation.predict(fcn(), torch.randn(1, 3, 16, 16), scales=(0,)), E,
      r'scales must be a non-empty sequence of finite factors > 0, got \(0,\)'),
-    ('engine.predict_probs: no scales', lambda: engine.predict_probs(fcn(), torch.randn(1, 3, 16, 16), scales=()), E,
+    ('evaluation.predict_probs: no scales', lambda: evaluation.predict_probs(fcn(), torch.randn(1, 3, 16, 16), scales=()), E,
      r'scales must be a non-empty sequence of finite factors > 0, got \(\)'),
-    ('engine.predict_probs: scale NaN', lambda: engine.predict_probs(fcn(), torch.randn(1, 3, 16, 16), scales=(NAN,)),
+    ('evaluation.predict_probs: scale NaN', lambda: evaluation.predict_probs(fcn(), torch.randn(1, 3, 16, 16), scales=(NAN,)),
      E, r'scales must be a non-empty sequence of finite factors > 0, got \(nan,\)'),
-    ('engine.predict_probs: size_divisor 0', lambda: engine.predict_probs(fcn(), torch.randn(1, 3, 16, 16),
+    ('evaluation.predict_probs: size_divisor 0', lambda: evaluation.predict_probs(fcn(), torch.randn(1, 3, 16, 16),
                                                                         size_divisor=0), E,
      r'size_divisor must be an int >= 1, got 0'),
-    ('engine.predict_probs: images 3-D', lambda: engine.predict_probs(fcn(), torch.randn(3, 16, 16)), E,
+    ('evaluation.predict_probs: images 3-D', lambda: evaluation.predict_probs(fcn(), torch.randn(3, 16, 16)), E,
      r'images must be \(B, C, H, W\)'),
-    ('engine.mask_to_graph: 3-D', lambda: engine.mask_to_graph(torch.zeros(2, 4, 4)), E,
+    ('evaluation.mask_to_graph: 3-D', lambda: evaluation.mask_to_graph(torch.zeros(2, 4, 4)), E,
      r'mask must be \(H, W\), got shape \(2, 4, 4\)'),
-    ('engine.mask_to_graph: probabilities', lambda: engine.mask_to_graph(torch.full((8, 8), 0.3)), E,
+    ('evaluation.mask_to_graph: probabilities', lambda: evaluation.mask_to_graph(torch.full((8, 8), 0.3)), E,
      r'mask must be binary \(bool or 0 / 1\), got values in \[0.3.*\]; threshold probabilities first'),
-    ('engine.mask_to_graph: NaN', lambda: engine.mask_to_graph(torch.full((8, 8), NAN)), E,
+    ('evaluation.mask_to_graph: NaN', lambda: evaluation.mask_to_graph(torch.full((8, 8), NAN)), E,
      r'mask must be binary \(bool or 0 / 1\), got values in \[nan, nan\]'),
-    ('engine.mask_to_graph: node_spacing 0', lambda: engine.mask_to_graph(torch.ones(8, 8), 0), E,
+    ('evaluation.mask_to_graph: node_spacing 0', lambda: evaluation.mask_to_graph(torch.ones(8, 8), 0), E,
      r'node_spacing must be a finite number > 0, got 0'),
-    ('engine.apls: not a graph', lambda: engine.apls(torch.zeros(3), engine.mask_to_graph(torch.ones(8, 8))), S,
+    ('evaluation.apls: not a graph', lambda: evaluation.apls(torch.zeros(3), evaluation.mask_to_graph(torch.ones(8, 8))), S,
      r'gt must be a networkx Graph \(see mask_to_graph\), got Tensor'),
-    ('engine.apls: nodes without pos', lambda: engine.apls(__import__('networkx').path_graph(3),
-                                                           engine.mask_to_graph(torch.ones(8, 8))), E,
+    ('evaluation.apls: nodes without pos', lambda: evaluation.apls(__import__('networkx').path_graph(3),
+                                                           evaluation.mask_to_graph(torch.ones(8, 8))), E,
      r'gt nodes must carry pos = \(x, y\) \(see mask_to_graph\); node 0 has none'),
-    ('engine.apls: buffer negative', lambda: engine.apls(engine.mask_to_graph(torch.ones(8, 8)),
-                                                         engine.mask_to_graph(torch.ones(8, 8)), -1), E,
+    ('evaluation.apls: buffer negative', lambda: evaluation.apls(evaluation.mask_to_graph(torch.ones(8, 8)),
+                                                         evaluation.mask_to_graph(torch.ones(8, 8)), -1), E,
      r'buffer must be a finite number > 0, got -1'),
-    ('engine.RoadMetrics: buffer negative', lambda: engine.RoadMetrics(buffer=-1), E,
+    ('evaluation.RoadMetrics: buffer negative', lambda: evaluation.RoadMetrics(buffer=-1), E,
      r'buffer must be a finite number > 0, got -1'),
-    ('engine.RoadMetrics: node_spacing 0', lambda: engine.RoadMetrics(node_spacing=0), E,
+    ('evaluation.RoadMetrics: node_spacing 0', lambda: evaluation.RoadMetrics(node_spacing=0), E,
      r'node_spacing must be a finite number > 0, got 0'),
-    ('engine.RoadMetrics.update: shapes', lambda: engine.RoadMetrics().update(
+    ('evaluation.RoadMetrics.update: shapes', lambda: evaluation.RoadMetrics().update(
         torch.zeros(1, 4, 4, dtype=torch.long), torch.zeros(1, 4, 5, dtype=torch.long)), E,
      r'pred must have the shape of target \(1, 4, 5\), got \(1, 4, 4\)'),
-    ('engine.RoadMetrics.update: three-class logits', lambda: engine.RoadMetrics().update(
+    ('evaluation.RoadMetrics.update: three-class logits', lambda: evaluation.RoadMetrics().update(
         torch.randn(1, 3, 4, 4), torch.zeros(1, 4, 4, dtype=torch.long)), E,
      r'logits pred must have shape \(B, 2, H, W\), got \(1, 3, 4, 4\)'),
-    ('engine.RoadMetrics.update: labels out of range', lambda: engine.RoadMetrics().update(
+    ('evaluation.RoadMetrics.update: labels out of range', lambda: evaluation.RoadMetrics().update(
         torch.full((1, 4, 4), 2), torch.zeros(1, 4, 4, dtype=torch.long)), E, r'pred labels must be in \[0, 1\]'),
-    ('engine.SaliencyMetrics: beta2 negative', lambda: engine.SaliencyMetrics(beta2=-1), E,
+    ('evaluation.SaliencyMetrics: beta2 negative', lambda: evaluation.SaliencyMetrics(beta2=-1), E,
      r'beta2 must be a finite number > 0, got -1'),
-    ('engine.SaliencyMetrics: alpha 2', lambda: engine.SaliencyMetrics(alpha=2), E,
+    ('evaluation.SaliencyMetrics: alpha 2', lambda: evaluation.SaliencyMetrics(alpha=2), E,
      r'alpha must be in \[0, 1\], got 2'),
-    ('engine.SaliencyMetrics.update: pred int', lambda: engine.SaliencyMetrics().update(
+    ('evaluation.SaliencyMetrics.update: pred int', lambda: evaluation.SaliencyMetrics().update(
         torch.zeros(1, 4, 4, dtype=torch.long), torch.zeros(1, 4, 4)), S, r'pred must have a floating-point dtype'),
-    ('engine.SaliencyMetrics.update: logits, not probabilities', lambda: engine.SaliencyMetrics().update(
+    ('evaluation.SaliencyMetrics.update: logits, not probabilities', lambda: evaluation.SaliencyMetrics().update(
         torch.full((1, 4, 4), 3.), torch.zeros(1, 4, 4)), E,
      r'pred must be saliency probabilities in \[0, 1\], got values in \[3, 3\]; apply a sigmoid / softmax first'),
-    ('engine.SaliencyMetrics.update: NaN', lambda: engine.SaliencyMetrics().update(
+    ('evaluation.SaliencyMetrics.update: NaN', lambda: evaluation.SaliencyMetrics().update(
         torch.full((1, 4, 4), NAN), torch.zeros(1, 4, 4)), E, r'pred must be finite, got 16 NaN/inf'),
-    ('engine.SaliencyMetrics.update: shapes', lambda: engine.SaliencyMetrics().update(
+    ('evaluation.SaliencyMetrics.update: shapes', lambda: evaluation.SaliencyMetrics().update(
         torch.rand(1, 4, 4), torch.zeros(1, 4, 5)), E, r'gt must have the shape of pred \(1, 4, 4\), got \(1, 4, 5\)'),
-    ('engine.SegmentationMetrics: num_classes 0', lambda: engine.SegmentationMetrics(0), E,
+    ('evaluation.SegmentationMetrics: num_classes 0', lambda: evaluation.SegmentationMetrics(0), E,
      r'num_classes must be an int >= 1, got 0'),
-    ('engine.SegmentationMetrics: num_classes float', lambda: engine.SegmentationMetrics(2.5), E,
+    ('evaluation.SegmentationMetrics: num_classes float', lambda: evaluation.SegmentationMetrics(2.5), E,
      r'num_classes must be an int >= 1, got 2.5'),
-    ('engine.confusion_matrix: shapes', lambda: engine.confusion_matrix(torch.zeros(2, 4, 4, dtype=torch.long),
+    ('evaluation.confusion_matrix: shapes', lambda: evaluation.confusion_matrix(torch.zeros(2, 4, 4, dtype=torch.long),
                                                                         torch.zeros(2, 4, 5, dtype=torch.long), 3), E,
      r'pred must have the shape of target \(2, 4, 5\)'),
-    ('engine.confusion_matrix: target float', lambda: engine.confusion_matrix(torch.zeros(4, 4, dtype=torch.long),
+    ('evaluation.confusion_matrix: target float', lambda: evaluation.confusion_matrix(torch.zeros(4, 4, dtype=torch.long),
                                                                               torch.zeros(4, 4), 3), S,
      r'target must have dtype torch.long'),
-    ('engine.confusion_matrix: target out of range', lambda: engine.confusion_matrix(
+    ('evaluation.confusion_matrix: target out of range', lambda: evaluation.confusion_matrix(
         torch.zeros(4, 4, dtype=torch.long), torch.full((4, 4), 3), 3), E, r'target labels must be in \[0, 2\]'),
-    ('engine.confusion_matrix: pred out of range', lambda: engine.confusion_matrix(
+    ('evaluation.confusion_matrix: pred out of range', lambda: evaluation.confusion_matrix(
         torch.full((4, 4), -1), torch.zeros(4, 4, dtype=torch.long), 3), E, r'pred labels must be in \[0, 2\]'),
-    ('engine.confusion_matrix: logits K', lambda: engine.confusion_matrix(torch.randn(1, 4, 4, 4),
+    ('evaluation.confusion_matrix: logits K', lambda: evaluation.confusion_matrix(torch.randn(1, 4, 4, 4),
                                                                           torch.zeros(1, 4, 4, dtype=torch.long), 3), E,
      r'logits pred must have shape \(B, K=3, \*spatial\)'),
-    ('engine.iou_from_confusion: not square', lambda: engine.iou_from_confusion(torch.zeros(3, 4)), E,
+    ('evaluation.iou_from_confusion: not square', lambda: evaluation.iou_from_confusion(torch.zeros(3, 4)), E,
      r'cm must be a square \(K, K\) matrix'),
-    ('engine.flops.conv2d_macs: negative', lambda: flops.conv2d_macs(-1, 4, 3, 8, 8), E,
+    ('ops.macs.conv2d_macs: negative', lambda: ops_macs.conv2d_macs(-1, 4, 3, 8, 8), E,
      r'in_channels must be an int >= 1, got -1'),
-    ('engine.flops.conv2d_macs: groups', lambda: flops.conv2d_macs(6, 4, 3, 8, 8, groups=4), E,
+    ('ops.macs.conv2d_macs: groups', lambda: ops_macs.conv2d_macs(6, 4, 3, 8, 8, groups=4), E,
      r'in_channels \(6\) and out_channels \(4\) must be divisible by groups \(4\)'),
-    ('engine.flops.linear_macs: negative', lambda: flops.linear_macs(-5, 4, 4), E, r'num_rows must be an int >= 0'),
-    ('engine.flops.matmul_macs: float', lambda: flops.matmul_macs(2.5, 4, 4), E, r'm must be an int >= 0, got 2.5'),
-    ('engine.flops.typed_graph_conv_macs: negative', lambda: flops.typed_graph_conv_macs(10, -1, 4, 4, 9), E,
+    ('ops.macs.linear_macs: negative', lambda: ops_macs.linear_macs(-5, 4, 4), E, r'num_rows must be an int >= 0'),
+    ('ops.macs.matmul_macs: float', lambda: ops_macs.matmul_macs(2.5, 4, 4), E, r'm must be an int >= 0, got 2.5'),
+    ('ops.macs.typed_graph_conv_macs: negative', lambda: ops_macs.typed_graph_conv_macs(10, -1, 4, 4, 9), E,
      r'num_edges must be an int >= 0'),
-    ('engine.flops.message_passing_macs: negative', lambda: flops.message_passing_macs(-1, 4), E,
+    ('ops.macs.message_passing_macs: negative', lambda: ops_macs.message_passing_macs(-1, 4), E,
      r'num_edges must be an int >= 0'),
-    ('engine.flops.dense_flop_macs: not callable', lambda: flops.dense_flop_macs(3), S, r'fn must be callable'),
-    ('engine.flops.format_macs: str', lambda: flops.format_macs('1G'), S, r'macs must be a number'),
-    ('engine.flops.summarize: not a dict', lambda: flops.summarize([1, 2]), S, r'breakdown must be a dict'),
-    ('engine.flops.conv_stack_macs: num_layers 0', lambda: flops.conv_stack_macs(4, 4, 8, 8, 0), E,
+    ('analysis.dense_flop_macs: not callable', lambda: analysis.dense_flop_macs(3), S, r'fn must be callable'),
+    ('analysis.format_macs: str', lambda: analysis.format_macs('1G'), S, r'macs must be a number'),
+    ('analysis.summarize: not a dict', lambda: analysis.summarize([1, 2]), S, r'breakdown must be a dict'),
+    ('ops.macs.conv_stack_macs: num_layers 0', lambda: ops_macs.conv_stack_macs(4, 4, 8, 8, 0), E,
      r'num_layers must be an int >= 1'),
-    ('engine.flops.graph_conv_macs: conv', lambda: flops.graph_conv_macs('gat', 4, 4, 2, 2), E, r'conv must be one of'),
-    ('engine.flops.hgconv_macs: num_groups > pixels', lambda: flops.hgconv_macs(10, 4, 4, 3, 20, 5, 10, 3), E,
+    ('ops.macs.graph_conv_macs: conv', lambda: ops_macs.graph_conv_macs('gat', 4, 4, 2, 2), E, r'conv must be one of'),
+    ('ops.macs.hgconv_macs: num_groups > pixels', lambda: ops_macs.hgconv_macs(10, 4, 4, 3, 20, 5, 10, 3), E,
      r'num_groups = 20 must be <= num_pixels = 10'),
-    ('engine.flops.nonlocal_macs: height 0', lambda: flops.nonlocal_macs(0, 4, 8, 2), E, r'height must be an int >= 1'),
-    ('engine.flops.repgraph_macs: variant', lambda: flops.repgraph_macs(8, 8, 8, 4, variant='huge'), E,
+    ('ops.macs.nonlocal_macs: height 0', lambda: ops_macs.nonlocal_macs(0, 4, 8, 2), E, r'height must be an int >= 1'),
+    ('ops.macs.repgraph_macs: variant', lambda: ops_macs.repgraph_macs(8, 8, 8, 4, variant='huge'), E,
      r'variant must be one of'),
-    ('engine.flops.repgraph_mac_breakdown: grid', lambda: flops.repgraph_mac_breakdown(8, 8, 8, 4, grid=3), E,
+    ('ops.macs.repgraph_mac_breakdown: grid', lambda: ops_macs.repgraph_mac_breakdown(8, 8, 8, 4, grid=3), E,
      r'height and width must be divisible by grid = 3'),
-    ('engine.flops.count_macs: model not a module', lambda: flops.count_macs('fcn_small', torch.randn(1, 3, 16, 16)),
+    ('analysis.count_macs: model not a module', lambda: analysis.count_macs('fcn_small', torch.randn(1, 3, 16, 16)),
      S, r'model must be an nn.Module, got str'),
-    ('engine.flops.count_macs: x not a batch', lambda: flops.count_macs(fcn(), [1]), E,
+    ('analysis.count_macs: x not a batch', lambda: analysis.count_macs(fcn(), [1]), E,
      r'x must be a batch tensor \(B, \.\.\.\) with B >= 1, got list'),
-    ('engine.flops.count_macs: depth 0', lambda: flops.count_macs(fcn(), torch.randn(1, 3, 16, 16), depth=0), E,
+    ('analysis.count_macs: depth 0', lambda: analysis.count_macs(fcn(), torch.randn(1, 3, 16, 16), depth=0), E,
      r'depth must be an int >= 1, got 0'),
-    ('engine.flops.count_macs: x channels', lambda: flops.count_macs(fcn(), torch.randn(1, 1, 16, 16)), E,
+    ('analysis.count_macs: x channels', lambda: analysis.count_macs(fcn(), torch.randn(1, 1, 16, 16)), E,
      r'x must have 3 channels'),
-    ('engine.flops.hg_clustering_macs: negative', lambda: flops.hg_clustering_macs(-1, 4, 2, 9, 3), E,
+    ('ops.macs.hg_clustering_macs: negative', lambda: ops_macs.hg_clustering_macs(-1, 4, 2, 9, 3), E,
      r'num_pixels must be an int >= 1, got -1'),
-    ('engine.flops.hg_clustering_macs: more groups than pixels', lambda: flops.hg_clustering_macs(4, 4, 9, 9, 3), E,
+    ('ops.macs.hg_clustering_macs: more groups than pixels', lambda: ops_macs.hg_clustering_macs(4, 4, 9, 9, 3), E,
      r'num_groups = 9 must be <= num_pixels = 4'),
-    ('engine.flops.hg_clustering_macs: iters float', lambda: flops.hg_clustering_macs(16, 4, 2, 9, 1.5), E,
+    ('ops.macs.hg_clustering_macs: iters float', lambda: ops_macs.hg_clustering_macs(16, 4, 2, 9, 1.5), E,
      r'iters must be an int >= 0, got 1.5'),
-    ('engine.benchmark.record: empty benchmark', lambda: bench.record('', 'case', speedup=1.), E,
+    ('analysis.record: empty benchmark', lambda: analysis.record('', 'case', speedup=1.), E,
      r"benchmark must be a non-empty string, got ''"),
-    ('engine.benchmark.record: no values', lambda: bench.record('b', 'case'), E,
+    ('analysis.record: no values', lambda: analysis.record('b', 'case'), E,
      r"record\('b', 'case'\) needs at least one value"),
-    ('engine.benchmark.record: value not JSON', lambda: bench.record('b', 'case', x=object()), S,
+    ('analysis.record: value not JSON', lambda: analysis.record('b', 'case', x=object()), S,
      r'values must be numbers or strings \(they go to JSON\), got x=object'),
-    ('engine.benchmark.compare_times: empty', lambda: bench.compare_times({}), E, r'fns must be a non-empty dict'),
-    ('engine.benchmark.compare_times: repeat 0', lambda: bench.compare_times({'a': lambda: 1}, repeat=0), E,
+    ('analysis.compare_times: empty', lambda: analysis.compare_times({}), E, r'fns must be a non-empty dict'),
+    ('analysis.compare_times: repeat 0', lambda: analysis.compare_times({'a': lambda: 1}, repeat=0), E,
      r'repeat must be an int >= 1, got 0'),
-    ('engine.benchmark.compare_times: not callable', lambda: bench.compare_times({'a': 1}), S,
+    ('analysis.compare_times: not callable', lambda: analysis.compare_times({'a': 1}), S,
      r"fns\['a'\] must be callable, got int"),
-    ('engine.benchmark.peak_memory: not callable', lambda: bench.peak_memory(1), S, r'fn must be callable'),
-    ('engine.benchmark.format_table: row length', lambda: bench.format_table([[1, 2, 3]], ['a', 'b']), E,
+    ('analysis.peak_memory: not callable', lambda: analysis.peak_memory(1), S, r'fn must be callable'),
+    ('analysis.format_table: row length', lambda: analysis.format_table([[1, 2, 3]], ['a', 'b']), E,
      r'rows must have 2 entries \(one per header\), row 0 has 3'),
 
     # ---------------------------------------------------------------- graphseg.viz
@@ -1745,6 +1745,17 @@ ERRORS += [
      r"graphseg bench-gnn: error: --out '.*plain_file' is a file, expected a folder"),
     ('cli bench-gnn: summary of an empty folder', lambda: cli('bench-gnn', '--summary-only', '--out', fresh()),
      SystemExit, r"graphseg bench-gnn: error: --out '.*' holds no graph runs to summarise"),
+    # ---------------------------------------------------------------- new in the layout
+    ('analysis.add_benchmark_arguments: not a parser', lambda: analysis.add_benchmark_arguments(None), S,
+     r'parser must be an argparse.ArgumentParser, got NoneType'),
+    ('analysis.setup_benchmark: threads 0', lambda: analysis.setup_benchmark(
+        __import__('argparse').Namespace(threads=0, device='cpu'), 'x'), E, r'--threads must be an int >= 1, got 0'),
+    ('data.mnist_5k_split: split', lambda: gdata.mnist_5k_split('val'), E,
+     r"split must be one of \('train', 'test'\), got 'val'"),
+    ('viz.register_graph_kind: name', lambda: viz.register_graph_kind('', print, print), E,
+     r'name must be a non-empty string'),
+    ('viz.register_graph_kind: build', lambda: viz.register_graph_kind('x', None, print), S,
+     r'build must be callable, got NoneType'),
     ('cli info: extra argument', lambda: cli('info', '--verbose'), SystemExit, r'unrecognized arguments: --verbose'),
 ]
 
@@ -1837,9 +1848,9 @@ ACCEPTED = [
         0.25, 0.25, num_classes=0).eval()(torch.randn(1, 3, 32, 32)), lambda out: out.dim() == 2),
     ('data.RandomCrop: a smaller input is padded with ignore', lambda: gdata.RandomCrop((10, 10))(
         torch.rand(3, 8, 8), labels()), lambda r: r[1].shape == (10, 10) and int((r[1] == 255).sum()) == 36),
-    ('engine.RoadMetrics.update: two-class logits are arg-maxed', lambda: _road(torch.tensor(
+    ('evaluation.RoadMetrics.update: two-class logits are arg-maxed', lambda: _road(torch.tensor(
         [[[[0., 1.], [1., 0.]], [[1., 0.], [0., 1.]]]])), lambda m: m.confusion.cm.tolist() == [[2, 0], [0, 2]]),
-    ('engine.mask_to_graph: bool mask', lambda: engine.mask_to_graph(torch.ones(8, 8, dtype=torch.bool)),
+    ('evaluation.mask_to_graph: bool mask', lambda: evaluation.mask_to_graph(torch.ones(8, 8, dtype=torch.bool)),
      lambda g: g.number_of_nodes() >= 1),
     ('engine.load_run_config: overrides', lambda: engine.load_run_config(None, ['train.lr=0.05']),
      lambda c: c.train.lr == 0.05),
@@ -1851,7 +1862,7 @@ ACCEPTED = [
      lambda out: out['out'].dtype == torch.float64),
     ('data.load_image: grayscale gets one channel', lambda: gdata.load_image('camera'),
      lambda t: t.shape[0] == 1 and t.dtype == torch.float32 and float(t.max()) <= 1),
-    ('engine.confusion_matrix: all ignored', lambda: engine.confusion_matrix(
+    ('evaluation.confusion_matrix: all ignored', lambda: evaluation.confusion_matrix(
         torch.zeros(4, 4, dtype=torch.long), torch.full((4, 4), 255), 3), lambda cm: int(cm.sum()) == 0),
 ]
 
@@ -1859,7 +1870,7 @@ ACCEPTED = [
 # ----------------------------------------------------------------------------- the tests
 
 def _road(logits):
-    m = engine.RoadMetrics(apls=False)
+    m = evaluation.RoadMetrics(apls=False)
     m.update(logits, torch.tensor([[[1, 0], [0, 1]]]))
     return m
 
@@ -1889,8 +1900,8 @@ def _public_callables():
     import importlib
     import inspect
     names = set()
-    for mod in ('graphseg.ops', 'graphseg.graphs', 'graphseg.nn', 'graphseg.models', 'graphseg.data',
-                'graphseg.engine', 'graphseg.engine.flops', 'graphseg.engine.benchmark', 'graphseg.viz'):
+    for mod in ('graphseg.ops', 'graphseg.ops.macs', 'graphseg.graphs', 'graphseg.nn', 'graphseg.models',
+                'graphseg.data', 'graphseg.evaluation', 'graphseg.engine', 'graphseg.analysis', 'graphseg.viz'):
         m = importlib.import_module(mod)
         short = mod.replace('graphseg.', '')
         for n in m.__all__:
@@ -1911,8 +1922,8 @@ NO_ROW = {
     'nn.available_spline_backends': 'takes no argument',
     'nn.QGNOutput': 'a dataclass built by QGNDecoder; its methods are covered through plot_active_sites rows',
     'data.mnist_digits': 'takes no argument',
-    'engine.benchmark.machine_summary': 'takes no argument',
-    'engine.benchmark.quiet_stderr': 'a context manager without arguments',
+    'analysis.machine_summary': 'takes no argument',
+    'analysis.quiet_stderr': 'a context manager without arguments',
     'models.ConvBNReLU': 'an nn.Sequential of torch layers (torch validates)',
     'models.ResNetPyramid': 'wraps a ResNet built by the rows above',
     'models.resnet34': 'same factory as resnet18', 'models.resnet50': 'same factory as resnet18',
@@ -1920,9 +1931,15 @@ NO_ROW = {
     'models.fcn_resnet18': 'create_model rows', 'models.hg_fcn_resnet18': 'create_model rows',
     'models.hyperseg_m': 'same factory as hyperseg_s', 'models.hyperseg_l': 'same factory as hyperseg_s',
     'engine.ConfigError': 'an exception class',
-    'engine.benchmark.take_records': 'takes no argument',
-    'engine.benchmark.machine_info': 'takes no argument',
+    'analysis.take_records': 'takes no argument',
+    'analysis.machine_info': 'takes no argument',
     'viz.direction_linestyles': 'takes no argument',
+    'analysis.compile_cases': 'takes no argument',
+    'analysis.CompileCase': 'a dataclass of the catalogue, built by compile_cases',
+    'evaluation.Metric': 'a typing.Protocol',
+    'evaluation.Task': 'a dataclass of the TASKS table',
+    'nn.GraphConvSpec': 'a dataclass of the GRAPH_CONVS table',
+    'viz.GraphKind': 'a dataclass of the GRAPH_KINDS table, built by register_graph_kind',
 }
 
 

@@ -6,9 +6,9 @@ import torch
 from torch_geometric.data import Batch
 
 from graphseg.cli import main
-from graphseg.engine.bench_gnn import (LAYERS, GraphClassifier, budget_widths, model_macs, num_parameters,
-                                       prepare_graphs)
-from graphseg.engine.flops import dense_flop_macs
+from graphseg.analysis.macs import count_macs, dense_flop_macs
+from graphseg.experiments.gnn_baselines import (LAYERS, GraphClassifier, budget_widths, num_parameters,
+                                                prepare_graphs)
 
 
 @pytest.fixture(scope='module')
@@ -52,17 +52,17 @@ def test_raw_edges_have_more_directions_per_pair(graphs):
         assert pairs.unique().numel() == pairs.numel()  # max-direction: one direction per ordered pair
 
 
-def test_model_macs_counts_hgconv_by_its_graph():
+def test_count_macs_counts_hgconv_by_its_graph():
     from graphseg.models import create_model
     x = torch.rand(1, 1, 64, 64)
     dense = create_model('fcn_small', in_channels=1).eval()
-    assert model_macs(dense, x) == dense_flop_macs(lambda: dense(x))
+    assert count_macs(dense, x)['total'] == dense_flop_macs(lambda: dense(x))
     hg = create_model('hg_fcn_small', in_channels=1).eval()
     torch.manual_seed(0)
-    macs = model_macs(hg, x)
+    macs = count_macs(hg, x)['total']
     enc = dense_flop_macs(lambda: hg.encoder(x))
     feats = hg.encoder(x)
-    torch.manual_seed(0)  # the same random centres as inside model_macs: one forward, then count_macs
+    torch.manual_seed(0)  # the same random centres as inside count_macs: one forward, then count_macs
     with torch.no_grad():
         hg.head(feats)
         head = sum(hg.head.count_macs(feats)[0].values())

@@ -1,4 +1,4 @@
-"""torch.compile: every layer of graphseg.engine.compile_cases compiles with fullgraph=True where it says so.
+"""torch.compile: every layer of graphseg.analysis.compile_cases compiles with fullgraph=True where it says so.
 
 The 'aot_eager' backend traces with dynamo and AOTAutograd (forward and backward graphs) without generating
 C++, so the check stays fast; scripts/bench_compile.py times the inductor backend.
@@ -8,7 +8,7 @@ import torch
 import torch._dynamo
 from torch import nn
 
-from graphseg.engine.compile_cases import _out, compile_cases
+from graphseg.analysis.compile_cases import _out, compile_cases
 
 CASES = compile_cases()
 

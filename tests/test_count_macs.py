@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from graphseg.engine.flops import (count_macs, dense_flop_macs, nonlocal_macs, repgraph_mac_breakdown,
-                                   typed_graph_conv_macs)
+from graphseg.analysis.macs import count_macs, dense_flop_macs
+from graphseg.ops.macs import nonlocal_macs, repgraph_mac_breakdown, typed_graph_conv_macs
 from graphseg.graphs import grid_graph
 from graphseg.models import create_model
 from graphseg.nn import DeformConv2dPack, DirectionalConv, NonLocal2d

@@ -10,8 +10,9 @@ import torch
 import torch.multiprocessing as mp
 
 from graphseg.data import NUM_CLASSES, MNISTSegmentation
-from graphseg.engine import TrainConfig, evaluate, train
-from graphseg.engine import distributed as D
+from graphseg.engine import TrainConfig, train
+from graphseg.evaluation import evaluate
+from graphseg import distributed as comm
 from graphseg.models import create_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,8 +39,8 @@ def _worker(rank, world, port, out):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    device, started = D.init_distributed('cpu')
-    assert started and D.get_world_size() == world
+    device, started = comm.init_distributed('cpu')
+    assert started and comm.get_world_size() == world
     train_set, val_set = _data()
     model = _model()
     log = train(model, train_set, TrainConfig(**CFG), progress=False, sync_bn=True)
@@ -69,18 +70,18 @@ def test_two_process_gloo_equals_one_process_on_the_union_batch(tmp_path):
 
 def test_sampler_shards_the_global_batch():
     ds = list(range(20))
-    single = [k for k, _ in D.ShardedSampler(ds, num_replicas=1, rank=0, seed=3)]
-    ranks = [[k for k, _ in D.ShardedSampler(ds, num_replicas=2, rank=r, seed=3)] for r in range(2)]
+    single = [k for k, _ in comm.ShardedSampler(ds, num_replicas=1, rank=0, seed=3)]
+    ranks = [[k for k, _ in comm.ShardedSampler(ds, num_replicas=2, rank=r, seed=3)] for r in range(2)]
     per = 4 // 2  # global batch 4 over 2 ranks
     for step in range(5):
         union = ranks[0][step * per:(step + 1) * per] + ranks[1][step * per:(step + 1) * per]
         assert sorted(union) == sorted(single[step * 4:(step + 1) * 4])
-    s = D.ShardedSampler(ds, num_replicas=1, rank=0, seed=3)
+    s = comm.ShardedSampler(ds, num_replicas=1, rank=0, seed=3)
     s.set_start(6)
     assert [k for k, _ in s] == single[6:] and len(s) == 14
-    seeds = dict(D.ShardedSampler(ds, num_replicas=1, rank=0, seed=3))  # augmentation seed per (epoch, index)
+    seeds = dict(comm.ShardedSampler(ds, num_replicas=1, rank=0, seed=3))  # augmentation seed per (epoch, index)
     for r in range(2):
-        assert all(seeds[k] == v for k, v in D.ShardedSampler(ds, num_replicas=2, rank=r, seed=3))
+        assert all(seeds[k] == v for k, v in comm.ShardedSampler(ds, num_replicas=2, rank=r, seed=3))
 
 
 @pytest.mark.skipif(sys.platform == 'win32', reason='torchrun rendezvous over localhost')

@@ -3,8 +3,9 @@ import pytest
 import torch
 from torch import nn
 
-from graphseg.engine.benchmark import compare_times, format_table, peak_memory
-from graphseg.engine.flops import conv2d_macs, dense_flop_macs, format_macs, typed_graph_conv_macs
+from graphseg.analysis.timing import compare_times, format_table, peak_memory
+from graphseg.ops.macs import conv2d_macs, typed_graph_conv_macs
+from graphseg.analysis.macs import dense_flop_macs, format_macs
 from graphseg.models import create_model, list_models, register_model
 
 

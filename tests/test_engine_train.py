@@ -7,10 +7,11 @@ import torch
 import torch.nn.functional as F
 
 from graphseg.data import NUM_CLASSES, MNISTSegmentation, build_transforms
-from graphseg.engine import (ConfigError, TrainConfig, evaluate, load_checkpoint, load_config, load_run_config,
-                             predict, save_checkpoint, segmentation_criterion, train)
-from graphseg.engine.evaluate import predict_probs
-from graphseg.engine.train import poly_lambda
+from graphseg.engine import (ConfigError, TrainConfig, load_checkpoint, load_config,
+                             load_run_config, save_checkpoint, segmentation_criterion, train)
+from graphseg.evaluation import evaluate, predict
+from graphseg.evaluation.evaluate import predict_probs
+from graphseg.engine.optim import poly_lambda
 from graphseg.models import create_model, list_models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -227,7 +228,7 @@ def test_every_shipped_config_validates():
 
 
 def test_demo_defaults_equal_configs_digits():
-    from graphseg.commands.demo import DIGITS
+    from graphseg.experiments.demo import DIGITS
     assert load_run_config(DIGITS) == load_run_config(os.path.join(ROOT, 'configs', 'digits.yaml'))
 
 
@@ -257,8 +258,8 @@ def test_amp_and_device(device):
 @pytest.mark.parametrize('task,keys', [('saliency', {'max_f', 'mean_f', 'mae', 's_measure'}),
                                        ('road', {'road_iou', 'apls', 'miou', 'pixel_acc'})])
 def test_evaluate_binary_tasks_and_state_reduction(task, keys):
-    from graphseg.engine.road_metrics import RoadMetrics
-    from graphseg.engine.sod_metrics import SaliencyMetrics
+    from graphseg.evaluation.metrics.road import RoadMetrics
+    from graphseg.evaluation.metrics.saliency import SaliencyMetrics
     g = torch.Generator().manual_seed(0)
     data = []
     for _ in range(4):

@@ -7,7 +7,8 @@ from torch.autograd import gradcheck
 from torch_geometric.data import Batch
 from torch_geometric.nn import GCNConv
 
-from graphseg.engine.flops import conv_stack_macs, dense_flop_macs, graph_conv_macs, hgconv_macs
+from graphseg.ops.macs import conv_stack_macs, graph_conv_macs, hgconv_macs
+from graphseg.analysis.macs import dense_flop_macs
 from graphseg.graphs import group_adjacency, to_dense_adjacency
 from graphseg.nn import CONVS, HGConv, SoftClustering
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 from torchmetrics.classification import MulticlassAccuracy, MulticlassJaccardIndex
 
-from graphseg.engine.metrics import SegmentationMetrics, confusion_matrix, iou_from_confusion
+from graphseg.evaluation.metrics.semantic import (SegmentationMetrics, confusion_matrix,
+                                                  iou_from_confusion)
 
 
 def _batches(K=5, n=3):
@@ -114,7 +115,7 @@ def test_saliency_metrics_equal_pysodmetrics():
     import numpy as np
     import py_sod_metrics as sod
 
-    from graphseg.engine import SaliencyMetrics
+    from graphseg.evaluation import SaliencyMetrics
     rng = np.random.default_rng(0)
     ours = SaliencyMetrics()
     with warnings.catch_warnings():
@@ -145,8 +146,8 @@ def test_saliency_metrics_equal_pysodmetrics():
 def test_apls_known_values():
     import networkx as nx
 
-    from graphseg.engine import apls
-    from graphseg.engine.road_metrics import apls_one_way
+    from graphseg.evaluation import apls
+    from graphseg.evaluation.metrics.road import apls_one_way
 
     import numpy as np
 
@@ -173,7 +174,7 @@ def test_apls_known_values():
 def test_mask_to_graph_and_road_metrics():
     import numpy as np
 
-    from graphseg.engine import RoadMetrics, mask_to_graph
+    from graphseg.evaluation import RoadMetrics, mask_to_graph
     mask = np.zeros((40, 60), bool)
     mask[9:12, 5:55] = True    # a horizontal road, 50 px
     mask[10:35, 29:32] = True  # a vertical road from it: a T junction

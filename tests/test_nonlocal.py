@@ -7,7 +7,8 @@ import torch
 from torch import nn
 from torch.autograd import gradcheck
 
-from graphseg.engine.flops import dense_flop_macs, format_macs, nonlocal_macs
+from graphseg.analysis.macs import dense_flop_macs, format_macs
+from graphseg.ops.macs import nonlocal_macs
 from graphseg.nn import NonLocal2d
 
 

@@ -318,7 +318,8 @@ def test_dense_logits_argmax_is_the_inference_at_every_budget(device, sparse, sc
 
 
 def test_qgn_trains_through_the_engine_with_its_level_loss():
-    from graphseg.engine import TrainConfig, evaluate, train
+    from graphseg.engine import TrainConfig, train
+    from graphseg.evaluation import evaluate
     torch.manual_seed(0)
     labels = blob_labels(8, 64, 64, 'cpu')
     data = list(zip(torch.rand(8, 3, 64, 64), labels))

@@ -5,7 +5,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd import gradcheck
 
-from graphseg.engine.flops import dense_flop_macs, format_macs, repgraph_mac_breakdown, repgraph_macs
+from graphseg.analysis.macs import dense_flop_macs, format_macs
+from graphseg.ops.macs import repgraph_mac_breakdown, repgraph_macs
 from graphseg.graphs import bilinear_neighbors, grid_graph, representative_graph, sampling_pattern
 from graphseg.nn import NonLocal2d, RepGraph, RepGraphConv, representative_attention
 

@@ -3,7 +3,7 @@ torch.compile (dense and RepGraph models), bad input. Big models are built, tiny
 import pytest
 import torch
 
-from graphseg.engine.train import segmentation_loss
+from graphseg.engine.losses import segmentation_loss
 from graphseg.models import create_model, list_models
 from graphseg.nn import HGConv
 from graphseg.models.hgresnet import HGStage

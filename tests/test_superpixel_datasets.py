@@ -7,10 +7,9 @@ import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
-from graphseg.data import (ImageFolderSuperpixels, MNISTSegmentation, MNISTSuperpixels, SegmentationSuperpixels,
-                           TypedEdges, load_mnist_idx, majority_labels, mnist_digits, read_idx)
-from graphseg.graphs import group_adjacency
-from graphseg.data.superpixel_datasets import mnist_5k_split
+from graphseg.data import (ImageFolderSuperpixels, MNISTSegmentation, MNISTSuperpixels, SegmentationSuperpixels, load_mnist_idx, majority_labels, mnist_digits, read_idx)
+from graphseg.graphs import TypedEdges, group_adjacency
+from graphseg.data.mnist_seg import mnist_5k_split
 
 
 @pytest.fixture(scope='module')

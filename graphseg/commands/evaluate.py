@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 
+from ._common import HelpFormatter, add_run_options, default_out, describe, print_metrics
+
 
 def add_parser(sub, name: str) -> None:
-    from ..cli import HelpFormatter, describe, add_run_options
     p = sub.add_parser(name, help='evaluate weights on a config\'s validation split', formatter_class=HelpFormatter,
                        description=describe(__doc__))
     p.add_argument('--config', required=True, help='a run config (YAML)')
@@ -25,11 +26,12 @@ def add_parser(sub, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine import distributed as D
+    # lazy: keeps `graphseg --help` fast
+    from .. import distributed as comm
     from ..engine.config import load_run_config
-    from ..engine.experiment import model_summary, prepare, run_evaluation
-    from ..engine.runs import check_run_dir, create_run_dir, finish_record, run_record, write_json
-    from .train import default_out, print_metrics
+    from ..engine.runner import model_summary, prepare, run_evaluation
+    from ..engine.run_folder import (check_run_dir, create_run_dir, finish_record, run_record,
+                                     write_json)
 
     config = load_run_config(args.config, args.overrides)
     if not os.path.isfile(args.weights):
@@ -39,14 +41,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         metrics = run_evaluation(p, progress=not args.no_progress)
     finally:
-        if D.is_distributed():
+        if comm.is_distributed():
             import torch.distributed as dist
             dist.destroy_process_group()
-    if D.is_main_process():
+    if comm.is_main_process():
         create_run_dir(out)
         record = run_record('eval', config=config.to_dict(), config_file=os.path.abspath(args.config),
                             overrides=args.overrides, weights=os.path.abspath(args.weights), models=model_summary(p),
-                            data=p.data_options(), world_size=D.get_world_size(), device=str(p.device),
+                            data=p.data_options(), world_size=comm.get_world_size(), device=str(p.device),
                             metrics=metrics, outputs=['run.json'])
         write_json(os.path.join(out, 'run.json'), finish_record(record))
         print_metrics(metrics)

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import HelpFormatter
+
 
 def add_parser(sub, name: str) -> None:
-    from ..cli import HelpFormatter
     p = sub.add_parser(name, help='versions and optional backends', formatter_class=HelpFormatter,
                        description='Print versions, CUDA availability and the scatter backends.')
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: keeps `graphseg --help` fast
     import torch
     import torch_geometric
 
@@ -20,6 +22,6 @@ def run(args: argparse.Namespace) -> int:
     print(f'graphseg {__version__}  torch {torch.__version__}  torch_geometric {torch_geometric.__version__}')
     print(f'cuda available: {torch.cuda.is_available()}')
     print(f'backends: {", ".join(available_backends())} (default: {get_backend()})')
-    for flag in typing.__all__:
+    for flag in typing.FLAGS:
         print(f'  {flag} = {getattr(typing, flag)}')
     return 0

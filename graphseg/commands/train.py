@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, Dict
+
+from ._common import HelpFormatter, add_run_options, default_out, describe, print_metrics
 
 _AUTO = '<run folder>'
 
 
 def add_parser(sub, name: str) -> None:
-    from ..cli import HelpFormatter, describe, add_run_options
     p = sub.add_parser(name, help='train a model from a config (checkpoints, resume, DDP)',
                        formatter_class=HelpFormatter,
                        description=describe(__doc__))
@@ -31,26 +31,16 @@ def add_parser(sub, name: str) -> None:
     p.set_defaults(run=run)
 
 
-def default_out(args: argparse.Namespace, suffix: str = '') -> str:
-    if args.out.startswith('runs/<'):
-        return os.path.join('runs', os.path.splitext(os.path.basename(args.config))[0] + suffix)
-    return args.out
-
-
-def print_metrics(metrics: Dict[str, Any]) -> None:
-    from ..engine.benchmark import format_table
-    rows = [[k, f'{v:.4f}' if isinstance(v, float) else str(v)] for k, v in metrics.items() if not isinstance(v, list)]
-    print(format_table(rows, ['metric', 'value']))
-
-
 def run(args: argparse.Namespace) -> int:
+    # lazy: keeps `graphseg --help` fast
     import yaml
 
-    from ..engine import distributed as D
+    from .. import distributed as comm
     from ..engine.config import load_run_config
     from ..engine.checkpoint import load_checkpoint, state_dict_from
-    from ..engine.experiment import check_state_fits, fit, model_summary, prepare
-    from ..engine.runs import check_run_dir, create_run_dir, finish_record, run_record, write_json
+    from ..engine.runner import check_state_fits, fit, model_summary, prepare
+    from ..engine.run_folder import (check_run_dir, create_run_dir, finish_record, run_record,
+                                     write_json)
 
     config = load_run_config(args.config, args.overrides)
     out = check_run_dir(default_out(args), args.overwrite, resume=args.resume is not None)
@@ -66,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
     if resume is not None:  # checked before anything is written: a wrong --config must not replace config.yaml
         state = load_checkpoint(resume, map_location=p.device)
         check_state_fits(p.model, state_dict_from(state), f"--resume checkpoint {resume!r}")
-    main = D.is_main_process()
+    main = comm.is_main_process()
     record = run_record('train', config=config.to_dict(), config_file=os.path.abspath(args.config),
                         overrides=args.overrides, models=model_summary(p), data=p.data_options(),
-                        world_size=D.get_world_size(), device=str(p.device), resumed_from=resume)
+                        world_size=comm.get_world_size(), device=str(p.device), resumed_from=resume)
     if main:
         create_run_dir(out)
         with open(os.path.join(out, 'config.yaml'), 'w') as f:
@@ -83,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             write_json(os.path.join(out, 'run.json'), finish_record(record, 'failed'))
         raise
     finally:
-        if D.is_distributed():
+        if comm.is_distributed():
             import torch.distributed as dist
             dist.destroy_process_group()
     if main:

@@ -11,12 +11,13 @@ from .cityscapes import Cityscapes
 from .deepglobe import DeepGlobeRoads
 from .folder import SegmentationFolder
 from .images import SKIMAGE_GRAY, SKIMAGE_PHOTOS, load_image
-from .mnist_seg import IGNORE_INDEX, NUM_CLASSES, MNISTSegmentation, mnist_digits
+from .mnist_seg import IGNORE_INDEX, NUM_CLASSES, MNISTSegmentation, mnist_5k_split, mnist_digits
 from .pascal import PascalContext, VOCSegmentation
 from .registry import DATASETS, build_dataset, dataset_info
 from .saliency import SaliencyFolder
-from .superpixel_datasets import (ImageFolderSuperpixels, MNISTSuperpixels, SegmentationSuperpixels,
-                                  SuperpixelGraphDataset, TypedEdges, load_mnist_idx, majority_labels, read_idx)
+from .graph_datasets import (ImageFolderSuperpixels, MNISTSuperpixels, SegmentationSuperpixels,
+                             SuperpixelGraphDataset, majority_labels)
+from .idx import load_mnist_idx, read_idx
 from .transforms import (Compose, Normalize, PhotometricJitter, RandomCrop, RandomHorizontalFlip, RandomScale,
                          build_transforms)
 
@@ -25,4 +26,4 @@ __all__ = ['load_image', 'SKIMAGE_PHOTOS', 'SKIMAGE_GRAY', 'MNISTSegmentation', 
            'SaliencyFolder', 'SegmentationFolder', 'DATASETS', 'build_dataset', 'dataset_info', 'Compose',
            'RandomScale', 'RandomCrop', 'RandomHorizontalFlip', 'PhotometricJitter', 'Normalize', 'build_transforms',
            'MNISTSuperpixels', 'ImageFolderSuperpixels', 'SegmentationSuperpixels', 'SuperpixelGraphDataset',
-           'TypedEdges', 'majority_labels', 'read_idx', 'load_mnist_idx']
+           'majority_labels', 'read_idx', 'load_mnist_idx', 'mnist_5k_split']

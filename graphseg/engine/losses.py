@@ -1,4 +1,5 @@
-r"""Pixel-wise segmentation losses: cross-entropy, OHEM and bootstrapped cross-entropy.
+r"""Pixel-wise segmentation losses (cross-entropy, OHEM and bootstrapped cross-entropy) and a model's loss
+terms (:class:`Objective`: ``'out'`` plus ``aux_weight`` times ``'aux'``, or the model's own ``compute_loss``).
 
 Each returns the *sum* of the selected pixel losses and how many pixels were selected,
 so the training loop can divide by the count over all processes: under DDP the
@@ -15,13 +16,16 @@ averaged over processes is not, when processes see different numbers of labelled
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Dict, Tuple
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
+from .. import distributed as comm
 from ..check import check_choice, check_floating, check_index, check_int, check_ndim, check_number
+from ..models.registry import model_logits
+from .config import TrainConfig
 
 
 def pixel_losses(logits: Tensor, target: Tensor, ignore_index: int = 255) -> Tuple[Tensor, Tensor]:
@@ -80,4 +84,68 @@ def segmentation_criterion(logits: Tensor, target: Tensor, kind: str = 'ce', *, 
     return (loss * keep).sum(), keep.sum()
 
 
-__all__ = ['segmentation_criterion', 'pixel_losses']
+# --- a model's loss terms ----------------------------------------------------------------------------
+
+def check_labels(labels: Tensor, images: Tensor, num_classes: int, ignore_index: int) -> None:
+    """Raise unless ``labels`` is an integer ``(B, H, W)`` map per image with values in ``[0, K)`` or
+    ``ignore_index`` (one reduction per batch: no per-pixel Python)."""
+    check_index(labels, 'labels')
+    check_ndim(labels, 'labels', 3, '(B, H, W)')
+    if labels.size(0) != images.size(0):
+        raise ValueError(f"labels must have one map per image: B = {images.size(0)}, got {tuple(labels.shape)}")
+    out_of_range = ((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)
+    if bool(out_of_range.any()):  # one reduction and one host sync per batch; the message only on failure
+        bad = int(labels[out_of_range][0])
+        raise ValueError(f"labels must lie in [0, {num_classes - 1}] or be ignore_index = {ignore_index}, got {bad}")
+
+
+class Objective(nn.Module):
+    """Wraps a model so one ``forward(images, labels)`` returns its loss terms (what DDP wraps, so
+    gradients are synchronised also for models with their own ``compute_loss``).
+
+    Returns ``{'sums': (T,), 'counts': (T,)}`` (term ``t`` = sum of selected pixel losses and their
+    number; ``out`` then ``aux``) or ``{'loss': scalar}`` for models with ``compute_loss``."""
+
+    def __init__(self, model: nn.Module, config: TrainConfig, ignore_index: int = 255) -> None:
+        super().__init__()
+        self.model, self.config, self.ignore_index = model, config, ignore_index
+
+    def forward(self, images: Tensor, labels: Tensor) -> Dict[str, Tensor]:
+        if hasattr(self.model, 'compute_loss'):
+            return {'loss': self.model.compute_loss(images, labels)}
+        c = self.config
+        output = self.model(images)
+        K = model_logits(output).size(1)
+        check_labels(labels, images, max(K, 2), self.ignore_index)  # one-channel outputs: binary {0, 1}
+        kw = dict(ignore_index=self.ignore_index, ohem_thresh=c.ohem_thresh, ohem_min_kept=c.ohem_min_kept,
+                  bootstrap_ratio=c.bootstrap_ratio)
+        terms = [segmentation_criterion(model_logits(output), labels, c.loss, **kw)]
+        if isinstance(output, dict) and output.get('aux') is not None and c.aux_weight:
+            terms.append(segmentation_criterion(output['aux'], labels, c.loss, **kw))
+        return {'sums': torch.stack([t[0] for t in terms]), 'counts': torch.stack([t[1] for t in terms]).float()}
+
+
+def combine_terms(terms: Dict[str, Tensor], aux_weight: float) -> Tensor:
+    """The scalar to back-propagate: each term's sum over the *global* count, times the world size
+    (DDP averages gradients over ranks, so the result equals one process on the union batch)."""
+    if 'loss' in terms:
+        return terms['loss']
+    counts = comm.all_reduce_sum(terms['counts'].detach()).clamp_min(1)
+    weights = torch.tensor([1.0] + [aux_weight] * (len(counts) - 1), device=counts.device)
+    return (terms['sums'] / counts * weights).sum() * comm.get_world_size()
+
+
+def segmentation_loss(model: nn.Module, images: Tensor, labels: Tensor, ignore_index: int = 255,
+                      aux_weight: float = 0.4, loss: str = 'ce') -> Tensor:
+    """The model's own ``compute_loss`` if it has one, else the mean pixel loss on ``'out'`` plus
+    ``aux_weight`` x the same on ``'aux'`` (single process)."""
+    config = TrainConfig(aux_weight=aux_weight, loss=loss)
+    terms = Objective(model, config, ignore_index)(images, labels)
+    if 'loss' in terms:
+        return terms['loss']
+    weights = torch.tensor([1.0] + [aux_weight] * (len(terms['sums']) - 1), device=images.device)
+    return (terms['sums'] / terms['counts'].clamp_min(1) * weights).sum()
+
+
+__all__ = ['segmentation_criterion', 'pixel_losses', 'check_labels', 'Objective', 'combine_terms',
+           'segmentation_loss']

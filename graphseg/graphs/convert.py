@@ -8,7 +8,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..ops.typed import check_typed_edges
-from .directions import NUM_DIRECTIONS
+from ..directions import NUM_DIRECTIONS
 
 
 def to_networkx(data: Data, *, node_attrs: Sequence[str] = ('x', 'pos', 'num_pixels'),

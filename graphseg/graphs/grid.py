@@ -7,7 +7,7 @@ import torch
 from torch_geometric.data import Data
 
 from ..check import check_device
-from .directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
+from ..directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
 
 
 def _check_size(height: int, width: int) -> None:
@@ -43,7 +43,7 @@ def grid_graph(height: int, width: int, *, self_loops: bool = True,
     ``x.flatten(2)`` for a ``(B, C, H, W)`` map). For every pixel ``i`` and every
     direction ``k`` whose neighbour ``j = i + DIRECTIONS[k]`` lies inside the
     image there is an edge ``j -> i`` of type ``k`` (see
-    :mod:`graphseg.graphs.directions`). A direction-typed graph convolution on
+    :mod:`graphseg.directions`). A direction-typed graph convolution on
     this graph equals ``F.conv2d(x, w, padding=1)`` (zero padding = missing
     border edges). Edges are sorted by (target, source), which for a fixed
     target is also the order of the types.

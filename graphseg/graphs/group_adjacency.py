@@ -27,7 +27,7 @@ from torch import Tensor
 
 from ..check import check_finite, check_floating, check_index, check_number, check_same_device, check_tensor
 from ..ops.scatter import scatter
-from .directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
+from ..directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
 from .grid import _check_size
 
 

@@ -28,7 +28,7 @@ from torch_geometric.data import Batch
 
 from ..check import as_image, check_index, check_ndim, check_tensor
 from .data import PixelMapData
-from .directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
+from ..directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
 
 #: Edge types of :func:`quadtree_graph`: 0-8 same-level neighbours (DIRECTIONS),
 #: 9-12 parent -> child by the child's quadrant ``2 * (y % 2) + (x % 2)``.

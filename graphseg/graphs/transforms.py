@@ -3,7 +3,8 @@
 PyG's generic transforms know nothing of ``edge_type``: ``T.AddSelfLoops``
 appends edges to ``edge_index`` and ``edge_weight`` only, leaving ``edge_type``
 shorter than ``edge_index`` (graphseg's layers then stop with an error naming the
-mismatch). :class:`AddTypedSelfLoops` is the typed counterpart.
+mismatch). :class:`AddTypedSelfLoops` is the typed counterpart; :class:`TypedEdges` recomputes the
+typed edges of a superpixel graph with other clean-up settings.
 ``T.ToSparseTensor`` is safe on graphs with at most one edge per ordered pair
 (the default ``max_direction=True``): it keeps ``edge_type`` in the order of the
 stored entries, which :class:`~graphseg.nn.DirectionalConv` reads as
@@ -20,8 +21,9 @@ from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
 from ..check import check_int
+from ..directions import CENTER
 from ..ops.typed import check_typed_edges
-from .directions import CENTER
+from .group_adjacency import group_adjacency
 
 
 @functional_transform('add_typed_self_loops')
@@ -79,4 +81,34 @@ class AddTypedSelfLoops(BaseTransform):
         return f'{self.__class__.__name__}(attr={self.attr!r}, fill_value={self.fill_value})'
 
 
-__all__ = ['AddTypedSelfLoops']
+class TypedEdges(BaseTransform):
+    r"""Recompute the direction-typed edges of a superpixel graph from its ``seg`` map.
+
+    Re-runs :func:`~graphseg.graphs.group_adjacency` with other clean-up
+    settings (e.g. ``noise_cancel=False, max_direction=False`` for the raw
+    :math:`S^\top A^\delta S`) without re-running SLIC; ``pos``, ``x`` and the
+    other attributes are kept.
+
+    Args:
+        noise_cancel (bool): Eq. 7. (default: ``True``)
+        max_direction (bool): one direction per ordered pair. (default: ``True``)
+    """
+
+    def __init__(self, noise_cancel: bool = True, max_direction: bool = True) -> None:
+        self.noise_cancel, self.max_direction = noise_cancel, max_direction
+
+    def forward(self, data: Data) -> Data:
+        if getattr(data, 'seg', None) is None:
+            raise ValueError("TypedEdges needs data.seg, the pixel-to-node map (build the dataset with keep_seg=True)")
+        seg = data.seg[0]
+        H, W = seg.shape
+        ei, et, ew = group_adjacency(seg, H, W, num_groups=data.num_nodes, noise_cancel=self.noise_cancel,
+                                     max_direction=self.max_direction)
+        data.edge_index, data.edge_type = ei, et
+        data.edge_weight = ew.to(data.pos.dtype)
+        return data
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(noise_cancel={self.noise_cancel}, max_direction={self.max_direction})'
+
+__all__ = ['AddTypedSelfLoops', 'TypedEdges']

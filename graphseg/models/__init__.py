@@ -1,6 +1,6 @@
 """Backbones (:mod:`.backbones`) and full networks, one file per family, created by name through a small
 registry (:func:`create_model`, :func:`list_models`)."""
-from .registry import create_model, list_models, register_model
+from .registry import create_model, list_models, model_logits, register_model
 
 from .backbones import (BasicBlock, Bottleneck, EfficientNet, ResNet, efficientnet_b0, efficientnet_b1, efficientnet_b3,
                         load_pretrained, resnet18, resnet34, resnet50, resnet50_deepstem, resnet101)
@@ -19,7 +19,7 @@ from .rgnet import (nonlocal_resnet18, nonlocal_resnet50, nonlocal_resnet101, rg
                     rgnet_resnet101)
 
 __all__ = [
-    'register_model', 'list_models', 'create_model',
+    'register_model', 'list_models', 'create_model', 'model_logits',
     'ResNet', 'BasicBlock', 'Bottleneck', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet50_deepstem',
     'load_pretrained', 'EfficientNet', 'efficientnet_b0', 'efficientnet_b1', 'efficientnet_b3',
     'ConvBNReLU', 'DenseFCN', 'fcn_small', 'fcn_resnet18', 'hg_fcn_small', 'hg_fcn_resnet18',

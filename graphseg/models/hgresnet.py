@@ -35,8 +35,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..check import check_floating, check_int, check_ndim
-from ..engine.flops import hg_clustering_macs, linear_macs, typed_graph_conv_macs
-from ..graphs.directions import NUM_DIRECTIONS, direction_weights_to_kernel, kernel_to_direction_weights
+from ..ops.macs import hg_clustering_macs, linear_macs, typed_graph_conv_macs
+from ..directions import NUM_DIRECTIONS, direction_weights_to_kernel, kernel_to_direction_weights
 from ..nn.directional_conv import DirectionalConv, directional_edge_weight
 from ..nn.hgconv import GroupGraph, HGClustering, SoftClustering
 from .backbones.resnet import BasicBlock, Bottleneck, ResNet

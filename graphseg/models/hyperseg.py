@@ -70,6 +70,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Dict, List, Optional, Tuple, Type, Union
@@ -81,7 +83,7 @@ from torch import Tensor, nn
 from ..check import check_choice, check_image_batch, check_int, check_number
 from ..nn.hyperseg import ContextHead, MetaBlock, WeightMapper, divide_channels, positional_encoding
 from ..nn.hyperseg.fuse import register_bn_pairs
-from .backbones.efficientnet import EfficientNet
+from .backbones.efficientnet import EfficientNet, lukemelas_key
 from .registry import create_model, list_models, register_model
 from .backbones.resnet import BasicBlock, Bottleneck, ResNet
 
@@ -420,6 +422,84 @@ def hyperseg_camvid_l(num_classes: int = 12, backbone: Union[str, nn.Module] = '
     """CamVid HyperSeg-L as released (9,969,104 parameters; the image is the finest level);
     ``signal_slices='released'`` runs the released checkpoint exactly."""
     return HyperSeg(HYPERSEG_CAMVID_L, num_classes, backbone, **kwargs)
+
+
+# --- the released checkpoints --------------------------------------------------------------------------
+
+def _hyperseg_key(key: str, model: nn.Module) -> Optional[str]:
+    """A released HyperSeg key -> graphseg key; ``None`` = derived data graphseg does not store."""
+    n_levels = len(model.decoder)
+    if key.startswith('decoder.coord'):
+        return None  # cached positional encodings
+    if key.startswith('backbone._feat_fc_'):
+        i, rest = re.match(r'backbone\._feat_fc_(\d+)\.(.+)$', key).groups()
+        return f'reduce.{len(model.reduce) - 1 - int(i)}.{rest}'
+    if key.startswith('backbone.'):
+        if not isinstance(model.backbone, EfficientNet):
+            raise KeyError(key)
+        return 'backbone.' + lukemelas_key(key[len('backbone.'):], model.backbone)
+    for pat, rep in ((r'weight_mapper\.in_conv\.(.+)$', r'context_head.reduce.\1'),
+                     (r'weight_mapper\.down_blocks\.(\d+)\.(.+)$', r'context_head.down.\1.\2'),
+                     (r'weight_mapper\.up_blocks\.(\d+)\.(.+)$', r'context_head.up.\1.\2'),
+                     (r'weight_mapper\.down_(\d+)\.(.+)$', r'context_head.down.\1.\2'),
+                     (r'weight_mapper\.flat_(\d+)\.(.+)$', r'context_head.up.\1.\2'),
+                     (r'weight_mapper\.out_conv\.conv_(\d+)\.weight$', r'decoder.\1.weight_mapper.weight'),
+                     # v1.0: a 1x1 level is MetaSequential(MetaSequential(conv, BN, ReLU)), else the fused block
+                     (r'decoder\.(?:level_|level_blocks\.)(\d+)\.0\.0\.signal2weights\.weight$',
+                      r'decoder.\1.weight_mapper.weight'),
+                     (r'decoder\.(?:level_|level_blocks\.)(\d+)\.0\.1\.(.+)$', r'decoder.\1.bn1.\2'),
+                     (r'decoder\.level_(\d+)\.0\.signal2weights\.weight$', r'decoder.\1.weight_mapper.weight'),
+                     (r'decoder\.(?:level_|level_blocks\.)(\d+)\.0\.(bn[123])\.(.+)$', r'decoder.\1.\2.\3'),
+                     # v0.1: the inverted residual is conv = MetaSequential(pw, dw, pw-linear), each (conv, BN, act)
+                     (r'decoder\.level_(\d+)\.0\.conv\.0\.1\.(.+)$', r'decoder.\1.bn1.\2'),
+                     (r'decoder\.level_(\d+)\.0\.conv\.1\.1\.(.+)$', r'decoder.\1.bn2.\2'),
+                     (r'decoder\.level_(\d+)\.0\.conv\.2\.1\.(.+)$', r'decoder.\1.bn3.\2')):
+        if re.match(pat, key):
+            return re.sub(pat, rep, key)
+    m = re.match(r'decoder\.weight_blocks\.(\d+)\.signal2weights\.weight$', key)
+    if m:  # v1.0 unify: one mapper per level before the shared one
+        j = int(m.group(1))
+        if j < model.shared_from:
+            return f'decoder.{j}.weight_mapper.weight'
+        if j == model.shared_from and model.shared_from < n_levels:
+            return 'shared_weight_mapper.weight'
+    raise KeyError(key)
+
+
+def convert_official(model: 'HyperSeg', state: Optional[Dict[str, Tensor]], arch: str = '',
+                     encoder: Optional[Dict[str, Tensor]] = None):
+    """A state dict of the released HyperSeg code (YuvalNirkin/hyperseg) in graphseg's keys, for
+    :func:`~graphseg.models.load_official`: returns ``(converted, unknown checkpoint keys, a predicate for the
+    model keys the checkpoint may leave out)``.
+
+    The released names: the backbone's are lukemelas' EfficientNet-PyTorch (:func:`lukemelas_key`), its
+    feature reductions ``_feat_fc_{i}`` -> ``reduce.{4 - i}``; the context head (the released
+    ``weight_mapper``): ``in_conv`` -> ``reduce``, ``down_blocks.{j}`` / ``down_{j}`` -> ``down.{j}``,
+    ``up_blocks.{j}`` / ``flat_{j}`` -> ``up.{j}``; the weight mappers ``decoder.level_{i}...signal2weights``
+    (v1.0), ``decoder.weight_blocks.{j}.signal2weights`` (v1.0 unify; the last one is the shared mapper),
+    ``weight_mapper.out_conv.conv_{i}`` (v0.1) -> ``decoder.{i}.weight_mapper`` / ``shared_weight_mapper``;
+    decoder BatchNorms -> ``decoder.{i}.bn{1,2,3}``; the cached positional encodings ``decoder.coord{H}_{W}``
+    are dropped (computed on the fly here).
+    """
+    if encoder is not None:
+        raise ValueError("encoder is for QGN checkpoints; a HyperSeg checkpoint holds the whole model")
+    if state is None:
+        raise ValueError("checkpoint may be None only to load a QGN encoder alone (encoder=...)")
+    if 'hyperseg_v1_0.' in arch and model.signal_slices_mode == 'cumulative' \
+            and model.config.released_slices == 'from_zero':
+        warnings.warn("this checkpoint was trained by the released hyperseg_v1_0 code, whose weight mappers all "
+                      "read the signal from channel 0; build the model with signal_slices='released' to "
+                      "reproduce its outputs", stacklevel=3)
+    converted, unknown = {}, []
+    for k, v in state.items():
+        try:
+            nk = _hyperseg_key(k, model)
+        except KeyError:
+            unknown.append(k)
+            continue
+        if nk is not None:
+            converted[nk] = v
+    return converted, unknown, lambda key: False
 
 
 __all__ = ['HyperSeg', 'HyperSegConfig', 'HYPERSEG_S', 'HYPERSEG_M', 'HYPERSEG_L', 'HYPERSEG_CAMVID_S',

@@ -30,6 +30,7 @@ averaging of the released ``test.py``.
 """
 from __future__ import annotations
 
+import re
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 from torch import Tensor, nn
@@ -37,6 +38,7 @@ from torch import Tensor, nn
 from ..check import check_choice, check_image_batch, check_index, check_int, check_ndim
 from ..graphs.quadtree import t_pyramid
 from ..nn.qgn import QGNDecoder, QGNLoss
+from ..nn.sparse import SparseConvTranspose2d, SubmanifoldConv2d
 from .backbones.resnet import ResNet
 from .registry import create_model, register_model
 
@@ -154,4 +156,112 @@ def qgn_resnet50(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_
     return QGN(num_classes, encoder, block='bottleneck', **kwargs)
 
 
-__all__ = ['QGN', 'qgn_resnet34', 'qgn_resnet50', 'INFERENCES', 'WIDTHS']
+# --- the released checkpoints --------------------------------------------------------------------------
+
+_QGN_KEYS = ((r'out6_conv\.(.+)$', lambda m: f'head_top.{m.group(1)}'),
+             (r'out([2-5])_conv\.(.+)$', lambda m: f'heads.{5 - int(m.group(1))}.{m.group(2)}'),
+             (r'skip([0-4])\.(.+)$', lambda m: f'skips.{4 - int(m.group(1))}.{m.group(2)}'),
+             (r'deconv([1-4])\.(.+)$', lambda m: f'stages.{int(m.group(1)) - 1}.{m.group(2)}'),
+             (r'final_deconv\.(?:1\.)?(weight|bias)$', lambda m: f'final_deconv.{m.group(1)}'),
+             (r'(final_conv\..+)$', lambda m: m.group(1)))
+# inside the sparse blocks: the dense transposed convolutions are wrapped as (SparseToDense, ConvTranspose2d,
+# DenseToSparse[, BN]); the dense decoder's blocks hold them directly
+_QGN_SPARSE_PARTS = ((r'\.conv2\.1\.weight$', '.conv2.weight'),
+                     (r'\.upsample\.1\.weight$', '.shortcut.0.weight'),  # upsampling shortcut
+                     (r'\.upsample\.3\.', '.shortcut.1.'),
+                     (r'\.upsample\.0\.', '.shortcut.0.'),  # (NetworkInNetwork, BN) shortcut
+                     (r'\.upsample\.1\.', '.shortcut.1.'))
+_QGN_DENSE_PARTS = ((r'\.upsample\.', '.shortcut.'),)
+_SYNC_BN_BOOKKEEPING = ('_tmp_running_mean', '_tmp_running_var', '_running_iter')
+
+
+def _qgn_decoder_key(key: str, value: Tensor, decoder: nn.Module) -> Optional[Tuple[str, Tensor]]:
+    """A released QGN decoder key (``orig_resnet.`` stripped) -> (decoder key, value in graphseg's layout);
+    ``None`` for the skip layers a ``skips='top'`` decoder does not build (the released noskip builds and ignores
+    them) and for synchronized-BatchNorm bookkeeping."""
+    if key.endswith(_SYNC_BN_BOOKKEEPING):
+        return None  # the dense decoder's synchronized BatchNorm bookkeeping
+    for pat, rep in _QGN_KEYS:
+        m = re.match(pat, key)
+        if m:
+            new = rep(m)
+            break
+    else:
+        raise KeyError(key)
+    for pat, rep in (_QGN_SPARSE_PARTS if decoder.sparse else _QGN_DENSE_PARTS):
+        new = re.sub(pat, rep, new)
+    skip = re.match(r'skips\.(\d+)\.', new)
+    if skip and int(skip.group(1)) >= len(decoder.skips):
+        return None
+    path, leaf = new.rsplit('.', 1)
+    try:
+        module = decoder.get_submodule(path)
+    except AttributeError:
+        raise KeyError(key) from None
+    if leaf == 'weight' and isinstance(module, SubmanifoldConv2d) and value.dim() == 4 and value.size(1) == 1:
+        k = module.kernel_size  # SparseConvNet (k*k, 1, C_in, C_out), offset (dy, dx) at (dy + 1) k + dx + 1
+        value = value[:, 0].permute(2, 1, 0).reshape(module.out_channels, module.in_channels, k, k)
+    elif leaf == 'weight' and isinstance(module, nn.Linear):
+        # SparseConvNet NetworkInNetwork (C_in, C_out), or the dense 1x1 head on the top level
+        value = value[:, :, 0, 0] if value.dim() == 4 else value.t()
+    if re.match(r'(head_top|heads\.\d+|final_deconv)\.(weight|bias)$', new):
+        # released class coding: channel 0 composite, class c at c + 1; graphseg: class c at c, composite last
+        dim = 1 if isinstance(module, (nn.ConvTranspose2d, SparseConvTranspose2d)) and leaf == 'weight' else 0
+        value = value.roll(-1, dims=dim)
+    return new, value
+
+
+def convert_official(model: nn.Module, state: Optional[Dict[str, Tensor]], arch: str = '',
+                     encoder: Optional[Dict[str, Tensor]] = None):
+    """State dicts of the released QGN code (kashyap7x/QGN; the decoder and encoder are saved separately,
+    ``decoder_epoch_N.pth`` / ``encoder_epoch_N.pth``) in the keys of ``model`` (a :class:`QGN` or a
+    :class:`~graphseg.nn.qgn.QGNDecoder`), for :func:`~graphseg.models.load_official`: returns ``(converted,
+    unknown checkpoint keys, a predicate for the model keys the checkpoints may leave out)``.
+
+    * decoder ``orig_resnet.``: ``out6_conv`` -> ``head_top``; ``out{5,4,3,2}_conv`` -> ``heads.{0..3}``;
+      ``skip{4..0}`` -> ``skips.{0..4}``; ``deconv{1..4}`` -> ``stages.{0..3}``; ``final_conv``,
+      ``final_deconv``; inside the blocks ``upsample`` -> ``shortcut`` and ``conv2.1`` (the dense transposed
+      convolution wrapped by SparseToDense / DenseToSparse) -> ``conv2``;
+    * SparseConvNet layouts: a ``SubmanifoldConvolution`` weight :math:`(k^2, 1, C_{in}, C_{out})` (offset
+      :math:`(d_y, d_x)` at index :math:`(d_y + 1) k + d_x + 1`) -> ``nn.Conv2d``'s :math:`(C_{out}, C_{in}, k,
+      k)`; a ``NetworkInNetwork`` weight :math:`(C_{in}, C_{out})` -> ``nn.Linear``'s :math:`(C_{out},
+      C_{in})`; SparseConvNet BatchNorms have no ``num_batches_tracked`` (kept at the model's value);
+    * the class coding of the heads: the released channel 0 is *composite* and class :math:`c` is channel
+      :math:`c + 1`; graphseg's class :math:`c` is channel :math:`c` and composite the last (the output channels
+      of every head are rotated);
+    * encoder (MIT CSAIL's scene-parsing ResNet): the names of :func:`~graphseg.models.resnet50_deepstem`;
+      the synchronized BatchNorm's extra buffers (``_tmp_running_mean``, ``_tmp_running_var``,
+      ``_running_iter``) are dropped.
+    """
+    if state is None and not (isinstance(model, QGN) and encoder is not None):
+        raise ValueError("checkpoint may be None only to load a QGN encoder alone (encoder=...)")
+    if encoder is not None and not isinstance(model, QGN):
+        raise ValueError("encoder needs a QGN model (a QGNDecoder holds no encoder)")
+    decoder, prefix = (model.decoder, 'decoder.') if isinstance(model, QGN) else (model, '')
+    state = dict(state or {})
+    if any(k.startswith(('decoder.', 'encoder.')) for k in state):  # a SegmentationModule state
+        enc = {k[8:]: v for k, v in state.items() if k.startswith('encoder.')}
+        state = {k[8:]: v for k, v in state.items() if k.startswith('decoder.')}
+        encoder = enc if encoder is None and enc else encoder
+    converted, unknown = {}, []
+    for k, v in state.items():  # the released QGN module's keys, or its orig_resnet's (ResNetTransposeSparse)
+        try:
+            found = _qgn_decoder_key(k[len('orig_resnet.'):] if k.startswith('orig_resnet.') else k, v, decoder)
+        except KeyError:
+            unknown.append(k)
+            continue
+        if found is not None:
+            converted[prefix + found[0]] = found[1]
+    for k, v in (encoder or {}).items():
+        if not k.endswith(_SYNC_BN_BOOKKEEPING):
+            converted['encoder.' + k] = v
+    skip_encoder = isinstance(model, QGN) and encoder is None
+    skip_decoder = isinstance(model, QGN) and not state
+
+    def optional(key: str) -> bool:  # the part of a QGN that was not given
+        return (skip_encoder and key.startswith('encoder.')) or (skip_decoder and key.startswith('decoder.'))
+
+    return converted, unknown, optional
+
+
+__all__ = ['QGN', 'qgn_resnet34', 'qgn_resnet50', 'INFERENCES', 'WIDTHS', 'convert_official']

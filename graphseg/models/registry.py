@@ -22,7 +22,7 @@ import fnmatch
 import inspect
 from typing import Callable, Dict, List, Optional
 
-from torch import nn
+from torch import Tensor, nn
 
 TASKS = ('segmentation', 'backbone')
 
@@ -74,4 +74,16 @@ def create_model(name: str, **kwargs) -> nn.Module:
     return fn(**kwargs)
 
 
-__all__ = ['register_model', 'list_models', 'create_model', 'model_task', 'TASKS']
+def model_logits(output) -> Tensor:
+    """The logits of a model's output: ``output['out']`` (the output convention) or a plain tensor."""
+    if isinstance(output, dict):
+        if 'out' not in output:
+            raise TypeError(f"a segmentation model must return a dict with key 'out', got keys {sorted(output)}")
+        return output['out']
+    if isinstance(output, Tensor):
+        return output
+    raise TypeError(f"a segmentation model must return {{'out': logits, ...}} or a logits tensor, "
+                    f"got {type(output).__name__}")
+
+
+__all__ = ['register_model', 'list_models', 'create_model', 'model_task', 'model_logits', 'TASKS']

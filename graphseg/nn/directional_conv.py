@@ -27,13 +27,13 @@ from typing import Optional, Tuple, Union
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
-from torch_geometric.typing import SparseTensor
 from torch_geometric.utils import is_sparse
 
 from ..check import check_floating, check_ndim, check_param_dtype, check_same_device
-from ..graphs.directions import NUM_DIRECTIONS, kernel_to_direction_weights
+from ..directions import NUM_DIRECTIONS, kernel_to_direction_weights
 from ..ops.scatter import resolve_backend, scatter
 from ..ops.typed import check_typed_edges, typed_degree
+from ..typing import Adj, OptTensor, SparseTensor
 
 #: Lower bound of the per-direction degree :math:`D^\delta_{ii}` (Eq. 3).
 DEGREE_EPS = 1e-7
@@ -64,7 +64,7 @@ def directional_edge_weight(edge_index: Tensor, edge_type: Tensor, num_nodes: in
     return edge_weight / deg.index_select(0, dst.long() * num_directions + edge_type.long())
 
 
-def sparse_entries(adj_t: Union[Tensor, SparseTensor], name: str = 'edge_index'
+def sparse_entries(adj_t: Adj, name: str = 'edge_index'
                    ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
     """``(row, col, value)`` of a sparse adjacency in its storage order (the order ``T.ToSparseTensor``
     leaves ``edge_type`` in): a ``torch_sparse.SparseTensor`` or a ``torch.sparse`` COO / CSR tensor.
@@ -99,7 +99,7 @@ class DirectionalConv(MessagePassing):
         \qquad D^\delta_{ii} = \max\Big(\sum_j A^\delta_{ij},\ 10^{-7}\Big)
 
     where an edge ``j -> i`` of type :math:`\delta` with weight ``w`` is
-    :math:`A^\delta_{ij} = w` (see :mod:`graphseg.graphs.directions`). On
+    :math:`A^\delta_{ij} = w` (see :mod:`graphseg.directions`). On
     :func:`~graphseg.graphs.grid_graph` it equals ``F.conv2d(x, w, b,
     padding=1)`` (:meth:`from_conv2d` copies a 3x3 convolution); on the group
     graph of :func:`~graphseg.graphs.group_adjacency` it is HG-Conv's graph
@@ -190,7 +190,7 @@ class DirectionalConv(MessagePassing):
                 layer.bias.copy_(conv.bias)
         return layer
 
-    def forward(self, x: Tensor, edge_index: Union[Tensor, SparseTensor], edge_type: Optional[Tensor] = None,
+    def forward(self, x: Tensor, edge_index: Adj, edge_type: OptTensor = None,
                 edge_weight: Optional[Tensor] = None) -> Tensor:
         check_ndim(x, 'x', 2, '(N, C)')
         check_floating(x, 'x')

@@ -40,7 +40,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from ..check import check_choice, check_floating, check_index, check_int, check_ndim, check_same_device
-from ..graphs.directions import CENTER, NUM_DIRECTIONS
+from ..directions import CENTER, NUM_DIRECTIONS
 
 PLANS = ('auto', 'im2col', 'pairs')
 #: ``'auto'`` takes ``'im2col'`` when at least this fraction of the 9 N (site, offset) pairs is active.

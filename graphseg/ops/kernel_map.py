@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from ..check import check_choice, check_index
-from ..graphs.directions import CENTER, DIRECTIONS
+from ..directions import CENTER, DIRECTIONS
 
 METHODS = ('auto', 'grid', 'searchsorted')
 #: Largest ``B (H + 2) (W + 2)`` for which ``method='auto'`` builds a dense index grid (int32: 128 MiB).

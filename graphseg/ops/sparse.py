@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from ..check import check_floating, check_index, check_ndim, check_tensor
-from ..graphs.directions import kernel_to_direction_weights
+from ..directions import kernel_to_direction_weights
 from .gather_gemm import PLANS, ConvPlan, conv_plan, gather_gemm_conv
 from .kernel_map import check_coords, neighbor_table, submanifold_kernel_map
 from .typed import typed_matmul_scatter

@@ -26,6 +26,7 @@ convolution to 1280 channels (the map HyperSeg's context head reads).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import List, Optional, Type
 
@@ -284,5 +285,41 @@ def efficientnet_b3(**kwargs) -> EfficientNet:
     return EfficientNet(1.2, 1.4, **{'image_size': 300, 'dropout': 0.3, **kwargs})
 
 
+_EFFNET_BLOCK = re.compile(r'_blocks\.(\d+)\.(\w+)\.(\w+)$')
+
+
+def lukemelas_key(key: str, net: EfficientNet) -> str:
+    """A key of lukemelas' EfficientNet-PyTorch (the HyperSeg release's backbone) -> graphseg's
+    torchvision-style key: ``_conv_stem``, ``_bn0``, ``_blocks.{j}.{_expand_conv, _bn0, _depthwise_conv, _bn1,
+    _se_reduce, _se_expand, _project_conv, _bn2}``, ``_conv_head``, ``_bn1`` -> ``features.{stage}.{block}...``
+    (``KeyError`` for a key with no place)."""
+    last = len(net.features) - 1
+    head = key.split('.', 1)
+    if head[0] == '_conv_stem':
+        return f'features.0.0.{head[1]}'
+    if head[0] == '_bn0':
+        return f'features.0.1.{head[1]}'
+    if head[0] == '_conv_head':
+        return f'features.{last}.0.{head[1]}'
+    if head[0] == '_bn1':
+        return f'features.{last}.1.{head[1]}'
+    m = _EFFNET_BLOCK.match(key)
+    if m is None:
+        raise KeyError(key)
+    j, part, leaf = int(m.group(1)), m.group(2), m.group(3)
+    for s in range(1, last):  # the global block index j -> (stage, block within the stage)
+        if j < len(net.features[s]):
+            break
+        j -= len(net.features[s])
+    else:
+        raise KeyError(key)
+    e = 1 if len(net.features[s][j].block) == 4 else 0  # an expansion conv comes first
+    sub = {'_expand_conv': '0.0', '_bn0': '0.1', '_depthwise_conv': f'{e}.0', '_bn1': f'{e}.1',
+           '_se_reduce': f'{e + 1}.fc1', '_se_expand': f'{e + 1}.fc2', '_project_conv': f'{e + 2}.0',
+           '_bn2': f'{e + 2}.1'}.get(part)
+    if sub is None:
+        raise KeyError(key)
+    return f'features.{s}.{j}.block.{sub}.{leaf}'
+
 __all__ = ['EfficientNet', 'MBConv', 'SqueezeExcitation', 'Conv2dStaticSame', 'conv_norm_act', 'stochastic_depth',
-           'efficientnet_b0', 'efficientnet_b1', 'efficientnet_b3']
+           'efficientnet_b0', 'efficientnet_b1', 'efficientnet_b3', 'lukemelas_key']

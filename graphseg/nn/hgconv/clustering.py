@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...check import check_choice, check_finite, check_floating, check_index, check_int, check_ndim, check_positive
-from ...graphs.directions import CENTER, DIRECTIONS
+from ...directions import CENTER, DIRECTIONS
 from ...graphs.group_adjacency import Assignment, SoftAssignment, _as_pairs
 
 SAMPLING = ('random', 'importance', 'topk_random')

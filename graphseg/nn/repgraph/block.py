@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from ...check import check_choice, check_floating, check_ndim, check_param_dtype
 from ...graphs.representative import bilinear_neighbors, pixel_anchor, representative_graph, sample_positions
 from .conv import RepGraphConv
-from .dense import representative_attention
+from .attention import representative_attention
 
 VARIANTS = ('bottleneck', 'simple')
 FUSIONS = ('sum', 'concat')
@@ -45,7 +45,7 @@ class RepGraph(nn.Module):
       attention on the reduced map, which serves as :math:`x_\theta = x_\phi = x_g`
       (no further projections), and :math:`W_y` as the expand conv
       :math:`C' \to C` + norm, with no activation after it. About
-      :math:`2 N C C'` MACs in all (:func:`graphseg.engine.flops.repgraph_macs`).
+      :math:`2 N C C'` MACs in all (:func:`graphseg.ops.macs.repgraph_macs`).
 
     In both, the scale of the last norm is zero-initialised, so the block is the
     identity at initialisation and can be inserted into a pretrained network

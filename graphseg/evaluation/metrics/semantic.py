@@ -12,7 +12,7 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor
 
-from ..check import check_index, check_int, check_tensor
+from ...check import check_index, check_int, check_tensor
 
 
 def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_index: Optional[int] = 255) -> Tensor:
@@ -78,6 +78,19 @@ class SegmentationMetrics:
     @torch.no_grad()
     def update(self, pred: Tensor, target: Tensor) -> None:
         self.cm += confusion_matrix(pred, target, self.num_classes, self.ignore_index).cpu()
+
+    def state(self) -> Tensor:
+        """The confusion matrix, flattened: the states of several processes sum to the state of one
+        process that saw every image."""
+        return self.cm.flatten().clone()
+
+    def load_state(self, state: Tensor) -> None:
+        """Restore what :meth:`state` returned (e.g. after summing it over processes)."""
+        K = self.num_classes
+        if state.numel() != K * K:
+            raise ValueError(f"state must have num_classes ** 2 = {K * K} entries, got {state.numel()}")
+        self.cm = state.detach().cpu().round().long().view(K, K) if state.is_floating_point() \
+            else state.detach().cpu().long().view(K, K).clone()
 
     def compute(self) -> Dict[str, object]:
         iou = iou_from_confusion(self.cm)

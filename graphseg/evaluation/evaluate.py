@@ -10,6 +10,7 @@ process on the whole dataset.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
@@ -17,14 +18,35 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from ..check import check_device, check_image_batch, check_int
-from . import distributed as D
-from .metrics import SegmentationMetrics
-from .road_metrics import RoadMetrics
-from .sod_metrics import SaliencyMetrics
-from .train import model_logits
+from ..check import check_choice, check_device, check_image_batch, check_int
+from .. import distributed as comm
+from ..models.registry import model_logits
+from .metrics import Metric, RoadMetrics, SaliencyMetrics, SegmentationMetrics
 
-TASKS = ('semantic', 'saliency', 'road')
+
+
+def _labels(model: nn.Module, images: Tensor, scales: Sequence[float], flip: bool, size_divisor: int) -> Tensor:
+    return predict(model, images, scales, flip, size_divisor)
+
+
+def _foreground(model: nn.Module, images: Tensor, scales: Sequence[float], flip: bool,
+                size_divisor: int) -> Tensor:
+    return predict_probs(model, images, scales, flip, size_divisor)[:, 1]
+
+
+@dataclass(frozen=True)
+class Task:
+    """How :func:`evaluate` scores one task: the metric, and what of the model's output it is given."""
+    metric: Callable[[int, int, bool], Metric]  # (num_classes, ignore_index, apls) -> a fresh metric
+    prediction: Callable[..., Tensor]  # (model, images, scales, flip, size_divisor) -> what update() takes
+
+
+#: task -> how it is evaluated (``eval.task`` of a run config)
+TASKS: Dict[str, Task] = {
+    'semantic': Task(lambda k, ignore, apls: SegmentationMetrics(k, ignore), _labels),
+    'saliency': Task(lambda k, ignore, apls: SaliencyMetrics(), _foreground),
+    'road': Task(lambda k, ignore, apls: RoadMetrics(ignore, apls=apls), _labels),
+}
 
 
 def _check_tta(scales: Sequence[float], size_divisor: int) -> None:
@@ -132,8 +154,7 @@ def evaluate(model: nn.Module, dataset: Dataset, num_classes: int, *, ignore_ind
     """
     from tqdm import tqdm
 
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    check_choice(task, 'task', tuple(TASKS))
     check_int(num_classes, 'num_classes', 1)
     check_int(batch_size, 'batch_size', 1)
     check_int(size_divisor, 'size_divisor', 1)
@@ -141,31 +162,20 @@ def evaluate(model: nn.Module, dataset: Dataset, num_classes: int, *, ignore_ind
     device = check_device(device, 'device', available=True)
     was_training = model.training
     model.to(device).eval()
-    if task == 'semantic':
-        metrics = SegmentationMetrics(num_classes, ignore_index)
-    elif task == 'saliency':
-        metrics = SaliencyMetrics()
-    else:
-        metrics = RoadMetrics(ignore_index, apls=apls)
-    shard = Subset(D.SeededTransform(dataset, transform), D.eval_shard(len(dataset)))
+    metrics, prediction = TASKS[task].metric(num_classes, ignore_index, apls), TASKS[task].prediction
+    shard = Subset(comm.SeededTransform(dataset, transform), comm.eval_shard(len(dataset)))
     loader = DataLoader(shard, batch_size=batch_size, collate_fn=_collate, num_workers=num_workers)
-    bar = tqdm(loader, desc='evaluate', unit='batch', disable=not (progress and D.is_main_process()), leave=False,
+    bar = tqdm(loader, desc='evaluate', unit='batch', disable=not (progress and comm.is_main_process()), leave=False,
                dynamic_ncols=True)
     for batch in bar:
         for group in _groups(batch):
             images = torch.stack([g[0] for g in group]).to(device)
             labels = torch.stack([g[1] for g in group]).to(device)
-            if task == 'saliency':
-                metrics.update(predict_probs(model, images, scales, flip, size_divisor)[:, 1], labels)
-            else:
-                metrics.update(predict(model, images, scales, flip, size_divisor), labels)
+            metrics.update(prediction(model, images, scales, flip, size_divisor), labels)
     model.train(was_training)
-    if D.is_distributed():
-        if task == 'semantic':
-            metrics.cm = D.all_reduce_sum(metrics.cm.to(device)).cpu()
-        else:
-            metrics.load_state(D.all_reduce_sum(metrics.state().to(device)))
+    if comm.is_distributed():
+        metrics.load_state(comm.all_reduce_sum(metrics.state().to(device)))
     return metrics.compute()
 
 
-__all__ = ['predict', 'predict_probs', 'evaluate', 'TASKS']
+__all__ = ['predict', 'predict_probs', 'evaluate', 'Task', 'TASKS']

@@ -13,6 +13,10 @@ from typing import Callable, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from ..graphs import grid_graph, slic_torch
+from ..nn import DirectionalConv, HGConv, NonLocal2d, RepGraph, SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU, SplineConv, SubmanifoldConv2d
+from ..ops import SparseMap, dpw_conv2d
+
 
 @dataclass
 class CompileCase:
@@ -33,8 +37,6 @@ def _out(y) -> Tensor:
 
 
 def _directional(size: str, device: torch.device):
-    from ..graphs import grid_graph
-    from ..nn import DirectionalConv
     n, c = (6, 4) if size == 'small' else (90, 128)
     g = grid_graph(n, n).to(device)
     layer = DirectionalConv(c, c).to(device)
@@ -42,8 +44,6 @@ def _directional(size: str, device: torch.device):
 
 
 def _submanifold(size: str, device: torch.device):
-    from ..nn import SubmanifoldConv2d
-    from ..ops import SparseMap
     c, h, w, p = (3, 7, 9, 0.5) if size == 'small' else (64, 256, 512, 0.1)
     g = torch.Generator().manual_seed(0)
     mask = (torch.rand(1, h, w, generator=g) < p).to(device)
@@ -54,8 +54,6 @@ def _submanifold(size: str, device: torch.device):
 
 
 def _sparse_block(size: str, device: torch.device):
-    from ..nn import SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU
-    from ..ops import SparseMap
     c, n = (4, 20) if size == 'small' else (64, 20000)
     coords = torch.stack([torch.zeros(n, dtype=torch.long), torch.arange(n) // 200, torch.arange(n) % 200], 1)
     block = nn.Sequential(SparseLinear(c, c), SparseBatchNorm(c), SparseReLU()).to(device)
@@ -68,20 +66,17 @@ def _sparse_block(size: str, device: torch.device):
 
 
 def _repgraph(size: str, device: torch.device):
-    from ..nn import RepGraph
     c, c_, h, w = (8, 4, 6, 5) if size == 'small' else (512, 128, 128, 64)
     layer = RepGraph(c, c_).to(device)
     return layer, (torch.randn(1, c, h, w, device=device),)
 
 
 def _nonlocal(size: str, device: torch.device):
-    from ..nn import NonLocal2d
     c, h, w = (8, 6, 5) if size == 'small' else (512, 64, 32)
     return NonLocal2d(c).to(device), (torch.randn(1, c, h, w, device=device),)
 
 
 def _dpw(size: str, device: torch.device):
-    from ..ops import dpw_conv2d
     c, h, w, n_h, n_w = (4, 8, 12, 2, 3) if size == 'small' else (32, 128, 256, 8, 16)
     x = torch.randn(1, c, h, w, device=device)
     weight = torch.randn(1, c, 1, 3, 3, n_h, n_w, device=device)
@@ -89,8 +84,6 @@ def _dpw(size: str, device: torch.device):
 
 
 def _spline(size: str, device: torch.device):
-    from ..graphs import grid_graph
-    from ..nn import SplineConv
     n, c = (6, 4) if size == 'small' else (90, 64)
     g = grid_graph(n, n).to(device)
     pos = g.pos.float()
@@ -100,13 +93,11 @@ def _spline(size: str, device: torch.device):
 
 
 def _hgconv(size: str, device: torch.device):
-    from ..nn import HGConv
     c, n = (8, 12) if size == 'small' else (256, 45)
     return HGConv(c, c).to(device).eval(), (torch.randn(1, c, n, n, device=device),)
 
 
 def _slic(size: str, device: torch.device):
-    from ..graphs import slic_torch
     n = 32 if size == 'small' else 256
     return (lambda img: slic_torch(img, 16 if size == 'small' else 400)[0]), (torch.rand(1, 3, n, n, device=device),)
 

@@ -16,10 +16,10 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from . import distributed as D
+from .. import distributed as comm
 from .checkpoint import load_checkpoint, state_dict_from
 from .config import RunConfig
-from .evaluate import evaluate
+from ..evaluation.evaluate import evaluate
 from .train import train
 
 
@@ -90,7 +90,7 @@ def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = N
     """Resolve the device (joining a ``torchrun`` process group), build the datasets (``train`` and ``val`` splits,
     or ``val`` only), transforms and the model (seeded with ``train.seed``), load ``weights``/``model.weights``."""
     from ..data import build_dataset, build_transforms, dataset_info
-    device, _ = D.init_distributed(config.device)
+    device, _ = comm.init_distributed(config.device)
     dc = config.data
     train_set = build_dataset(dc.dataset, dc.root, dc.train_split, **dc.kwargs) if train else None
     val_set = build_dataset(dc.dataset, dc.root, dc.val_split, **{**dc.kwargs, **dc.val_kwargs})
@@ -138,7 +138,7 @@ def fit(p: Prepared, run_dir: Optional[str], *, resume: Union[str, Dict[str, Any
                 progress=progress, checkpoint_path=ckpt, resume=state, sync_bn=p.config.model.sync_bn,
                 validate=validate, on_log=on_log)
     seconds = time.perf_counter() - t0
-    if run_dir and D.is_main_process():
+    if run_dir and comm.is_main_process():
         torch.save(p.model.state_dict(), os.path.join(run_dir, 'model.pt'))
     metrics = run_evaluation(p, progress)
     return {'train_log': log, 'metrics': metrics, 'params': sum(t.numel() for t in p.model.parameters()),

@@ -32,7 +32,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from ..check import check_device, check_ndim
+from .check import check_device, check_ndim
 
 #: The 9 offsets ``(dy, dx)`` of a 3x3 kernel in row-major order; index 4 is ``(0, 0)``.
 DIRECTIONS: Tuple[Tuple[int, int], ...] = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1))

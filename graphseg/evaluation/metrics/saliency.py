@@ -20,7 +20,7 @@ from typing import Dict
 import torch
 from torch import Tensor
 
-from ..check import check_finite, check_floating, check_ndim, check_number
+from ...check import check_finite, check_floating, check_ndim, check_number
 
 EPS = 2.220446049250313e-16  # float64 machine epsilon, the constant of the reference code
 

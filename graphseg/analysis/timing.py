@@ -7,6 +7,7 @@ never go into the test suite.
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import numbers
 import os
@@ -121,6 +122,33 @@ def format_table(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> st
     return '\n'.join(out)
 
 
+def add_benchmark_arguments(parser: argparse.ArgumentParser, *, quick: str = 'fewer repeats and sizes',
+                            device: Optional[str] = None) -> argparse.ArgumentParser:
+    """The options every ``scripts/bench_*.py`` shares, so that ``scripts/bench_all.py`` can pass them on:
+    ``--quick`` (help text ``quick``), ``--device`` (default ``device``, else CUDA when available) and
+    ``--threads`` (torch's CPU threads; default: torch's choice). See :func:`setup_benchmark`."""
+    if not isinstance(parser, argparse.ArgumentParser):
+        raise TypeError(f"parser must be an argparse.ArgumentParser, got {type(parser).__name__}")
+    parser.add_argument('--quick', action='store_true', help=quick)
+    parser.add_argument('--device', default=device or ('cuda' if torch.cuda.is_available() else 'cpu'),
+                        help="'cpu', 'cuda' or 'cuda:N'")
+    parser.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's)")
+    return parser
+
+
+def setup_benchmark(args: argparse.Namespace, name: str) -> torch.device:
+    """Apply the options of :func:`add_benchmark_arguments` (CPU threads, the device, checked to exist)
+    and print the benchmark's header line with :func:`machine_summary`; returns the device."""
+    if args.threads is not None:
+        check_int(args.threads, '--threads', 1)
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit(f'{name}: --device {args.device}: no CUDA device available')
+    print(f'# {name}  ({machine_summary()})')
+    return device
+
+
 def machine_summary() -> str:
     """One line naming torch, threads and device, printed at the top of every benchmark."""
     dev = torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU'
@@ -174,4 +202,4 @@ def machine_info() -> Dict[str, Any]:
 
 
 __all__ = ['compare_times', 'peak_memory', 'format_table', 'machine_summary', 'quiet_stderr', 'record',
-           'take_records', 'machine_info']
+           'take_records', 'machine_info', 'add_benchmark_arguments', 'setup_benchmark']
