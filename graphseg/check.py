@@ -10,9 +10,11 @@ instead of a silently wrong result or an indexing error deep inside a kernel.
 from __future__ import annotations
 
 from typing import Any, Iterable, Optional, Sequence, Union
+import math
 
 import torch
 from torch import Tensor
+import numpy as np
 
 _Dims = Sequence[Union[int, str, None]]
 
@@ -66,8 +68,8 @@ def check_index(x: Tensor, name: str) -> None:
 
 
 def check_finite(x: Tensor, name: str) -> None:
-    """Raise ``ValueError`` if a floating tensor holds NaN or +-inf (skipped while ``torch.compile`` traces:
-    a data-dependent branch would break the graph; the eager call checks)."""
+    """Raise ``ValueError`` if a floating tensor holds NaN or +-inf (skipped while ``torch.compile``
+    traces: a data-dependent branch would break the graph; the eager call checks)."""
     check_tensor(x, name)
     if torch.compiler.is_compiling():
         return
@@ -91,24 +93,28 @@ def check_positive(value: Union[int, float], name: str, *, strict: bool = True) 
         raise ValueError(f"{name} must be {'>' if strict else '>='} 0, got {value}")
 
 
-def check_image_batch(x: Tensor, name: str, channels: Optional[int], min_side: int = 1, why: str = '', *,
-                      module: Optional[torch.nn.Module] = None, owner: str = 'the model') -> None:
-    """Validate a model input: a floating ``(B, channels, H, W)`` batch (``channels=None``: any) with
-    ``H, W >= min_side`` (``why`` names the reason for the minimum, e.g. ``'the output stride'``) and, given
-    ``module``, the dtype of its parameters."""
+def check_image_batch(x: Tensor, name: str, channels: Optional[int], min_side: int = 1,
+                      why: str = '', *, module: Optional[torch.nn.Module] = None,
+                      owner: str = 'the model') -> None:
+    """Validate a model input: a floating ``(B, channels, H, W)`` batch (``channels=None``: any)
+    with ``H, W >= min_side`` (``why`` names the reason for the minimum, e.g.
+    ``'the output stride'``) and, given ``module``, the dtype of its parameters."""
     check_ndim(x, name, 4, '(B, C, H, W)')
     check_floating(x, name)
     if channels is not None and x.size(1) != channels:
         raise ValueError(f"{name} must have {channels} channels, got shape {tuple(x.shape)}")
     if min(x.shape[-2:]) < min_side:
         reason = f' ({why})' if why else ''
-        raise ValueError(f"{name} must be at least {min_side}x{min_side} pixels{reason}, got {tuple(x.shape[-2:])}")
+        raise ValueError(f"{name} must be at least {min_side}x{min_side} pixels{reason}, got "
+                         f"{tuple(x.shape[-2:])}")
     if module is not None:
         check_param_dtype(x, name, next(module.parameters(), None), owner)
 
 
-def check_int(value: object, name: str, minimum: Optional[int] = None, maximum: Optional[int] = None) -> int:
-    """Raise ``ValueError`` unless ``value`` is an int (not a bool) in ``[minimum, maximum]``; return it."""
+def check_int(value: object, name: str, minimum: Optional[int] = None,
+              maximum: Optional[int] = None) -> int:
+    """Raise ``ValueError`` unless ``value`` is an int (not a bool) in ``[minimum, maximum]``;
+    return it."""
     ok = isinstance(value, int) and not isinstance(value, bool)
     if ok and minimum is not None and value < minimum:
         ok = False
@@ -127,9 +133,10 @@ def check_int(value: object, name: str, minimum: Optional[int] = None, maximum: 
     return value
 
 
-def check_number(value: object, name: str, minimum: float = float('-inf'), *, strict: bool = False) -> float:
-    """Raise ``ValueError`` unless ``value`` is a finite real number ``>= minimum`` (``>`` when ``strict``)."""
-    import math
+def check_number(value: object, name: str, minimum: float = float('-inf'), *,
+                 strict: bool = False) -> float:
+    """Raise ``ValueError`` unless ``value`` is a finite real number ``>= minimum`` (``>`` when
+    ``strict``)."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok and (value <= minimum if strict else value < minimum):
         ok = False
@@ -140,17 +147,25 @@ def check_number(value: object, name: str, minimum: float = float('-inf'), *, st
 
 
 def check_device(device: object, name: str = 'device', *, available: bool = False) -> torch.device:
-    """A ``torch.device`` from ``device``; ``ValueError`` naming ``name`` for a malformed one (and, with
-    ``available``, for a CUDA device this machine does not have)."""
+    """A ``torch.device`` from ``device``; ``ValueError`` naming ``name`` for a malformed one (and,
+    with ``available``, for a CUDA device this machine does not have)."""
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as e:
-        raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', got {device!r}") from e
+        raise ValueError(
+            f"{name} must be a torch device such as 'cpu' or 'cuda', got {device!r}"
+        ) from e
     if available and dev.type == 'cuda' and (not torch.cuda.is_available()
                                              or (dev.index or 0) >= torch.cuda.device_count()):
         raise ValueError(f"{name} = {device!r} is not available here (torch.cuda.is_available() = "
                          f"{torch.cuda.is_available()}, {torch.cuda.device_count()} device(s))")
     return dev
+
+
+def check_size(height: int, width: int) -> None:
+    """Raise ``ValueError`` unless ``height`` and ``width`` are ints >= 1 (an image or map size)."""
+    check_int(height, 'height', 1)
+    check_int(width, 'width', 1)
 
 
 def check_callable(fn: object, name: str) -> None:
@@ -166,7 +181,8 @@ def check_same_device(name_a: str, a: Tensor, name_b: str, b: Optional[Tensor]) 
                          f"got {a.device} and {b.device}")
 
 
-def check_param_dtype(x: Tensor, name: str, param: Optional[Tensor], owner: str = 'the layer') -> None:
+def check_param_dtype(x: Tensor, name: str, param: Optional[Tensor],
+                      owner: str = 'the layer') -> None:
     """Raise ``TypeError`` unless floating ``x`` has the dtype of ``param`` (a module's weight).
 
     float64 runs in float64 end to end: convert the module (``module.double()``)
@@ -177,8 +193,8 @@ def check_param_dtype(x: Tensor, name: str, param: Optional[Tensor], owner: str 
         return
     if torch.is_autocast_enabled(x.device.type):
         return
-    raise TypeError(f"{name} must have {owner}'s dtype {param.dtype}, got {x.dtype}; convert one of them "
-                    f"(e.g. module.to({x.dtype}) to run in {x.dtype} end to end)")
+    raise TypeError(f"{name} must have {owner}'s dtype {param.dtype}, got {x.dtype}; convert one "
+                    f"of them (e.g. module.to({x.dtype}) to run in {x.dtype} end to end)")
 
 
 #: An image has at most this many channels when its layout is ambiguous (see :func:`as_image`).
@@ -187,8 +203,10 @@ MAX_IMAGE_CHANNELS = 4
 _INT_RANGE = {torch.uint8: 255., torch.bool: 1.}
 
 
-def as_image(image: Any, name: str = 'image', *, batched: bool = True, numpy: bool = True) -> Tensor:
-    """Validate an image and return it as a floating tensor :math:`(C, H, W)` (or :math:`(B, C, H, W)`).
+def as_image(image: Any, name: str = 'image', *, batched: bool = True,
+             numpy: bool = True) -> Tensor:
+    """Validate an image and return it as a floating tensor :math:`(C, H, W)` (or
+    :math:`(B, C, H, W)`).
 
     The layout rule (never a guess):
 
@@ -206,41 +224,50 @@ def as_image(image: Any, name: str = 'image', *, batched: bool = True, numpy: bo
     or non-finite images are rejected. ``requires_grad`` is kept.
     """
     if numpy and type(image).__module__ == 'numpy' and hasattr(image, 'ndim'):
-        import numpy as np
         if image.ndim == 2:
-            raise ValueError(f"{name} must have a channel axis, got a 2-D array of shape {image.shape}; for "
+            raise ValueError(f"{name} must have a channel axis, got a 2-D array of shape "
+                             f"{image.shape}; for "
                              f"grayscale use {name}[..., None] (numpy images are (H, W, C))")
         if image.ndim != 3:
             raise ValueError(f"{name} as a numpy array must be (H, W, C), got shape {image.shape}")
         H, W, C = image.shape
         if C > MAX_IMAGE_CHANNELS and H <= MAX_IMAGE_CHANNELS:
-            raise ValueError(f"{name} looks channels-first: numpy images are (H, W, C), got shape {image.shape} "
-                             f"(C = {C} channels?); pass {name}.transpose(1, 2, 0), or a torch tensor (C, H, W)")
+            raise ValueError(f"{name} looks channels-first: numpy images are (H, W, C), got shape "
+                             f"{image.shape} "
+                             f"(C = {C} channels?); pass {name}.transpose(1, 2, 0), or a torch "
+                             "tensor (C, H, W)")
         if image.dtype == np.uint16:
             image = image.astype(np.float32) / 65535.
         if image.dtype.kind not in 'fbu' or (image.dtype.kind == 'u' and image.dtype != np.uint8):
-            raise TypeError(f"{name} must be float, uint8, uint16 or bool, got numpy dtype {image.dtype}")
+            raise TypeError(f"{name} must be float, uint8, uint16 or bool, got numpy dtype "
+                            f"{image.dtype}")
         t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
     elif isinstance(image, Tensor):
         t = image
         if t.dim() == 2:
-            raise ValueError(f"{name} must have a channel axis, got a 2-D tensor of shape {tuple(t.shape)}; for "
+            raise ValueError(f"{name} must have a channel axis, got a 2-D tensor of shape "
+                             f"{tuple(t.shape)}; for "
                              f"grayscale use {name}[None] (tensors are (C, H, W))")
         layouts = '(C, H, W) or (B, C, H, W)' if batched else '(C, H, W)'
         if t.dim() not in ((3, 4) if batched else (3,)):
             raise ValueError(f"{name} must be {layouts}, got shape {tuple(t.shape)}")
         if t.shape[-3] > MAX_IMAGE_CHANNELS and t.shape[-1] <= MAX_IMAGE_CHANNELS:
-            raise ValueError(f"{name} looks channels-last: tensors are {layouts}, got shape {tuple(t.shape)} "
+            raise ValueError(f"{name} looks channels-last: tensors are {layouts}, got shape "
+                             f"{tuple(t.shape)} "
                              f"(C = {t.shape[-3]} channels?); pass {name}.permute(2, 0, 1) "
-                             f"({name}.permute(0, 3, 1, 2) for a batch), or a numpy array (H, W, C)")
+                             f"({name}.permute(0, 3, 1, 2) for a batch), or a numpy array (H, W, "
+                             "C)")
     else:
-        raise TypeError(f"{name} must be a torch.Tensor (C, H, W){' or a numpy array (H, W, C)' if numpy else ''}, "
+        raise TypeError(f"{name} must be a torch.Tensor (C, H, "
+                        f"W){' or a numpy array (H, W, C)' if numpy else ''}, "
                         f"got {type(image).__name__}")
     if t.dtype in _INT_RANGE:
         t = t.to(torch.get_default_dtype()) / _INT_RANGE[t.dtype]
     elif t.is_complex() or not t.is_floating_point():
-        raise TypeError(f"{name} must be floating, uint8 or bool, got {t.dtype}: other integer dtypes have no "
-                        f"fixed value range; scale it yourself (e.g. {name}.float() / 255 for 8-bit values)")
+        raise TypeError(f"{name} must be floating, uint8 or bool, got {t.dtype}: other integer "
+                        "dtypes have no "
+                        f"fixed value range; scale it yourself (e.g. {name}.float() / 255 for "
+                        "8-bit values)")
     if t.numel() == 0:
         raise ValueError(f"{name} must be non-empty, got shape {tuple(t.shape)}")
     check_finite(t, name)
@@ -248,7 +275,8 @@ def as_image(image: Any, name: str = 'image', *, batched: bool = True, numpy: bo
 
 
 __all__ = [
-    'as_image', 'MAX_IMAGE_CHANNELS', 'check_param_dtype', 'check_image_batch', 'check_tensor', 'check_ndim',
-    'check_shape', 'check_floating', 'check_index', 'check_finite', 'check_choice', 'check_positive',
-    'check_same_device', 'check_int', 'check_number', 'check_callable', 'check_device',
+    'as_image', 'MAX_IMAGE_CHANNELS', 'check_param_dtype', 'check_image_batch', 'check_tensor',
+    'check_ndim', 'check_shape', 'check_size', 'check_floating', 'check_index', 'check_finite',
+    'check_choice', 'check_positive', 'check_same_device', 'check_int', 'check_number',
+    'check_callable', 'check_device',
 ]

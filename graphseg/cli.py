@@ -1,4 +1,5 @@
-"""The ``graphseg`` command (also ``python -m graphseg``, and ``torchrun ... -m graphseg train ...``).
+"""The ``graphseg`` command (also ``python -m graphseg``, and
+``torchrun ... -m graphseg train ...``).
 
 Each verb is a module of :mod:`graphseg.commands` with ``add_parser(subparsers)`` (its options,
 every one with a help text; defaults are shown by ``--help``) and a ``run(args) -> int``;
@@ -35,7 +36,8 @@ USER_ERRORS = (ValueError, TypeError, OSError, ImportError, KeyError)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='graphseg', formatter_class=HelpFormatter,
-                                     description='Adaptive semantic segmentation as graph learning.')
+                                     description='Adaptive semantic segmentation as graph '
+                                                 'learning.')
     parser.add_argument('--version', action='version', version=f'graphseg {__version__}',
                         help='print the version and exit')
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
@@ -45,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run a ``graphseg`` command; bad values (options, images, files) exit with ``graphseg VERB: message``."""
+    """Run a ``graphseg`` command; bad values (options, images, files) exit with
+    ``graphseg VERB: message``."""
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -76,15 +76,18 @@ def kernel_to_direction_weights(weight: Tensor) -> Tensor:
     """
     check_ndim(weight, 'weight', 4, '(C_out, C_in, 3, 3)')
     if tuple(weight.shape[2:]) != (3, 3):
-        raise ValueError(f"weight must be a 3x3 kernel (C_out, C_in, 3, 3), got {tuple(weight.shape)}")
+        raise ValueError("weight must be a 3x3 kernel (C_out, C_in, 3, 3), got "
+                         f"{tuple(weight.shape)}")
     return weight.flatten(2).permute(2, 1, 0)
 
 
 def direction_weights_to_kernel(weight: Tensor) -> Tensor:
-    """Inverse of :func:`kernel_to_direction_weights`: ``(9, C_in, C_out) -> (C_out, C_in, 3, 3)``."""
+    """Inverse of :func:`kernel_to_direction_weights`:
+    ``(9, C_in, C_out) -> (C_out, C_in, 3, 3)``."""
     check_ndim(weight, 'weight', 3, '(9, C_in, C_out)')
     if weight.size(0) != NUM_DIRECTIONS:
-        raise ValueError(f"weight must have {NUM_DIRECTIONS} directions in dim 0, got {tuple(weight.shape)}")
+        raise ValueError(f"weight must have {NUM_DIRECTIONS} directions in dim 0, got "
+                         f"{tuple(weight.shape)}")
     return weight.permute(2, 1, 0).reshape(weight.size(2), weight.size(1), 3, 3)
 
 

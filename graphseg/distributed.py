@@ -82,23 +82,31 @@ def all_gather_object(obj) -> List:
 
 
 def sample_seed(seed: int, epoch: int, index: int) -> int:
-    """The augmentation seed of sample ``index`` in ``epoch`` (independent of ranks, workers and resumes)."""
+    """The augmentation seed of sample ``index`` in ``epoch`` (independent of ranks, workers and
+    resumes)."""
     return (seed * 1_000_003 + epoch * 7_919 + index * 104_729) % (2 ** 63 - 1)
 
 
 class ShardedSampler(DistributedSampler):
-    """:class:`~torch.utils.data.DistributedSampler` (shuffled per epoch from ``seed``, ``drop_last``) yielding
-    ``(index, augmentation seed)`` keys for :class:`SeededTransform`, able to start mid-epoch (resume).
+    """:class:`~torch.utils.data.DistributedSampler` (shuffled per epoch from ``seed``,
+    ``drop_last``) yielding ``(index, augmentation seed)`` keys for :class:`SeededTransform`, able
+    to start mid-epoch (resume).
 
     With ``B`` images per step over ``N`` ranks, rank ``r`` batch ``k`` holds global positions
-    ``r, r + N, ...`` of the step-``k`` block of ``B``: the union over ranks is the single-process batch.
+    ``r, r + N, ...`` of the step-``k`` block of ``B``: the union over ranks is the single-process
+    batch.
     """
 
     def __init__(self, dataset, num_replicas: Optional[int] = None, rank: Optional[int] = None,
                  shuffle: bool = True, seed: int = 0) -> None:
-        super().__init__(dataset, num_replicas=num_replicas if num_replicas is not None else get_world_size(),
-                         rank=rank if rank is not None else get_rank(), shuffle=shuffle, seed=seed,
-                         drop_last=True)
+        super().__init__(
+            dataset,
+            num_replicas=num_replicas if num_replicas is not None else get_world_size(),
+            rank=rank if rank is not None else get_rank(),
+            shuffle=shuffle,
+            seed=seed,
+            drop_last=True,
+        )
         self.start = 0
 
     def set_start(self, start: int) -> None:
@@ -114,8 +122,8 @@ class ShardedSampler(DistributedSampler):
 
 
 class SeededTransform(torch.utils.data.Dataset):
-    """``dataset[index]`` then ``transform(image, target, generator)`` with a generator seeded per sample;
-    indexed by the ``(index, seed)`` keys of :class:`ShardedSampler`."""
+    """``dataset[index]`` then ``transform(image, target, generator)`` with a generator seeded per
+    sample; indexed by the ``(index, seed)`` keys of :class:`ShardedSampler`."""
 
     def __init__(self, dataset, transform=None) -> None:
         self.dataset, self.transform = dataset, transform
@@ -178,7 +186,11 @@ class GlooSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
         if self.track_running_stats:
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)
-                m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                m = (
+                    self.momentum
+                    if self.momentum is not None
+                    else 1.0 / float(self.num_batches_tracked)
+                )
                 self.running_mean.mul_(1 - m).add_(m * mean.detach())
                 self.running_var.mul_(1 - m).add_(m * var.detach() * n / (n - 1).clamp_min(1))
         shape = (1, C) + (1,) * (x.dim() - 2)
@@ -189,7 +201,8 @@ class GlooSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
 
 
 def convert_sync_batchnorm(model: nn.Module, device: torch.device) -> nn.Module:
-    """BatchNorm layers -> :class:`torch.nn.SyncBatchNorm` on CUDA, :class:`GlooSyncBatchNorm` elsewhere."""
+    """BatchNorm layers -> :class:`torch.nn.SyncBatchNorm` on CUDA, :class:`GlooSyncBatchNorm`
+    elsewhere."""
     if torch.device(device).type == 'cuda':
         return nn.SyncBatchNorm.convert_sync_batchnorm(model)
     return _convert(model)
@@ -197,7 +210,8 @@ def convert_sync_batchnorm(model: nn.Module, device: torch.device) -> nn.Module:
 
 def _convert(module: nn.Module) -> nn.Module:
     out = module
-    if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module, GlooSyncBatchNorm):
+    if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module,
+                                                                              GlooSyncBatchNorm):
         out = GlooSyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
                                 module.track_running_stats)
         if module.affine:
@@ -216,6 +230,6 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 
-__all__ = ['init_distributed', 'is_distributed', 'get_rank', 'get_world_size', 'is_main_process', 'barrier',
-           'all_reduce_sum', 'all_gather_object', 'ShardedSampler', 'SeededTransform', 'sample_seed',
-           'eval_shard', 'GlooSyncBatchNorm', 'convert_sync_batchnorm', 'unwrap']
+__all__ = ['init_distributed', 'is_distributed', 'get_rank', 'get_world_size', 'is_main_process',
+           'barrier', 'all_reduce_sum', 'all_gather_object', 'ShardedSampler', 'SeededTransform',
+           'sample_seed', 'eval_shard', 'GlooSyncBatchNorm', 'convert_sync_batchnorm', 'unwrap']

@@ -60,6 +60,7 @@ def _pyg_spline_works() -> bool:
 WITH_PYG_SPLINE: bool = _pyg_spline_works()
 
 #: the backend flags (what ``graphseg info`` prints)
-FLAGS = ('WITH_TORCH_SCATTER', 'WITH_TORCH_SPARSE', 'WITH_TORCH_SPLINE_CONV', 'WITH_PYG_LIB', 'WITH_PYG_SPLINE')
+FLAGS = ('WITH_TORCH_SCATTER', 'WITH_TORCH_SPARSE', 'WITH_TORCH_SPLINE_CONV', 'WITH_PYG_LIB',
+         'WITH_PYG_SPLINE')
 
 __all__ = ['Adj', 'OptTensor', 'PairTensor', 'Device', 'SparseTensor', *FLAGS, 'FLAGS']

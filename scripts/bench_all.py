@@ -1,16 +1,20 @@
-"""Every benchmark in one command, into one JSON of ratios, absolute figures and the machine description.
+"""Every benchmark in one command, into one JSON of ratios, absolute figures and the machine
+description.
 
-Runs scripts/bench_{graphs,hgconv,repgraph,hyperseg,sparse,compile}.py in this process (each prints its
-tables as when run alone) once per thread count, collects what they record
+Runs scripts/bench_{graphs,hgconv,repgraph,hyperseg,sparse,compile}.py in this process (each prints
+its tables as when run alone) once per thread count, collects what they record
 (graphseg.analysis.timing.record) and writes
 
-    {"machine": {...}, "args": {...}, "runs": [{"script", "threads", "seconds", "error", "records": [...]}]}
+    {"machine": {...}, "args": {...}, "runs": [{"script", "threads", "seconds", "error", "records":
+    [...]}]}
 
 `python scripts/bench_table.py PATH` turns that JSON into the README's performance tables.
 
-    python scripts/bench_all.py [--device cuda] [--quick] [--threads 1 2] [--only sparse ...] --json PATH
+    python scripts/bench_all.py [--device cuda] [--quick] [--threads 1 2] [--only sparse ...] --json
+    PATH
 
-spconv rows appear when the interpreter can import spconv (a throwaway venv; never a graphseg dependency).
+spconv rows appear when the interpreter can import spconv (a throwaway venv; never a graphseg
+dependency).
 """
 from __future__ import annotations
 
@@ -46,18 +50,22 @@ def run_script(name: str, argv: list) -> dict:
         print(error, file=sys.stderr)
     finally:
         sys.argv = saved
-    return {'script': f'bench_{name}.py', 'argv': argv, 'seconds': time.perf_counter() - t0, 'error': error,
-            'records': take_records()}
+    return {'script': f'bench_{name}.py', 'argv': argv, 'seconds': time.perf_counter() - t0,
+            'error': error, 'records': take_records()}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--json', required=True, help='where to write the results')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--quick', action='store_true', help='fewer repeats and sizes in every script')
+    parser.add_argument('--quick', action='store_true',
+                        help='fewer repeats and sizes in every script')
     parser.add_argument('--threads', type=int, nargs='*', default=None,
-                        help='run everything once per CPU thread count (default: torch\'s setting, once)')
-    parser.add_argument('--only', nargs='*', choices=SCRIPTS, default=None, help='a subset of the scripts')
+                        help='run everything once per CPU thread count (default: torch\'s '
+                             'setting, once)')
+    parser.add_argument('--only', nargs='*', choices=SCRIPTS, default=None,
+                        help='a subset of the scripts')
     args = parser.parse_args()
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         raise SystemExit('--device cuda: no CUDA device available')
@@ -75,10 +83,16 @@ def main() -> int:
             result['threads'] = threads or default_threads
             runs.append(result)
             torch.set_num_threads(default_threads)
-            Path(args.json).write_text(json.dumps({'machine': machine_info(), 'args': vars(args), 'runs': runs},
-                                                  indent=1, default=str))
+            Path(args.json).write_text(
+                json.dumps(
+                    {'machine': machine_info(), 'args': vars(args), 'runs': runs},
+                    indent=1,
+                    default=str,
+                )
+            )
     failed = [r['script'] for r in runs if r['error']]
-    print(f'\nwrote {args.json}: {sum(len(r["records"]) for r in runs)} records from {len(runs)} runs'
+    print(f'\nwrote {args.json}: {sum(len(r["records"]) for r in runs)} records from {len(runs)} '
+          'runs'
           + (f'; FAILED: {failed}' if failed else ''))
     return 1 if failed else 0
 

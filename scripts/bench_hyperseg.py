@@ -53,7 +53,8 @@ def per_patch_loop(x, weight, groups):
 
 def bench_dpw(batches, repeat: int, device: torch.device) -> None:
     print('\n## dpw_conv2d vs static F.conv2d (same shape) and vs the per-patch loop')
-    print('(x: B x 32 x 128 x 256, 8 x 16 grid of 16 x 16 patches; times in ms, ratio = time / static NCHW)')
+    print('(x: B x 32 x 128 x 256, 8 x 16 grid of 16 x 16 patches; times in ms, ratio = time / '
+          'static NCHW)')
     C, H, W, N_h, N_w = 32, 128, 256, 8, 16
     cases = [('1x1', 1, 1), ('3x3 depthwise', 3, C), ('3x3 grouped (G=4)', 3, 4)]
     rows = []
@@ -61,7 +62,8 @@ def bench_dpw(batches, repeat: int, device: torch.device) -> None:
         for B in batches:
             x = torch.randn(B, C, H, W, device=device)
             # patch-major storage, as WeightMapper emits it (each patch's kernel contiguous)
-            w = torch.randn(B, N_h, N_w, C, C // G, K, K, device=device).permute(0, 3, 4, 5, 6, 1, 2)
+            w = torch.randn(B, N_h, N_w, C, C // G, K, K, device=device).permute(0, 3, 4, 5, 6, 1,
+                                                                                 2)
             w_static = torch.randn(C, C // G, K, K, device=device)
             x_cl = x.contiguous(memory_format=torch.channels_last)
             ref = per_patch_loop(x, w, G)
@@ -69,28 +71,63 @@ def bench_dpw(batches, repeat: int, device: torch.device) -> None:
                    'static_cl': lambda: F.conv2d(x_cl, w_static, padding=K // 2, groups=G)}
             for impl in ('bmm', 'grouped_conv', 'taps'):
                 out = dpw_conv2d(x, w, groups=G, impl=impl)
-                assert torch.allclose(out, ref, atol=1e-3, rtol=1e-3), f'{impl} differs from the per-patch loop'
+                assert torch.allclose(out, ref, atol=1e-3,
+                                      rtol=1e-3), f'{impl} differs from the per-patch loop'
                 fns[impl] = (lambda impl=impl: dpw_conv2d(x, w, groups=G, impl=impl))
             fns['loop'] = lambda: per_patch_loop(x, w, G)
             fns['copy'] = lambda: x.clone()  # the floor of any layout change: one pass over x
             t = compare_times(fns, repeat=repeat, device=device)
             auto = _auto_impl(K, K, N_h * N_w, C // G, C // G)
             best_static = min(t['static'], t['static_cl'])
-            record('dpw_vs_static', f'{name}, batch {B}', static_s=t['static'], static_cl_s=t['static_cl'],
-                   auto=auto, auto_s=t[auto], ratio_vs_best_static=t[auto] / best_static,
+            record('dpw_vs_static', f'{name}, batch {B}', static_s=t['static'],
+                   static_cl_s=t['static_cl'], auto=auto, auto_s=t[auto],
+                   ratio_vs_best_static=t[auto] / best_static,
                    ratio_vs_static_nchw=t[auto] / t['static'], loop_speedup=t['loop'] / t[auto],
                    copy_s=t['copy'], copy_vs_best_static=t['copy'] / best_static)
-            rows.append([name, B, f'{t["static"] * 1e3:.2f}', f'{t["static_cl"] * 1e3:.2f}',
-                         *[f'{t[i] * 1e3:.2f} ({t[i] / t["static"]:.2f}x)' for i in ('bmm', 'grouped_conv', 'taps')],
-                         auto, f'{t[auto] / t["static"]:.2f}x', f'{t[auto] / best_static:.2f}x',
-                         f'{t["loop"] / t[auto]:.0f}x', f'{t["copy"] / best_static:.2f}x'])
-    print(format_table(rows, ['case', 'B', 'static', 'static CL', 'bmm', 'grouped_conv', 'taps', 'auto picks',
-                              'auto/static', 'auto/best static', 'loop/auto', 'copy of x/best static']))
-    print('(targets, auto / the faster of static NCHW and static channels_last (CL): 3x3 depthwise <= 1.3x and\n'
-          ' 1x1 <= 1.2x at batch 1, <= 1.0x at batch 8. "copy of x": one x.clone(), the cost of the smallest\n'
-          ' layout change; a patch-wise kernel in torch ops needs a regrouping of x and of the output (bmm,\n'
-          ' grouped_conv) or 9 multiply-add passes (taps), so auto >= 1 + 2 copies of x, where the static conv\n'
-          ' reads x once in one fused kernel)')
+            rows.append(
+                [
+                    name,
+                    B,
+                    f'{t["static"] * 1e3:.2f}',
+                    f'{t["static_cl"] * 1e3:.2f}',
+                    *[
+                        f'{t[i] * 1e3:.2f} ({t[i] / t["static"]:.2f}x)'
+                        for i in ('bmm', 'grouped_conv', 'taps')
+                    ],
+                    auto,
+                    f'{t[auto] / t["static"]:.2f}x',
+                    f'{t[auto] / best_static:.2f}x',
+                    f'{t["loop"] / t[auto]:.0f}x',
+                    f'{t["copy"] / best_static:.2f}x',
+                ]
+            )
+    print(
+        format_table(
+            rows,
+            [
+                'case',
+                'B',
+                'static',
+                'static CL',
+                'bmm',
+                'grouped_conv',
+                'taps',
+                'auto picks',
+                'auto/static',
+                'auto/best static',
+                'loop/auto',
+                'copy of x/best static',
+            ],
+        )
+    )
+    print('(targets, auto / the faster of static NCHW and static channels_last (CL): 3x3 '
+          'depthwise <= 1.3x and\n'
+          ' 1x1 <= 1.2x at batch 1, <= 1.0x at batch 8. "copy of x": one x.clone(), the cost of '
+          'the smallest\n'
+          ' layout change; a patch-wise kernel in torch ops needs a regrouping of x and of the '
+          'output (bmm,\n'
+          ' grouped_conv) or 9 multiply-add passes (taps), so auto >= 1 + 2 copies of x, where '
+          'the static conv\n reads x once in one fused kernel)')
 
 
 def bench_model(size, repeat: int, device: torch.device) -> None:
@@ -103,8 +140,10 @@ def bench_model(size, repeat: int, device: torch.device) -> None:
               'w/o DPWConv': static, 'w/o DPWConv fused BN': fuse_bn(static)}
     x = torch.randn(1, 3, H, W, device=device)
     with torch.no_grad():
-        assert torch.allclose(models['HyperSeg-M fused BN'](x)['out'], dyn(x)['out'], atol=1e-3, rtol=1e-3)
-        t = compare_times({k: (lambda m=m: m(x)) for k, m in models.items()}, repeat=repeat, device=device)
+        assert torch.allclose(models['HyperSeg-M fused BN'](x)['out'], dyn(x)['out'], atol=1e-3,
+                              rtol=1e-3)
+        t = compare_times({k: (lambda m=m: m(x)) for k, m in models.items()}, repeat=repeat,
+                          device=device)
     base = t['HyperSeg-M']
     for k, v in t.items():
         record('hyperseg_m_fps', k, size=f'{W}x{H}', seconds=v, images_per_s=1 / v)
@@ -117,11 +156,13 @@ def bench_model(size, repeat: int, device: torch.device) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true', help='fewer repeats, batch 1 only')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (CPU)')
-    parser.add_argument('--no-mmap', action='store_true', help='re-run with glibc mmap disabled (see above)')
+    parser.add_argument('--no-mmap', action='store_true',
+                        help='re-run with glibc mmap disabled (see above)')
     args = parser.parse_args()
     if args.no_mmap and os.environ.get('MALLOC_MMAP_MAX_') != '0':
         env = dict(os.environ, MALLOC_MMAP_MAX_='0', MALLOC_TRIM_THRESHOLD_='4000000000')

@@ -1,4 +1,5 @@
-"""HyperSeg as released: inference speed of HyperSeg-M at the paper's Cityscapes resolution (1024x512).
+"""HyperSeg as released: inference speed of HyperSeg-M at the paper's Cityscapes resolution
+(1024x512).
 
 The paper reports 38 FPS for HyperSeg-M on a GPU (Table 1; 45.5 FPS without the patch-wise
 convolutions). This script measures, in one interleaved run (``compare_times``, medians),
@@ -36,8 +37,8 @@ from graphseg.nn import fuse_bn
 
 @torch.no_grad()
 def calibrate_bn(model: nn.Module, x: torch.Tensor) -> nn.Module:
-    """BatchNorm running statistics := the batch statistics of one pass over ``x`` (dropout and stochastic
-    depth off, as at inference)."""
+    """BatchNorm running statistics := the batch statistics of one pass over ``x`` (dropout and
+    stochastic depth off, as at inference)."""
     model.eval()
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -49,7 +50,8 @@ def calibrate_bn(model: nn.Module, x: torch.Tensor) -> nn.Module:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--size', type=int, nargs=2, default=(512, 1024), metavar=('H', 'W'))
@@ -57,9 +59,11 @@ def main() -> None:
     device = torch.device(args.device)
     H, W = args.size
     print(machine_summary(), '| device', device)
-    print(f'\n## HyperSeg-M (released architecture, 19 classes) forward, batch 1, {W}x{H}, eval, no grad')
+    print(f'\n## HyperSeg-M (released architecture, 19 classes) forward, batch 1, {W}x{H}, eval, '
+          'no grad')
     torch.manual_seed(0)
-    x = F.interpolate(load_image('astronaut')[None], size=(H, W), mode='bilinear', align_corners=False).to(device)
+    x = F.interpolate(load_image('astronaut')[None], size=(H, W), mode='bilinear',
+                      align_corners=False).to(device)
     released = calibrate_bn(hyperseg_m(num_classes=19).to(device), x)
     image_halo = HyperSeg(dataclasses.replace(HYPERSEG_M, halo='image'), 19).to(device).eval()
     image_halo.load_state_dict(released.state_dict())
@@ -71,12 +75,13 @@ def main() -> None:
         fused = models['HyperSeg-M, fuse_bn'](x)['out']
         print(f'max |fused - unfused| = {(fused - ref).abs().max().item():.1e} (outputs up to '
               f'{ref.abs().max().item():.1f})')
-        t = compare_times({k: (lambda m=m: m(x)) for k, m in models.items()}, repeat=args.repeat, device=device)
+        t = compare_times({k: (lambda m=m: m(x)) for k, m in models.items()}, repeat=args.repeat,
+                          device=device)
     base = t['HyperSeg-M']
     rows = [[k, f'{v * 1e3:.0f}', f'{1 / v:.2f}', f'{base / v:.2f}x'] for k, v in t.items()]
     print(format_table(rows, ['model', 'ms / image', 'images / s', 'speed vs unfused']))
-    print(f'(parameters: {sum(p.numel() for p in released.parameters()):,}; the paper on a GPU: 38 FPS, '
-          f'45.5 FPS w/o DPWConv, at 1024x512)')
+    print(f'(parameters: {sum(p.numel() for p in released.parameters()):,}; the paper on a GPU: '
+          f'38 FPS, 45.5 FPS w/o DPWConv, at 1024x512)')
 
 
 if __name__ == '__main__':

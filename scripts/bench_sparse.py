@@ -1,4 +1,5 @@
-"""Benchmarks of issue 6: submanifold sparse convolution, the T-pyramid and the QGN decoder's memory.
+"""Benchmarks of QGN's sparse path: submanifold sparse convolution, the T-pyramid and the QGN
+decoder's memory.
 
 Every ratio compares variants measured side by side in this run (interleaved
 medians, graphseg.analysis.timing). spconv is an optional peer: its rows
@@ -62,9 +63,9 @@ def saved_bytes(fn, *existing) -> int:
 
 
 def legacy_submanifold(sp: SparseMap, weight: torch.Tensor) -> torch.Tensor:
-    """The submanifold conv as graphseg computed it before issue 14, for before -> after ratios: the typed-edge
-    kernel with index_select + scatter_add (one (N, C) @ (C, 9 C') matmul, then a gather and a scatter of the E
-    messages)."""
+    """The submanifold conv as graphseg computed it before the gather-GEMM plans, for before ->
+    after ratios: the typed-edge kernel with index_select + scatter_add (one (N, C) @ (C, 9 C')
+    matmul, then a gather and a scatter of the E messages)."""
     edge_index, edge_type = sp.kernel_map()
     w = kernel_to_direction_weights(weight)  # (9, C, C')
     C, C_out = w.size(1), w.size(2)
@@ -82,7 +83,8 @@ def spconv_module():
 
 
 def bench_submanifold(repeat: int, device: torch.device, fractions, channels) -> None:
-    print('\n## SubmanifoldConv2d fwd+bwd vs dense F.conv2d fwd+bwd on the full grid (256x512, boundary bands)')
+    print('\n## SubmanifoldConv2d fwd+bwd vs dense F.conv2d fwd+bwd on the full grid (256x512, '
+          'boundary bands)')
     H, W = 256, 512
     rows = []
     for C in channels:
@@ -97,7 +99,8 @@ def bench_submanifold(repeat: int, device: torch.device, fractions, channels) ->
             wd, ws = w.clone().requires_grad_(True), w.clone().requires_grad_(True)
             out = submanifold_conv2d(sp, ws)
             ref = F.conv2d(x * mask, w, padding=1).permute(0, 2, 3, 1)[mask]
-            assert torch.allclose(out.feats, ref, atol=1e-4, rtol=1e-4), 'sparse != masked dense conv'
+            assert torch.allclose(out.feats, ref, atol=1e-4,
+                                  rtol=1e-4), 'sparse != masked dense conv'
             edges = sp.kernel_map()[0].size(1)
 
             def dense():
@@ -106,7 +109,7 @@ def bench_submanifold(repeat: int, device: torch.device, fractions, channels) ->
             def sparse():
                 submanifold_conv2d(sp, ws).feats.sum().backward()
 
-            def typed():  # the kernel before issue 14
+            def typed():  # the typed-edge kernel the gather-GEMM plans replaced
                 legacy_submanifold(sp, ws).sum().backward()
 
             def kmap():
@@ -114,28 +117,60 @@ def bench_submanifold(repeat: int, device: torch.device, fractions, channels) ->
                 sp2.conv_plan()
 
             sp.conv_plan()
-            t = compare_times({'dense': dense, 'sparse': sparse, 'typed': typed, 'kmap': kmap}, repeat=repeat,
-                              device=device)
+            t = compare_times({'dense': dense, 'sparse': sparse, 'typed': typed, 'kmap': kmap},
+                              repeat=repeat, device=device)
             s_dense = saved_bytes(lambda: F.conv2d(xd, wd, padding=1), xd, wd)
             s_sparse = saved_bytes(lambda: submanifold_conv2d(sp, ws), feats, ws, *sp.kernel_map())
             m_dense, m_sparse = peak_memory(dense, device), peak_memory(sparse, device)
             n = sp.num_sites
             plan = sp.conv_plan().kind
-            record('sparse_fwd_bwd_vs_dense', f'C={C}, {frac:.0%} active', channels=C, active=frac, plan=plan,
-                   dense_s=t['dense'], sparse_s=t['sparse'], typed_s=t['typed'], ratio=t['sparse'] / t['dense'],
-                   ratio_before=t['typed'] / t['dense'], sparse_peak_bytes=m_sparse, dense_peak_bytes=m_dense)
-            rows.append([C, f'{n / (H * W):.0%}', n, f'{edges / n:.1f}', plan, f'{t["dense"] * 1e3:.1f}',
-                         f'{t["sparse"] * 1e3:.1f}', f'{t["sparse"] / t["dense"]:.3f}x',
-                         f'{t["typed"] / t["dense"]:.3f}x', f'{t["kmap"] * 1e3:.2f}',
-                         f'{s_dense / MiB:.2f} / {m_dense / MiB:.1f}', f'{s_sparse / MiB:.2f} / {m_sparse / MiB:.1f}',
-                         f'{s_sparse / n:.0f} / {m_sparse / n:.0f}'])
-    print(format_table(rows, ['C', 'active', 'sites', 'nbrs/site', 'plan', 'dense ms', 'sparse ms', 'time ratio',
-                              'before issue 14', 'plan ms', 'dense MiB saved / peak', 'sparse MiB saved / peak',
-                              'sparse B/site saved / peak']))
-    print('(targets: time ratio <= 0.2x at 10 % and <= 0.6x at 30 % active; before issue 14 = the\n'
-          ' typed-edge kernel with index_select + scatter_add, in the same run;\n'
-          ' saved = what autograd keeps for backward besides the input and weight (the activation memory);\n'
-          ' peak = fwd+bwd peak allocation incl. transients; sparse ms reuses the cached kernel map, as\n'
+            record('sparse_fwd_bwd_vs_dense', f'C={C}, {frac:.0%} active', channels=C, active=frac,
+                   plan=plan, dense_s=t['dense'], sparse_s=t['sparse'], typed_s=t['typed'],
+                   ratio=t['sparse'] / t['dense'], ratio_before=t['typed'] / t['dense'],
+                   sparse_peak_bytes=m_sparse, dense_peak_bytes=m_dense)
+            rows.append(
+                [
+                    C,
+                    f'{n / (H * W):.0%}',
+                    n,
+                    f'{edges / n:.1f}',
+                    plan,
+                    f'{t["dense"] * 1e3:.1f}',
+                    f'{t["sparse"] * 1e3:.1f}',
+                    f'{t["sparse"] / t["dense"]:.3f}x',
+                    f'{t["typed"] / t["dense"]:.3f}x',
+                    f'{t["kmap"] * 1e3:.2f}',
+                    f'{s_dense / MiB:.2f} / {m_dense / MiB:.1f}',
+                    f'{s_sparse / MiB:.2f} / {m_sparse / MiB:.1f}',
+                    f'{s_sparse / n:.0f} / {m_sparse / n:.0f}',
+                ]
+            )
+    print(
+        format_table(
+            rows,
+            [
+                'C',
+                'active',
+                'sites',
+                'nbrs/site',
+                'plan',
+                'dense ms',
+                'sparse ms',
+                'time ratio',
+                'typed-edge kernel',
+                'plan ms',
+                'dense MiB saved / peak',
+                'sparse MiB saved / peak',
+                'sparse B/site saved / peak',
+            ],
+        )
+    )
+    print('(targets: time ratio <= 0.2x at 10 % and <= 0.6x at 30 % active; typed-edge kernel = '
+          'the\n typed-edge kernel with index_select + scatter_add, in the same run;\n'
+          ' saved = what autograd keeps for backward besides the input and weight (the activation '
+          'memory);\n'
+          ' peak = fwd+bwd peak allocation incl. transients; sparse ms reuses the cached kernel '
+          'map, as\n'
           ' every conv after the first one of a level does; plan ms = building table + plan once)')
 
 
@@ -166,7 +201,8 @@ def bench_spconv(repeat: int, fractions, channels) -> None:
                 dense[y, xx] = theirs.features
                 err_ours = float((ours - ref).abs().max())
                 err_theirs = (dense[mask[0]] - ref).abs().amax(1)
-                diff = f'{err_ours:.0e} / {float(err_theirs.max()):.0e} ({int((err_theirs > 1e-3).sum())})'
+                wrong = int((err_theirs > 1e-3).sum())
+                diff = f'{err_ours:.0e} / {float(err_theirs.max()):.0e} ({wrong})'
 
             def ours_cold():  # kernel map built inside, as spconv builds its indice pairs
                 with torch.no_grad():
@@ -186,7 +222,7 @@ def bench_spconv(repeat: int, fractions, channels) -> None:
                 with torch.no_grad():
                     submanifold_conv2d(sp, w)
 
-            def typed_warm():  # the kernel before issue 14
+            def typed_warm():  # the typed-edge kernel the gather-GEMM plans replaced
                 with torch.no_grad():
                     legacy_submanifold(sp, w)
 
@@ -198,19 +234,26 @@ def bench_spconv(repeat: int, fractions, channels) -> None:
                                'spconv warm': spconv_warm, 'typed warm': typed_warm}, repeat=repeat)
             record('sparse_fwd_vs_spconv', f'C={C}, {frac:.0%} active', channels=C, active=frac,
                    threads=torch.get_num_threads(), ours_s=t['ours'], spconv_s=t['spconv'],
-                   ratio=t['ours'] / t['spconv'], ours_warm_s=t['ours warm'], spconv_warm_s=t['spconv warm'],
-                   warm_ratio=t['ours warm'] / t['spconv warm'], before_warm_ratio=t['typed warm'] / t['spconv warm'])
+                   ratio=t['ours'] / t['spconv'], ours_warm_s=t['ours warm'],
+                   spconv_warm_s=t['spconv warm'], warm_ratio=t['ours warm'] / t['spconv warm'],
+                   before_warm_ratio=t['typed warm'] / t['spconv warm'])
             rows.append([C, f'{frac:.0%}', f'{t["ours"] * 1e3:.1f}', f'{t["spconv"] * 1e3:.1f}',
                          f'{t["ours"] / t["spconv"]:.2f}x', f'{t["ours warm"] * 1e3:.1f}',
-                         f'{t["spconv warm"] * 1e3:.1f}', f'{t["ours warm"] / t["spconv warm"]:.2f}x',
+                         f'{t["spconv warm"] * 1e3:.1f}',
+                         f'{t["ours warm"] / t["spconv warm"]:.2f}x',
                          f'{t["typed warm"] / t["spconv warm"]:.2f}x', diff])
-    print(format_table(rows, ['C', 'active', 'ours ms', 'spconv ms', 'ours / spconv', 'ours warm ms',
-                              'spconv warm ms', 'warm ratio', 'before issue 14, warm ratio',
+    print(format_table(rows, ['C', 'active', 'ours ms', 'spconv ms', 'ours / spconv', 'ours warm '
+                                                                                      'ms',
+                              'spconv warm ms', 'warm ratio', 'typed-edge kernel, warm ratio',
                               'max err ours / spconv (sites > 1e-3)']))
-    print('(target: <= 1.0x spconv forward time. Cold: both build their kernel map / indice pairs;\n'
-          ' warm: both reuse them. Both multiply only existing (site, offset) pairs, E C C\' MACs (our im2col\n'
-          " plan, for dense neighbourhoods, 9 N C C'); before issue 14 = the typed-edge kernel with index_select\n"
-          " + scatter_add. spconv's CPU build has no backward; with 2 threads its output is wrong at some sites.\n"
+    print('(target: <= 1.0x spconv forward time. Cold: both build their kernel map / indice '
+          'pairs;\n'
+          ' warm: both reuse them. Both multiply only existing (site, offset) pairs, E C C\' MACs '
+          '(our im2col\n'
+          " plan, for dense neighbourhoods, 9 N C C'); typed-edge kernel = the typed-edge kernel "
+          "with index_select\n"
+          " + scatter_add. spconv's CPU build has no backward; with 2 threads its output is wrong "
+          "at some sites.\n"
           ' max err: against F.conv2d of the zero-filled map, read at the active sites)')
 
 
@@ -223,8 +266,10 @@ def bench_t_pyramid(repeat: int) -> None:
     s = Quadtree.from_labels(labels, 6, 19).stats()
     record('t_pyramid', '1024x2048, 6 levels', t_pyramid_s=t['t_pyramid'], quadtree_s=t['Quadtree'])
     print(format_table([[f'{t["t_pyramid"] * 1e3:.1f}', f'{t["Quadtree"] * 1e3:.1f}',
-                         ' '.join(f'{p:.3f}' for p in s['pixel_share']), f'{s["memory_ratio"]:.4f}']],
-                       ['t_pyramid ms', 'Quadtree (incl.) ms', 'pixel share, levels 0..5', 'nodes / pixels']))
+                         ' '.join(f'{p:.3f}' for p in s['pixel_share']),
+                         f'{s["memory_ratio"]:.4f}']],
+                       ['t_pyramid ms', 'Quadtree (incl.) ms', 'pixel share, levels 0..5',
+                        'nodes / pixels']))
     print('(target: t_pyramid <= 35 ms)')
 
 
@@ -235,16 +280,21 @@ def bench_decoder(repeat: int, device: torch.device, size) -> None:
           f'ResNet-18 encoder maps (stem, layer1..4), {H}x{W}, k = {k}')
     enc = (64, 64, 128, 256, 512)
     torch.manual_seed(0)
-    feats = [torch.randn(1, c, H >> (i + 1), W >> (i + 1), device=device) for i, c in enumerate(enc)]
+    feats = [torch.randn(1, c, H >> (i + 1), W >> (i + 1), device=device) for i,
+             c in enumerate(enc)]
     labels = blob_labels(1, H, W, k, cells=8).to(device)
     pyr = t_pyramid(labels, 6, k)
     sparse = QGNDecoder(enc, k).to(device)
-    dense = QGNDecoder(enc, k, sparse=False, dense_up_kernel=2).to(device)  # the sparse decoder, computed densely
+    # the sparse decoder, computed densely
+    dense = QGNDecoder(enc, k, sparse=False, dense_up_kernel=2).to(device)
 
     def run(dec, scheme):
         def fn():
             out = dec(feats, scheme, pyr if scheme == 'gt' else None)
-            sum(q.feats.sum() if isinstance(q, SparseMap) else q.sum() for q in out.logits.values()).backward()
+            sum(
+                q.feats.sum() if isinstance(q, SparseMap) else q.sum() for q in out.logits.values()
+            ).backward()
+
         return fn
 
     fns = {'dense decoder': run(dense, 'all'), "sparse, 'all'": run(sparse, 'all'),
@@ -256,31 +306,54 @@ def bench_decoder(repeat: int, device: torch.device, size) -> None:
     params = [p for dec in (sparse, dense) for p in dec.parameters()]
     for name, (dec, scheme) in {'dense decoder': (dense, 'all'), "sparse, 'all'": (sparse, 'all'),
                                 "sparse, 'gt'": (sparse, 'gt')}.items():
-        act[name] = peak_memory(lambda: keep.append(dec(feats, scheme, pyr if scheme == 'gt' else None)), device)
+        act[name] = peak_memory(
+            lambda: keep.append(dec(feats, scheme, pyr if scheme == 'gt' else None)), device
+        )
         keep.clear()
-        saved[name] = saved_bytes(lambda: dec(feats, scheme, pyr if scheme == 'gt' else None), *feats, *params)
+        saved[name] = saved_bytes(lambda: dec(feats, scheme, pyr if scheme == 'gt' else None),
+                                  *feats, *params)
     out = sparse(feats, 'gt', pyr)
-    active = f'{out.logits[0].num_sites / (H * W):.1%} / {out.logits[1].num_sites / (H * W // 4):.1%}'
+    active = (
+        f'{out.logits[0].num_sites / (H * W):.1%} / {out.logits[1].num_sites / (H * W // 4):.1%}'
+    )
     rows = []
     for name in fns:
-        record('qgn_decoder', name, size=f'{H}x{W}', time_s=t[name], time_ratio=t[name] / t['dense decoder'],
-               saved_ratio=saved[name] / saved['dense decoder'], peak_ratio=mem[name] / mem['dense decoder'])
+        record('qgn_decoder', name, size=f'{H}x{W}', time_s=t[name],
+               time_ratio=t[name] / t['dense decoder'],
+               saved_ratio=saved[name] / saved['dense decoder'],
+               peak_ratio=mem[name] / mem['dense decoder'])
         rows.append([name, f'{t[name] * 1e3:.0f}', f'{t[name] / t["dense decoder"]:.2f}x',
                      f'{saved[name] / MiB:.1f}', f'{saved[name] / saved["dense decoder"]:.2f}x',
                      f'{act[name] / MiB:.1f}', f'{act[name] / act["dense decoder"]:.2f}x',
                      f'{mem[name] / MiB:.1f}', f'{mem[name] / mem["dense decoder"]:.2f}x',
                      active if name.endswith("'gt'") else '100% / 100%'])
-    print(format_table(rows, ['decoder', 'ms', 'time vs dense', 'saved MiB', 'vs dense', 'fwd peak MiB', 'vs dense',
-                              'fwd+bwd peak MiB', 'vs dense', 'active at levels 0 / 1']))
-    print('(saved = tensors autograd keeps for backward; fwd peak = peak of the forward pass with the graph\n'
-          ' kept (saved + transients); encoder maps and parameters excluded everywhere)')
+    print(
+        format_table(
+            rows,
+            [
+                'decoder',
+                'ms',
+                'time vs dense',
+                'saved MiB',
+                'vs dense',
+                'fwd peak MiB',
+                'vs dense',
+                'fwd+bwd peak MiB',
+                'vs dense',
+                'active at levels 0 / 1',
+            ],
+        )
+    )
+    print('(saved = tensors autograd keeps for backward; fwd peak = peak of the forward pass with '
+          'the graph\n kept (saved + transients); encoder maps and parameters excluded everywhere)')
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--quick', action='store_true', help='fewer repeats and sizes')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch\'s)')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch CPU threads (default: torch\'s)')
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

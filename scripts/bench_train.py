@@ -1,4 +1,5 @@
-"""Training throughput (images/s) of dense models and their HG-Conv counterparts, measured side by side.
+"""Training throughput (images/s) of dense models and their HG-Conv counterparts, measured side by
+side.
 
 One training step = forward, loss (``graphseg.engine.losses.Objective``: CE + aux), backward and an
 SGD update, on random images of the given size; the pairs are timed interleaved in one run
@@ -6,7 +7,8 @@ SGD update, on random images of the given size; the pairs are timed interleaved 
 come from ``graphseg.analysis.count_macs`` (HG-Conv's clustering and message passing included).
 
     python scripts/bench_train.py                                  # the pairs that are registered
-    python scripts/bench_train.py --pairs resnet18_dilated:hg_resnet18 --size 512 --batch 2 [--device cuda]
+    python scripts/bench_train.py --pairs resnet18_dilated:hg_resnet18 --size 512 --batch 2
+    [--device cuda]
 """
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ def step_fn(name: str, size: int, batch: int, device: torch.device, num_classes:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--pairs', default=None, help='dense:hg[,dense:hg...] (default: the registered PAIRS)')
+    ap.add_argument('--pairs', default=None,
+                    help='dense:hg[,dense:hg...] (default: the registered PAIRS)')
     ap.add_argument('--size', type=int, default=None, help='input side (default: per pair)')
     ap.add_argument('--batch', type=int, default=None, help='images per step (default: per pair)')
     ap.add_argument('--repeat', type=int, default=5, help='timed steps per model')
@@ -58,7 +61,8 @@ def main() -> None:
     if args.pairs:
         pairs = [(*p.split(':'), args.size or 256, args.batch or 2) for p in args.pairs.split(',')]
     else:
-        pairs = [(d, h, args.size or s, args.batch or b) for d, h, s, b in PAIRS if d in known and h in known]
+        pairs = [(d, h, args.size or s, args.batch or b) for d, h, s,
+                 b in PAIRS if d in known and h in known]
     print(machine_summary())
     rows = []
     for dense, hg, size, batch in pairs:
@@ -71,7 +75,12 @@ def main() -> None:
             params = sum(p.numel() for p in models[name].parameters())
             rows.append([name, f'{size}x{size}', batch, f'{params / 1e6:.2f} M', format_macs(macs),
                          f'{batch / t[name]:.1f}', f'{t[dense] / t[name]:.2f}x'])
-    print(format_table(rows, ['model', 'input', 'batch', 'params', 'MACs/image', 'train img/s', 'speed vs dense']))
+    print(
+        format_table(
+            rows,
+            ['model', 'input', 'batch', 'params', 'MACs/image', 'train img/s', 'speed vs dense'],
+        )
+    )
 
 
 if __name__ == '__main__':

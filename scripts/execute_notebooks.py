@@ -1,14 +1,15 @@
-"""Execute the notebooks in place so that they are committed with their outputs, and check their sizes.
+"""Execute the notebooks in place so that they are committed with their outputs, and check their
+sizes.
 
     python scripts/execute_notebooks.py                 # all of notebooks/*.ipynb
     python scripts/execute_notebooks.py notebooks/06_gnn_baselines.ipynb
     python scripts/execute_notebooks.py --check         # sizes and outputs only, no execution
 
-Each notebook runs in its own folder with this checkout first on ``PYTHONPATH`` (so the graphseg that
-runs is the one in this tree, not an installed copy), with a clean kernel, and is written back with
-its outputs. The script fails if a notebook errors, has a code cell that was never executed, or is
-larger than ``--max-mb`` (2 MB by default: figures must stay small enough to browse on a repository
-page). ``nbmake`` still re-executes every notebook in the test suite.
+Each notebook runs in its own folder with this checkout first on ``PYTHONPATH`` (so the graphseg
+that runs is the one in this tree, not an installed copy), with a clean kernel, and is written back
+with its outputs. The script fails if a notebook errors, has a code cell that was never executed, or
+is larger than ``--max-mb`` (2 MB by default: figures must stay small enough to browse on a
+repository page). ``nbmake`` still re-executes every notebook in the test suite.
 """
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def main(argv=None) -> int:
         failed |= bool(problems)
         took = '' if seconds is None else f', executed in {seconds:.0f} s'
         status = 'OK' if not problems else 'FAIL: ' + '; '.join(problems)
-        print(f'{os.path.relpath(path, ROOT)}: {os.path.getsize(path) / 2 ** 20:.2f} MB{took}  {status}')
+        print(f'{os.path.relpath(path, ROOT)}: {os.path.getsize(path) / 2 ** 20:.2f} MB{took}  '
+              f'{status}')
     return 1 if failed else 0
 
 

@@ -1,4 +1,5 @@
-"""The layers ``torch.compile`` is checked on (``tests/test_compile.py``) and timed on (``scripts/bench_compile.py``).
+"""The layers ``torch.compile`` is checked on (``tests/test_compile.py``) and timed on
+(``scripts/bench_compile.py``).
 
 Each :class:`CompileCase` builds a layer and its inputs at a small (test) or a
 benchmark size and says whether it compiles with ``fullgraph=True``. Where it
@@ -14,13 +15,15 @@ import torch
 from torch import Tensor, nn
 
 from ..graphs import grid_graph, slic_torch
-from ..nn import DirectionalConv, HGConv, NonLocal2d, RepGraph, SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SparseReLU, SplineConv, SubmanifoldConv2d
+from ..nn import (DirectionalConv, HGConv, NonLocal2d, RepGraph, SparseBatchNorm,
+                  SparseConvTranspose2d, SparseLinear, SparseReLU, SplineConv, SubmanifoldConv2d)
 from ..ops import SparseMap, dpw_conv2d
 
 
 @dataclass
 class CompileCase:
-    """A layer for ``torch.compile``: ``build(size, device)`` returns ``(fn, args)``; ``fn(*args)`` returns a tensor."""
+    """A layer for ``torch.compile``: ``build(size, device)`` returns ``(fn, args)``; ``fn(*args)``
+    returns a tensor."""
 
     name: str
     build: Callable[[str, torch.device], Tuple[Callable, tuple]]
@@ -55,7 +58,9 @@ def _submanifold(size: str, device: torch.device):
 
 def _sparse_block(size: str, device: torch.device):
     c, n = (4, 20) if size == 'small' else (64, 20000)
-    coords = torch.stack([torch.zeros(n, dtype=torch.long), torch.arange(n) // 200, torch.arange(n) % 200], 1)
+    coords = torch.stack(
+        [torch.zeros(n, dtype=torch.long), torch.arange(n) // 200, torch.arange(n) % 200], 1
+    )
     block = nn.Sequential(SparseLinear(c, c), SparseBatchNorm(c), SparseReLU()).to(device)
     up = SparseConvTranspose2d(c, c).to(device)
 
@@ -99,7 +104,9 @@ def _hgconv(size: str, device: torch.device):
 
 def _slic(size: str, device: torch.device):
     n = 32 if size == 'small' else 256
-    return (lambda img: slic_torch(img, 16 if size == 'small' else 400)[0]), (torch.rand(1, 3, n, n, device=device),)
+    return (lambda img: slic_torch(img, 16 if size == 'small' else 400)[0]), (
+        torch.rand(1, 3, n, n, device=device),
+    )
 
 
 def compile_cases() -> List[CompileCase]:
@@ -113,11 +120,11 @@ def compile_cases() -> List[CompileCase]:
         CompileCase('dpw_conv2d (3x3 depthwise)', _dpw),
         CompileCase('SplineConv (torch backend)', _spline),
         CompileCase('HGConv (eval)', _hgconv, fullgraph=False, train=False,
-                    reason='the clustering samples centres and builds the group graph with data-dependent sizes '
-                           '(nonzero / unique)'),
+                    reason='the clustering samples centres and builds the group graph with '
+                           'data-dependent sizes (nonzero / unique)'),
         CompileCase('slic_torch', _slic, fullgraph=False, train=False,
-                    reason='k-means stops when the labels stop changing, and connectivity enforcement runs '
-                           'union-find to a fixed point (data-dependent loops)'),
+                    reason='k-means stops when the labels stop changing, and connectivity '
+                           'enforcement runs union-find to a fixed point (data-dependent loops)'),
     ]
 
 

@@ -18,6 +18,7 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import torch
+from torch.profiler import ProfilerActivity, profile
 
 from ..check import check_callable, check_int
 
@@ -31,9 +32,9 @@ def compare_times(fns: Dict[str, Callable[[], object]], *, repeat: int = 7, warm
                   device: Optional[torch.device] = None) -> Dict[str, float]:
     """Median wall time in seconds of each callable, measured round-robin (interleaved).
 
-    The order rotates by one callable per round, so that none always runs right after the same one (a
-    callable that follows one with large allocations pays for the allocator's state: on a 2-core CPU the
-    first of a fixed order was measured ~0.3 ms slower than the same call in second place).
+    The order rotates by one callable per round, so that none always runs right after the same one
+    (a callable that follows one with large allocations pays for the allocator's state: on a 2-core
+    CPU the first of a fixed order was measured ~0.3 ms slower than the same call in second place).
 
     Args:
         fns: name -> zero-argument callable.
@@ -65,7 +66,8 @@ def compare_times(fns: Dict[str, Callable[[], object]], *, repeat: int = 7, warm
 
 @contextlib.contextmanager
 def quiet_stderr():
-    """Silence file descriptor 2 (e.g. the profiler's C++ start/stop lines) inside a ``with`` block."""
+    """Silence file descriptor 2 (e.g. the profiler's C++ start/stop lines) inside a ``with``
+    block."""
     try:
         fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):  # e.g. under a notebook
@@ -96,7 +98,6 @@ def peak_memory(fn: Callable[[], object], device: Optional[torch.device] = None)
         fn()
         torch.cuda.synchronize(device)
         return torch.cuda.max_memory_allocated(device) - base
-    from torch.profiler import ProfilerActivity, profile
     with quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
     events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
@@ -113,7 +114,8 @@ def format_table(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> st
     rows = [[f'{c:.3g}' if isinstance(c, float) else str(c) for c in r] for r in rows]
     for i, r in enumerate(rows):
         if len(r) != len(headers):
-            raise ValueError(f"rows must have {len(headers)} entries (one per header), row {i} has {len(r)}")
+            raise ValueError(f"rows must have {len(headers)} entries (one per header), row {i} "
+                             f"has {len(r)}")
     widths = [max(len(str(h)), *(len(r[i]) for r in rows)) if rows else len(str(h))
               for i, h in enumerate(headers)]
     line = '  '.join(str(h).ljust(w) for h, w in zip(headers, widths))
@@ -122,23 +124,28 @@ def format_table(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> st
     return '\n'.join(out)
 
 
-def add_benchmark_arguments(parser: argparse.ArgumentParser, *, quick: str = 'fewer repeats and sizes',
+def add_benchmark_arguments(parser: argparse.ArgumentParser, *,
+                            quick: str = 'fewer repeats and sizes',
                             device: Optional[str] = None) -> argparse.ArgumentParser:
-    """The options every ``scripts/bench_*.py`` shares, so that ``scripts/bench_all.py`` can pass them on:
-    ``--quick`` (help text ``quick``), ``--device`` (default ``device``, else CUDA when available) and
-    ``--threads`` (torch's CPU threads; default: torch's choice). See :func:`setup_benchmark`."""
+    """The options every ``scripts/bench_*.py`` shares, so that ``scripts/bench_all.py`` can pass
+    them on: ``--quick`` (help text ``quick``), ``--device`` (default ``device``, else CUDA when
+    available) and ``--threads`` (torch's CPU threads; default: torch's choice). See
+    :func:`setup_benchmark`."""
     if not isinstance(parser, argparse.ArgumentParser):
         raise TypeError(f"parser must be an argparse.ArgumentParser, got {type(parser).__name__}")
     parser.add_argument('--quick', action='store_true', help=quick)
-    parser.add_argument('--device', default=device or ('cuda' if torch.cuda.is_available() else 'cpu'),
+    parser.add_argument('--device',
+                        default=device or ('cuda' if torch.cuda.is_available() else 'cpu'),
                         help="'cpu', 'cuda' or 'cuda:N'")
-    parser.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument('--threads', type=int, default=None,
+                        help="torch CPU threads (default: torch's)")
     return parser
 
 
 def setup_benchmark(args: argparse.Namespace, name: str) -> torch.device:
-    """Apply the options of :func:`add_benchmark_arguments` (CPU threads, the device, checked to exist)
-    and print the benchmark's header line with :func:`machine_summary`; returns the device."""
+    """Apply the options of :func:`add_benchmark_arguments` (CPU threads, the device, checked to
+    exist) and print the benchmark's header line with :func:`machine_summary`; returns the
+    device."""
     if args.threads is not None:
         check_int(args.threads, '--threads', 1)
         torch.set_num_threads(args.threads)
@@ -170,10 +177,13 @@ def record(benchmark: str, case: str, **values: Any) -> None:
         if not isinstance(v, str) or not v:
             raise ValueError(f"{name} must be a non-empty string, got {v!r}")
     if not values:
-        raise ValueError(f"record({benchmark!r}, {case!r}) needs at least one value, e.g. speedup=1.8")
+        raise ValueError(f"record({benchmark!r}, {case!r}) needs at least one value, e.g. "
+                         "speedup=1.8")
     for k, v in values.items():
-        if not (v is None or isinstance(v, (numbers.Number, str)) or getattr(v, 'ndim', None) == 0):  # 0-d arrays
-            raise TypeError(f"values must be numbers or strings (they go to JSON), got {k}={type(v).__name__}")
+        # 0-d arrays
+        if not (v is None or isinstance(v, (numbers.Number, str)) or getattr(v, 'ndim', None) == 0):
+            raise TypeError("values must be numbers or strings (they go to JSON), got "
+                            f"{k}={type(v).__name__}")
     _RECORDS.append({'benchmark': benchmark, 'case': case, **values})
 
 
@@ -194,12 +204,12 @@ def machine_info() -> Dict[str, Any]:
     except OSError:
         pass
     info = {'cpu': cpu, 'cpu_count': os.cpu_count(), 'torch_threads': torch.get_num_threads(),
-            'torch': torch.__version__, 'python': platform.python_version(), 'platform': platform.platform(),
-            'gpu': None, 'cuda': torch.version.cuda}
+            'torch': torch.__version__, 'python': platform.python_version(),
+            'platform': platform.platform(), 'gpu': None, 'cuda': torch.version.cuda}
     if torch.cuda.is_available():
         info['gpu'] = torch.cuda.get_device_name()
     return info
 
 
-__all__ = ['compare_times', 'peak_memory', 'format_table', 'machine_summary', 'quiet_stderr', 'record',
-           'take_records', 'machine_info', 'add_benchmark_arguments', 'setup_benchmark']
+__all__ = ['compare_times', 'peak_memory', 'format_table', 'machine_summary', 'quiet_stderr',
+           'record', 'take_records', 'machine_info', 'add_benchmark_arguments', 'setup_benchmark']

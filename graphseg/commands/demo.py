@@ -1,8 +1,9 @@
 """``graphseg demo``: a small tour on the bundled data, in one run folder with a markdown report.
 
-1. The three graph kinds (``grid``, ``superpixel``, ``quadtree``) built on a bundled photo, as figures.
-2. A dense model and its HG-Conv counterpart (default ``fcn_small,hg_fcn_small``) trained and evaluated
-   on the digit scenes with ``graphseg train``'s engine (config ``configs/digits.yaml``).
+1. The three graph kinds (``grid``, ``superpixel``, ``quadtree``) built on a bundled photo, as
+   figures.
+2. A dense model and its HG-Conv counterpart (default ``fcn_small,hg_fcn_small``) trained and
+   evaluated on the digit scenes with ``graphseg train``'s engine (config ``configs/digits.yaml``).
 3. The comparison: val mIoU, MACs per image (message passing and clustering included), parameters,
    training and inference images/s, printed and written to ``report.md`` with the figures.
 
@@ -16,31 +17,42 @@ import os
 
 from ._common import HelpFormatter, add_run_options, check_sources, describe
 
-#: the demo's defaults (those of :class:`graphseg.experiments.demo.DemoOptions`, kept equal by a test)
-DEFAULTS = {'steps': 600, 'batch_size': 16, 'lr': 0.002, 'size': 64, 'train_samples': 4000, 'val_samples': 500}
+#: the demo's defaults (those of :class:`graphseg.experiments.demo.DemoOptions`, kept equal by a
+#: test)
+DEFAULTS = {'steps': 600, 'batch_size': 16, 'lr': 0.002, 'size': 64, 'train_samples': 4000,
+            'val_samples': 500}
 #: what ``--quick`` changes (options given explicitly still win)
 QUICK = {'steps': 30, 'batch_size': 8, 'train_samples': 96, 'val_samples': 32}
 QUICK_FIGURES = {'figure_size': 128, 'n_segments': 100}
 
 
 def add_parser(sub, name: str) -> None:
-    d = sub.add_parser(name, help='tour: graph figures, a dense vs an HG-Conv model trained on digit scenes, '
-                                  'report', formatter_class=HelpFormatter, description=describe(__doc__))
+    d = sub.add_parser(name,
+                       help='tour: graph figures, a dense vs an HG-Conv model trained on digit '
+                            'scenes, '
+                                  'report', formatter_class=HelpFormatter,
+                                  description=describe(__doc__))
     d.add_argument('--model', default='fcn_small,hg_fcn_small',
                    help='registered segmentation models to train and compare, comma-separated')
     d.add_argument('--quick', action='store_true',
-                   help=f'CI size: {QUICK["steps"]} steps of {QUICK["batch_size"]}, {QUICK["train_samples"]} '
+                   help=f'CI size: {QUICK["steps"]} steps of {QUICK["batch_size"]}, '
+                        f'{QUICK["train_samples"]} '
                         f'training canvases (under a minute); explicit options still win')
     d.add_argument('--steps', type=int, default=DEFAULTS['steps'], help='training steps per model')
     d.add_argument('--batch-size', type=int, default=DEFAULTS['batch_size'], help='images per step')
-    d.add_argument('--lr', type=float, default=DEFAULTS['lr'], help='AdamW learning rate (poly decay)')
+    d.add_argument('--lr', type=float, default=DEFAULTS['lr'],
+                   help='AdamW learning rate (poly decay)')
     d.add_argument('--size', type=int, default=DEFAULTS['size'], help='canvas side in pixels')
-    d.add_argument('--train-samples', type=int, default=DEFAULTS['train_samples'], help='training canvases')
-    d.add_argument('--val-samples', type=int, default=DEFAULTS['val_samples'], help='validation canvases')
-    d.add_argument('--gray', action='store_true', help='one-channel canvases instead of coloured ones')
+    d.add_argument('--train-samples', type=int, default=DEFAULTS['train_samples'],
+                   help='training canvases')
+    d.add_argument('--val-samples', type=int, default=DEFAULTS['val_samples'],
+                   help='validation canvases')
+    d.add_argument('--gray', action='store_true',
+                   help='one-channel canvases instead of coloured ones')
     d.add_argument('--photo', default='astronaut',
                    help='bundled skimage.data photo (or image file) for the graphs')
-    d.add_argument('--seed', type=int, default=0, help='seed of data, initialisation and augmentation')
+    d.add_argument('--seed', type=int, default=0,
+                   help='seed of data, initialisation and augmentation')
     d.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     d.add_argument('--no-progress', action='store_true', help='no progress bars')
     add_run_options(d, 'graphseg_out/demo')
@@ -60,7 +72,8 @@ def check_args(args: argparse.Namespace, known_models) -> list:
     names = [n.strip() for n in args.model.split(',') if n.strip()]
     unknown = [n for n in names if n not in known_models]
     if not names or unknown:
-        raise ValueError(f"--model must name registered segmentation models {known_models}, got {args.model!r}")
+        raise ValueError(f"--model must name registered segmentation models {known_models}, got "
+                         f"{args.model!r}")
     for opt in ('steps', 'batch_size', 'train_samples', 'val_samples', 'size'):
         if getattr(args, opt) < 1:
             raise ValueError(f"--{opt.replace('_', '-')} must be >= 1, got {getattr(args, opt)}")
@@ -81,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     matplotlib.use('Agg')
 
     from ..check import check_device
-    from ..engine.run_folder import check_run_dir, create_run_dir, finish_record, run_record, write_json
+    from ..engine.run_folder import (check_run_dir, create_run_dir, finish_record, run_record,
+                                     write_json)
     from ..experiments.demo import DemoOptions, demo_configs, run_demo
     from ..models import list_models
 
@@ -90,9 +104,10 @@ def run(args: argparse.Namespace) -> int:
     if args.device != 'auto':
         check_device(args.device, '--device', available=True)
     options = DemoOptions(models=names, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                          size=args.size, train_samples=args.train_samples, val_samples=args.val_samples,
-                          gray=args.gray, photo=args.photo, seed=args.seed, device=args.device,
-                          progress=not args.no_progress, **(QUICK_FIGURES if args.quick else {}))
+                          size=args.size, train_samples=args.train_samples,
+                          val_samples=args.val_samples, gray=args.gray, photo=args.photo,
+                          seed=args.seed, device=args.device, progress=not args.no_progress,
+                          **(QUICK_FIGURES if args.quick else {}))
     configs = demo_configs(options)  # validates every option before the run folder exists
     out = create_run_dir(check_run_dir(args.out, args.overwrite))
     record = run_record('demo', options={k: v for k, v in vars(args).items() if k != 'run'},
@@ -100,8 +115,10 @@ def run(args: argparse.Namespace) -> int:
     tour = run_demo(options, out, configs)
     record.update(figures=tour['figures'], results=tour['results'], failures=tour['failures'],
                   seconds=tour['seconds'])
-    write_json(os.path.join(out, 'run.json'), finish_record(record, 'failed' if tour['failures'] else 'completed'))
+    write_json(os.path.join(out, 'run.json'),
+               finish_record(record, 'failed' if tour['failures'] else 'completed'))
     print(f'\nDigit scenes, {args.steps} steps, {args.val_samples} val canvases:')
     print(tour['table'])
-    print(f"wrote {out}/report.md, run.json, figures/ and one folder per model ({tour['seconds']:.0f} s)")
+    print(f"wrote {out}/report.md, run.json, figures/ and one folder per model "
+          f"({tour['seconds']:.0f} s)")
     return 1 if tour['failures'] else 0

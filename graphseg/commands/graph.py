@@ -1,4 +1,5 @@
-"""``graphseg graph IMAGE... --kind K``: images -> PyG graphs (``.pt``) and figures (``.png``) in a run folder.
+"""``graphseg graph IMAGE... --kind K``: images -> PyG graphs (``.pt``) and figures (``.png``) in a
+run folder.
 
 Kinds (:data:`graphseg.viz.GRAPH_KINDS`): ``grid`` (the pixel lattice a 3x3
 convolution runs on, drawn on cells), ``superpixel`` (SLIC superpixels with direction-typed,
@@ -20,28 +21,32 @@ from ._common import HelpFormatter, add_run_options, check_sources, describe
 KINDS = {
     'grid': 'the pixel lattice on square cells (the graph of a 3x3 convolution)',
     'superpixel': 'SLIC superpixels with direction-typed, noise-canceled edges',
-    'quadtree': 'the quadtree of the SLIC label map (QGN): cells as nodes, parent->child and same-level '
-                'direction-typed edges',
+    'quadtree': 'the quadtree of the SLIC label map (QGN): cells as nodes, parent->child and '
+                'same-level direction-typed edges',
 }
 
 
 def add_parser(sub, name: str) -> None:
     g = sub.add_parser(name, help='turn images into PyG graphs (.pt) and figures (.png)',
                        formatter_class=HelpFormatter, description=describe(__doc__))
-    g.add_argument('images', nargs='+', help='image files or bundled skimage.data names (e.g. astronaut)')
+    g.add_argument('images', nargs='+',
+                   help='image files or bundled skimage.data names (e.g. astronaut)')
     g.add_argument('--kind', default='superpixel', choices=sorted(KINDS),
                    help='; '.join(f'{k}: {v}' for k, v in sorted(KINDS.items())))
     g.add_argument('--n-segments', type=int, default=400,
                    help='approximate number of nodes (superpixels, cells)')
     g.add_argument('--compactness', type=float, default=10., help='SLIC compactness')
-    g.add_argument('--method', default='skimage', choices=['skimage', 'torch'], help='SLIC implementation')
+    g.add_argument('--method', default='skimage', choices=['skimage', 'torch'],
+                   help='SLIC implementation')
     g.add_argument('--no-plot', action='store_true', help='skip the PNG figures')
     add_run_options(g, 'graphseg_out')
     g.set_defaults(run=run)
 
 
-def make_graphs(sources, kind: str, args: argparse.Namespace, out: str, progress: bool = True) -> Dict:
-    """Build, save and draw one graph per source into ``out``; returns ``{'outputs', 'failures'}``."""
+def make_graphs(sources, kind: str, args: argparse.Namespace, out: str,
+                progress: bool = True) -> Dict:
+    """Build, save and draw one graph per source into ``out``; returns
+    ``{'outputs', 'failures'}``."""
     # lazy: keeps `graphseg --help` fast
     import torch
     from tqdm import tqdm
@@ -63,8 +68,14 @@ def make_graphs(sources, kind: str, args: argparse.Namespace, out: str, progress
             if not args.no_plot:
                 files.append(os.path.join(out, f'{name}.png'))
                 spec.plot(data, image, files[1])
-            outputs.append({'input': source, 'kind': kind, 'files': [os.path.basename(f) for f in files],
-                            'graph': str(data)})
+            outputs.append(
+                {
+                    'input': source,
+                    'kind': kind,
+                    'files': [os.path.basename(f) for f in files],
+                    'graph': str(data),
+                }
+            )
             tqdm.write(f'{source} -> {name}: {data}')
         except Exception as e:  # noqa: BLE001 - isolate one image's failure, report it, go on
             failures.append({'input': source, 'error': f'{type(e).__name__}: {e}'})
@@ -77,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     import matplotlib
     matplotlib.use('Agg')
 
-    from ..engine.run_folder import check_run_dir, create_run_dir, finish_record, run_record, write_json
+    from ..engine.run_folder import (check_run_dir, create_run_dir, finish_record, run_record,
+                                     write_json)
 
     if args.n_segments < 1:
         raise ValueError(f"--n-segments must be >= 1, got {args.n_segments}")

@@ -19,7 +19,8 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import __version__, typing
     from ..ops import available_backends, get_backend
-    print(f'graphseg {__version__}  torch {torch.__version__}  torch_geometric {torch_geometric.__version__}')
+    print(f'graphseg {__version__}  torch {torch.__version__}  torch_geometric '
+          f'{torch_geometric.__version__}')
     print(f'cuda available: {torch.cuda.is_available()}')
     print(f'backends: {", ".join(available_backends())} (default: {get_backend()})')
     for flag in typing.FLAGS:

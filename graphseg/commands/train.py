@@ -1,4 +1,5 @@
-"""``graphseg train --config configs/NAME.yaml [section.key=value ...]``: train, checkpoint, evaluate.
+"""``graphseg train --config configs/NAME.yaml [section.key=value ...]``: train, checkpoint,
+evaluate.
 
 Also ``torchrun --nproc_per_node=N -m graphseg train ...`` (DDP: NCCL on GPU, gloo on CPU).
 The run folder (``--out``, default ``runs/<config name>``) receives ``config.yaml`` (the
@@ -23,9 +24,11 @@ def add_parser(sub, name: str) -> None:
                        description=describe(__doc__))
     p.add_argument('--config', required=True, help='a run config (YAML), e.g. configs/digits.yaml')
     p.add_argument('overrides', nargs='*', metavar='KEY=VALUE',
-                   help='config overrides with dotted keys, e.g. train.steps=100 data.crop_size=[64,64]')
+                   help='config overrides with dotted keys, e.g. train.steps=100 '
+                        'data.crop_size=[64,64]')
     p.add_argument('--resume', nargs='?', const=_AUTO, default=None, metavar='CHECKPOINT',
-                   help='continue from CHECKPOINT, or without a value from the run folder\'s checkpoint.pt')
+                   help='continue from CHECKPOINT, or without a value from the run folder\'s '
+                        'checkpoint.pt')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     add_run_options(p, 'runs/<config name>')
     p.set_defaults(run=run)
@@ -53,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"--resume: checkpoint {resume!r} does not exist")
     p = prepare(config, train=True)
     state = None
-    if resume is not None:  # checked before anything is written: a wrong --config must not replace config.yaml
+    # checked before anything is written: a wrong --config must not replace config.yaml
+    if resume is not None:
         state = load_checkpoint(resume, map_location=p.device)
         check_state_fits(p.model, state_dict_from(state), f"--resume checkpoint {resume!r}")
     main = comm.is_main_process()
@@ -78,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
             dist.destroy_process_group()
     if main:
         record.update(train_log=result['train_log'], metrics=result['metrics'],
-                      train_images_per_s=result['train_images_per_s'], train_seconds=result['train_seconds'],
+                      train_images_per_s=result['train_images_per_s'],
+                      train_seconds=result['train_seconds'],
                       outputs=['config.yaml', 'checkpoint.pt', 'model.pt', 'run.json'])
         write_json(os.path.join(out, 'run.json'), finish_record(record))
         print_metrics(result['metrics'])

@@ -2,8 +2,9 @@
 bundled photos, graph datasets built from graphseg's superpixel graphs, and joint transforms.
 
 :data:`DATASETS` maps the names used in configs (``data.dataset``) to reader classes; every
-reader is a :class:`torch.utils.data.Dataset` of ``(image (3, H, W) float in [0, 1], target (H, W) long)``
-with ``num_classes``, ``ignore_index`` (255) and ``task`` (``'semantic'``, ``'saliency'``, ``'road'``).
+reader is a :class:`torch.utils.data.Dataset` of
+``(image (3, H, W) float in [0, 1], target (H, W) long)`` with ``num_classes``, ``ignore_index``
+(255) and ``task`` (``'semantic'``, ``'saliency'``, ``'road'``).
 """
 from .ade20k import ADE20K
 from .camvid import CamVid
@@ -18,12 +19,14 @@ from .saliency import SaliencyFolder
 from .graph_datasets import (ImageFolderSuperpixels, MNISTSuperpixels, SegmentationSuperpixels,
                              SuperpixelGraphDataset, majority_labels)
 from .idx import load_mnist_idx, read_idx
-from .transforms import (Compose, Normalize, PhotometricJitter, RandomCrop, RandomHorizontalFlip, RandomScale,
-                         build_transforms)
+from .transforms import (Compose, Normalize, PhotometricJitter, RandomCrop, RandomHorizontalFlip,
+                         RandomScale, build_transforms)
 
-__all__ = ['load_image', 'SKIMAGE_PHOTOS', 'SKIMAGE_GRAY', 'MNISTSegmentation', 'mnist_digits', 'NUM_CLASSES',
-           'IGNORE_INDEX', 'Cityscapes', 'CamVid', 'VOCSegmentation', 'PascalContext', 'ADE20K', 'DeepGlobeRoads',
-           'SaliencyFolder', 'SegmentationFolder', 'DATASETS', 'build_dataset', 'dataset_info', 'Compose',
-           'RandomScale', 'RandomCrop', 'RandomHorizontalFlip', 'PhotometricJitter', 'Normalize', 'build_transforms',
-           'MNISTSuperpixels', 'ImageFolderSuperpixels', 'SegmentationSuperpixels', 'SuperpixelGraphDataset',
-           'majority_labels', 'read_idx', 'load_mnist_idx', 'mnist_5k_split']
+__all__ = ['load_image', 'SKIMAGE_PHOTOS', 'SKIMAGE_GRAY', 'MNISTSegmentation', 'mnist_digits',
+           'NUM_CLASSES', 'IGNORE_INDEX', 'Cityscapes', 'CamVid', 'VOCSegmentation',
+           'PascalContext', 'ADE20K', 'DeepGlobeRoads', 'SaliencyFolder', 'SegmentationFolder',
+           'DATASETS', 'build_dataset', 'dataset_info', 'Compose', 'RandomScale', 'RandomCrop',
+           'RandomHorizontalFlip', 'PhotometricJitter', 'Normalize', 'build_transforms',
+           'MNISTSuperpixels', 'ImageFolderSuperpixels', 'SegmentationSuperpixels',
+           'SuperpixelGraphDataset', 'majority_labels', 'read_idx', 'load_mnist_idx',
+           'mnist_5k_split']

@@ -3,10 +3,11 @@
 Official layout (``ADEChallengeData2016.zip``)::
 
     root/ADEChallengeData2016/images/{training,validation}/ADE_*.jpg
-    root/ADEChallengeData2016/annotations/{training,validation}/ADE_*.png   0 = other, 1..150 = classes
+    root/ADEChallengeData2016/annotations/{training,validation}/ADE_*.png
+                                            (0 = other, 1..150 = classes)
 
-Annotation value ``k`` becomes train id ``k - 1``; 0 ("other objects") becomes ignore (255), as in the
-benchmark's evaluation. ``root`` may also be the ``ADEChallengeData2016`` folder itself.
+Annotation value ``k`` becomes train id ``k - 1``; 0 ("other objects") becomes ignore (255), as in
+the benchmark's evaluation. ``root`` may also be the ``ADEChallengeData2016`` folder itself.
 """
 from __future__ import annotations
 
@@ -31,14 +32,16 @@ class ADE20K(SegmentationFolder):
     num_classes = 150
     task = 'semantic'
 
-    def __init__(self, root: str, split: str = 'train', transform: Optional[Callable] = None) -> None:
+    def __init__(self, root: str, split: str = 'train',
+                 transform: Optional[Callable] = None) -> None:
         check_choice(split, 'split', ('train', 'val'))
         base = os.path.join(root, 'ADEChallengeData2016')
         if not os.path.isdir(base):
             base = root
         sub = {'train': 'training', 'val': 'validation'}[split]
-        pairs = pair_by_stem(os.path.join(base, 'images', sub), os.path.join(base, 'annotations', sub),
-                             '.jpg', '.png', f'ADE20K {split}')
+        pairs = pair_by_stem(os.path.join(base, 'images', sub),
+                             os.path.join(base, 'annotations', sub), '.jpg', '.png',
+                             f'ADE20K {split}')
         super().__init__(pairs, transform, root, split)
 
     def encode_target(self, label: np.ndarray) -> np.ndarray:

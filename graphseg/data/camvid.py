@@ -15,8 +15,8 @@ import numpy as np
 from ..check import check_choice
 from .folder import SegmentationFolder, pair_by_stem
 
-CAMVID_CLASSES = ('sky', 'building', 'pole', 'road', 'sidewalk', 'tree', 'sign', 'fence', 'car', 'pedestrian',
-                  'bicyclist')
+CAMVID_CLASSES = ('sky', 'building', 'pole', 'road', 'sidewalk', 'tree', 'sign', 'fence', 'car',
+                  'pedestrian', 'bicyclist')
 
 
 class CamVid(SegmentationFolder):
@@ -32,12 +32,13 @@ class CamVid(SegmentationFolder):
     classes = CAMVID_CLASSES
     task = 'semantic'
 
-    def __init__(self, root: str, split: str = 'train', transform: Optional[Callable] = None) -> None:
+    def __init__(self, root: str, split: str = 'train',
+                 transform: Optional[Callable] = None) -> None:
         check_choice(split, 'split', ('train', 'val', 'test', 'trainval'))
         pairs = []
         for s in (('train', 'val') if split == 'trainval' else (split,)):
-            pairs += pair_by_stem(os.path.join(root, s), os.path.join(root, s + 'annot'), '.png', '.png',
-                                  f'CamVid {s}')
+            pairs += pair_by_stem(os.path.join(root, s), os.path.join(root, s + 'annot'), '.png',
+                                  '.png', f'CamVid {s}')
         super().__init__(pairs, transform, root, split)
 
     def encode_target(self, label: np.ndarray) -> np.ndarray:

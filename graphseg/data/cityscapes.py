@@ -23,9 +23,12 @@ from .folder import SegmentationFolder, pair_by_stem
 def cityscapes_labels():
     """The ``cityscapesscripts`` label table (a list of ``Label(name, id, trainId, ...)``)."""
     try:
+        # optional dependency (the `data` extra)
         from cityscapesscripts.helpers.labels import labels
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("Cityscapes needs cityscapesscripts (pip install 'graphseg[data]')") from e
+        raise ImportError(
+            "Cityscapes needs cityscapesscripts (pip install 'graphseg[data]')"
+        ) from e
     return labels
 
 
@@ -48,17 +51,20 @@ class Cityscapes(SegmentationFolder):
 
     Args:
         root (str): the folder holding ``leftImg8bit/`` and ``gtFine/``.
-        split (str): ``'train'`` (2,975), ``'val'`` (500) or ``'test'`` (1,525, no labels: target all ignore).
+        split (str): ``'train'`` (2,975), ``'val'`` (500) or ``'test'`` (1,525, no labels: target
+            all ignore).
         transform (callable, optional): joint transform (:mod:`graphseg.data.transforms`).
     """
 
     num_classes = 19
     task = 'semantic'
 
-    def __init__(self, root: str, split: str = 'train', transform: Optional[Callable] = None) -> None:
+    def __init__(self, root: str, split: str = 'train',
+                 transform: Optional[Callable] = None) -> None:
         check_choice(split, 'split', ('train', 'val', 'test'))
-        pairs = pair_by_stem(os.path.join(root, 'leftImg8bit', split), os.path.join(root, 'gtFine', split),
-                             '_leftImg8bit.png', '_gtFine_labelIds.png', f'Cityscapes {split}',
+        pairs = pair_by_stem(os.path.join(root, 'leftImg8bit', split),
+                             os.path.join(root, 'gtFine', split), '_leftImg8bit.png',
+                             '_gtFine_labelIds.png', f'Cityscapes {split}',
                              require_labels=split != 'test')
         super().__init__(pairs, transform, root, split)
         self.lut = id_to_train_id_lut()

@@ -1,4 +1,5 @@
-"""DeepGlobe Road Extraction (Demir et al., CVPR-W 2018): binary road masks on 1024 x 1024 satellite tiles.
+"""DeepGlobe Road Extraction (Demir et al., CVPR-W 2018): binary road masks on 1024 x 1024 satellite
+tiles.
 
 Official layout (the challenge's ``road`` archive)::
 

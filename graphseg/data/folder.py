@@ -1,4 +1,5 @@
-"""The common part of the dataset readers: a list of (image file, label file) pairs read with Pillow.
+"""The common part of the dataset readers: a list of (image file, label file) pairs read with
+Pillow.
 
 Each reader (:mod:`graphseg.data.cityscapes`, ...) finds its pairs in the dataset's
 official on-disk layout and says how a label file's values become train ids
@@ -15,10 +16,13 @@ import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
+from PIL import Image
+from tqdm import tqdm
 
 
 def require_dir(path: str, what: str) -> str:
-    """``path`` if it is a folder, else ``FileNotFoundError`` naming it and what was expected there."""
+    """``path`` if it is a folder, else ``FileNotFoundError`` naming it and what was expected
+    there."""
     if not os.path.isdir(path):
         raise FileNotFoundError(f"{what}: expected the folder {path!r}, which does not exist")
     return path
@@ -37,16 +41,16 @@ def read_lines(path: str, what: str) -> List[str]:
 
 
 def read_image(path: str) -> Tensor:
-    """An RGB image file as float ``(3, H, W)`` in ``[0, 1]`` (grayscale is repeated, alpha dropped)."""
-    from PIL import Image
+    """An RGB image file as float ``(3, H, W)`` in ``[0, 1]`` (grayscale is repeated, alpha
+    dropped)."""
     with Image.open(path) as im:
         arr = np.asarray(im.convert('RGB'))
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div_(255.)
 
 
 def read_label(path: str) -> np.ndarray:
-    """A label PNG as an integer array ``(H, W)``: palette PNGs give their indices (VOC), gray PNGs their values."""
-    from PIL import Image
+    """A label PNG as an integer array ``(H, W)``: palette PNGs give their indices (VOC), gray PNGs
+    their values."""
     with Image.open(path) as im:
         if im.mode not in ('P', 'L', 'I', 'I;16', '1'):
             im = im.convert('L')
@@ -57,7 +61,8 @@ class SegmentationFolder(Dataset):
     r"""Pairs of image and label files on disk.
 
     Args:
-        pairs: ``(image path, label path)``; label ``None`` for unlabelled splits (target all ignore).
+        pairs: ``(image path, label path)``; label ``None`` for unlabelled splits (target all
+            ignore).
         transform (callable, optional): ``transform(image, target) -> (image, target)``
             (:mod:`graphseg.data.transforms`).
 
@@ -71,13 +76,18 @@ class SegmentationFolder(Dataset):
     classes: Tuple[str, ...] = ()
     task: str = 'semantic'
 
-    def __init__(self, pairs: Sequence[Tuple[str, Optional[str]]], transform: Optional[Callable] = None,
-                 root: str = '', split: str = '') -> None:
+    def __init__(self, pairs: Sequence[Tuple[str, Optional[str]]],
+                 transform: Optional[Callable] = None, root: str = '', split: str = '') -> None:
         pairs = pairs if isinstance(pairs, (str, bytes)) else list(pairs)
-        if isinstance(pairs, (str, bytes)) or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
-            raise TypeError(f"pairs must be a sequence of (image path, label path or None), got {pairs!r:.80}")
+        if isinstance(pairs,
+                      (str, bytes)) or not all(isinstance(p,
+                                                          (tuple,
+                                                           list)) and len(p) == 2 for p in pairs):
+            raise TypeError("pairs must be a sequence of (image path, label path or None), got "
+                            f"{pairs!r:.80}")
         if not pairs:
-            raise FileNotFoundError(f"{type(self).__name__}: no images found for split {split!r} under {root!r}")
+            raise FileNotFoundError(f"{type(self).__name__}: no images found for split {split!r} "
+                                    f"under {root!r}")
         self.pairs = list(pairs)
         self.transform, self.root, self.split = transform, root, split
 
@@ -91,7 +101,9 @@ class SegmentationFolder(Dataset):
     def load_target(self, path: Optional[str], size: Tuple[int, int]) -> Tensor:
         if path is None:
             return torch.full(size, self.ignore_index, dtype=torch.long)
-        return torch.from_numpy(np.ascontiguousarray(self.encode_target(read_label(path)), dtype=np.int64))
+        return torch.from_numpy(
+            np.ascontiguousarray(self.encode_target(read_label(path)), dtype=np.int64)
+        )
 
     def __getitem__(self, index: int) -> Tuple[Tensor, Tensor]:
         if not 0 <= index < len(self.pairs):
@@ -100,20 +112,22 @@ class SegmentationFolder(Dataset):
         image = read_image(image_path)
         target = self.load_target(label_path, tuple(image.shape[-2:]))
         if target.shape != image.shape[-2:]:
-            raise ValueError(f"label {label_path!r} has size {tuple(target.shape)}, its image {image_path!r} "
-                             f"{tuple(image.shape[-2:])}")
+            raise ValueError(f"label {label_path!r} has size {tuple(target.shape)}, its image "
+                             f"{image_path!r} {tuple(image.shape[-2:])}")
         if self.transform is not None:
             image, target = self.transform(image, target)
         return image, target
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(root={self.root!r}, split={self.split!r}, {len(self)} images)'
+        return (
+            f'{type(self).__name__}(root={self.root!r}, split={self.split!r}, {len(self)} images)'
+        )
 
 
 def pair_by_stem(image_dir: str, label_dir: str, image_suffix: str, label_suffix: str,
                  what: str, require_labels: bool = True) -> List[Tuple[str, Optional[str]]]:
-    """Pair ``image_dir/<stem><image_suffix>`` with ``label_dir/<stem><label_suffix>`` (sorted, recursive)."""
-    from tqdm import tqdm
+    """Pair ``image_dir/<stem><image_suffix>`` with ``label_dir/<stem><label_suffix>`` (sorted,
+    recursive)."""
     require_dir(image_dir, what)
     if require_labels:
         require_dir(label_dir, what)
@@ -121,7 +135,8 @@ def pair_by_stem(image_dir: str, label_dir: str, image_suffix: str, label_suffix
     for dirpath, _, files in os.walk(image_dir):
         images += [os.path.join(dirpath, f) for f in files if f.endswith(image_suffix)]
     pairs = []
-    for path in tqdm(sorted(images), desc=f'scan {what}', unit='file', leave=False, disable=len(images) < 2000):
+    for path in tqdm(sorted(images), desc=f'scan {what}', unit='file', leave=False,
+                     disable=len(images) < 2000):
         rel = os.path.relpath(path, image_dir)[:-len(image_suffix)]
         label = os.path.join(label_dir, rel + label_suffix)
         if not os.path.isfile(label):
@@ -132,5 +147,5 @@ def pair_by_stem(image_dir: str, label_dir: str, image_suffix: str, label_suffix
     return pairs
 
 
-__all__ = ['SegmentationFolder', 'read_image', 'read_label', 'read_lines', 'require_dir', 'require_file',
-           'pair_by_stem']
+__all__ = ['SegmentationFolder', 'read_image', 'read_label', 'read_lines', 'require_dir',
+           'require_file', 'pair_by_stem']

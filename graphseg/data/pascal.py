@@ -2,15 +2,18 @@
 
 Official layouts::
 
+    VOC 2012:
     root/VOCdevkit/VOC2012/JPEGImages/<id>.jpg
-    root/VOCdevkit/VOC2012/SegmentationClass/<id>.png           palette PNG: 0..20, 255 = border/void
+    root/VOCdevkit/VOC2012/SegmentationClass/<id>.png     palette PNG: 0..20, 255 = border/void
     root/VOCdevkit/VOC2012/ImageSets/Segmentation/{train,val,trainval}.txt
-    root/benchmark_RELEASE/dataset/{img/<id>.jpg, cls/<id>.mat, train.txt, val.txt}   SBD (Hariharan et al., 2011)
+    SBD (Hariharan et al., 2011):
+    root/benchmark_RELEASE/dataset/{img/<id>.jpg, cls/<id>.mat, train.txt, val.txt}
 
-    root/VOCdevkit/VOC2010/JPEGImages/<id>.jpg                    PASCAL-Context (Mottaghi et al., CVPR 2014)
-    root/VOCdevkit/VOC2010/ImageSets/Main/{train,val}.txt         4,998 / 5,105 images
-    root/trainval/<id>.mat                                         ``LabelMap``: ids of the 459 full classes
-    root/labels.txt, root/59_labels.txt                            ``<id>: <name>`` lines
+    PASCAL-Context (Mottaghi et al., CVPR 2014):
+    root/VOCdevkit/VOC2010/JPEGImages/<id>.jpg
+    root/VOCdevkit/VOC2010/ImageSets/Main/{train,val}.txt   4,998 / 5,105 images
+    root/trainval/<id>.mat                                   ``LabelMap``: the 459 full classes
+    root/labels.txt, root/59_labels.txt                      ``<id>: <name>`` lines
 
 VOC ``split='train_aug'`` is the augmented list of DeepLab and the papers after it:
 (SBD train U SBD val U VOC train) minus VOC val (10,582 images with the full release); a
@@ -28,17 +31,17 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 from torch import Tensor
+from scipy.io import loadmat
 
 from ..check import check_choice
 from .folder import SegmentationFolder, read_lines, require_dir, require_file
 
-VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-               'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
-               'tvmonitor')
+VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat',
+               'chair', 'cow', 'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant',
+               'sheep', 'sofa', 'train', 'tvmonitor')
 
 
 def _load_mat(path: str, key: str) -> np.ndarray:
-    from scipy.io import loadmat
     mat = loadmat(path)
     if key == 'GTcls':  # SBD: struct GTcls with field Segmentation
         return np.asarray(mat['GTcls']['Segmentation'][0, 0], dtype=np.int64)
@@ -49,7 +52,8 @@ class VOCSegmentation(SegmentationFolder):
     """PASCAL VOC 2012, 21 classes (background included), 255 = void.
 
     Args:
-        root (str): the folder holding ``VOCdevkit/`` (and ``benchmark_RELEASE/`` for ``'train_aug'``).
+        root (str): the folder holding ``VOCdevkit/`` (and ``benchmark_RELEASE/`` for
+            ``'train_aug'``).
         split (str): ``'train'``, ``'val'``, ``'trainval'`` or ``'train_aug'``.
         transform (callable, optional): joint transform.
     """
@@ -58,7 +62,8 @@ class VOCSegmentation(SegmentationFolder):
     classes = VOC_CLASSES
     task = 'semantic'
 
-    def __init__(self, root: str, split: str = 'train', transform: Optional[Callable] = None) -> None:
+    def __init__(self, root: str, split: str = 'train',
+                 transform: Optional[Callable] = None) -> None:
         check_choice(split, 'split', ('train', 'val', 'trainval', 'train_aug'))
         voc = require_dir(os.path.join(root, 'VOCdevkit', 'VOC2012'), 'VOCSegmentation')
         lists = os.path.join(voc, 'ImageSets', 'Segmentation')
@@ -66,7 +71,8 @@ class VOCSegmentation(SegmentationFolder):
             ids = read_lines(os.path.join(lists, f'{split}.txt'), f'VOCSegmentation {split} list')
             sbd = None
         else:
-            sbd = require_dir(os.path.join(root, 'benchmark_RELEASE', 'dataset'), 'VOCSegmentation train_aug (SBD)')
+            sbd = require_dir(os.path.join(root, 'benchmark_RELEASE', 'dataset'),
+                              'VOCSegmentation train_aug (SBD)')
             val = set(read_lines(os.path.join(lists, 'val.txt'), 'VOCSegmentation val list'))
             union: List[str] = []
             for path in (os.path.join(sbd, 'train.txt'), os.path.join(sbd, 'val.txt'),
@@ -111,7 +117,8 @@ class PascalContext(SegmentationFolder):
     """PASCAL-Context, 59 classes (the 59-class protocol: every other label is ignored).
 
     Args:
-        root (str): the folder holding ``VOCdevkit/VOC2010/``, ``trainval/``, ``labels.txt``, ``59_labels.txt``.
+        root (str): the folder holding ``VOCdevkit/VOC2010/``, ``trainval/``, ``labels.txt``,
+            ``59_labels.txt``.
         split (str): ``'train'`` or ``'val'``.
         transform (callable, optional): joint transform.
     """
@@ -119,11 +126,14 @@ class PascalContext(SegmentationFolder):
     num_classes = 59
     task = 'semantic'
 
-    def __init__(self, root: str, split: str = 'train', transform: Optional[Callable] = None) -> None:
+    def __init__(self, root: str, split: str = 'train',
+                 transform: Optional[Callable] = None) -> None:
         check_choice(split, 'split', ('train', 'val'))
         voc = require_dir(os.path.join(root, 'VOCdevkit', 'VOC2010'), 'PascalContext')
-        ids = read_lines(os.path.join(voc, 'ImageSets', 'Main', f'{split}.txt'), f'PascalContext {split} list')
-        full = _read_names(os.path.join(root, 'labels.txt'), 'PascalContext labels.txt (459 classes)')
+        ids = read_lines(os.path.join(voc, 'ImageSets', 'Main', f'{split}.txt'),
+                         f'PascalContext {split} list')
+        full = _read_names(os.path.join(root, 'labels.txt'),
+                           'PascalContext labels.txt (459 classes)')
         kept = _read_names(os.path.join(root, '59_labels.txt'), 'PascalContext 59_labels.txt')
         names = [kept[k] for k in sorted(kept)]
         if len(names) != 59:
@@ -134,14 +144,18 @@ class PascalContext(SegmentationFolder):
         for k, name in full.items():
             if name in index:
                 self.lut[k] = index[name]
-        pairs = [(require_file(os.path.join(voc, 'JPEGImages', f'{i}.jpg'), f'PascalContext {split}'),
-                  require_file(os.path.join(root, 'trainval', f'{i}.mat'), f'PascalContext {split}')) for i in ids]
+        pairs = [(require_file(os.path.join(voc, 'JPEGImages', f'{i}.jpg'), 'PascalContext '
+                                                                            f'{split}'),
+                  require_file(os.path.join(root, 'trainval', f'{i}.mat'),
+                               f'PascalContext {split}')) for i in ids]
         super().__init__(pairs, transform, root, split)
 
     def load_target(self, path: Optional[str], size: Tuple[int, int]) -> Tensor:
         label = _load_mat(path, 'LabelMap')
         inside = (label >= 0) & (label < len(self.lut))
-        return torch.from_numpy(np.where(inside, self.lut[np.where(inside, label, 0)], self.ignore_index))
+        return torch.from_numpy(
+            np.where(inside, self.lut[np.where(inside, label, 0)], self.ignore_index)
+        )
 
 
 __all__ = ['VOCSegmentation', 'PascalContext', 'VOC_CLASSES']

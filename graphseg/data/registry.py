@@ -35,8 +35,10 @@ def build_dataset(name: str, root: Optional[str], split: str, **kwargs: Any) -> 
     params = inspect.signature(cls.__init__).parameters
     unknown = sorted(set(kwargs) - set(params))
     if unknown and not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        raise ValueError(f"dataset {name!r} takes no argument {unknown[0]!r}; it takes "
-                         f"{[p for p in params if p not in ('self', 'root', 'split', 'transform')]}")
+        raise ValueError(
+            f"dataset {name!r} takes no argument {unknown[0]!r}; it takes "
+            f"{[p for p in params if p not in ('self', 'root', 'split', 'transform')]}"
+        )
     if 'root' in params:
         if not root:
             raise ValueError(f"dataset {name!r} needs data.root (the dataset folder), got {root!r}")
@@ -45,7 +47,8 @@ def build_dataset(name: str, root: Optional[str], split: str, **kwargs: Any) -> 
 
 
 def dataset_info(dataset: Dataset) -> Dict[str, Any]:
-    """``num_classes``, ``ignore_index``, ``task`` of a reader (``task`` defaults to ``'semantic'``)."""
+    """``num_classes``, ``ignore_index``, ``task`` of a reader (``task`` defaults to
+    ``'semantic'``)."""
     if not hasattr(dataset, 'num_classes'):
         raise TypeError(f"dataset must be a graphseg reader with num_classes (see DATASETS), got "
                         f"{type(dataset).__name__}")

@@ -1,11 +1,15 @@
-"""Salient object detection datasets as folders of images and binary masks (DUTS, ECSSD, HKU-IS, ...).
+"""Salient object detection datasets as folders of images and binary masks (DUTS, ECSSD, HKU-IS,
+...).
 
 Official layouts recognised under ``root`` (the first that exists is used)::
 
-    DUTS (Wang et al., CVPR 2017):  DUTS-TR/DUTS-TR-Image/*.jpg + DUTS-TR/DUTS-TR-Mask/*.png   (split 'train')
-                                    DUTS-TE/DUTS-TE-Image/*.jpg + DUTS-TE/DUTS-TE-Mask/*.png   (split 'test')
-    ECSSD (Shi et al., TPAMI 2016): images/*.jpg + ground_truth_mask/*.png                     (any split)
-    HKU-IS (Li & Yu, CVPR 2015):    imgs/*.png + gt/*.png                                      (any split)
+    DUTS (Wang et al., CVPR 2017):
+        DUTS-TR/DUTS-TR-Image/*.jpg + DUTS-TR/DUTS-TR-Mask/*.png   (split 'train')
+        DUTS-TE/DUTS-TE-Image/*.jpg + DUTS-TE/DUTS-TE-Mask/*.png   (split 'test')
+    ECSSD (Shi et al., TPAMI 2016):
+        images/*.jpg + ground_truth_mask/*.png                     (any split)
+    HKU-IS (Li & Yu, CVPR 2015):
+        imgs/*.png + gt/*.png                                      (any split)
 
 or give ``image_dir`` / ``mask_dir`` explicitly. Mask pixels > 128 are salient (class 1),
 the convention of the standard evaluation code (pysodmetrics).
@@ -35,7 +39,8 @@ class SaliencyFolder(SegmentationFolder):
         split (str): ``'train'`` or ``'test'`` (selects DUTS-TR / DUTS-TE). (default: ``'train'``)
         transform (callable, optional): joint transform.
         image_dir, mask_dir (str, optional): explicit folders relative to ``root``.
-        image_suffix, mask_suffix (str): file endings with ``image_dir``/``mask_dir``. (default: ``.jpg``, ``.png``)
+        image_suffix, mask_suffix (str): file endings with ``image_dir``/``mask_dir``.
+            (default: ``.jpg``, ``.png``)
     """
 
     num_classes = 2
@@ -43,22 +48,26 @@ class SaliencyFolder(SegmentationFolder):
     task = 'saliency'
 
     def __init__(self, root: str, split: str = 'train', transform: Optional[Callable] = None,
-                 image_dir: Optional[str] = None, mask_dir: Optional[str] = None, image_suffix: str = '.jpg',
-                 mask_suffix: str = '.png') -> None:
+                 image_dir: Optional[str] = None, mask_dir: Optional[str] = None,
+                 image_suffix: str = '.jpg', mask_suffix: str = '.png') -> None:
         if (image_dir is None) != (mask_dir is None):
-            raise ValueError(f"image_dir and mask_dir must be given together, got {image_dir!r}, {mask_dir!r}")
+            raise ValueError(f"image_dir and mask_dir must be given together, got {image_dir!r}, "
+                             f"{mask_dir!r}")
         if image_dir is not None:
             layouts = ((image_dir, mask_dir, image_suffix, mask_suffix),)
         else:
             tag = {'train': 'TR', 'test': 'TE', 'val': 'TE'}.get(split, split)
-            layouts = tuple((i.replace('{S}', tag), m.replace('{S}', tag), a, b) for i, m, a, b in _LAYOUTS)
+            layouts = tuple((i.replace('{S}', tag), m.replace('{S}', tag), a, b) for i, m, a,
+                            b in _LAYOUTS)
         for img, msk, a, b in layouts:
             if os.path.isdir(os.path.join(root, img)):
-                pairs = pair_by_stem(os.path.join(root, img), os.path.join(root, msk), a, b, f'saliency {split}')
+                pairs = pair_by_stem(os.path.join(root, img), os.path.join(root, msk), a, b,
+                                     f'saliency {split}')
                 break
         else:
             tried = ', '.join(os.path.join(root, i) for i, *_ in layouts)
-            raise FileNotFoundError(f"SaliencyFolder: no image folder found for split {split!r}; tried {tried}")
+            raise FileNotFoundError(f"SaliencyFolder: no image folder found for split {split!r}; "
+                                    f"tried {tried}")
         super().__init__(pairs, transform, root, split)
 
     def encode_target(self, label: np.ndarray) -> np.ndarray:

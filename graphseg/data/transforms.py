@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..check import MAX_IMAGE_CHANNELS, check_callable, check_floating, check_index, check_ndim, check_number
+from ..check import (MAX_IMAGE_CHANNELS, check_callable, check_floating, check_index, check_ndim,
+                     check_number)
 
 Pair = Tuple[Tensor, Tensor]
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -35,12 +36,13 @@ def _check_pair(image: Tensor, target: Tensor) -> None:
     check_ndim(image, 'image', 3, '(C, H, W)')
     check_floating(image, 'image')
     if image.size(0) > MAX_IMAGE_CHANNELS and image.size(-1) <= MAX_IMAGE_CHANNELS:
-        raise ValueError(f"image looks channels-last: transforms take (C, H, W), got shape {tuple(image.shape)}; "
-                         f"pass image.permute(2, 0, 1)")
+        raise ValueError("image looks channels-last: transforms take (C, H, W), got shape "
+                         f"{tuple(image.shape)}; pass image.permute(2, 0, 1)")
     check_ndim(target, 'target', 2, '(H, W)')
     check_index(target, 'target')
     if image.shape[-2:] != target.shape:
-        raise ValueError(f"target must have the image size {tuple(image.shape[-2:])}, got {tuple(target.shape)}")
+        raise ValueError(f"target must have the image size {tuple(image.shape[-2:])}, got "
+                         f"{tuple(target.shape)}")
 
 
 class Compose:
@@ -48,12 +50,14 @@ class Compose:
 
     def __init__(self, transforms: Sequence[Callable]) -> None:
         if not isinstance(transforms, (list, tuple)):
-            raise TypeError(f"transforms must be a list of callables, got {type(transforms).__name__}")
+            raise TypeError("transforms must be a list of callables, got "
+                            f"{type(transforms).__name__}")
         for i, t in enumerate(transforms):
             check_callable(t, f'transforms[{i}]')
         self.transforms: List[Callable] = list(transforms)
 
-    def __call__(self, image: Tensor, target: Tensor, generator: Optional[torch.Generator] = None) -> Pair:
+    def __call__(self, image: Tensor, target: Tensor,
+                 generator: Optional[torch.Generator] = None) -> Pair:
         _check_pair(image, target)
         for t in self.transforms:
             image, target = t(image, target, generator)
@@ -74,7 +78,8 @@ class RandomScale:
             raise ValueError(f"scale_range must satisfy 0 < lo <= hi, got {scale_range}")
         self.scale_range = (float(lo), float(hi))
 
-    def __call__(self, image: Tensor, target: Tensor, generator: Optional[torch.Generator] = None) -> Pair:
+    def __call__(self, image: Tensor, target: Tensor,
+                 generator: Optional[torch.Generator] = None) -> Pair:
         s = _uniform(*self.scale_range, generator)
         H, W = target.shape
         size = (max(1, round(H * s)), max(1, round(W * s)))
@@ -89,8 +94,9 @@ class RandomScale:
 
 
 class RandomCrop:
-    """Crop ``size = (h, w)`` at a random position; smaller inputs are first padded at the bottom/right with
-    ``fill`` (image) and ``ignore_index`` (target), so padding never counts in the loss."""
+    """Crop ``size = (h, w)`` at a random position; smaller inputs are first padded at the
+    bottom/right with ``fill`` (image) and ``ignore_index`` (target), so padding never counts in the
+    loss."""
 
     def __init__(self, size: Tuple[int, int], ignore_index: int = 255, fill: float = 0.0) -> None:
         if (not isinstance(size, (list, tuple)) or len(size) != 2
@@ -98,7 +104,8 @@ class RandomCrop:
             raise ValueError(f"size must be (h, w) with positive int sizes, got {size!r}")
         self.size, self.ignore_index, self.fill = (int(size[0]), int(size[1])), ignore_index, fill
 
-    def __call__(self, image: Tensor, target: Tensor, generator: Optional[torch.Generator] = None) -> Pair:
+    def __call__(self, image: Tensor, target: Tensor,
+                 generator: Optional[torch.Generator] = None) -> Pair:
         h, w = self.size
         H, W = target.shape
         if H < h or W < w:
@@ -122,7 +129,8 @@ class RandomHorizontalFlip:
             raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
         self.p = p
 
-    def __call__(self, image: Tensor, target: Tensor, generator: Optional[torch.Generator] = None) -> Pair:
+    def __call__(self, image: Tensor, target: Tensor,
+                 generator: Optional[torch.Generator] = None) -> Pair:
         if float(torch.rand((), generator=generator)) < self.p:
             return image.flip(-1), target.flip(-1)
         return image, target
@@ -132,15 +140,17 @@ class RandomHorizontalFlip:
 
 
 class PhotometricJitter:
-    """Random brightness, contrast and saturation factors in ``[1 - strength, 1 + strength]`` (in that order,
-    as torchvision's ``ColorJitter`` without hue), on RGB in ``[0, 1]``, clamped; the target is unchanged."""
+    """Random brightness, contrast and saturation factors in ``[1 - strength, 1 + strength]`` (in
+    that order, as torchvision's ``ColorJitter`` without hue), on RGB in ``[0, 1]``, clamped; the
+    target is unchanged."""
 
     def __init__(self, strength: float = 0.2) -> None:
         if not 0 <= check_number(strength, 'strength') < 1:
             raise ValueError(f"strength must be in [0, 1), got {strength}")
         self.strength = strength
 
-    def __call__(self, image: Tensor, target: Tensor, generator: Optional[torch.Generator] = None) -> Pair:
+    def __call__(self, image: Tensor, target: Tensor,
+                 generator: Optional[torch.Generator] = None) -> Pair:
         s = self.strength
         b, c, sat = (_uniform(1 - s, 1 + s, generator) for _ in range(3))
         image = (image * b).clamp(0, 1)
@@ -157,7 +167,8 @@ class PhotometricJitter:
 def _gray(image: Tensor) -> Tensor:
     if image.size(0) != 3:
         return image
-    return (0.299 * image[0] + 0.587 * image[1] + 0.114 * image[2]).unsqueeze(0)  # ITU-R 601, as torchvision
+    # ITU-R 601, as torchvision
+    return (0.299 * image[0] + 0.587 * image[1] + 0.114 * image[2]).unsqueeze(0)
 
 
 class Normalize:
@@ -170,16 +181,19 @@ class Normalize:
             for v in values:
                 check_number(v, name)
         if len(mean) != len(std) or min(std) <= 0:
-            raise ValueError(f"mean and std must have the same length and std > 0, got {mean}, {std}")
+            raise ValueError(f"mean and std must have the same length and std > 0, got {mean}, "
+                             f"{std}")
         self.mean, self.std = tuple(mean), tuple(std)
 
     @classmethod
     def imagenet(cls) -> 'Normalize':
         return cls(IMAGENET_MEAN, IMAGENET_STD)
 
-    def __call__(self, image: Tensor, target: Tensor, generator: Optional[torch.Generator] = None) -> Pair:
+    def __call__(self, image: Tensor, target: Tensor,
+                 generator: Optional[torch.Generator] = None) -> Pair:
         if image.size(0) != len(self.mean):
-            raise ValueError(f"image must have {len(self.mean)} channels to normalise, got {image.size(0)}")
+            raise ValueError(f"image must have {len(self.mean)} channels to normalise, got "
+                             f"{image.size(0)}")
         mean = torch.tensor(self.mean, dtype=image.dtype).view(-1, 1, 1)
         std = torch.tensor(self.std, dtype=image.dtype).view(-1, 1, 1)
         return (image - mean) / std, target
@@ -189,9 +203,11 @@ class Normalize:
 
 
 def build_transforms(train: bool, *, crop_size: Optional[Sequence[int]] = None,
-                     scale_range: Sequence[float] = (1.0, 1.0), flip: bool = False, jitter: float = 0.0,
-                     normalize: str = 'none', ignore_index: int = 255) -> Optional[Compose]:
-    """The training (or evaluation: normalisation only) pipeline of a :class:`~graphseg.engine.DataConfig`."""
+                     scale_range: Sequence[float] = (1.0, 1.0), flip: bool = False,
+                     jitter: float = 0.0, normalize: str = 'none',
+                     ignore_index: int = 255) -> Optional[Compose]:
+    """The training (or evaluation: normalisation only) pipeline of a
+    :class:`~graphseg.engine.DataConfig`."""
     ts: List[Callable] = []
     if train:
         if tuple(scale_range) != (1.0, 1.0):
@@ -209,5 +225,5 @@ def build_transforms(train: bool, *, crop_size: Optional[Sequence[int]] = None,
     return Compose(ts) if ts else None
 
 
-__all__ = ['Compose', 'RandomScale', 'RandomCrop', 'RandomHorizontalFlip', 'PhotometricJitter', 'Normalize',
-           'build_transforms', 'IMAGENET_MEAN', 'IMAGENET_STD']
+__all__ = ['Compose', 'RandomScale', 'RandomCrop', 'RandomHorizontalFlip', 'PhotometricJitter',
+           'Normalize', 'build_transforms', 'IMAGENET_MEAN', 'IMAGENET_STD']

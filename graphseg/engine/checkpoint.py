@@ -19,7 +19,8 @@ import torch
 def save_checkpoint(state: Dict[str, Any], path: Union[str, os.PathLike]) -> None:
     """``torch.save(state)`` to ``path`` through a temporary file + rename."""
     if not isinstance(state, dict):
-        raise TypeError(f"state must be a dict (e.g. {{'model': model.state_dict(), ...}}), got {type(state).__name__}")
+        raise TypeError(f"state must be a dict (e.g. {{'model': model.state_dict(), ...}}), got "
+                        f"{type(state).__name__}")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path, got {type(path).__name__}")
     path = os.fspath(path)
@@ -28,7 +29,8 @@ def save_checkpoint(state: Dict[str, Any], path: Union[str, os.PathLike]) -> Non
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent):
-        raise NotADirectoryError(f"path {path!r} cannot be written: {parent!r} is a file, not a folder")
+        raise NotADirectoryError(f"path {path!r} cannot be written: {parent!r} is a file, not a "
+                                 "folder")
     if os.path.isdir(path):
         raise IsADirectoryError(f"path {path!r} is a folder, expected a checkpoint file name")
     os.makedirs(folder, exist_ok=True)
@@ -45,10 +47,13 @@ def save_checkpoint(state: Dict[str, Any], path: Union[str, os.PathLike]) -> Non
         raise
 
 
-def load_checkpoint(path: Union[str, os.PathLike], map_location: Union[str, torch.device] = 'cpu') -> Dict[str, Any]:
-    """A checkpoint written by :func:`save_checkpoint` (``FileNotFoundError`` naming the path if missing)."""
+def load_checkpoint(path: Union[str, os.PathLike],
+                    map_location: Union[str, torch.device] = 'cpu') -> Dict[str, Any]:
+    """A checkpoint written by :func:`save_checkpoint` (``FileNotFoundError`` naming the path if
+    missing)."""
     if os.path.isdir(path):
-        raise IsADirectoryError(f"checkpoint {os.fspath(path)!r} is a folder, expected a checkpoint file")
+        raise IsADirectoryError(f"checkpoint {os.fspath(path)!r} is a folder, expected a "
+                                "checkpoint file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint {os.fspath(path)!r} does not exist")
     try:
@@ -60,7 +65,8 @@ def load_checkpoint(path: Union[str, os.PathLike], map_location: Union[str, torc
 
 def rng_state() -> Dict[str, Any]:
     """The states of Python's, NumPy's, torch's CPU and (when present) CUDA generators."""
-    state = {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state()}
+    state = {'python': random.getstate(), 'numpy': np.random.get_state(),
+             'torch': torch.get_rng_state()}
     if torch.cuda.is_available():
         state['cuda'] = torch.cuda.get_rng_state_all()
     return state
@@ -76,12 +82,14 @@ def set_rng_state(state: Dict[str, Any]) -> None:
 
 
 def state_dict_from(obj: Any) -> Dict[str, Any]:
-    """A model ``state_dict`` from a weights file's content: a plain state_dict or a graphseg checkpoint."""
+    """A model ``state_dict`` from a weights file's content: a plain state_dict or a graphseg
+    checkpoint."""
     if isinstance(obj, dict) and 'model' in obj and isinstance(obj['model'], dict):
         return obj['model']
     if isinstance(obj, dict):
         return obj
-    raise TypeError(f"weights must hold a state_dict or a graphseg checkpoint, got {type(obj).__name__}")
+    raise TypeError("weights must hold a state_dict or a graphseg checkpoint, got "
+                    f"{type(obj).__name__}")
 
 
 __all__ = ['save_checkpoint', 'load_checkpoint', 'rng_state', 'set_rng_state', 'state_dict_from']

@@ -1,4 +1,5 @@
-"""Run configuration: dataclasses validated against their own type hints, read from YAML (``yaml.safe_load``).
+"""Run configuration: dataclasses validated against their own type hints, read from YAML
+(``yaml.safe_load``).
 
 A run config (``configs/*.yaml``) has four sections and one top-level key::
 
@@ -22,7 +23,11 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Union
 
+import yaml
+
 from ..check import check_device
+from ..data import DATASETS
+from ..models import list_models
 
 
 class ConfigError(ValueError):
@@ -40,26 +45,35 @@ class TrainConfig:
 
     Args:
         steps (int): optimisation steps. (default: ``300``)
-        batch_size (int): images per step over all processes (divided among DDP ranks). (default: ``16``)
-        optimizer (str): ``'sgd'`` (momentum, Nesterov off), ``'adamw'`` or ``'adam'``. (default: ``'adamw'``)
-        lr (float): base learning rate, decayed by ``(1 - step / steps) ** poly_power``. (default: ``2e-3``)
+        batch_size (int): images per step over all processes (divided among DDP ranks).
+            (default: ``16``)
+        optimizer (str): ``'sgd'`` (momentum, Nesterov off), ``'adamw'`` or ``'adam'``.
+            (default: ``'adamw'``)
+        lr (float): base learning rate, decayed by ``(1 - step / steps) ** poly_power``.
+            (default: ``2e-3``)
         momentum (float): SGD momentum. (default: ``0.9``)
         betas (list): Adam/AdamW betas. (default: ``[0.9, 0.999]``)
         weight_decay (float): (default: ``1e-4``)
-        poly_power (float): exponent of the poly schedule (0.9 in PSPNet, RGNet, HG-ResNet). (default: ``0.9``)
+        poly_power (float): exponent of the poly schedule (0.9 in PSPNet, RGNet, HG-ResNet).
+            (default: ``0.9``)
         warmup_steps (int): linear warm-up steps before the poly decay. (default: ``0``)
-        aux_weight (float): weight of the auxiliary head's loss (``'aux'`` output). (default: ``0.4``)
-        loss (str): ``'ce'`` cross-entropy, ``'ohem'`` online hard example mining (PSPNet/OCNet style:
-            pixels whose true-class probability is below ``ohem_thresh``, at least ``ohem_min_kept``),
-            ``'bootstrap'`` bootstrapped CE (the ``bootstrap_ratio`` hardest pixels of each image).
-            Models with ``compute_loss`` (QGN's level loss) use their own. (default: ``'ce'``)
+        aux_weight (float): weight of the auxiliary head's loss (``'aux'`` output).
+            (default: ``0.4``)
+        loss (str): ``'ce'`` cross-entropy, ``'ohem'`` online hard example mining (PSPNet/OCNet
+            style: pixels whose true-class probability is below ``ohem_thresh``, at least
+            ``ohem_min_kept``), ``'bootstrap'`` bootstrapped CE (the ``bootstrap_ratio`` hardest
+            pixels of each image). Models with ``compute_loss`` (QGN's level loss) use their own.
+            (default: ``'ce'``)
         ohem_thresh (float): (default: ``0.7``)
         ohem_min_kept (int): per process and step. (default: ``100000``)
         bootstrap_ratio (float): (default: ``0.25``)
-        amp (bool): mixed precision (float16 autocast + GradScaler) on CUDA; ignored on CPU. (default: ``False``)
+        amp (bool): mixed precision (float16 autocast + GradScaler) on CUDA; ignored on CPU.
+            (default: ``False``)
         grad_clip (float, optional): clip the global gradient norm. (default: ``None``)
-        seed (int): seeds the model initialisation, the data order and every augmentation. (default: ``0``)
-        deterministic (bool): ``torch.use_deterministic_algorithms`` and no cuDNN benchmarking. (default: ``False``)
+        seed (int): seeds the model initialisation, the data order and every augmentation.
+            (default: ``0``)
+        deterministic (bool): ``torch.use_deterministic_algorithms`` and no cuDNN benchmarking.
+            (default: ``False``)
         num_workers (int): DataLoader workers per process. (default: ``0``)
         log_every (int): steps between log entries. (default: ``50``)
         checkpoint_every (int): steps between checkpoints (0: only at the end). (default: ``0``)
@@ -95,10 +109,12 @@ class TrainConfig:
         for name in ('steps', 'batch_size', 'log_every'):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
-        for name in ('warmup_steps', 'num_workers', 'checkpoint_every', 'eval_every', 'ohem_min_kept'):
+        for name in ('warmup_steps', 'num_workers', 'checkpoint_every', 'eval_every',
+                     'ohem_min_kept'):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
-        for name in ('aux_weight', 'weight_decay', 'momentum', 'poly_power'):  # `not <=` also rejects NaN
+        # `not <=` also rejects NaN
+        for name in ('aux_weight', 'weight_decay', 'momentum', 'poly_power'):
             if not 0 <= getattr(self, name) < float('inf'):
                 raise ConfigError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
         if not self.lr > 0 or self.lr == float('inf'):
@@ -112,7 +128,8 @@ class TrainConfig:
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ConfigError(f"grad_clip must be > 0 or null, got {self.grad_clip}")
         if self.warmup_steps >= self.steps:
-            raise ConfigError(f"warmup_steps must be < steps = {self.steps}, got {self.warmup_steps}")
+            raise ConfigError(f"warmup_steps must be < steps = {self.steps}, got "
+                              f"{self.warmup_steps}")
         try:
             check_device(self.device, 'device')
         except ValueError as e:
@@ -121,9 +138,9 @@ class TrainConfig:
 
 @dataclass
 class ModelConfig:
-    """``name``: a registered segmentation model; ``kwargs``: its factory's arguments; ``weights``: a
-    ``state_dict`` file (or a graphseg checkpoint) loaded before training / evaluating; ``sync_bn``: convert
-    BatchNorm to synchronised BatchNorm under DDP."""
+    """``name``: a registered segmentation model; ``kwargs``: its factory's arguments; ``weights``:
+    a ``state_dict`` file (or a graphseg checkpoint) loaded before training / evaluating;
+    ``sync_bn``: convert BatchNorm to synchronised BatchNorm under DDP."""
     name: str = 'fcn_small'
     kwargs: Dict[str, Any] = field(default_factory=dict)
     weights: Optional[str] = None
@@ -137,11 +154,12 @@ class ModelConfig:
 class DataConfig:
     """Dataset and augmentation.
 
-    ``dataset`` is a key of :data:`graphseg.data.DATASETS`; ``root`` its folder (not used by ``digits``);
-    ``kwargs`` go to the reader. Training augmentation, in the papers' order: random scale in
-    ``scale_range``, random crop to ``crop_size`` ``[h, w]`` (padding image 0 / target ignore), horizontal flip,
-    photometric ``jitter`` (brightness, contrast, saturation strength, 0 = off), then ``normalize``
-    (``'imagenet'`` mean/std or ``'none'``). Evaluation applies ``normalize`` only.
+    ``dataset`` is a key of :data:`graphseg.data.DATASETS`; ``root`` its folder (not used by
+    ``digits``); ``kwargs`` go to the reader. Training augmentation, in the papers' order: random
+    scale in ``scale_range``, random crop to ``crop_size`` ``[h, w]`` (padding image 0 / target
+    ignore), horizontal flip, photometric ``jitter`` (brightness, contrast, saturation strength, 0 =
+    off), then ``normalize`` (``'imagenet'`` mean/std or ``'none'``). Evaluation applies
+    ``normalize`` only.
     """
     dataset: str = 'digits'
     root: Optional[str] = None
@@ -158,19 +176,22 @@ class DataConfig:
     def __post_init__(self) -> None:
         _check_fields(self)
         if self.crop_size is not None and (len(self.crop_size) != 2 or min(self.crop_size) < 1):
-            raise ConfigError(f"crop_size must be [h, w] with positive sizes or null, got {self.crop_size}")
+            raise ConfigError("crop_size must be [h, w] with positive sizes or null, got "
+                              f"{self.crop_size}")
         if len(self.scale_range) != 2 or not 0 < self.scale_range[0] <= self.scale_range[1]:
-            raise ConfigError(f"scale_range must be [lo, hi] with 0 < lo <= hi, got {self.scale_range}")
+            raise ConfigError("scale_range must be [lo, hi] with 0 < lo <= hi, got "
+                              f"{self.scale_range}")
         if not 0 <= self.jitter < 1:
             raise ConfigError(f"jitter must be in [0, 1), got {self.jitter}")
 
 
 @dataclass
 class EvalConfig:
-    """Evaluation: ``batch_size``; multi-scale + flip testing (``scales``, ``flip``; softmax averaged at the
-    input size); ``size_divisor`` pads inputs to a multiple (e.g. 32 for QGN/HyperSeg) and crops the output;
-    ``task``: ``'semantic'`` (mIoU, pixel acc.), ``'saliency'`` (max-F, MAE, S-measure) or ``'road'`` (road IoU,
-    APLS), ``null`` = the dataset's; ``apls``: also compute APLS for ``'road'`` (slower)."""
+    """Evaluation: ``batch_size``; multi-scale + flip testing (``scales``, ``flip``; softmax
+    averaged at the input size); ``size_divisor`` pads inputs to a multiple (e.g. 32 for
+    QGN/HyperSeg) and crops the output; ``task``: ``'semantic'`` (mIoU, pixel acc.), ``'saliency'``
+    (max-F, MAE, S-measure) or ``'road'`` (road IoU, APLS), ``null`` = the dataset's; ``apls``: also
+    compute APLS for ``'road'`` (slower)."""
     batch_size: int = 1
     scales: List[float] = field(default_factory=lambda: [1.0])
     flip: bool = False
@@ -181,14 +202,17 @@ class EvalConfig:
     def __post_init__(self) -> None:
         _check_fields(self)
         if self.batch_size < 1 or self.size_divisor < 1:
-            raise ConfigError(f"batch_size and size_divisor must be >= 1, got {self.batch_size}, {self.size_divisor}")
+            raise ConfigError(f"batch_size and size_divisor must be >= 1, got {self.batch_size}, "
+                              f"{self.size_divisor}")
         if not self.scales or not all(0 < s < float('inf') for s in self.scales):
-            raise ConfigError(f"scales must be a non-empty list of positive numbers, got {self.scales}")
+            raise ConfigError("scales must be a non-empty list of positive numbers, got "
+                              f"{self.scales}")
 
 
 @dataclass
 class RunConfig:
-    """A whole run: ``model``, ``data``, ``train``, ``eval`` and ``device`` (``'auto'``: CUDA when available)."""
+    """A whole run: ``model``, ``data``, ``train``, ``eval`` and ``device`` (``'auto'``: CUDA when
+    available)."""
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -197,26 +221,39 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _check_fields(self)
-        if self.device != 'auto' and not (self.device in ('cpu', 'cuda') or self.device.startswith('cuda:')):
-            raise ConfigError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        if self.device != 'auto' and not (
+            self.device in ('cpu', 'cuda') or self.device.startswith('cuda:')
+        ):
+            raise ConfigError("device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got "
+                              f"{self.device!r}")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-# --------------------------------------------------------------------------------------------- validation
+# ---------------------------------------------------------------------------------------------
+# validation
 def _type_name(tp) -> str:
     return getattr(tp, '__name__', str(tp).replace('typing.', ''))
 
 
+#: scalar type -> (accepts the value, what the message says is expected, conversion)
+_SCALARS = {
+    bool: (lambda v: isinstance(v, bool), 'true or false', None),
+    int: (lambda v: isinstance(v, int) and not isinstance(v, bool), 'an integer', None),
+    float: (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), 'a number', float),
+    str: (lambda v: isinstance(v, str), 'a string', None),
+}
+
+
 def _coerce(value: Any, tp, key: str) -> Any:
-    """``value`` checked against the type hint ``tp`` (int, float, bool, str, Optional, List, Dict, dataclass)."""
+    """``value`` checked against the type hint ``tp`` (int, float, bool, str, Optional, List, Dict,
+    dataclass)."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is Union:
         if value is None and type(None) in args:
             return None
-        inner = [a for a in args if a is not type(None)]
-        return _coerce(value, inner[0], key)
+        return _coerce(value, next(a for a in args if a is not type(None)), key)
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, key)
     if origin in (list, List, Sequence):
@@ -229,28 +266,18 @@ def _coerce(value: Any, tp, key: str) -> Any:
         return dict(value)
     if tp is Any:
         return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key} must be true or false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key} must be an integer, got {value!r}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key} must be a number, got {value!r}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{key} must be a string, got {value!r}")
-        return value
-    raise TypeError(f"unsupported config type {_type_name(tp)} for {key}")  # pragma: no cover
+    if tp not in _SCALARS:  # pragma: no cover - a config field of another type
+        raise TypeError(f"unsupported config type {_type_name(tp)} for {key}")
+    accepts, expected, convert = _SCALARS[tp]
+    if not accepts(value):
+        raise ConfigError(f"{key} must be {expected}, got {value!r}")
+    return convert(value) if convert else value
 
 
 def _check_fields(obj: Any) -> None:
-    """Every field of a config dataclass against its type hint and choices, as :func:`_build` checks a YAML
-    mapping, so that a config built in Python (``TrainConfig(lr='fast')``) fails the same way."""
+    """Every field of a config dataclass against its type hint and choices, as :func:`_build` checks
+    a YAML mapping, so that a config built in Python (``TrainConfig(lr='fast')``) fails the same
+    way."""
     hints = typing.get_type_hints(type(obj))
     for f in dataclasses.fields(obj):
         value, tp = getattr(obj, f.name), hints[f.name]
@@ -262,7 +289,8 @@ def _check_fields(obj: Any) -> None:
         value = _coerce(value, tp, f.name)
         choices = f.metadata.get('choices')
         if choices is not None and value not in choices:
-            raise ConfigError(f"{f.name} must be one of {tuple(c for c in choices if c is not None)}"
+            raise ConfigError(f"{f.name} must be one of "
+                              f"{tuple(c for c in choices if c is not None)}"
                               f"{' or null' if None in choices else ''}, got {value!r}")
         setattr(obj, f.name, value)
 
@@ -275,8 +303,8 @@ def _build(cls, values: Any, prefix: str = ''):
     unknown = sorted(set(values) - set(fields))
     if unknown:
         where = f"{prefix}." if prefix else ''
-        raise ConfigError(f"unknown key {where}{unknown[0]!s}; known keys{' of ' + prefix if prefix else ''}: "
-                          f"{sorted(fields)}")
+        raise ConfigError(f"unknown key {where}{unknown[0]!s}; known "
+                          f"keys{' of ' + prefix if prefix else ''}: {sorted(fields)}")
     kwargs = {}
     for name, value in values.items():
         key = f'{prefix}.{name}' if prefix else name
@@ -294,7 +322,6 @@ def _build(cls, values: Any, prefix: str = ''):
 
 def parse_overrides(items: Sequence[str]) -> Dict[str, Any]:
     """``['train.lr=0.01', 'data.crop_size=[64, 64]']`` -> a nested dict (values parsed as YAML)."""
-    import yaml
     out: Dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition('=')
@@ -303,7 +330,8 @@ def parse_overrides(items: Sequence[str]) -> Dict[str, Any]:
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError as e:
-            raise ConfigError(f"override {item!r}: the value is not valid YAML ({e.__class__.__name__})") from None
+            raise ConfigError(f"override {item!r}: the value is not valid YAML "
+                              f"({e.__class__.__name__})") from None
         node = out
         parts = key.split('.')
         for p in parts[:-1]:
@@ -317,7 +345,8 @@ def parse_overrides(items: Sequence[str]) -> Dict[str, Any]:
 def _merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:
     out = dict(base)
     for k, v in extra.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ('kwargs', 'val_kwargs'):
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ('kwargs',
+                                                                              'val_kwargs'):
             out[k] = _merge(out[k], v)
         elif isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = {**out[k], **v}
@@ -328,7 +357,6 @@ def _merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:
 
 def read_yaml(path: Union[str, os.PathLike]) -> Dict[str, Any]:
     """The mapping in a YAML file (``safe_load``), with errors that name the file."""
-    import yaml
     if not os.path.isfile(path):
         raise FileNotFoundError(f"config file {os.fspath(path)!r} does not exist")
     with open(path) as f:
@@ -346,9 +374,10 @@ def read_yaml(path: Union[str, os.PathLike]) -> Dict[str, Any]:
 def load_run_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None,
                     overrides: Union[Sequence[str], Dict[str, Any], None] = None, *,
                     check_names: bool = True) -> RunConfig:
-    """A validated :class:`RunConfig` from a YAML file (or dict) plus overrides (``key=value`` strings or a
-    nested dict). With ``check_names``, ``model.name`` must be a registered segmentation model and
-    ``data.dataset`` a known dataset. Errors are :class:`ConfigError` naming the key and the file."""
+    """A validated :class:`RunConfig` from a YAML file (or dict) plus overrides (``key=value``
+    strings or a nested dict). With ``check_names``, ``model.name`` must be a registered
+    segmentation model and ``data.dataset`` a known dataset. Errors are :class:`ConfigError` naming
+    the key and the file."""
     where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else 'config'
     if isinstance(source, (str, os.PathLike)):
         values = read_yaml(source)
@@ -359,8 +388,8 @@ def load_run_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None
     else:
         raise TypeError(f"source must be a path, a dict or None, got {type(source).__name__}")
     if isinstance(overrides, str):
-        raise TypeError(f"overrides must be a list of 'section.key=value' strings or a dict, got the string "
-                        f"{overrides!r}; pass [{overrides!r}]")
+        raise TypeError("overrides must be a list of 'section.key=value' strings or a dict, got "
+                        f"the string {overrides!r}; pass [{overrides!r}]")
     if overrides:
         extra = parse_overrides(overrides) if not isinstance(overrides, dict) else overrides
         values = _merge(values, extra)
@@ -375,18 +404,19 @@ def load_run_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None
 
 
 def _check_names(config: RunConfig) -> None:
-    from ..data import DATASETS
-    from ..models import list_models
     known = list_models(task='segmentation')
     if config.model.name not in known:
-        raise ConfigError(f"model.name must be a registered segmentation model {known}, got {config.model.name!r}")
+        raise ConfigError(f"model.name must be a registered segmentation model {known}, got "
+                          f"{config.model.name!r}")
     if config.data.dataset not in DATASETS:
-        raise ConfigError(f"data.dataset must be one of {sorted(DATASETS)}, got {config.data.dataset!r}")
+        raise ConfigError(f"data.dataset must be one of {sorted(DATASETS)}, got "
+                          f"{config.data.dataset!r}")
 
 
-def load_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None, **overrides: Any) -> TrainConfig:
-    """A :class:`TrainConfig` from a flat YAML file or dict (the ``train:`` section of a run config is also
-    accepted), with keyword overrides; unknown keys raise."""
+def load_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None,
+                **overrides: Any) -> TrainConfig:
+    """A :class:`TrainConfig` from a flat YAML file or dict (the ``train:`` section of a run config
+    is also accepted), with keyword overrides; unknown keys raise."""
     if not (source is None or isinstance(source, (str, os.PathLike, dict))):
         raise TypeError(f"source must be a path, a dict or None, got {type(source).__name__}")
     values = read_yaml(source) if isinstance(source, (str, os.PathLike)) else dict(source or {})
@@ -400,5 +430,5 @@ def load_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None, **
         raise ConfigError(f"{where}: {e}") from None
 
 
-__all__ = ['TrainConfig', 'ModelConfig', 'DataConfig', 'EvalConfig', 'RunConfig', 'ConfigError', 'load_config',
-           'load_run_config', 'parse_overrides', 'read_yaml']
+__all__ = ['TrainConfig', 'ModelConfig', 'DataConfig', 'EvalConfig', 'RunConfig', 'ConfigError',
+           'load_config', 'load_run_config', 'parse_overrides', 'read_yaml']

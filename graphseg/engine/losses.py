@@ -1,5 +1,6 @@
-r"""Pixel-wise segmentation losses (cross-entropy, OHEM and bootstrapped cross-entropy) and a model's loss
-terms (:class:`Objective`: ``'out'`` plus ``aux_weight`` times ``'aux'``, or the model's own ``compute_loss``).
+r"""Pixel-wise segmentation losses (cross-entropy, OHEM and bootstrapped cross-entropy) and a
+model's loss terms (:class:`Objective`: ``'out'`` plus ``aux_weight`` times ``'aux'``, or the
+model's own ``compute_loss``).
 
 Each returns the *sum* of the selected pixel losses and how many pixels were selected,
 so the training loop can divide by the count over all processes: under DDP the
@@ -29,24 +30,28 @@ from .config import TrainConfig
 
 
 def pixel_losses(logits: Tensor, target: Tensor, ignore_index: int = 255) -> Tuple[Tensor, Tensor]:
-    """Per-pixel cross-entropy :math:`(B, H, W)` (logits resized to the target) and the labelled mask."""
+    """Per-pixel cross-entropy :math:`(B, H, W)` (logits resized to the target) and the labelled
+    mask."""
     if logits.shape[-2:] != target.shape[-2:]:
         logits = F.interpolate(logits, size=target.shape[-2:], mode='bilinear', align_corners=False)
     loss = F.cross_entropy(logits.float(), target, ignore_index=ignore_index, reduction='none')
     return loss, target != ignore_index
 
 
-def segmentation_criterion(logits: Tensor, target: Tensor, kind: str = 'ce', *, ignore_index: int = 255,
-                           ohem_thresh: float = 0.7, ohem_min_kept: int = 100000,
+def segmentation_criterion(logits: Tensor, target: Tensor, kind: str = 'ce', *,
+                           ignore_index: int = 255, ohem_thresh: float = 0.7,
+                           ohem_min_kept: int = 100000,
                            bootstrap_ratio: float = 0.25) -> Tuple[Tensor, Tensor]:
-    """``(sum of selected pixel losses, number of selected pixels)`` for ``kind`` in ``'ce' | 'ohem' | 'bootstrap'``.
+    """``(sum of selected pixel losses, number of selected pixels)`` for ``kind`` in
+    ``'ce' | 'ohem' | 'bootstrap'``.
 
     Shapes:
         - **input:** logits :math:`(B, K, h, w)`, target :math:`(B, H, W)`
         - **output:** two scalars
 
-    Target values are not range-checked here (it would cost a reduction per call on the training path):
-    :func:`~graphseg.engine.train` and :func:`~graphseg.engine.segmentation_loss` check the labels once per batch.
+    Target values are not range-checked here (it would cost a reduction per call on the training
+    path): :func:`~graphseg.engine.train` and :func:`~graphseg.engine.segmentation_loss` check the
+    labels once per batch.
     """
     check_choice(kind, 'loss', ('ce', 'ohem', 'bootstrap'))
     check_ndim(logits, 'logits', 4, '(B, K, h, w)')
@@ -54,7 +59,8 @@ def segmentation_criterion(logits: Tensor, target: Tensor, kind: str = 'ce', *, 
     check_ndim(target, 'target', 3, '(B, H, W)')
     check_index(target, 'target')
     if target.size(0) != logits.size(0):
-        raise ValueError(f"target must have one map per image: B = {logits.size(0)}, got {tuple(target.shape)}")
+        raise ValueError(f"target must have one map per image: B = {logits.size(0)}, got "
+                         f"{tuple(target.shape)}")
     if not 0 < check_number(ohem_thresh, 'ohem_thresh') <= 1:
         raise ValueError(f"ohem_thresh must be in (0, 1], got {ohem_thresh!r}")
     check_int(ohem_min_kept, 'ohem_min_kept', 0)
@@ -84,19 +90,23 @@ def segmentation_criterion(logits: Tensor, target: Tensor, kind: str = 'ce', *, 
     return (loss * keep).sum(), keep.sum()
 
 
-# --- a model's loss terms ----------------------------------------------------------------------------
+# --- a model's loss terms
+# ----------------------------------------------------------------------------
 
 def check_labels(labels: Tensor, images: Tensor, num_classes: int, ignore_index: int) -> None:
-    """Raise unless ``labels`` is an integer ``(B, H, W)`` map per image with values in ``[0, K)`` or
-    ``ignore_index`` (one reduction per batch: no per-pixel Python)."""
+    """Raise unless ``labels`` is an integer ``(B, H, W)`` map per image with values in ``[0, K)``
+    or ``ignore_index`` (one reduction per batch: no per-pixel Python)."""
     check_index(labels, 'labels')
     check_ndim(labels, 'labels', 3, '(B, H, W)')
     if labels.size(0) != images.size(0):
-        raise ValueError(f"labels must have one map per image: B = {images.size(0)}, got {tuple(labels.shape)}")
+        raise ValueError(f"labels must have one map per image: B = {images.size(0)}, got "
+                         f"{tuple(labels.shape)}")
     out_of_range = ((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)
-    if bool(out_of_range.any()):  # one reduction and one host sync per batch; the message only on failure
+    # one reduction and one host sync per batch; the message only on failure
+    if bool(out_of_range.any()):
         bad = int(labels[out_of_range][0])
-        raise ValueError(f"labels must lie in [0, {num_classes - 1}] or be ignore_index = {ignore_index}, got {bad}")
+        raise ValueError(f"labels must lie in [0, {num_classes - 1}] or be ignore_index = "
+                         f"{ignore_index}, got {bad}")
 
 
 class Objective(nn.Module):
@@ -116,13 +126,15 @@ class Objective(nn.Module):
         c = self.config
         output = self.model(images)
         K = model_logits(output).size(1)
-        check_labels(labels, images, max(K, 2), self.ignore_index)  # one-channel outputs: binary {0, 1}
-        kw = dict(ignore_index=self.ignore_index, ohem_thresh=c.ohem_thresh, ohem_min_kept=c.ohem_min_kept,
-                  bootstrap_ratio=c.bootstrap_ratio)
+        # one-channel outputs: binary {0, 1}
+        check_labels(labels, images, max(K, 2), self.ignore_index)
+        kw = dict(ignore_index=self.ignore_index, ohem_thresh=c.ohem_thresh,
+                  ohem_min_kept=c.ohem_min_kept, bootstrap_ratio=c.bootstrap_ratio)
         terms = [segmentation_criterion(model_logits(output), labels, c.loss, **kw)]
         if isinstance(output, dict) and output.get('aux') is not None and c.aux_weight:
             terms.append(segmentation_criterion(output['aux'], labels, c.loss, **kw))
-        return {'sums': torch.stack([t[0] for t in terms]), 'counts': torch.stack([t[1] for t in terms]).float()}
+        return {'sums': torch.stack([t[0] for t in terms]),
+                'counts': torch.stack([t[1] for t in terms]).float()}
 
 
 def combine_terms(terms: Dict[str, Tensor], aux_weight: float) -> Tensor:

@@ -1,5 +1,6 @@
-"""Optimisers, the poly learning-rate schedule with warm-up, and deterministic mode (what a run config's
-``train`` section names: ``optimizer``, ``lr``, ``poly_power``, ``warmup_steps``, ``deterministic``)."""
+"""Optimisers, the poly learning-rate schedule with warm-up, and deterministic mode (what a run
+config's ``train`` section names: ``optimizer``, ``lr``, ``poly_power``, ``warmup_steps``,
+``deterministic``)."""
 from __future__ import annotations
 
 import contextlib
@@ -12,7 +13,8 @@ from .config import TrainConfig
 
 
 def poly_lambda(steps: int, power: float = 0.9, warmup: int = 0) -> Callable[[int], float]:
-    """LR factor at step ``s``: linear warm-up for ``warmup`` steps, then :math:`(1 - s'/S')^{p}`."""
+    """LR factor at step ``s``: linear warm-up for ``warmup`` steps, then
+    :math:`(1 - s'/S')^{p}`."""
     def f(s: int) -> float:
         if s < warmup:
             return (s + 1) / warmup
@@ -21,21 +23,25 @@ def poly_lambda(steps: int, power: float = 0.9, warmup: int = 0) -> Callable[[in
 
 
 def build_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    """SGD (with momentum), AdamW or Adam, as ``config.optimizer`` says, with ``lr`` and ``weight_decay``."""
+    """SGD (with momentum), AdamW or Adam, as ``config.optimizer`` says, with ``lr`` and
+    ``weight_decay``."""
     if config.optimizer == 'sgd':
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+                               weight_decay=config.weight_decay)
     cls = torch.optim.AdamW if config.optimizer == 'adamw' else torch.optim.Adam
     return cls(params, lr=config.lr, betas=tuple(config.betas), weight_decay=config.weight_decay)
 
 
 @contextlib.contextmanager
 def deterministic_mode(on: bool = True):
-    """Within the block, :func:`set_deterministic` (when ``on``); the previous settings are restored after."""
+    """Within the block, :func:`set_deterministic` (when ``on``); the previous settings are restored
+    after."""
     if not on:
         yield
         return
-    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
-             torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
+    saved = (torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled(), torch.backends.cudnn.benchmark,
+             torch.backends.cudnn.deterministic)
     set_deterministic(True)
     try:
         yield
@@ -53,10 +59,13 @@ def set_deterministic(on: bool = True) -> None:
     torch.backends.cudnn.deterministic = on
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
-    """The poly schedule of ``config`` (:func:`poly_lambda`) on ``optimizer``, stepped once per step."""
+def build_scheduler(optimizer: torch.optim.Optimizer,
+                    config: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
+    """The poly schedule of ``config`` (:func:`poly_lambda`) on ``optimizer``, stepped once per
+    step."""
     return torch.optim.lr_scheduler.LambdaLR(optimizer, poly_lambda(config.steps, config.poly_power,
                                                                     config.warmup_steps))
 
 
-__all__ = ['poly_lambda', 'build_optimizer', 'build_scheduler', 'set_deterministic', 'deterministic_mode']
+__all__ = ['poly_lambda', 'build_optimizer', 'build_scheduler', 'set_deterministic',
+           'deterministic_mode']

@@ -1,4 +1,5 @@
-"""Run folders: validated before they are created, never silently overwritten, described by ``run.json``.
+"""Run folders: validated before they are created, never silently overwritten, described by
+``run.json``.
 
 Every ``graphseg`` command writes into one run folder (``--out``). :func:`check_run_dir`
 runs before anything is created: an existing, non-empty folder is refused unless
@@ -18,24 +19,32 @@ import tempfile
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
+import numpy
+import torch
+import torch_geometric
+
+from .. import __version__
+
 
 def check_run_dir(path: str, overwrite: bool = False, resume: bool = False) -> str:
     """Validate an output folder *without creating it*; returns its absolute path.
 
-    Raises ``FileExistsError`` if ``path`` is a non-empty folder (and neither ``overwrite`` nor ``resume``),
-    ``NotADirectoryError`` if it is a file, ``PermissionError`` if its nearest existing parent is not writable.
+    Raises ``FileExistsError`` if ``path`` is a non-empty folder (and neither ``overwrite`` nor
+    ``resume``), ``NotADirectoryError`` if it is a file, ``PermissionError`` if its nearest existing
+    parent is not writable.
     """
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not os.path.isdir(path):
         raise NotADirectoryError(f"--out {path!r} is a file, expected a folder")
     if os.path.isdir(path) and os.listdir(path) and not (overwrite or resume):
-        raise FileExistsError(f"--out {path!r} already holds results; pass --overwrite to replace them "
-                              f"or choose another --out")
+        raise FileExistsError(f"--out {path!r} already holds results; pass --overwrite to replace "
+                              f"them or choose another --out")
     parent = path
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent):  # e.g. --out some_file/run
-        raise NotADirectoryError(f"--out {path!r} cannot be created: {parent!r} is a file, not a folder")
+        raise NotADirectoryError(f"--out {path!r} cannot be created: {parent!r} is a file, not a "
+                                 "folder")
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"--out {path!r}: cannot write into {parent!r}")
     return path
@@ -70,7 +79,8 @@ def _jsonable(o: Any) -> Any:
 
 
 def unique_names(sources: Sequence[str]) -> List[str]:
-    """Output stems for ``sources``: the file name without extension, ``-2``, ``-3``, ... on collisions."""
+    """Output stems for ``sources``: the file name without extension, ``-2``, ``-3``, ... on
+    collisions."""
     used, out = set(), []
     for s in sources:
         stem = os.path.splitext(os.path.basename(os.fspath(s).rstrip('/\\')))[0] or 'input'
@@ -84,11 +94,12 @@ def unique_names(sources: Sequence[str]) -> List[str]:
 
 
 def git_commit() -> Optional[Dict[str, Any]]:
-    """The commit of the graphseg source checkout (and whether it has uncommitted changes), if it is a git work
-    tree and git exists; else ``None``."""
+    """The commit of the graphseg source checkout (and whether it has uncommitted changes), if it is
+    a git work tree and git exists; else ``None``."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
-        sha = subprocess.run(['git', '-C', here, 'rev-parse', 'HEAD'], capture_output=True, text=True, timeout=10)
+        sha = subprocess.run(['git', '-C', here, 'rev-parse', 'HEAD'], capture_output=True,
+                             text=True, timeout=10)
         if sha.returncode != 0:
             return None
         dirty = subprocess.run(['git', '-C', here, 'status', '--porcelain', '--untracked-files=no'],
@@ -99,23 +110,21 @@ def git_commit() -> Optional[Dict[str, Any]]:
 
 
 def versions() -> Dict[str, Optional[str]]:
-    import numpy
-    import torch
-    import torch_geometric
 
-    from .. import __version__
-    return {'graphseg': __version__, 'python': platform.python_version(), 'torch': torch.__version__,
-            'torch_geometric': torch_geometric.__version__, 'numpy': numpy.__version__,
-            'cuda': torch.version.cuda, 'cudnn': str(torch.backends.cudnn.version()) if torch.cuda.is_available()
-            else None, 'platform': platform.platform(),
+    return {'graphseg': __version__, 'python': platform.python_version(),
+            'torch': torch.__version__, 'torch_geometric': torch_geometric.__version__,
+            'numpy': numpy.__version__, 'cuda': torch.version.cuda,
+            'cudnn': str(torch.backends.cudnn.version()) if torch.cuda.is_available() else None,
+            'platform': platform.platform(),
             'device_name': torch.cuda.get_device_name() if torch.cuda.is_available() else None}
 
 
 def run_record(command: str, argv: Optional[Sequence[str]] = None, **fields: Any) -> Dict[str, Any]:
-    """The ``run.json`` skeleton: command, command line, working folder, start time, versions, git commit."""
+    """The ``run.json`` skeleton: command, command line, working folder, start time, versions, git
+    commit."""
     return {'command': command, 'argv': list(argv if argv is not None else sys.argv),
-            'cwd': os.getcwd(), 'started': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'status': 'running',
-            'versions': versions(), 'git': git_commit(), **fields}
+            'cwd': os.getcwd(), 'started': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+            'status': 'running', 'versions': versions(), 'git': git_commit(), **fields}
 
 
 def finish_record(record: Dict[str, Any], status: str = 'completed') -> Dict[str, Any]:
@@ -124,5 +133,5 @@ def finish_record(record: Dict[str, Any], status: str = 'completed') -> Dict[str
     return record
 
 
-__all__ = ['check_run_dir', 'create_run_dir', 'write_json', 'unique_names', 'git_commit', 'versions', 'run_record',
-           'finish_record']
+__all__ = ['check_run_dir', 'create_run_dir', 'write_json', 'unique_names', 'git_commit',
+           'versions', 'run_record', 'finish_record']

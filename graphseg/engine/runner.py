@@ -17,9 +17,11 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from .. import distributed as comm
+from ..data import build_dataset, build_transforms, dataset_info
+from ..evaluation.evaluate import evaluate
+from ..models import create_model, model_entrypoint
 from .checkpoint import load_checkpoint, state_dict_from
 from .config import RunConfig
-from ..evaluation.evaluate import evaluate
 from .train import train
 
 
@@ -42,20 +44,19 @@ class Prepared:
         sets = {'train': self.train_set, 'val': self.val_set}
         return {'dataset': self.config.data.dataset, 'root': self.config.data.root,
                 'sizes': {k: len(v) for k, v in sets.items() if v is not None},
-                'num_classes': self.num_classes, 'ignore_index': self.ignore_index, 'task': self.task,
-                'in_channels': self.in_channels, 'train_transform': repr(self.train_transform),
+                'num_classes': self.num_classes, 'ignore_index': self.ignore_index,
+                'task': self.task, 'in_channels': self.in_channels,
+                'train_transform': repr(self.train_transform),
                 'val_transform': repr(self.val_transform)}
 
 
 def build_model(name: str, num_classes: int, in_channels: int = 3, **kwargs: Any) -> nn.Module:
-    """``create_model(name, num_classes=..., **kwargs)``, passing ``in_channels`` only when it is not 3 (RGB is every
-    model's default) and the factory takes it."""
-    from ..models import create_model
-    from ..models.registry import _MODELS
+    """``create_model(name, num_classes=..., **kwargs)``, passing ``in_channels`` only when it is
+    not 3 (RGB is every model's default) and the factory takes it."""
     kwargs = dict(kwargs)
     kwargs.setdefault('num_classes', num_classes)
     if in_channels != 3 and 'in_channels' not in kwargs:
-        params = inspect.signature(_MODELS[name]).parameters
+        params = inspect.signature(model_entrypoint(name)).parameters
         if 'in_channels' in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
             kwargs['in_channels'] = in_channels
     try:
@@ -70,12 +71,19 @@ def check_state_fits(model: nn.Module, state: Dict[str, Any], what: str) -> None
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
-    shapes = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(getattr(state[k], 'shape', ())))
+    shapes = sorted(
+        k
+        for k in set(own) & set(state)
+        if tuple(own[k].shape) != tuple(getattr(state[k], 'shape', ()))
+    )
     if missing or unexpected or shapes:
-        parts = [f"{len(missing)} missing key(s) (e.g. {missing[0]!r})" if missing else '',
-                 f"{len(unexpected)} unexpected key(s) (e.g. {unexpected[0]!r})" if unexpected else '',
-                 f"{len(shapes)} shape mismatch(es) (e.g. {shapes[0]!r})" if shapes else '']
-        raise ValueError(f"{what} does not fit model {type(model).__name__}: {', '.join(p for p in parts if p)}; "
+        parts = [
+            f"{len(missing)} missing key(s) (e.g. {missing[0]!r})" if missing else '',
+            f"{len(unexpected)} unexpected key(s) (e.g. {unexpected[0]!r})" if unexpected else '',
+            f"{len(shapes)} shape mismatch(es) (e.g. {shapes[0]!r})" if shapes else '',
+        ]
+        raise ValueError(f"{what} does not fit model {type(model).__name__}: "
+                         f"{', '.join(p for p in parts if p)}; "
                          f"was it written with another model config?")
 
 
@@ -87,9 +95,9 @@ def load_weights(model: nn.Module, path: str) -> None:
 
 
 def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = None) -> Prepared:
-    """Resolve the device (joining a ``torchrun`` process group), build the datasets (``train`` and ``val`` splits,
-    or ``val`` only), transforms and the model (seeded with ``train.seed``), load ``weights``/``model.weights``."""
-    from ..data import build_dataset, build_transforms, dataset_info
+    """Resolve the device (joining a ``torchrun`` process group), build the datasets (``train`` and
+    ``val`` splits, or ``val`` only), transforms and the model (seeded with ``train.seed``), load
+    ``weights``/``model.weights``."""
     device, _ = comm.init_distributed(config.device)
     dc = config.data
     train_set = build_dataset(dc.dataset, dc.root, dc.train_split, **dc.kwargs) if train else None
@@ -106,44 +114,55 @@ def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = N
         load_weights(model, config.model.weights)
     if weights:
         load_weights(model, weights)
-    return Prepared(config, model, train_set, val_set, train_tf, val_tf, device, info['num_classes'],
-                    info['ignore_index'], config.eval.task or info['task'], in_channels)
+    return Prepared(config, model, train_set, val_set, train_tf, val_tf, device,
+                    info['num_classes'], info['ignore_index'], config.eval.task or info['task'],
+                    in_channels)
 
 
 def run_evaluation(p: Prepared, progress: bool = True) -> Dict[str, Any]:
     """Metrics of ``p.model`` on the validation split with the ``eval`` settings, and images/s."""
     ec = p.config.eval
     t0 = time.perf_counter()
-    metrics = evaluate(p.model, p.val_set, p.num_classes, ignore_index=p.ignore_index, batch_size=ec.batch_size,
-                       device=str(p.device), scales=ec.scales, flip=ec.flip, size_divisor=ec.size_divisor,
-                       task=p.task, apls=ec.apls, progress=progress, transform=p.val_transform)
+    metrics = evaluate(p.model, p.val_set, p.num_classes, ignore_index=p.ignore_index,
+                       batch_size=ec.batch_size, device=str(p.device), scales=ec.scales,
+                       flip=ec.flip, size_divisor=ec.size_divisor, task=p.task, apls=ec.apls,
+                       progress=progress, transform=p.val_transform)
     metrics['eval_images_per_s'] = len(p.val_set) / max(time.perf_counter() - t0, 1e-9)
     return metrics
 
 
-def fit(p: Prepared, run_dir: Optional[str], *, resume: Union[str, Dict[str, Any], None] = None, progress: bool = True,
+def fit(p: Prepared, run_dir: Optional[str], *, resume: Union[str, Dict[str, Any], None] = None,
+        progress: bool = True,
         on_log: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
-    """Train with ``p.config.train`` (checkpoints in ``run_dir/checkpoint.pt``), then evaluate; returns
-    ``{'train_log', 'metrics', 'params', 'train_images_per_s'}`` and writes ``run_dir/model.pt``. ``resume``: a
-    checkpoint path or an already loaded checkpoint."""
+    """Train with ``p.config.train`` (checkpoints in ``run_dir/checkpoint.pt``), then evaluate;
+    returns ``{'train_log', 'metrics', 'params', 'train_images_per_s'}`` and writes
+    ``run_dir/model.pt``. ``resume``: a checkpoint path or an already loaded checkpoint."""
     cfg = replace(p.config.train, device=str(p.device))
     ckpt = os.path.join(run_dir, 'checkpoint.pt') if run_dir else None
     validate = (lambda m: run_evaluation(p, progress=False)) if cfg.eval_every else None
-    state = load_checkpoint(resume, map_location=p.device) if isinstance(resume, (str, os.PathLike)) else resume
+    state = load_checkpoint(resume, map_location=p.device) if isinstance(resume,
+                                                                         (str,
+                                                                          os.PathLike)) else resume
     if state is not None:
         check_state_fits(p.model, state_dict_from(state), 'the checkpoint to resume')
     steps_run = cfg.steps - (int(state['step']) if state else 0)
     t0 = time.perf_counter()
     log = train(p.model, p.train_set, cfg, ignore_index=p.ignore_index, transform=p.train_transform,
-                progress=progress, checkpoint_path=ckpt, resume=state, sync_bn=p.config.model.sync_bn,
-                validate=validate, on_log=on_log)
+                progress=progress, checkpoint_path=ckpt, resume=state,
+                sync_bn=p.config.model.sync_bn, validate=validate, on_log=on_log)
     seconds = time.perf_counter() - t0
     if run_dir and comm.is_main_process():
         torch.save(p.model.state_dict(), os.path.join(run_dir, 'model.pt'))
     metrics = run_evaluation(p, progress)
-    return {'train_log': log, 'metrics': metrics, 'params': sum(t.numel() for t in p.model.parameters()),
-            'train_seconds': seconds,
-            'train_images_per_s': steps_run * cfg.batch_size / seconds if steps_run > 0 and seconds > 0 else None}
+    return {
+        'train_log': log,
+        'metrics': metrics,
+        'params': sum(t.numel() for t in p.model.parameters()),
+        'train_seconds': seconds,
+        'train_images_per_s': steps_run * cfg.batch_size / seconds
+        if steps_run > 0 and seconds > 0
+        else None,
+    }
 
 
 def latest_checkpoint(run_dir: str) -> Optional[str]:
@@ -152,10 +171,16 @@ def latest_checkpoint(run_dir: str) -> Optional[str]:
 
 
 def model_summary(p: Prepared) -> List[Dict[str, Any]]:
-    return [{'name': p.config.model.name, 'kwargs': p.config.model.kwargs, 'class': type(p.model).__name__,
-             'params': sum(t.numel() for t in p.model.parameters()), 'weights': p.config.model.weights}]
+    return [
+        {
+            'name': p.config.model.name,
+            'kwargs': p.config.model.kwargs,
+            'class': type(p.model).__name__,
+            'params': sum(t.numel() for t in p.model.parameters()),
+            'weights': p.config.model.weights,
+        }
+    ]
 
 
-__all__ = ['Prepared', 'prepare', 'fit', 'run_evaluation', 'build_model', 'load_weights', 'check_state_fits',
-           'latest_checkpoint',
-           'model_summary']
+__all__ = ['Prepared', 'prepare', 'fit', 'run_evaluation', 'build_model', 'load_weights',
+           'check_state_fits', 'latest_checkpoint', 'model_summary']

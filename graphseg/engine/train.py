@@ -1,15 +1,15 @@
-"""The training loop: poly LR, SGD/AdamW/Adam, auxiliary and OHEM/bootstrapped losses, AMP, gradient clipping,
-DDP, atomic checkpoints and a bit-exact ``resume``.
+"""The training loop: poly LR, SGD/AdamW/Adam, auxiliary and OHEM/bootstrapped losses, AMP, gradient
+clipping, DDP, atomic checkpoints and a bit-exact ``resume``.
 
 A segmentation model returns ``{'out': logits (B, K, H, W), 'aux': ...}`` (the registry's
 output convention) and is trained with :func:`~graphseg.engine.losses.segmentation_criterion`
 on ``'out'`` plus ``aux_weight`` times the same on ``'aux'``; or it defines
 ``compute_loss(images, labels) -> Tensor`` for its own objective (QGN's level loss, Eq. 4/6).
 
-The loop is :class:`Trainer`, in named steps (detectron2's ``train_loop`` idea): :meth:`~Trainer.setup`
-(device, data order, DDP, optimiser and schedule), :meth:`~Trainer.restore` (a checkpoint),
-:meth:`~Trainer.run_step` (one optimisation step), :meth:`~Trainer.log_step` (running mean loss and
-images/s), :meth:`~Trainer.validate_and_checkpoint`; :func:`train` runs them.
+The loop is :class:`Trainer`, in named steps (detectron2's ``train_loop`` idea):
+:meth:`~Trainer.setup` (device, data order, DDP, optimiser and schedule), :meth:`~Trainer.restore`
+(a checkpoint), :meth:`~Trainer.run_step` (one optimisation step), :meth:`~Trainer.log_step`
+(running mean loss and images/s), :meth:`~Trainer.validate_and_checkpoint`; :func:`train` runs them.
 
 Reproducibility: the data order comes from :class:`~graphseg.distributed.ShardedSampler`
 (seeded per epoch), each sample's augmentation from its own generator, and a checkpoint
@@ -42,12 +42,13 @@ PathLike = Union[str, os.PathLike]
 class Trainer:
     """Trains ``model`` (in place) on ``dataset``; the arguments are those of :func:`train`.
 
-    After :meth:`setup`, ``step`` is the number of optimisation steps done and ``log`` the log so far.
+    After :meth:`setup`, ``step`` is the number of optimisation steps done and ``log`` the log so
+    far.
     """
 
-    def __init__(self, model: nn.Module, dataset: Dataset, config: TrainConfig, *, ignore_index: int = 255,
-                 transform: Optional[Callable] = None, progress: bool = True,
-                 on_log: Optional[Callable[[Dict[str, float]], None]] = None,
+    def __init__(self, model: nn.Module, dataset: Dataset, config: TrainConfig, *,
+                 ignore_index: int = 255, transform: Optional[Callable] = None,
+                 progress: bool = True, on_log: Optional[Callable[[Dict[str, float]], None]] = None,
                  checkpoint_path: Optional[PathLike] = None, sync_bn: bool = False,
                  find_unused_parameters: bool = False,
                  validate: Optional[Callable[[nn.Module], Dict[str, Any]]] = None,
@@ -66,8 +67,8 @@ class Trainer:
         self.device = torch.device(c.device)
         self.world = comm.get_world_size()
         if c.batch_size % self.world:
-            raise ValueError(f"batch_size must be divisible by the number of processes ({self.world}), "
-                             f"got {c.batch_size}")
+            raise ValueError("batch_size must be divisible by the number of processes "
+                             f"({self.world}), got {c.batch_size}")
         self.per_rank = c.batch_size // self.world
         torch.manual_seed(c.seed)
         if self.sync_bn and self.world > 1:
@@ -76,13 +77,15 @@ class Trainer:
         self.model.to(self.device).train()
         self.objective = self._objective()
         self.sampler = comm.ShardedSampler(self.dataset, seed=c.seed)
-        self.loader = DataLoader(comm.SeededTransform(self.dataset, self.transform), batch_size=self.per_rank,
-                                 sampler=self.sampler, drop_last=True, num_workers=c.num_workers,
+        self.loader = DataLoader(comm.SeededTransform(self.dataset, self.transform),
+                                 batch_size=self.per_rank, sampler=self.sampler, drop_last=True,
+                                 num_workers=c.num_workers,
                                  generator=torch.Generator().manual_seed(c.seed),
                                  pin_memory=self.device.type == 'cuda')
         self.batches_per_epoch = self.sampler.num_samples // self.per_rank
         if self.batches_per_epoch == 0:
-            raise ValueError(f"dataset has {len(self.dataset)} samples, fewer than batch_size={c.batch_size}")
+            raise ValueError(f"dataset has {len(self.dataset)} samples, fewer than "
+                             f"batch_size={c.batch_size}")
         self.optimizer = build_optimizer(self.model.parameters(), c)
         self.scheduler = build_scheduler(self.optimizer, c)
         self.amp = c.amp and self.device.type == 'cuda'
@@ -99,8 +102,10 @@ class Trainer:
 
     # -- restore / checkpoint
     def restore(self, resume: Union[PathLike, Dict[str, Any]]) -> None:
-        """Continue from a checkpoint (path or loaded dict): weights, optimiser, schedule, scaler, RNG states."""
-        ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume, map_location=self.device)
+        """Continue from a checkpoint (path or loaded dict): weights, optimiser, schedule, scaler,
+        RNG states."""
+        ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume,
+                                                                       map_location=self.device)
         self.model.load_state_dict(ckpt['model'])
         self.optimizer.load_state_dict(ckpt['optimizer'])
         self.scheduler.load_state_dict(ckpt['scheduler'])
@@ -113,15 +118,26 @@ class Trainer:
         """Write the checkpoint (main process; every process's RNG state; atomic)."""
         states = comm.all_gather_object(rng_state())
         if self.checkpoint_path is not None and comm.is_main_process():
-            save_checkpoint({'model': self.model.state_dict(), 'optimizer': self.optimizer.state_dict(),
-                             'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict(),
-                             'step': self.step, 'epoch': self.step // self.batches_per_epoch, 'rng': states,
-                             'log': self.log, 'config': vars(self.config).copy()}, self.checkpoint_path)
+            save_checkpoint(
+                {
+                    'model': self.model.state_dict(),
+                    'optimizer': self.optimizer.state_dict(),
+                    'scheduler': self.scheduler.state_dict(),
+                    'scaler': self.scaler.state_dict(),
+                    'step': self.step,
+                    'epoch': self.step // self.batches_per_epoch,
+                    'rng': states,
+                    'log': self.log,
+                    'config': vars(self.config).copy(),
+                },
+                self.checkpoint_path,
+            )
         comm.barrier()
 
     # -- one step
     def run_step(self, images: Tensor, labels: Tensor) -> Tensor:
-        """Forward, loss, backward (scaled under AMP, clipped) and an optimiser and schedule step; the loss."""
+        """Forward, loss, backward (scaled under AMP, clipped) and an optimiser and schedule step;
+        the loss."""
         c = self.config
         images = images.to(self.device, non_blocking=True)
         labels = labels.to(self.device, non_blocking=True)
@@ -148,7 +164,8 @@ class Trainer:
             self.on_log(entry)
 
     def log_step(self, loss: Tensor, images: int, epoch: int) -> None:
-        """Accumulate the loss and images; every ``log_every`` steps (and at the end) log their means."""
+        """Accumulate the loss and images; every ``log_every`` steps (and at the end) log their
+        means."""
         c = self.config
         self._running += float(loss)
         self._images += images * self.world
@@ -156,9 +173,14 @@ class Trainer:
         if self.step % c.log_every and self.step != c.steps:
             return
         n = (self.step - 1) % c.log_every + 1
-        mean = float(comm.all_reduce_sum(torch.tensor(self._running, device=self.device))) / self.world / n
+        mean = (
+            float(comm.all_reduce_sum(torch.tensor(self._running, device=self.device)))
+            / self.world
+            / n
+        )
         dt = time.perf_counter() - self._t0
-        entry = {'step': self.step, 'epoch': epoch, 'loss': mean, 'lr': self.optimizer.param_groups[0]['lr'],
+        entry = {'step': self.step, 'epoch': epoch, 'loss': mean,
+                 'lr': self.optimizer.param_groups[0]['lr'],
                  'images_per_s': self._images / dt if dt > 0 else math.nan}
         self._running, self._t0, self._images = 0.0, time.perf_counter(), 0
         self.bar.set_postfix(loss=f'{mean:.3f}', img_s=f'{entry["images_per_s"]:.1f}')
@@ -166,10 +188,15 @@ class Trainer:
 
     # -- validate and checkpoint
     def validate_and_checkpoint(self) -> None:
-        """Every ``eval_every`` steps the validation's metrics into the log; every ``checkpoint_every`` steps
-        and at the end a checkpoint; then ``on_step``."""
+        """Every ``eval_every`` steps the validation's metrics into the log; every
+        ``checkpoint_every`` steps and at the end a checkpoint; then ``on_step``."""
         c = self.config
-        if self.validate is not None and c.eval_every and self.step % c.eval_every == 0 and self.step < c.steps:
+        if (
+            self.validate is not None
+            and c.eval_every
+            and self.step % c.eval_every == 0
+            and self.step < c.steps
+        ):
             entry = {'step': self.step, 'val': self.validate(self.model)}
             self.model.train()
             self._record(entry)
@@ -180,9 +207,11 @@ class Trainer:
 
     # -- the loop
     def run(self) -> List[Dict[str, float]]:
-        """Steps until ``config.steps``, resuming the data order at the current step; returns the log."""
+        """Steps until ``config.steps``, resuming the data order at the current step; returns the
+        log."""
         c = self.config
-        self.bar = tqdm(total=c.steps, initial=self.step, disable=not (self.progress and comm.is_main_process()),
+        self.bar = tqdm(total=c.steps, initial=self.step,
+                        disable=not (self.progress and comm.is_main_process()),
                         desc=f'train {type(self.model).__name__}', unit='step', dynamic_ncols=True)
         self._running, self._t0, self._images = 0.0, time.perf_counter(), 0
         while self.step < c.steps:
@@ -199,41 +228,48 @@ class Trainer:
         return self.log
 
 
-def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = None, *, ignore_index: int = 255,
-          transform: Optional[Callable] = None, progress: bool = True,
+def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = None, *,
+          ignore_index: int = 255, transform: Optional[Callable] = None, progress: bool = True,
           on_log: Optional[Callable[[Dict[str, float]], None]] = None,
           checkpoint_path: Optional[PathLike] = None,
-          resume: Union[PathLike, Dict[str, Any], None] = None,
-          sync_bn: bool = False, find_unused_parameters: bool = False,
+          resume: Union[PathLike, Dict[str, Any], None] = None, sync_bn: bool = False,
+          find_unused_parameters: bool = False,
           validate: Optional[Callable[[nn.Module], Dict[str, Any]]] = None,
           on_step: Optional[Callable[[int], None]] = None) -> List[Dict[str, float]]:
     """Train ``model`` (in place) on ``dataset`` of ``(image, target)`` pairs.
 
     Args:
-        model: a segmentation model (not wrapped; DDP wrapping happens here when a process group exists).
-        dataset: ``(image, target)`` pairs; ``transform(image, target, generator)`` is applied per sample with
-            a generator seeded from ``(config.seed, epoch, index)``.
+        model: a segmentation model (not wrapped; DDP wrapping happens here when a process group
+            exists).
+        dataset: ``(image, target)`` pairs; ``transform(image, target, generator)`` is applied per
+            sample with a generator seeded from ``(config.seed, epoch, index)``.
         config: :class:`TrainConfig`. ``batch_size`` is the global batch, divided among DDP ranks.
-        checkpoint_path: where checkpoints go (every ``config.checkpoint_every`` steps and at the end).
+        checkpoint_path: where checkpoints go (every ``config.checkpoint_every`` steps and at the
+            end).
         resume: a checkpoint (path or dict) to continue from.
-        sync_bn: synchronised BatchNorm across ranks (:func:`~graphseg.distributed.convert_sync_batchnorm`).
-        validate: called as ``validate(model)`` every ``config.eval_every`` steps; its dict is logged.
+        sync_bn: synchronised BatchNorm across ranks
+            (:func:`~graphseg.distributed.convert_sync_batchnorm`).
+        validate: called as ``validate(model)`` every ``config.eval_every`` steps; its dict is
+            logged.
         on_step: called with the step number after each step (and checkpoint).
 
     Returns:
-        the log: one ``{'step', 'loss', 'lr', 'images_per_s', 'epoch'}`` dict every ``config.log_every`` steps
+        the log: one ``{'step', 'loss', 'lr', 'images_per_s', 'epoch'}`` dict every
+            ``config.log_every`` steps
         (loss averaged over those steps and over all processes).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig (see load_config), got {type(config).__name__}")
+        raise TypeError("config must be a TrainConfig (see load_config), got "
+                        f"{type(config).__name__}")
     check_device(config.device, 'config.device', available=True)
     with deterministic_mode(config.deterministic):  # deterministic mode is for this run only
         trainer = Trainer(model, dataset, config, ignore_index=ignore_index, transform=transform,
-                          progress=progress, on_log=on_log, checkpoint_path=checkpoint_path, sync_bn=sync_bn,
-                          find_unused_parameters=find_unused_parameters, validate=validate, on_step=on_step)
+                          progress=progress, on_log=on_log, checkpoint_path=checkpoint_path,
+                          sync_bn=sync_bn, find_unused_parameters=find_unused_parameters,
+                          validate=validate, on_step=on_step)
         trainer.setup()
         if resume is not None:
             trainer.restore(resume)

@@ -1,4 +1,5 @@
-r"""Evaluation: predictions (multi-scale + flip testing) and a dataset's metrics, on one or many processes.
+r"""Evaluation: predictions (multi-scale + flip testing) and a dataset's metrics, on one or many
+processes.
 
 Multi-scale + flip testing (PSPNet, RGNet, HG-ResNet): the image is resized by each
 factor in ``scales`` (bilinear), optionally also mirrored; each output's softmax is
@@ -17,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
+from tqdm import tqdm
 
 from ..check import check_choice, check_device, check_image_batch, check_int
 from .. import distributed as comm
@@ -25,7 +27,8 @@ from .metrics import Metric, RoadMetrics, SaliencyMetrics, SegmentationMetrics
 
 
 
-def _labels(model: nn.Module, images: Tensor, scales: Sequence[float], flip: bool, size_divisor: int) -> Tensor:
+def _labels(model: nn.Module, images: Tensor, scales: Sequence[float], flip: bool,
+            size_divisor: int) -> Tensor:
     return predict(model, images, scales, flip, size_divisor)
 
 
@@ -36,9 +39,12 @@ def _foreground(model: nn.Module, images: Tensor, scales: Sequence[float], flip:
 
 @dataclass(frozen=True)
 class Task:
-    """How :func:`evaluate` scores one task: the metric, and what of the model's output it is given."""
-    metric: Callable[[int, int, bool], Metric]  # (num_classes, ignore_index, apls) -> a fresh metric
-    prediction: Callable[..., Tensor]  # (model, images, scales, flip, size_divisor) -> what update() takes
+    """How :func:`evaluate` scores one task: the metric, and what of the model's output it is
+    given."""
+    # (num_classes, ignore_index, apls) -> a fresh metric
+    metric: Callable[[int, int, bool], Metric]
+    # (model, images, scales, flip, size_divisor) -> what update() takes
+    prediction: Callable[..., Tensor]
 
 
 #: task -> how it is evaluated (``eval.task`` of a run config)
@@ -51,9 +57,17 @@ TASKS: Dict[str, Task] = {
 
 def _check_tta(scales: Sequence[float], size_divisor: int) -> None:
     """``scales`` a non-empty sequence of finite factors > 0, ``size_divisor`` an int >= 1."""
-    if isinstance(scales, (str, bytes)) or not isinstance(scales, Sequence) or not scales or not all(
-            isinstance(s, (int, float)) and not isinstance(s, bool) and 0 < s < float('inf') for s in scales):
-        raise ValueError(f"scales must be a non-empty sequence of finite factors > 0, got {scales!r}")
+    if (
+        isinstance(scales, (str, bytes))
+        or not isinstance(scales, Sequence)
+        or not scales
+        or not all(
+            isinstance(s, (int, float)) and not isinstance(s, bool) and 0 < s < float('inf')
+            for s in scales
+        )
+    ):
+        raise ValueError("scales must be a non-empty sequence of finite factors > 0, got "
+                         f"{scales!r}")
     check_int(size_divisor, 'size_divisor', 1)
 
 
@@ -83,17 +97,18 @@ def _probs(logits: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def predict_probs(model: nn.Module, images: Tensor, scales: Sequence[float] = (1.0,), flip: bool = False,
-                  size_divisor: int = 1) -> Tensor:
-    r"""Class probabilities :math:`(B, K, H, W)` averaged over ``scales`` (and mirror images with ``flip``)."""
+def predict_probs(model: nn.Module, images: Tensor, scales: Sequence[float] = (1.0,),
+                  flip: bool = False, size_divisor: int = 1) -> Tensor:
+    r"""Class probabilities :math:`(B, K, H, W)` averaged over ``scales`` (and mirror images with
+    ``flip``)."""
     check_image_batch(images, 'images', None)
     _check_tta(scales, size_divisor)
     H, W = images.shape[-2:]
     total: Optional[Tensor] = None
     n = 0
     for s in scales:
-        x = images if s == 1 else F.interpolate(images, scale_factor=s, mode='bilinear', align_corners=False,
-                                                recompute_scale_factor=False)
+        x = images if s == 1 else F.interpolate(images, scale_factor=s, mode='bilinear',
+                                                align_corners=False, recompute_scale_factor=False)
         for mirrored in ((False, True) if flip else (False,)):
             xi = x.flip(-1) if mirrored else x
             p = _probs(_logits(model, xi, size_divisor))
@@ -109,8 +124,9 @@ def predict_probs(model: nn.Module, images: Tensor, scales: Sequence[float] = (1
 @torch.no_grad()
 def predict(model: nn.Module, images: Tensor, scales: Sequence[float] = (1.0,), flip: bool = False,
             size_divisor: int = 1) -> Tensor:
-    """Label maps :math:`(B, H, W)` at input resolution. Single-scale without flip: the model's ``predict`` if it
-    has one (QGN's quadtree inference), else the arg-max of the logits; otherwise of :func:`predict_probs`."""
+    """Label maps :math:`(B, H, W)` at input resolution. Single-scale without flip: the model's
+    ``predict`` if it has one (QGN's quadtree inference), else the arg-max of the logits; otherwise
+    of :func:`predict_probs`."""
     check_image_batch(images, 'images', None)
     _check_tta(scales, size_divisor)
     if tuple(scales) == (1.0,) and not flip:
@@ -121,7 +137,8 @@ def predict(model: nn.Module, images: Tensor, scales: Sequence[float] = (1.0,), 
         if logits.size(1) == 1:
             return (logits[:, 0] > 0).long()
         if logits.shape[-2:] != images.shape[-2:]:
-            logits = F.interpolate(logits, size=images.shape[-2:], mode='bilinear', align_corners=False)
+            logits = F.interpolate(logits, size=images.shape[-2:], mode='bilinear',
+                                   align_corners=False)
         return logits.argmax(1)
     return predict_probs(model, images, scales, flip, size_divisor).argmax(1)
 
@@ -143,16 +160,16 @@ def _groups(batch) -> List[List]:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset: Dataset, num_classes: int, *, ignore_index: int = 255,
-             batch_size: int = 1, device: str = 'cpu', scales: Sequence[float] = (1.0,), flip: bool = False,
-             size_divisor: int = 1, task: str = 'semantic', apls: bool = True, progress: bool = False,
-             transform: Optional[Callable] = None, num_workers: int = 0) -> Dict[str, object]:
+             batch_size: int = 1, device: str = 'cpu', scales: Sequence[float] = (1.0,),
+             flip: bool = False, size_divisor: int = 1, task: str = 'semantic', apls: bool = True,
+             progress: bool = False, transform: Optional[Callable] = None,
+             num_workers: int = 0) -> Dict[str, object]:
     """Metrics of ``model`` on ``dataset`` (eval mode; the model's training mode is restored).
 
-    ``task``: ``'semantic'`` -> ``miou``, ``iou``, ``pixel_acc``, ``mean_acc``; ``'saliency'`` -> ``max_f``,
-    ``mean_f``, ``mae``, ``s_measure``; ``'road'`` -> ``road_iou``, ``apls``, ``miou``, ``pixel_acc``.
-    Images of different sizes are evaluated in separate batches.
+    ``task``: ``'semantic'`` -> ``miou``, ``iou``, ``pixel_acc``, ``mean_acc``; ``'saliency'`` ->
+    ``max_f``, ``mean_f``, ``mae``, ``s_measure``; ``'road'`` -> ``road_iou``, ``apls``, ``miou``,
+    ``pixel_acc``. Images of different sizes are evaluated in separate batches.
     """
-    from tqdm import tqdm
 
     check_choice(task, 'task', tuple(TASKS))
     check_int(num_classes, 'num_classes', 1)
@@ -162,11 +179,12 @@ def evaluate(model: nn.Module, dataset: Dataset, num_classes: int, *, ignore_ind
     device = check_device(device, 'device', available=True)
     was_training = model.training
     model.to(device).eval()
-    metrics, prediction = TASKS[task].metric(num_classes, ignore_index, apls), TASKS[task].prediction
+    metrics, prediction = TASKS[task].metric(num_classes, ignore_index,
+                                             apls), TASKS[task].prediction
     shard = Subset(comm.SeededTransform(dataset, transform), comm.eval_shard(len(dataset)))
     loader = DataLoader(shard, batch_size=batch_size, collate_fn=_collate, num_workers=num_workers)
-    bar = tqdm(loader, desc='evaluate', unit='batch', disable=not (progress and comm.is_main_process()), leave=False,
-               dynamic_ncols=True)
+    bar = tqdm(loader, desc='evaluate', unit='batch',
+               disable=not (progress and comm.is_main_process()), leave=False, dynamic_ncols=True)
     for batch in bar:
         for group in _groups(batch):
             images = torch.stack([g[0] for g in group]).to(device)

@@ -1,5 +1,5 @@
-"""The demo tour (``graphseg demo``): graph figures of a bundled photo, a dense model and its HG-Conv
-counterpart trained and evaluated on the digit scenes, and a comparison report.
+"""The demo tour (``graphseg demo``): graph figures of a bundled photo, a dense model and its
+HG-Conv counterpart trained and evaluated on the digit scenes, and a comparison report.
 
 1. The three graph kinds (:data:`graphseg.viz.GRAPH_KINDS`) built on a bundled photo, as figures.
 2. Each model trained and evaluated on the digit scenes with the engine of ``graphseg train``
@@ -36,8 +36,9 @@ DIGITS: Dict[str, Any] = {
     'model': {'name': 'fcn_small', 'kwargs': {}},
     'data': {'dataset': 'digits', 'kwargs': {'num_samples': 4000, 'size': 64, 'rgb': True},
              'val_kwargs': {'num_samples': 500}, 'normalize': 'none'},
-    'train': {'steps': 600, 'batch_size': 16, 'optimizer': 'adamw', 'lr': 0.002, 'weight_decay': 0.0001,
-              'poly_power': 0.9, 'log_every': 100, 'checkpoint_every': 200, 'seed': 0},
+    'train': {'steps': 600, 'batch_size': 16, 'optimizer': 'adamw', 'lr': 0.002,
+              'weight_decay': 0.0001, 'poly_power': 0.9, 'log_every': 100, 'checkpoint_every': 200,
+              'seed': 0},
     'eval': {'batch_size': 32},
     'device': 'auto',
 }
@@ -66,11 +67,11 @@ def digits_config(options: DemoOptions, model: str) -> Dict[str, Any]:
     """The :data:`DIGITS` config with the demo's options applied."""
     c = copy.deepcopy(DIGITS)
     c['model']['name'] = model
-    c['data']['kwargs'].update(num_samples=options.train_samples, size=options.size, rgb=not options.gray,
-                               seed=options.seed)
+    c['data']['kwargs'].update(num_samples=options.train_samples, size=options.size,
+                               rgb=not options.gray, seed=options.seed)
     c['data']['val_kwargs'].update(num_samples=options.val_samples)
-    c['train'].update(steps=options.steps, batch_size=options.batch_size, lr=options.lr, seed=options.seed,
-                      log_every=max(1, options.steps // 5), checkpoint_every=0)
+    c['train'].update(steps=options.steps, batch_size=options.batch_size, lr=options.lr,
+                      seed=options.seed, log_every=max(1, options.steps // 5), checkpoint_every=0)
     c['device'] = options.device
     return c
 
@@ -81,7 +82,8 @@ def demo_configs(options: DemoOptions) -> Dict[str, RunConfig]:
 
 
 def images_per_second(models: Dict[str, nn.Module], x: torch.Tensor) -> Dict[str, float]:
-    """Inference throughput of each model on batch ``x``, measured side by side (interleaved medians)."""
+    """Inference throughput of each model on batch ``x``, measured side by side (interleaved
+    medians)."""
     for m in models.values():
         m.eval()
     with torch.no_grad():
@@ -109,8 +111,8 @@ def make_figures(options: DemoOptions, out: str) -> List[str]:
 
 
 def train_model(name: str, config: RunConfig, out: str, progress: bool) -> Dict[str, Any]:
-    """Train and evaluate one model into ``out/<name>``; its results, the trained model and a batch of
-    validation images (for the throughput comparison)."""
+    """Train and evaluate one model into ``out/<name>``; its results, the trained model and a batch
+    of validation images (for the throughput comparison)."""
     p = prepare(config)
     res = fit(p, create_run_dir(os.path.join(out, name)), progress=progress)
     x = torch.stack([p.val_set[i][0] for i in range(min(16, len(p.val_set)))]).to(p.device)
@@ -120,7 +122,8 @@ def train_model(name: str, config: RunConfig, out: str, progress: bool) -> Dict[
 
 
 def write_prediction_figure(models: Dict[str, nn.Module], config: RunConfig, out: str) -> None:
-    """``figures/predictions.png``: six validation canvases, their labels and every model's prediction."""
+    """``figures/predictions.png``: six validation canvases, their labels and every model's
+    prediction."""
     dc = config.data
     val = build_dataset(dc.dataset, dc.root, dc.val_split, **{**dc.kwargs, **dc.val_kwargs})
     images, labels = map(torch.stack, zip(*[val[i] for i in range(min(6, len(val)))]))
@@ -137,10 +140,19 @@ def comparison_table(results: Dict[str, Dict[str, Any]]) -> str:
     """The plain-text comparison table of the trained models."""
     rows = []
     for n, r in results.items():
-        rows.append([n, f"{r['metrics']['miou']:.3f}", f"{r['metrics']['pixel_acc']:.3f}", format_macs(r['macs']),
-                     f"{r['params'] / 1e6:.3f} M", f"{r['train_images_per_s']:.0f}",
-                     f"{r.get('infer_images_per_s', float('nan')):.0f}"])
-    return format_table(rows, ['model', 'val mIoU', 'pixel acc', 'MACs/image', 'params', 'train img/s',
+        rows.append(
+            [
+                n,
+                f"{r['metrics']['miou']:.3f}",
+                f"{r['metrics']['pixel_acc']:.3f}",
+                format_macs(r['macs']),
+                f"{r['params'] / 1e6:.3f} M",
+                f"{r['train_images_per_s']:.0f}",
+                f"{r.get('infer_images_per_s', float('nan')):.0f}",
+            ]
+        )
+    return format_table(rows,
+                        ['model', 'val mIoU', 'pixel acc', 'MACs/image', 'params', 'train img/s',
                                'infer img/s'])
 
 
@@ -149,17 +161,19 @@ def write_report(out: str, options: DemoOptions, table: str, figures: List[str],
     o = options
     lines = ['# graphseg demo', '',
              f'Bundled data only. Graphs on `{o.photo}`; models trained on the digit scenes '
-             f'({o.train_samples} training / {o.val_samples} validation canvases of {o.size}x{o.size}, '
-             f'{o.steps} steps of {o.batch_size}, seed {o.seed}).', '',
+             f'({o.train_samples} training / {o.val_samples} validation canvases of '
+             f'{o.size}x{o.size}, {o.steps} steps of {o.batch_size}, seed {o.seed}).', '',
              '## Three graphs of one photo', '',
              '- **grid**: the pixel lattice (cells), the graph a 3x3 convolution runs on;',
-             '- **superpixel**: SLIC groups with direction-typed, noise-canceled edges (HG-Conv\'s graph);',
+             '- **superpixel**: SLIC groups with direction-typed, noise-canceled edges '
+             '(HG-Conv\'s graph);',
              '- **quadtree**: QGN\'s cells, parent->child and same-level edges.', '']
     lines += [f'![{os.path.basename(f)}]({f})' for f in figures]
     lines += ['', '## Dense vs HG-Conv on the digit scenes', '', '```', table, '```', '',
-              'MACs per image include clustering, adjacency and message passing (HG-Conv\'s `count_macs`); '
-              'images/s measured side by side on this machine (inference: interleaved, batch of validation '
-              'canvases).', '']
+              'MACs per image include clustering, adjacency and message passing (HG-Conv\'s '
+              '`count_macs`); '
+              'images/s measured side by side on this machine (inference: interleaved, batch of '
+              'validation canvases).', '']
     if os.path.exists(os.path.join(out, 'figures', 'predictions.png')):
         lines += ['![predictions](figures/predictions.png)', '']
     if failures:
@@ -170,9 +184,10 @@ def write_report(out: str, options: DemoOptions, table: str, figures: List[str],
         f.write('\n'.join(lines))
 
 
-def run_demo(options: DemoOptions, out: str, configs: Optional[Dict[str, RunConfig]] = None) -> Dict[str, Any]:
-    """The whole tour into the run folder ``out`` (which must exist); returns ``{'figures', 'results',
-    'failures', 'table', 'seconds'}`` for ``run.json``."""
+def run_demo(options: DemoOptions, out: str,
+             configs: Optional[Dict[str, RunConfig]] = None) -> Dict[str, Any]:
+    """The whole tour into the run folder ``out`` (which must exist); returns
+    ``{'figures', 'results', 'failures', 'table', 'seconds'}`` for ``run.json``."""
     configs = demo_configs(options) if configs is None else configs
     t_start = time.perf_counter()
     figures = make_figures(options, out)
@@ -198,5 +213,6 @@ def run_demo(options: DemoOptions, out: str, configs: Optional[Dict[str, RunConf
             'seconds': time.perf_counter() - t_start}
 
 
-__all__ = ['DIGITS', 'DemoOptions', 'digits_config', 'demo_configs', 'images_per_second', 'make_figures',
-           'train_model', 'write_prediction_figure', 'comparison_table', 'write_report', 'run_demo']
+__all__ = ['DIGITS', 'DemoOptions', 'digits_config', 'demo_configs', 'images_per_second',
+           'make_figures', 'train_model', 'write_prediction_figure', 'comparison_table',
+           'write_report', 'run_demo']

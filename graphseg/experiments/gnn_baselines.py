@@ -63,12 +63,13 @@ REFERENCES: Dict[str, str] = {
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One row of the benchmark: a graph convolution of :data:`~graphseg.nn.graph_convs.GRAPH_CONVS` with its
-    arguments, the pseudo-coordinates it reads and the edge clean-up of its graphs."""
+    """One row of the benchmark: a graph convolution of :data:`~graphseg.nn.graph_convs.GRAPH_CONVS`
+    with its arguments, the pseudo-coordinates it reads and the edge clean-up of its graphs."""
     label: str
     conv: str  # a key of GRAPH_CONVS
     kwargs: Dict[str, object] = field(default_factory=dict)
-    pseudo: Optional[str] = None  # 'cartesian' | 'polar': the batch attribute given as pseudo-coordinates
+    # 'cartesian' | 'polar': the batch attribute given as pseudo-coordinates
+    pseudo: Optional[str] = None
     weighted: bool = True  # the layer sees the edge weights (if it reads any)
     width_step: int = 1  # hidden widths must be multiples of this (GAT heads)
     noise_cancel: bool = True
@@ -94,12 +95,14 @@ LAYERS: Dict[str, LayerSpec] = {
     'gat': LayerSpec(f'GAT ({GAT_HEADS} heads)', 'gat', {'heads': GAT_HEADS}, width_step=GAT_HEADS),
     'gmm_polar': LayerSpec('GMMConv (MoNet), K=25, polar', 'gmm', GMM, pseudo='polar'),
     'gmm_cartesian': LayerSpec('GMMConv, K=25, Cartesian', 'gmm', GMM, pseudo='cartesian'),
-    'spline': LayerSpec('SplineConv, 5x5, degree 1, Cartesian', 'spline', SPLINE, pseudo='cartesian'),
+    'spline': LayerSpec('SplineConv, 5x5, degree 1, Cartesian', 'spline', SPLINE,
+                        pseudo='cartesian'),
     'edgeconv': LayerSpec('EdgeConv (max)', 'edgeconv'),
     'directional': LayerSpec('DirectionalConv', 'directional'),
-    'directional_nc': LayerSpec('DirectionalConv, no max-direction', 'directional', max_direction=False),
-    'directional_raw': LayerSpec('DirectionalConv, no noise canceling / max-direction', 'directional',
-                                 noise_cancel=False, max_direction=False),
+    'directional_nc': LayerSpec('DirectionalConv, no max-direction', 'directional',
+                                max_direction=False),
+    'directional_raw': LayerSpec('DirectionalConv, no noise canceling / max-direction',
+                                 'directional', noise_cancel=False, max_direction=False),
 }
 
 
@@ -128,8 +131,8 @@ class GraphClassifier(nn.Module):
         - **output:** logits :math:`(B, K)`
     """
 
-    def __init__(self, layer: str, in_channels: int, hidden: int, num_classes: int, num_layers: int = 4,
-                 head_hidden: Optional[int] = None) -> None:
+    def __init__(self, layer: str, in_channels: int, hidden: int, num_classes: int,
+                 num_layers: int = 4, head_hidden: Optional[int] = None) -> None:
         super().__init__()
         check_choice(layer, 'layer', tuple(LAYERS))
         head_hidden = head_hidden or hidden
@@ -137,13 +140,15 @@ class GraphClassifier(nn.Module):
         self.lin_in = nn.Linear(in_channels, hidden)
         self.convs = nn.ModuleList(self.spec.build(hidden) for _ in range(num_layers))
         self.norms = nn.ModuleList(nn.BatchNorm1d(hidden) for _ in range(num_layers))
-        self.head = nn.Sequential(nn.Linear(2 * hidden, head_hidden), nn.ReLU(), nn.Linear(head_hidden, num_classes))
+        self.head = nn.Sequential(nn.Linear(2 * hidden, head_hidden), nn.ReLU(),
+                                  nn.Linear(head_hidden, num_classes))
 
     def forward(self, batch) -> Tensor:
         x = self.lin_in(batch.x)  # (N, h)
         for conv, norm in zip(self.convs, self.norms):
             x = x + F.relu(norm(self.spec.call(conv, x, batch)))
-        pooled = torch.cat([global_mean_pool(x, batch.batch), global_max_pool(x, batch.batch)], 1)  # (B, 2h)
+        # (B, 2h)
+        pooled = torch.cat([global_mean_pool(x, batch.batch), global_max_pool(x, batch.batch)], 1)
         return self.head(pooled)
 
 
@@ -155,7 +160,8 @@ def _head_params(hidden: int, head_hidden: int, num_classes: int) -> int:
     return (2 * hidden + 1) * head_hidden + (head_hidden + 1) * num_classes
 
 
-def budget_widths(layer: str, budget: int, in_channels: int, num_classes: int, num_layers: int = 4) -> tuple:
+def budget_widths(layer: str, budget: int, in_channels: int, num_classes: int,
+                  num_layers: int = 4) -> tuple:
     """``(h, h')`` of the :class:`GraphClassifier` whose parameter count is closest to ``budget``.
 
     ``h`` is the convolution width whose count (with ``h' = h``) is closest, or
@@ -185,7 +191,8 @@ def budget_widths(layer: str, budget: int, in_channels: int, num_classes: int, n
     return best[1], best[2]
 
 
-def hidden_for_budget(layer: str, budget: int, in_channels: int, num_classes: int, num_layers: int = 4) -> int:
+def hidden_for_budget(layer: str, budget: int, in_channels: int, num_classes: int,
+                      num_layers: int = 4) -> int:
     """The convolution width of :func:`budget_widths`."""
     return budget_widths(layer, budget, in_channels, num_classes, num_layers)[0]
 
@@ -199,7 +206,8 @@ def node_features(data, image_size: float = 28.) -> Tensor:
 
 def prepare_graphs(dataset, noise_cancel: bool = True, max_direction: bool = True) -> List:
     """The benchmark's graphs: node features, Cartesian and polar pseudo-coordinates (PyG's own
-    ``Cartesian(norm=True)`` / ``Polar(norm=True)``), edges re-typed if the clean-up settings differ."""
+    ``Cartesian(norm=True)`` / ``Polar(norm=True)``), edges re-typed if the clean-up settings
+    differ."""
 
     retype = None
     if (noise_cancel, max_direction) != (dataset.noise_cancel, dataset.max_direction):
@@ -222,7 +230,8 @@ def prepare_graphs(dataset, noise_cancel: bool = True, max_direction: bool = Tru
 
 @dataclass
 class GraphBenchConfig:
-    """Settings of one graph-classification table; rows with equal settings are summarised together."""
+    """Settings of one graph-classification table; rows with equal settings are summarised
+    together."""
     epochs: int = 10
     budget: int = 10_000
     num_layers: int = 4
@@ -249,22 +258,26 @@ def _accuracy(model: nn.Module, loader, device) -> float:
     return correct / max(total, 1)
 
 
-def train_graph_classifier(layer: str, train_graphs: Sequence, test_graphs: Sequence, config: GraphBenchConfig,
-                           seed: int, *, device: str = 'cpu', progress: bool = True, return_model: bool = False):
-    """Train one :class:`GraphClassifier` (Adam, cosine decay) and return its test accuracy and costs
-    (and the trained model with ``return_model=True``)."""
+def train_graph_classifier(layer: str, train_graphs: Sequence, test_graphs: Sequence,
+                           config: GraphBenchConfig, seed: int, *, device: str = 'cpu',
+                           progress: bool = True, return_model: bool = False):
+    """Train one :class:`GraphClassifier` (Adam, cosine decay) and return its test accuracy and
+    costs (and the trained model with ``return_model=True``)."""
 
     in_channels, num_classes = train_graphs[0].x.size(1), 10
     hidden, head = budget_widths(layer, config.budget, in_channels, num_classes, config.num_layers)
     torch.manual_seed(seed)
-    model = GraphClassifier(layer, in_channels, hidden, num_classes, config.num_layers, head).to(device)
+    model = GraphClassifier(layer, in_channels, hidden, num_classes, config.num_layers,
+                            head).to(device)
     g = torch.Generator().manual_seed(seed)
-    train_loader = DataLoader(list(train_graphs), batch_size=config.batch_size, shuffle=True, generator=g)
+    train_loader = DataLoader(list(train_graphs), batch_size=config.batch_size, shuffle=True,
+                              generator=g)
     test_loader = DataLoader(list(test_graphs), batch_size=256)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.epochs * len(train_loader))
     epoch_times, losses = [], []
-    bar = tqdm(range(config.epochs), disable=not progress, desc=f'{layer} seed {seed}', unit='epoch', leave=False)
+    bar = tqdm(range(config.epochs), disable=not progress, desc=f'{layer} seed {seed}',
+               unit='epoch', leave=False)
     for _ in bar:
         model.train()
         t0, total = time.perf_counter(), 0.
@@ -281,21 +294,23 @@ def train_graph_classifier(layer: str, train_graphs: Sequence, test_graphs: Sequ
         epoch_times.append(time.perf_counter() - t0)
         losses.append(total / len(train_graphs))
         bar.set_postfix(loss=f'{losses[-1]:.3f}')
-    row = {'layer': layer, 'seed': seed, 'hidden': hidden, 'head_hidden': head, 'params': num_parameters(model),
+    row = {'layer': layer, 'seed': seed, 'hidden': hidden, 'head_hidden': head,
+           'params': num_parameters(model),
            'train_acc': _accuracy(model, DataLoader(list(train_graphs), batch_size=256), device),
            'test_acc': _accuracy(model, test_loader, device), 'final_loss': losses[-1],
            's_per_epoch': statistics.median(epoch_times)}
     return (row, model) if return_model else row
 
 
-def run_graph_benchmark(layers: Sequence[str], seeds: Sequence[int], config: GraphBenchConfig, root: str,
-                        out: str, *, device: str = 'cpu', progress: bool = True,
+def run_graph_benchmark(layers: Sequence[str], seeds: Sequence[int], config: GraphBenchConfig,
+                        root: str, out: str, *, device: str = 'cpu', progress: bool = True,
                         log: Callable[[str], None] = print) -> List[Dict[str, object]]:
-    """Train every (layer, seed) and append the rows to ``out/graph_runs.csv``; returns the new rows."""
+    """Train every (layer, seed) and append the rows to ``out/graph_runs.csv``; returns the new
+    rows."""
     for layer in layers:
         check_choice(layer, 'layer', tuple(LAYERS))
-    kwargs = dict(idx_dir=config.idx_dir, n_segments=config.n_segments, compactness=config.compactness,
-                  progress=progress)
+    kwargs = dict(idx_dir=config.idx_dir, n_segments=config.n_segments,
+                  compactness=config.compactness, progress=progress)
     train_set = MNISTSuperpixels(root, 'train', limit=config.train_limit, **kwargs)
     test_set = MNISTSuperpixels(root, 'test', limit=config.test_limit, **kwargs)
     cache: Dict[tuple, tuple] = {}
@@ -306,12 +321,13 @@ def run_graph_benchmark(layers: Sequence[str], seeds: Sequence[int], config: Gra
         if edges not in cache:
             cache[edges] = (prepare_graphs(train_set, *edges), prepare_graphs(test_set, *edges))
         for seed in seeds:
-            row = train_graph_classifier(layer, *cache[edges], config, seed, device=device, progress=progress)
+            row = train_graph_classifier(layer, *cache[edges], config, seed, device=device,
+                                         progress=progress)
             row.update(config=config.key(), train_graphs=len(train_set), test_graphs=len(test_set))
             rows.append(row)
             _append_csv(os.path.join(out, 'graph_runs.csv'), row)
-            log(f"{layer:>16} seed {seed}: test acc {100 * row['test_acc']:.2f} %, {row['params']} params "
-                f"(h={row['hidden']}), {row['s_per_epoch']:.2f} s/epoch")
+            log(f"{layer:>16} seed {seed}: test acc {100 * row['test_acc']:.2f} %, "
+                f"{row['params']} params (h={row['hidden']}), {row['s_per_epoch']:.2f} s/epoch")
     return rows
 
 
@@ -332,14 +348,15 @@ class SegBenchConfig:
         return ';'.join(f'{f.name}={getattr(self, f.name)}' for f in fields(self))
 
 
-def run_swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: SegBenchConfig, out: str, *,
-                         device: str = 'cpu', progress: bool = True,
+def run_swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: SegBenchConfig,
+                         out: str, *, device: str = 'cpu', progress: bool = True,
                          log: Callable[[str], None] = print) -> List[Dict[str, object]]:
-    """Train ``config.model`` with each graph convolution and seed; append rows to ``out/seg_runs.csv``."""
+    """Train ``config.model`` with each graph convolution and seed; append rows to
+    ``out/seg_runs.csv``."""
 
     if config.model not in list_models('hg_*', task='segmentation'):
-        raise ValueError(f"model must be a registered HG-Conv segmentation model {list_models('hg_*')}, "
-                         f"got {config.model!r}")
+        raise ValueError("model must be a registered HG-Conv segmentation model "
+                         f"{list_models('hg_*')}, got {config.model!r}")
     for conv in convs:
         check_choice(conv, 'conv', CONVS)
     train_set = MNISTSegmentation('train', config.train_samples, size=config.size)
@@ -349,8 +366,8 @@ def run_swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: Seg
         for seed in seeds:
             torch.manual_seed(seed)
             model = create_model(config.model, in_channels=1, num_classes=NUM_CLASSES, conv=conv)
-            tc = TrainConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr, seed=seed,
-                             device=device, log_every=max(1, config.steps // 4))
+            tc = TrainConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr,
+                             seed=seed, device=device, log_every=max(1, config.steps // 4))
             t0 = time.perf_counter()
             log_ = train(model, train_set, tc, progress=progress)
             seconds = time.perf_counter() - t0
@@ -358,13 +375,14 @@ def run_swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: Seg
             model.eval()
             torch.manual_seed(seed)
             macs = count_macs(model, val_set[0][0][None].to(device))['total']
-            row = {'model': config.model, 'conv': conv, 'seed': seed, 'params': num_parameters(model),
-                   'miou': float(metrics['miou']), 'pixel_acc': float(metrics['pixel_acc']),
-                   'final_loss': log_[-1]['loss'], 'macs': macs, 's_per_step': seconds / config.steps,
-                   'config': config.key()}
+            row = {'model': config.model, 'conv': conv, 'seed': seed,
+                   'params': num_parameters(model), 'miou': float(metrics['miou']),
+                   'pixel_acc': float(metrics['pixel_acc']), 'final_loss': log_[-1]['loss'],
+                   'macs': macs, 's_per_step': seconds / config.steps, 'config': config.key()}
             rows.append(row)
             _append_csv(os.path.join(out, 'seg_runs.csv'), row)
-            log(f"{config.model} conv={conv:>11} seed {seed}: mIoU {row['miou']:.3f}, {macs / 1e6:.1f} M MACs, "
+            log(f"{config.model} conv={conv:>11} seed {seed}: mIoU {row['miou']:.3f}, "
+                f"{macs / 1e6:.1f} M MACs, "
                 f"{row['params']} params, {row['s_per_step'] * 1e3:.0f} ms/step")
     return rows
 
@@ -395,21 +413,32 @@ def _mean_std(values: Sequence[float]) -> tuple:
     return mean, (statistics.stdev(values) if len(values) > 1 else 0.)
 
 
-def summarize_graph_runs(rows: Sequence[Dict[str, object]], order: Sequence[str] = tuple(LAYERS)) -> List[List[str]]:
-    """Table rows ``[layer, test acc mean +- std, seeds, params, hidden, s/epoch, train acc, reference]``."""
+def summarize_graph_runs(rows: Sequence[Dict[str, object]],
+                         order: Sequence[str] = tuple(LAYERS)) -> List[List[str]]:
+    """Table rows
+    ``[layer, test acc mean +- std, seeds, params, hidden, s/epoch, train acc, reference]``."""
     table = []
     for layer in [k for k in order if any(r['layer'] == k for r in rows)]:
         rs = [r for r in rows if r['layer'] == layer]
         acc = _mean_std([100 * float(r['test_acc']) for r in rs])
         tr = statistics.fmean(100 * float(r['train_acc']) for r in rs)
-        table.append([LAYERS[layer].label, f'{acc[0]:.2f} ± {acc[1]:.2f}', str(len(rs)), str(rs[0]['params']),
-                      str(rs[0]['hidden']), f"{statistics.median(float(r['s_per_epoch']) for r in rs):.2f}",
-                      f'{tr:.1f}', REFERENCES.get(layer, '')])
+        table.append(
+            [
+                LAYERS[layer].label,
+                f'{acc[0]:.2f} ± {acc[1]:.2f}',
+                str(len(rs)),
+                str(rs[0]['params']),
+                str(rs[0]['hidden']),
+                f"{statistics.median(float(r['s_per_epoch']) for r in rs):.2f}",
+                f'{tr:.1f}',
+                REFERENCES.get(layer, ''),
+            ]
+        )
     return table
 
 
-GRAPH_HEADERS = ['layer', 'test acc % (mean ± std)', 'seeds', 'params', 'width', 's/epoch', 'train acc %',
-                 'published, full 70k MNIST']
+GRAPH_HEADERS = ['layer', 'test acc % (mean ± std)', 'seeds', 'params', 'width', 's/epoch',
+                 'train acc %', 'published, full 70k MNIST']
 
 
 def summarize_seg_runs(rows: Sequence[Dict[str, object]]) -> List[List[str]]:
@@ -426,7 +455,8 @@ def summarize_seg_runs(rows: Sequence[Dict[str, object]]) -> List[List[str]]:
     return table
 
 
-SEG_HEADERS = ['conv', 'val mIoU (mean ± std)', 'min–max', 'seeds', 'params', 'MACs / image', 'ms/step']
+SEG_HEADERS = ['conv', 'val mIoU (mean ± std)', 'min–max', 'seeds', 'params', 'MACs / image',
+               'ms/step']
 
 
 def markdown_table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
@@ -441,8 +471,64 @@ def params_spread(rows: Sequence[Dict[str, object]]) -> float:
     return max(abs(c - mean) / mean for c in counts.values()) if counts else math.nan
 
 
-__all__ = ['LayerSpec', 'LAYERS', 'DEFAULT_LAYERS', 'REFERENCES', 'GraphClassifier', 'hidden_for_budget',
-           'budget_widths', 'num_parameters', 'prepare_graphs', 'node_features', 'GraphBenchConfig',
-           'SegBenchConfig', 'train_graph_classifier', 'run_graph_benchmark', 'run_swapin_benchmark', 'read_runs',
-           'summarize_graph_runs', 'summarize_seg_runs', 'markdown_table', 'GRAPH_HEADERS', 'SEG_HEADERS',
-           'params_spread']
+
+@dataclass
+class Summary:
+    """A benchmark table: its rows (one per layer / conv), headers, description and the runs behind
+    it."""
+    table: List[List[str]]
+    headers: List[str]
+    stem: str  # file name of the summary (``graph_summary`` / ``seg_summary``)
+    what: str
+    note: str
+    rows: List[Dict[str, str]]
+
+
+def graph_benchmark(layers: Sequence[str], seeds: Sequence[int], config: GraphBenchConfig,
+                    root: str, out: str, *, device: str = 'cpu', train: bool = True) -> Summary:
+    """Train every (layer, seed) into ``out/graph_runs.csv`` (unless ``train=False``) and summarise
+    all the rows of ``config``."""
+    if train:
+        os.makedirs(out, exist_ok=True)
+        run_graph_benchmark(layers, seeds, config, root, out, device=device)
+    rows = read_runs(os.path.join(out, 'graph_runs.csv'), config.key())
+    n_train = rows[0]['train_graphs'] if rows else '?'
+    n_test = rows[0]['test_graphs'] if rows else '?'
+    what = (f'MNIST superpixels ({n_train} train / {n_test} test digits), {config.epochs} epochs, '
+            f'~{config.budget} parameters, {config.num_layers} layers')
+    spread = params_spread(rows) if rows else math.nan
+    return Summary(summarize_graph_runs(rows), GRAPH_HEADERS, 'graph_summary', what,
+                   f'parameter counts within {100 * spread:.1f} % of their mean', rows)
+
+
+def swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: SegBenchConfig, out: str,
+                     *, device: str = 'cpu', train: bool = True) -> Summary:
+    """Train every (conv, seed) into ``out/seg_runs.csv`` (unless ``train=False``) and summarise all
+    the rows of ``config``."""
+    if train:
+        os.makedirs(out, exist_ok=True)
+        run_swapin_benchmark(convs, seeds, config, out, device=device)
+    rows = read_runs(os.path.join(out, 'seg_runs.csv'), config.key())
+    what = (f'HG-Conv Table 3 swap-ins: {config.model} on MNIST-digit canvases '
+            f'({config.size}x{config.size}, '
+            f'{config.train_samples} train / {config.val_samples} val), {config.steps} steps')
+    return Summary(summarize_seg_runs(rows), SEG_HEADERS, 'seg_summary', what,
+                   'MACs per image include message passing, clustering and (un)pooling', rows)
+
+
+def write_summary(out: str, summary: Summary) -> None:
+    """``out/<stem>.md`` (the markdown table) and ``out/<stem>.csv``."""
+    with open(os.path.join(out, f'{summary.stem}.md'), 'w') as f:
+        f.write(f'{summary.what}; '
+                f'{summary.note}.\n\n{markdown_table(summary.table, summary.headers)}\n')
+    with open(os.path.join(out, f'{summary.stem}.csv'), 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(summary.headers)
+        w.writerows(summary.table)
+
+__all__ = ['LayerSpec', 'LAYERS', 'DEFAULT_LAYERS', 'REFERENCES', 'GraphClassifier',
+           'hidden_for_budget', 'budget_widths', 'num_parameters', 'prepare_graphs',
+           'node_features', 'GraphBenchConfig', 'SegBenchConfig', 'train_graph_classifier',
+           'run_graph_benchmark', 'run_swapin_benchmark', 'read_runs', 'summarize_graph_runs',
+           'summarize_seg_runs', 'markdown_table', 'GRAPH_HEADERS', 'SEG_HEADERS', 'params_spread',
+           'Summary', 'graph_benchmark', 'swapin_benchmark', 'write_summary']

@@ -1,4 +1,5 @@
-"""Conversions of direction-typed graphs: networkx export (PyG field names) and a dense view for notebooks."""
+"""Conversions of direction-typed graphs: networkx export (PyG field names) and a dense view for
+notebooks."""
 from __future__ import annotations
 
 from typing import List, Optional, Sequence
@@ -6,6 +7,7 @@ from typing import List, Optional, Sequence
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
+from torch_geometric.utils import to_networkx as pyg_to_networkx
 
 from ..ops.typed import check_typed_edges
 from ..directions import NUM_DIRECTIONS
@@ -46,7 +48,6 @@ def to_networkx(data: Data, *, node_attrs: Sequence[str] = ('x', 'pos', 'num_pix
         edge_attrs (sequence of str): edge attributes copied when present.
         graph_attrs (sequence of str): graph attributes copied when present.
     """
-    from torch_geometric.utils import to_networkx as pyg_to_networkx
 
     if not isinstance(data, Data):
         raise TypeError(f"data must be a torch_geometric Data, got {type(data).__name__}")
@@ -62,7 +63,8 @@ def to_networkx(data: Data, *, node_attrs: Sequence[str] = ('x', 'pos', 'num_pix
         out = []
         for key in keys:
             value = data[key] if key in data else None
-            if isinstance(value, Tensor) and (size is None or (value.dim() and value.size(0) == size)):
+            if isinstance(value,
+                          Tensor) and (size is None or (value.dim() and value.size(0) == size)):
                 out.append(key)
         return out
     return pyg_to_networkx(data, node_attrs=present(node_attrs, data.num_nodes),
@@ -72,7 +74,8 @@ def to_networkx(data: Data, *, node_attrs: Sequence[str] = ('x', 'pos', 'num_pix
 
 def to_dense_adjacency(edge_index: Tensor, edge_type: Tensor, edge_weight: Optional[Tensor] = None,
                        num_nodes: Optional[int] = None, num_types: int = NUM_DIRECTIONS) -> Tensor:
-    r"""Dense stack :math:`\hat A \in \mathbb{R}^{T \times N \times N}` with ``A[k, i, j]`` = weight of edge ``j -> i`` of type ``k``.
+    r"""Dense stack :math:`\hat A \in \mathbb{R}^{T \times N \times N}` with ``A[k, i, j]`` = weight
+    of edge ``j -> i`` of type ``k``.
 
     For looking at small graphs (notebooks, tests); graphseg's layers never
     build it. Parallel edges of one type add up.
@@ -84,9 +87,11 @@ def to_dense_adjacency(edge_index: Tensor, edge_type: Tensor, edge_weight: Optio
     if num_nodes is None:
         num_nodes = int(edge_index.max()) + 1 if edge_index.numel() else 0
     check_typed_edges(edge_index, edge_type, num_types, edge_weight, num_nodes, num_nodes)
-    w = edge_weight if edge_weight is not None else torch.ones(edge_type.numel(), device=edge_type.device)
+    w = edge_weight if edge_weight is not None else torch.ones(edge_type.numel(),
+                                                               device=edge_type.device)
     out = w.new_zeros(num_types, num_nodes, num_nodes)
-    out.index_put_((edge_type.long(), edge_index[1].long(), edge_index[0].long()), w, accumulate=True)
+    out.index_put_((edge_type.long(), edge_index[1].long(), edge_index[0].long()), w,
+                   accumulate=True)
     return out
 
 

@@ -7,7 +7,8 @@ from torch_geometric.data import Data
 
 
 class PixelMapData(Data):
-    r"""A :class:`~torch_geometric.data.Data` carrying ``seg`` :math:`(1, H, W)`, each pixel's node id.
+    r"""A :class:`~torch_geometric.data.Data` carrying ``seg`` :math:`(1, H, W)`, each pixel's node
+    id.
 
     PyG only offsets attributes whose name contains ``"index"`` when it builds
     a :class:`~torch_geometric.data.Batch`. Here ``seg`` is offset by the number

@@ -6,26 +6,19 @@ from typing import Optional, Union
 import torch
 from torch_geometric.data import Data
 
-from ..check import check_device
+from ..check import check_device, check_size
 from ..directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
-
-
-def _check_size(height: int, width: int) -> None:
-    for name, v in (('height', height), ('width', width)):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-        if v < 1:
-            raise ValueError(f"{name} must be >= 1, got {v}")
 
 
 def pixel_positions(height: int, width: int, device: Optional[Union[str, torch.device]] = None,
                     dtype: torch.dtype = torch.float) -> torch.Tensor:
-    """Pixel centres as ``(x, y)`` = (column, row), row-major node order (PyG's ``ToSLIC`` convention).
+    """Pixel centres as ``(x, y)`` = (column, row), row-major node order (PyG's ``ToSLIC``
+    convention).
 
     Shapes:
         - **output:** :math:`(H W, 2)`
     """
-    _check_size(height, width)
+    check_size(height, width)
     if device is not None:
         device = check_device(device, 'device')
     if not isinstance(dtype, torch.dtype) or dtype == torch.bool or dtype.is_complex:
@@ -60,7 +53,7 @@ def grid_graph(height: int, width: int, *, self_loops: bool = True,
         ``edge_type`` :math:`(E,)`, ``pos`` :math:`(HW, 2)` as ``(x, y)`` and
         ``num_nodes`` :math:`= HW`.
     """
-    _check_size(height, width)
+    check_size(height, width)
     if device is not None:
         device = check_device(device, 'device')
     n = height * width
@@ -76,10 +69,11 @@ def grid_graph(height: int, width: int, *, self_loops: bool = True,
     valid = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
     dst = torch.arange(n, device=device).view(-1, 1).expand_as(ny)
     src = ny * width + nx
-    edge_index = torch.stack([src[valid], dst[valid]], dim=0)  # row-major mask keeps (dst, type) order
+    # row-major mask keeps (dst, type) order
+    edge_index = torch.stack([src[valid], dst[valid]], dim=0)
     edge_type = types.view(1, -1).expand_as(ny)[valid]
-    return Data(edge_index=edge_index, edge_type=edge_type, pos=pixel_positions(height, width, device),
-                num_nodes=n)
+    return Data(edge_index=edge_index, edge_type=edge_type,
+                pos=pixel_positions(height, width, device), num_nodes=n)
 
 
 __all__ = ['grid_graph', 'pixel_positions']

@@ -1,4 +1,5 @@
-r"""Direction-typed group adjacency :math:`\hat A^\delta = S^\top A^\delta S` (HG-Conv, Eq. 4 and Appendix B).
+r"""Direction-typed group adjacency :math:`\hat A^\delta = S^\top A^\delta S` (HG-Conv, Eq. 4 and
+Appendix B).
 
 Given an assignment :math:`S` of pixels to groups (superpixels, clusters),
 :math:`\hat A^\delta_{ij} = \sum_{p, q:\ q = p + \delta} S_{pi} S_{qj}`: for a hard
@@ -7,9 +8,10 @@ neighbour ``q = p + delta`` in group ``j``. Following the paper's Appendix B the
 raw counts are then cleaned up:
 
 1. weights below ``min_weight`` are dropped;
-2. noise canceling (Eq. 7) :math:`\hat A^\delta \leftarrow \max(0, \hat A^\delta - \hat A^{\bar\delta})`:
-   if group ``j`` borders group ``i`` both above and below, only the dominant
-   side survives (before canceling :math:`\hat A^\delta = (\hat A^{\bar\delta})^\top`);
+2. noise canceling (Eq. 7)
+   :math:`\hat A^\delta \leftarrow \max(0, \hat A^\delta - \hat A^{\bar\delta})`: if group ``j``
+   borders group ``i`` both above and below, only the dominant side survives (before canceling
+   :math:`\hat A^\delta = (\hat A^{\bar\delta})^\top`);
 3. max-direction: each pair of groups keeps only its strongest direction, mirrored: the edge
    ``j -> i`` of type ``k`` and ``i -> j`` of type ``8 - k`` are kept or dropped together (ties
    go to the lowest direction index as seen from the lower node id, ``j -> i`` with ``i < j``);
@@ -25,10 +27,10 @@ from typing import NamedTuple, Optional, Tuple, Union
 import torch
 from torch import Tensor
 
-from ..check import check_finite, check_floating, check_index, check_number, check_same_device, check_tensor
+from ..check import (check_finite, check_floating, check_index, check_number, check_same_device,
+                     check_size, check_tensor)
 from ..ops.scatter import scatter
 from ..directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
-from .grid import _check_size
 
 
 class SoftAssignment(NamedTuple):
@@ -53,7 +55,8 @@ def _as_pairs(assignment: Assignment, height: int, width: int) -> Tuple[Tensor, 
     """Validate ``assignment``; return ``(index (B, H, W, k), weight (B, H, W, k) or None)``."""
     if isinstance(assignment, tuple):
         if len(assignment) != 2:
-            raise ValueError(f"a soft assignment must be a pair (index, weight), got {len(assignment)} items")
+            raise ValueError("a soft assignment must be a pair (index, weight), got "
+                             f"{len(assignment)} items")
         index, weight = assignment
         check_tensor(index, 'assignment.index')
         check_tensor(weight, 'assignment.weight')
@@ -61,7 +64,7 @@ def _as_pairs(assignment: Assignment, height: int, width: int) -> Tuple[Tensor, 
         check_floating(weight, 'assignment.weight')
         check_same_device('assignment.index', index, 'assignment.weight', weight)
         if index.shape != weight.shape:
-            raise ValueError(f"assignment.index and assignment.weight must have the same shape, got "
+            raise ValueError("assignment.index and assignment.weight must have the same shape, got "
                              f"{tuple(index.shape)} and {tuple(weight.shape)}")
         if index.dim() not in (3, 4) or tuple(index.shape[-3:-1]) != (height, width):
             raise ValueError(f"soft assignment must have shape (H, W, k) or (B, H, W, k) with "
@@ -74,8 +77,8 @@ def _as_pairs(assignment: Assignment, height: int, width: int) -> Tuple[Tensor, 
         return index.long(), weight
     check_tensor(assignment, 'assignment')
     if assignment.is_floating_point():
-        raise TypeError(f"a hard assignment must be a long tensor of group ids, got {assignment.dtype}; "
-                        f"pass a soft assignment as (index, weight)")
+        raise TypeError("a hard assignment must be a long tensor of group ids, got "
+                        f"{assignment.dtype}; pass a soft assignment as (index, weight)")
     check_index(assignment, 'assignment')
     if assignment.dim() not in (2, 3) or tuple(assignment.shape[-2:]) != (height, width):
         raise ValueError(f"assignment must have shape (H, W) or (B, H, W) with (H, W) = "
@@ -103,18 +106,21 @@ def _forward_pairs(index: Tensor, weight: Optional[Tensor], stride: int):
     dsts, srcs, types, ws = [], [], [], []
     for t in _FORWARD:  # construction only: 4 aligned slices, not a per-type kernel loop
         dy, dx = DIRECTIONS[t]
-        if weight is None:  # k == 1: q = p + off in the flat map; compare the two contiguous shifted copies
+        # k == 1: q = p + off in the flat map; compare the two contiguous shifted copies
+        if weight is None:
             flat = gid.view(-1)
             off = dy * W + dx
             n = max(flat.numel() - off, 0)
             differ = torch.zeros(B, H, W, dtype=torch.bool, device=flat.device)
             torch.ne(flat[:n], flat[off:off + n], out=differ.view(-1)[:n])  # p = i, q = i + off
-            # drop the pairs that wrap around: q in another row (x + dx outside) or in the next image
+            # drop the pairs that wrap around: q in another row (x + dx outside) or in the next
+            # image
             if dx:
                 differ[:, :, W - 1 if dx > 0 else 0] = False
             if dy:
                 differ[:, H - 1] = False
-            lin = differ.view(-1).nonzero().squeeze(1)  # p's pixel in the (B, H, W) map, raster order
+            # p's pixel in the (B, H, W) map, raster order
+            lin = differ.view(-1).nonzero().squeeze(1)
             dsts.append(flat.index_select(0, lin))
             srcs.append(flat.index_select(0, lin + off))
         else:
@@ -123,7 +129,9 @@ def _forward_pairs(index: Tensor, weight: Optional[Tensor], stride: int):
             p, q = gid[:, ys_p, xs_p], gid[:, ys_q, xs_q]  # (B, h, w, k) each
             i = p.unsqueeze(-1).expand(*p.shape, k).reshape(-1)  # group of p (a) x group of q (b)
             j = q.unsqueeze(-2).expand(*q.shape[:-1], k, k).reshape(-1)
-            w = (weight[:, ys_p, xs_p].unsqueeze(-1) * weight[:, ys_q, xs_q].unsqueeze(-2)).reshape(-1)
+            w = (weight[:, ys_p, xs_p].unsqueeze(-1) * weight[:, ys_q, xs_q].unsqueeze(-2)).reshape(
+                -1
+            )
             where = ((i != j) & (w > 0)).nonzero().squeeze(1)  # off-diagonal, non-zero S_pi S_qj
             dsts.append(i[where])
             srcs.append(j[where])
@@ -135,9 +143,10 @@ def _forward_pairs(index: Tensor, weight: Optional[Tensor], stride: int):
 
 def group_adjacency(assignment: Assignment, height: int, width: int, *,
                     num_groups: Optional[int] = None, noise_cancel: bool = True,
-                    max_direction: bool = True, min_weight: float = 1e-7,
-                    self_loops: bool = True, per_length: bool = False) -> Tuple[Tensor, Tensor, Tensor]:
-    r"""Direction-typed group adjacency :math:`\hat A^\delta = S^\top A^\delta S` (Eq. 4) with Appendix B clean-up.
+                    max_direction: bool = True, min_weight: float = 1e-7, self_loops: bool = True,
+                    per_length: bool = False) -> Tuple[Tensor, Tensor, Tensor]:
+    r"""Direction-typed group adjacency :math:`\hat A^\delta = S^\top A^\delta S` (Eq. 4) with
+    Appendix B clean-up.
 
     An edge ``j -> i`` of type ``k`` with weight ``w`` means
     :math:`\hat A^{\delta_k}_{ij} = w`: ``w`` pixel pairs ``(p, q)`` with ``p`` in
@@ -180,7 +189,7 @@ def group_adjacency(assignment: Assignment, height: int, width: int, *,
         ``(edge_index, edge_type, edge_weight)`` of shapes :math:`(2, E)`,
         :math:`(E,)`, :math:`(E,)`; the graph has :math:`B \cdot G` nodes.
     """
-    _check_size(height, width)
+    check_size(height, width)
     check_number(min_weight, 'min_weight', 0.)
     if num_groups is not None and (isinstance(num_groups, bool) or not isinstance(num_groups, int)):
         raise TypeError(f"num_groups must be an int, got {type(num_groups).__name__}")
@@ -246,16 +255,16 @@ def group_adjacency(assignment: Assignment, height: int, width: int, *,
         n_seg = int(seg[-1]) + 1
         score = w.detach()
         if per_length:  # counts per unit of offset length: the diagonals' divided by sqrt(2)
-            length = torch.tensor([float(abs(dy) + abs(dx)) ** 0.5 or 1. for dy, dx in DIRECTIONS], device=device,
-                                  dtype=score.dtype)
+            length = torch.tensor([float(abs(dy) + abs(dx)) ** 0.5 or 1. for dy, dx in DIRECTIONS],
+                                  device=device, dtype=score.dtype)
             score = score / length[key % T]
         w_max = scatter(score, seg, 0, n_seg, reduce='max')
         cand = score == w_max[seg]
         pos = torch.arange(1, key.numel() + 1, device=device)
         lower = pair // n * (n + 1) < pair  # i < j, as i n + j > i (n + 1): one division
         rank = torch.where(lower, pos, -pos)  # the min rank is the first / last of the run
-        best = scatter(torch.where(cand, rank, torch.full_like(rank, key.numel() + 1)), seg, 0, n_seg,
-                       reduce='min')
+        best = scatter(torch.where(cand, rank, torch.full_like(rank, key.numel() + 1)), seg, 0,
+                       n_seg, reduce='min')
         keep = rank == best[seg]
         key, w = key[keep], w[keep]
 

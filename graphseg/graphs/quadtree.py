@@ -26,23 +26,16 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from ..check import as_image, check_index, check_ndim, check_tensor
+from ..check import as_image, check_index, check_int, check_ndim, check_tensor
 from .data import PixelMapData
 from ..directions import CENTER, DIRECTIONS, NUM_DIRECTIONS
+from .superpixel import superpixel_graph
 
 #: Edge types of :func:`quadtree_graph`: 0-8 same-level neighbours (DIRECTIONS),
 #: 9-12 parent -> child by the child's quadrant ``2 * (y % 2) + (x % 2)``.
 NUM_QUADTREE_EDGE_TYPES: int = NUM_DIRECTIONS + 4
 #: First parent -> child edge type.
 CHILD_EDGE_TYPE: int = NUM_DIRECTIONS
-
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def pad_to_multiple(x: Tensor, multiple: int, value: Union[int, float] = 0) -> Tensor:
@@ -62,7 +55,7 @@ def pad_to_multiple(x: Tensor, multiple: int, value: Union[int, float] = 0) -> T
         - **output:** :math:`(*, \lceil H / m \rceil m, \lceil W / m \rceil m)`
     """
     check_tensor(x, 'x')
-    _check_int(multiple, 'multiple', 1)
+    check_int(multiple, 'multiple', 1)
     if x.dim() < 2:
         raise ValueError(f"x must have at least 2 dimensions (*, H, W), got shape {tuple(x.shape)}")
     H, W = x.shape[-2:]
@@ -74,24 +67,26 @@ def pad_to_multiple(x: Tensor, multiple: int, value: Union[int, float] = 0) -> T
     return out
 
 
-def _check_labels(labels: Tensor, num_classes: int, ignore_index: int, name: str = 'labels') -> None:
+def _check_labels(labels: Tensor, num_classes: int, ignore_index: int,
+                  name: str = 'labels') -> None:
     check_index(labels, name)
     check_ndim(labels, name, (2, 3), '(H, W) or (B, H, W)')
     if labels.numel() == 0:
         raise ValueError(f"{name} must be non-empty, got shape {tuple(labels.shape)}")
     lo, hi = labels.aminmax()
     if int(lo) < 0 and int(lo) != ignore_index:
-        raise ValueError(f"{name} values must lie in [0, num_classes - 1] = [0, {num_classes - 1}] or be "
-                         f"ignore_index = {ignore_index}, got {int(lo)}")
+        raise ValueError(f"{name} values must lie in [0, num_classes - 1] = [0, "
+                         f"{num_classes - 1}] or be ignore_index = {ignore_index}, got {int(lo)}")
     if int(hi) >= num_classes or int(lo) < 0:  # slow path only when something is out of range
         bad = ((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)
         if bool(bad.any()):
             v = int(labels[bad][0])
-            raise ValueError(f"{name} values must lie in [0, num_classes - 1] = [0, {num_classes - 1}] or be "
-                             f"ignore_index = {ignore_index}, got {v}")
+            raise ValueError(f"{name} values must lie in [0, num_classes - 1] = [0, "
+                             f"{num_classes - 1}] or be ignore_index = {ignore_index}, got {v}")
 
 
-def t_pyramid(labels: Tensor, num_levels: int, num_classes: int, ignore_index: int = 255) -> List[Tensor]:
+def t_pyramid(labels: Tensor, num_levels: int, num_classes: int,
+              ignore_index: int = 255) -> List[Tensor]:
     r"""The T-pyramid of a label map (QGN, Eq. 2-3).
 
     .. math::
@@ -125,17 +120,18 @@ def t_pyramid(labels: Tensor, num_levels: int, num_classes: int, ignore_index: i
         - **input:** :math:`(H, W)` or :math:`(B, H, W)`
         - **output:** ``[(*, H, W), (*, H/2, W/2), ..., (*, H/2^{L-1}, W/2^{L-1})]``
     """
-    _check_int(num_levels, 'num_levels', 1)
-    _check_int(num_classes, 'num_classes', 1)
+    check_int(num_levels, 'num_levels', 1)
+    check_int(num_classes, 'num_classes', 1)
     if ignore_index == num_classes:
-        raise ValueError(f"ignore_index must differ from the composite id num_classes = {num_classes}, "
-                         f"got {ignore_index}")
+        raise ValueError("ignore_index must differ from the composite id num_classes = "
+                         f"{num_classes}, got {ignore_index}")
     _check_labels(labels, num_classes, ignore_index)
     m = 2 ** (num_levels - 1)
     H, W = labels.shape[-2:]
     if H % m or W % m:
-        raise ValueError(f"labels height and width must be divisible by 2 ** (num_levels - 1) = {m}, "
-                         f"got (H, W) = ({H}, {W}); pad with pad_to_multiple(labels, {m}, value=ignore_index)")
+        raise ValueError("labels height and width must be divisible by 2 ** (num_levels - 1) = "
+                         f"{m}, got (H, W) = ({H}, {W}); pad with pad_to_multiple(labels, {m}, "
+                         "value=ignore_index)")
     labels = labels.long()
     batched = labels.dim() == 3
     x = labels if batched else labels.unsqueeze(0)
@@ -151,7 +147,8 @@ def t_pyramid(labels: Tensor, num_levels: int, num_classes: int, ignore_index: i
     return out if batched else [t.squeeze(0) for t in out]
 
 
-def to_official_labels(pyramid: List[Tensor], num_classes: int, ignore_index: int = 255) -> List[Tensor]:
+def to_official_labels(pyramid: List[Tensor], num_classes: int,
+                       ignore_index: int = 255) -> List[Tensor]:
     r"""A T-pyramid in the label coding of the released QGN code (kashyap7x/QGN, ``dataset.py``).
 
     Released coding, per level: composite 0, class :math:`c` -> :math:`c + 1`, ignore -1; and every
@@ -167,51 +164,58 @@ def to_official_labels(pyramid: List[Tensor], num_classes: int, ignore_index: in
     Returns:
         list of LongTensor, the same shapes, values in ``[-1, k]``.
     """
-    _check_int(num_classes, 'num_classes', 1)
+    check_int(num_classes, 'num_classes', 1)
     if not isinstance(pyramid, (list, tuple)) or not pyramid:
-        raise ValueError(f"pyramid must be a non-empty list of label maps, got {type(pyramid).__name__}")
+        raise ValueError("pyramid must be a non-empty list of label maps, got "
+                         f"{type(pyramid).__name__}")
     out: List[Tensor] = [None] * len(pyramid)
     for lv in range(len(pyramid) - 1, -1, -1):
         t = pyramid[lv]
         check_index(t, f'pyramid[{lv}]')
         bad = ((t < 0) | (t > num_classes)) & (t != ignore_index)
         if bool(bad.any()):
-            raise ValueError(f"pyramid[{lv}] values must lie in [0, num_classes] = [0, {num_classes}] (classes and "
-                             f"the composite id) or be ignore_index = {ignore_index}, got {int(t[bad][0])}")
+            raise ValueError(f"pyramid[{lv}] values must lie in [0, num_classes] = [0, "
+                             f"{num_classes}] (classes and "
+                             f"the composite id) or be ignore_index = {ignore_index}, got "
+                             f"{int(t[bad][0])}")
         code = torch.where(t == num_classes, torch.zeros_like(t), t.long() + 1)
         code = torch.where(t == ignore_index, torch.full_like(code, -1), code)
         if lv < len(pyramid) - 1:  # below a leaf: never decoded, not supervised
             parent = pyramid[lv + 1] == num_classes
             below = ~parent.repeat_interleave(2, -2).repeat_interleave(2, -1)
             if below.shape != t.shape:
-                raise ValueError(f"pyramid[{lv}] must have twice the size of pyramid[{lv + 1}], got "
-                                 f"{tuple(t.shape)} and {tuple(pyramid[lv + 1].shape)}")
+                raise ValueError(f"pyramid[{lv}] must have twice the size of pyramid[{lv + 1}], "
+                                 f"got {tuple(t.shape)} and {tuple(pyramid[lv + 1].shape)}")
             code = torch.where(below, torch.full_like(code, -1), code)
         out[lv] = code
     return out
 
 
-def from_official_labels(levels: List[Tensor], num_classes: int, ignore_index: int = 255) -> List[Tensor]:
-    r"""The released QGN label coding (:func:`to_official_labels`) back to a graphseg T-pyramid (lossless).
+def from_official_labels(levels: List[Tensor], num_classes: int,
+                         ignore_index: int = 255) -> List[Tensor]:
+    r"""The released QGN label coding (:func:`to_official_labels`) back to a graphseg T-pyramid
+    (lossless).
 
     Cells below a leaf take their parent's value again, so the result equals :func:`t_pyramid`
     of the label map (level 0).
 
     Args:
-        levels (list of LongTensor): released coding, level 0 (finest) first; the last level is the top.
+        levels (list of LongTensor): released coding, level 0 (finest) first; the last level is the
+            top.
         num_classes (int): :math:`k`.
         ignore_index (int): the ignore value of the result. (default: ``255``)
     """
-    _check_int(num_classes, 'num_classes', 1)
+    check_int(num_classes, 'num_classes', 1)
     if not isinstance(levels, (list, tuple)) or not levels:
-        raise ValueError(f"levels must be a non-empty list of label maps, got {type(levels).__name__}")
+        raise ValueError("levels must be a non-empty list of label maps, got "
+                         f"{type(levels).__name__}")
     out: List[Tensor] = [None] * len(levels)
     for lv in range(len(levels) - 1, -1, -1):
         check_index(levels[lv], f'levels[{lv}]')
         code = levels[lv].long()
         if code.numel() and int(code.min()) < -1 or int(code.max()) > num_classes:
-            raise ValueError(f"levels[{lv}] must hold values in [-1, {num_classes}] (released coding), got "
-                             f"[{int(code.min())}, {int(code.max())}]")
+            raise ValueError(f"levels[{lv}] must hold values in [-1, {num_classes}] (released "
+                             f"coding), got [{int(code.min())}, {int(code.max())}]")
         t = torch.where(code == 0, torch.full_like(code, num_classes), code - 1)
         t = torch.where(code == -1, torch.full_like(code, ignore_index), t)
         if lv < len(levels) - 1:  # below a leaf: the parent's value
@@ -249,39 +253,42 @@ class Quadtree:
         if not isinstance(pyramid, (list, tuple)) or len(pyramid) == 0:
             raise TypeError("pyramid must be a non-empty list of LongTensors from t_pyramid, "
                             f"got {type(pyramid).__name__}")
-        _check_int(num_classes, 'num_classes', 1)
+        check_int(num_classes, 'num_classes', 1)
         self.num_classes, self.ignore_index = num_classes, ignore_index
         self.num_levels = len(pyramid)
         self.batched = pyramid[0].dim() == 3
         pyr = [p if self.batched else p.unsqueeze(0) for p in pyramid]
-        for l, p in enumerate(pyr):
-            check_index(p, f'pyramid[{l}]')
-            want = (pyr[0].size(0), pyr[0].size(1) >> l, pyr[0].size(2) >> l)
+        for level, p in enumerate(pyr):
+            check_index(p, f'pyramid[{level}]')
+            want = (pyr[0].size(0), pyr[0].size(1) >> level, pyr[0].size(2) >> level)
             if tuple(p.shape) != want:
-                raise ValueError(f"pyramid[{l}] must have shape (B, H / 2^l, W / 2^l) = {want}, "
-                                 f"got {tuple(p.shape)}")
+                raise ValueError(f"pyramid[{level}] must have shape (B, H / 2^l, W / 2^l) = "
+                                 f"{want}, got {tuple(p.shape)}")
         self.batch_size, self.height, self.width = pyr[0].shape
         keys, values = [], []
         top = self.num_levels - 1
-        for l in range(top, -1, -1):
-            if l == top:
-                node = torch.ones_like(pyr[l], dtype=torch.bool)
+        for level in range(top, -1, -1):
+            if level == top:
+                node = torch.ones_like(pyr[level], dtype=torch.bool)
             else:  # Eq. 3: a cell is a node iff its parent is composite
-                parent = pyr[l + 1] == num_classes
+                parent = pyr[level + 1] == num_classes
                 node = parent.repeat_interleave(2, 1).repeat_interleave(2, 2)
             b, y, x = node.nonzero(as_tuple=True)
-            keys.append(torch.stack([b, torch.full_like(b, l), y, x], 1))
-            values.append(pyr[l][b, y, x])
+            keys.append(torch.stack([b, torch.full_like(b, level), y, x], 1))
+            values.append(pyr[level][b, y, x])
         keys, values = torch.cat(keys), torch.cat(values)
-        order = torch.argsort(keys[:, 0], stable=True)  # image-major, levels top-down within an image
+        # image-major, levels top-down within an image
+        order = torch.argsort(keys[:, 0], stable=True)
         self.keys, self.values = keys[order], values[order]
         self.leaf = self.values != num_classes
 
     @classmethod
     def from_labels(cls, labels: Tensor, num_levels: int, num_classes: int,
                     ignore_index: int = 255) -> 'Quadtree':
-        """Build the quadtree of a label map :math:`(H, W)` or :math:`(B, H, W)` (via :func:`t_pyramid`)."""
-        return cls(t_pyramid(labels, num_levels, num_classes, ignore_index), num_classes, ignore_index)
+        """Build the quadtree of a label map :math:`(H, W)` or :math:`(B, H, W)` (via
+        :func:`t_pyramid`)."""
+        return cls(t_pyramid(labels, num_levels, num_classes, ignore_index), num_classes,
+                   ignore_index)
 
     @property
     def composite(self) -> int:
@@ -302,8 +309,7 @@ class Quadtree:
         return self.height >> level, self.width >> level
 
     def _check_level(self, level: int) -> None:
-        if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level < self.num_levels:
-            raise ValueError(f"level must be an int in [0, {self.num_levels - 1}], got {level!r}")
+        check_int(level, 'level', 0, self.num_levels - 1)
 
     def leaves(self, level: Optional[int] = None) -> Tuple[Tensor, Tensor]:
         """Keys :math:`(n, 4)` and values :math:`(n,)` of the leaves (of one level, or all)."""
@@ -324,14 +330,15 @@ class Quadtree:
         out: List[Tensor] = []
         lvl = self.keys[:, 1]
         cur = None
-        for l in range(self.num_levels - 1, -1, -1):
-            h, w = self.level_shape(l)
+        for level in range(self.num_levels - 1, -1, -1):
+            h, w = self.level_shape(level)
             if cur is None:
-                cur = torch.full((self.batch_size, h, w), self.composite, dtype=torch.long, device=self.device)
+                cur = torch.full((self.batch_size, h, w), self.composite, dtype=torch.long,
+                                 device=self.device)
             else:  # a non-composite parent fills its four children
                 cur = cur.repeat_interleave(2, 1).repeat_interleave(2, 2)
-            k = self.keys[lvl == l]
-            cur[k[:, 0], k[:, 2], k[:, 3]] = self.values[lvl == l]
+            k = self.keys[lvl == level]
+            cur[k[:, 0], k[:, 2], k[:, 3]] = self.values[lvl == level]
             out.append(cur)
         out.reverse()
         return out if self.batched else [t.squeeze(0) for t in out]
@@ -351,17 +358,19 @@ class Quadtree:
         """
         lvl = self.keys[:, 1]
         levels = range(self.num_levels)
-        leaves = [int((self.leaf & (lvl == l)).sum()) for l in levels]
-        comps = [int((~self.leaf & (lvl == l)).sum()) for l in levels]
+        leaves = [int((self.leaf & (lvl == level)).sum()) for level in levels]
+        comps = [int((~self.leaf & (lvl == level)).sum()) for level in levels]
         pixels = self.batch_size * self.height * self.width
-        share = [leaves[l] * 4 ** l / pixels for l in levels]
-        return {'leaves': leaves, 'composites': comps, 'pixel_share': share, 'nodes': self.num_nodes,
-                'pixels': pixels, 'memory_ratio': self.num_nodes / pixels}
+        share = [leaves[level] * 4 ** level / pixels for level in levels]
+        return {'leaves': leaves, 'composites': comps, 'pixel_share': share,
+                'nodes': self.num_nodes, 'pixels': pixels, 'memory_ratio': self.num_nodes / pixels}
 
     def __repr__(self) -> str:
-        shape = (self.batch_size, self.height, self.width) if self.batched else (self.height, self.width)
+        shape = (self.batch_size, self.height, self.width) if self.batched else (self.height,
+                                                                                 self.width)
         return (f'{self.__class__.__name__}(shape={shape}, num_levels={self.num_levels}, '
-                f'num_classes={self.num_classes}, nodes={self.num_nodes}, leaves={int(self.leaf.sum())})')
+                f'num_classes={self.num_classes}, nodes={self.num_nodes}, '
+                f'leaves={int(self.leaf.sum())})')
 
 
 class QuadtreeData(PixelMapData):
@@ -377,33 +386,41 @@ def _image_graph(tree: Quadtree, b: int, image: Optional[Tensor], self_loops: bo
     lvl, ys, xs = keys[:, 1], keys[:, 2], keys[:, 3]
     node_id = torch.arange(n, device=dev)
     grids = []  # per level: node id of each cell, -1 where the cell is not a tree node
-    for l in range(tree.num_levels):
-        h, w = tree.level_shape(l)
+    for level in range(tree.num_levels):
+        h, w = tree.level_shape(level)
         g = torch.full((h, w), -1, dtype=torch.long, device=dev)
-        m = lvl == l
+        m = lvl == level
         g[ys[m], xs[m]] = node_id[m]
         grids.append(g)
 
     src, dst, etype = [], [], []
     offsets = torch.tensor(DIRECTIONS, device=dev)  # (9, 2) as (dy, dx)
-    for l in range(tree.num_levels):
-        m = lvl == l
+    for level in range(tree.num_levels):
+        m = lvl == level
         ids, y, x = node_id[m], ys[m], xs[m]
-        h, w = tree.level_shape(l)
+        h, w = tree.level_shape(level)
         ny = y.view(-1, 1) + offsets[:, 0]  # (n_l, 9)
         nx = x.view(-1, 1) + offsets[:, 1]
         inside = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
         nb = torch.full_like(ny, -1)
-        nb[inside] = grids[l][ny[inside], nx[inside]]
+        nb[inside] = grids[level][ny[inside], nx[inside]]
         valid = nb >= 0
         if not self_loops:
             valid[:, CENTER] = False
         types = torch.arange(NUM_DIRECTIONS, device=dev).expand_as(nb)
         # edge j -> i of type k: j sits at offset DIRECTIONS[k] from i (same level)
-        src.append(nb[valid]), dst.append(ids.view(-1, 1).expand_as(nb)[valid]), etype.append(types[valid])
-        if l + 1 < tree.num_levels:  # parent -> child, typed by the child's quadrant
-            parent = grids[l + 1][y // 2, x // 2]
-            src.append(parent), dst.append(ids), etype.append(CHILD_EDGE_TYPE + 2 * (y % 2) + (x % 2))
+        (
+            src.append(nb[valid]),
+            dst.append(ids.view(-1, 1).expand_as(nb)[valid]),
+            etype.append(types[valid]),
+        )
+        if level + 1 < tree.num_levels:  # parent -> child, typed by the child's quadrant
+            parent = grids[level + 1][y // 2, x // 2]
+            (
+                src.append(parent),
+                dst.append(ids),
+                etype.append(CHILD_EDGE_TYPE + 2 * (y % 2) + (x % 2)),
+            )
     edge_index = torch.stack([torch.cat(src), torch.cat(dst)])
     edge_type = torch.cat(etype)
     order = torch.argsort(edge_index[1] * NUM_QUADTREE_EDGE_TYPES + edge_type)  # by (target, type)
@@ -411,21 +428,24 @@ def _image_graph(tree: Quadtree, b: int, image: Optional[Tensor], self_loops: bo
 
     size = 2 ** lvl  # cell side in pixels
     pos_dtype = image.dtype if image is not None else torch.get_default_dtype()
-    pos = torch.stack([(xs.double() + 0.5) * size - 0.5, (ys.double() + 0.5) * size - 0.5], 1).to(pos_dtype)
+    pos = torch.stack([(xs.double() + 0.5) * size - 0.5, (ys.double() + 0.5) * size - 0.5],
+                      1).to(pos_dtype)
     seg = torch.full((tree.height, tree.width), -1, dtype=torch.long, device=dev)
-    for l in range(tree.num_levels):  # top-down: finer leaves overwrite nothing (leaves are disjoint)
-        m = leaf & (lvl == l)
-        block = torch.full(tree.level_shape(l), -1, dtype=torch.long, device=dev)
+    # top-down: finer leaves overwrite nothing (leaves are disjoint)
+    for level in range(tree.num_levels):
+        m = leaf & (lvl == level)
+        block = torch.full(tree.level_shape(level), -1, dtype=torch.long, device=dev)
         block[ys[m], xs[m]] = node_id[m]
-        block = block.repeat_interleave(2 ** l, 0).repeat_interleave(2 ** l, 1)
+        block = block.repeat_interleave(2 ** level, 0).repeat_interleave(2 ** level, 1)
         seg = torch.where(block >= 0, block, seg)
-    data = QuadtreeData(edge_index=edge_index, edge_type=edge_type, pos=pos, level=lvl, cell_size=size,
-                        value=values, leaf=leaf, seg=seg.unsqueeze(0), num_nodes=n)
+    data = QuadtreeData(edge_index=edge_index, edge_type=edge_type, pos=pos, level=lvl,
+                        cell_size=size, value=values, leaf=leaf, seg=seg.unsqueeze(0), num_nodes=n)
     if image is not None:
         feats = []
-        for l in range(tree.num_levels):  # mean colour of each cell = average pooling at its level
-            m = lvl == l
-            pooled = F.avg_pool2d(image[b:b + 1], 2 ** l) if l else image[b:b + 1]
+        # mean colour of each cell = average pooling at its level
+        for level in range(tree.num_levels):
+            m = lvl == level
+            pooled = F.avg_pool2d(image[b:b + 1], 2 ** level) if level else image[b:b + 1]
             feats.append((m, pooled[0, :, ys[m], xs[m]].t()))
         x = image.new_zeros(n, image.size(1))
         for m, f in feats:
@@ -436,7 +456,8 @@ def _image_graph(tree: Quadtree, b: int, image: Optional[Tensor], self_loops: bo
 
 def quadtree_graph(tree: Quadtree, image: Optional[Tensor] = None, *,
                    self_loops: bool = False) -> Union[QuadtreeData, Batch]:
-    r"""The quadtree as a PyG graph: one node per tree cell, tree edges and same-level neighbour edges.
+    r"""The quadtree as a PyG graph: one node per tree cell, tree edges and same-level neighbour
+    edges.
 
     Nodes are the nodes of :class:`Quadtree` (leaves and composite cells) in its
     order. Edges:
@@ -469,16 +490,18 @@ def quadtree_graph(tree: Quadtree, image: Optional[Tensor] = None, *,
     if image is not None:
         image = as_image(image, 'image', numpy=False)
         img = image if image.dim() == 4 else image.unsqueeze(0)
-        if img is None or img.size(0) != tree.batch_size or tuple(img.shape[2:]) != (tree.height, tree.width):
+        if img is None or img.size(0) != tree.batch_size or tuple(img.shape[2:]) != (tree.height,
+                                                                                     tree.width):
             raise ValueError(f"image must have shape (C, H, W) or (B, C, H, W) with (B, H, W) = "
-                             f"{(tree.batch_size, tree.height, tree.width)}, got {tuple(image.shape)}")
+                             f"{(tree.batch_size, tree.height, tree.width)}, got "
+                             f"{tuple(image.shape)}")
         image = img.to(tree.device)
     graphs = [_image_graph(tree, b, image, self_loops) for b in range(tree.batch_size)]
     return Batch.from_data_list(graphs) if tree.batched else graphs[0]
 
 
-def slic_quadtree(image: Tensor, n_segments: int = 400, compactness: float = 10., *, num_levels: int = 6,
-                  method: str = 'skimage') -> QuadtreeData:
+def slic_quadtree(image: Tensor, n_segments: int = 400, compactness: float = 10., *,
+                  num_levels: int = 6, method: str = 'skimage') -> QuadtreeData:
     r"""The quadtree graph of an image's SLIC label map (``graphseg graph --kind quadtree``).
 
     The superpixels of :func:`~graphseg.graphs.superpixel_graph` serve as the
@@ -498,15 +521,14 @@ def slic_quadtree(image: Tensor, n_segments: int = 400, compactness: float = 10.
         :class:`QuadtreeData` of :func:`quadtree_graph` (``x`` = mean colour of
         the padded image), plus ``num_superpixels``.
     """
-    from .superpixel import superpixel_graph
     image = as_image(image, 'image', batched=False, numpy=False)
     H, W = image.shape[-2:]
-    m = 2 ** (_check_int(num_levels, 'num_levels', 1) - 1)
+    m = 2 ** (check_int(num_levels, 'num_levels', 1) - 1)
     if m > max(H, W):
         deepest = max(H, W).bit_length()
         raise ValueError(f"num_levels = {num_levels} would pad the {H}x{W} image to "
-                         f"{-(-H // m) * m}x{-(-W // m) * m}: the top cells ({m} pixels) must not exceed the image; "
-                         f"use num_levels <= {deepest}")
+                         f"{-(-H // m) * m}x{-(-W // m) * m}: the top cells ({m} pixels) must not "
+                         f"exceed the image; use num_levels <= {deepest}")
     sp = superpixel_graph(image, n_segments, compactness, method=method)
     n = sp.num_nodes
     labels = pad_to_multiple(sp.seg[0], m, value=n + 1)
@@ -516,5 +538,6 @@ def slic_quadtree(image: Tensor, n_segments: int = 400, compactness: float = 10.
     return data
 
 
-__all__ = ['t_pyramid', 'pad_to_multiple', 'to_official_labels', 'from_official_labels', 'Quadtree', 'QuadtreeData',
-           'quadtree_graph', 'slic_quadtree', 'NUM_QUADTREE_EDGE_TYPES', 'CHILD_EDGE_TYPE']
+__all__ = ['t_pyramid', 'pad_to_multiple', 'to_official_labels', 'from_official_labels', 'Quadtree',
+           'QuadtreeData', 'quadtree_graph', 'slic_quadtree', 'NUM_QUADTREE_EDGE_TYPES',
+           'CHILD_EDGE_TYPE']

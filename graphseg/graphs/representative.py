@@ -1,4 +1,5 @@
-r"""Representative graphs: each node receives from the integer neighbours of its S sampled positions.
+r"""Representative graphs: each node receives from the integer neighbours of its S sampled
+positions.
 
 RepGraph (Yu et al., *Representative Graph Neural Network*, ECCV 2020,
 https://arxiv.org/abs/2008.05202) replaces the non-local block's all-pairs graph
@@ -48,22 +49,18 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from ..check import check_finite, check_floating, check_index, check_ndim, check_positive
-from .grid import _check_size, pixel_positions
+from ..check import (check_finite, check_floating, check_index, check_int, check_ndim,
+                     check_positive, check_size)
+from ..ops.bilinear import bilinear_neighbors, bilinear_taps
+from .grid import pixel_positions
 
 _Device = Optional[Union[str, torch.device]]
 
 
-def _check_int(value: object, name: str, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-
-
 def sampling_pattern(num_samples: int, dilation: float = 1, *, device: _Device = None,
                      dtype: torch.dtype = torch.float) -> Tensor:
-    r"""The base offsets :math:`b_n` ``(dy, dx)`` of the S samples when the learned offsets are zero.
+    r"""The base offsets :math:`b_n` ``(dy, dx)`` of the S samples when the learned offsets are
+    zero.
 
     The first ``num_samples`` points, in row-major order, of the
     :math:`k \times k` grid with :math:`k = \lceil \sqrt{S} \rceil` and spacing
@@ -83,7 +80,7 @@ def sampling_pattern(num_samples: int, dilation: float = 1, *, device: _Device =
     Shapes:
         - **output:** :math:`(S, 2)` as ``(dy, dx)``
     """
-    _check_int(num_samples, 'num_samples')
+    check_int(num_samples, 'num_samples', 1)
     check_positive(dilation, 'dilation')
     k = math.isqrt(num_samples - 1) + 1  # ceil(sqrt(S))
     r = torch.arange(k, device=device, dtype=dtype) - (k - 1) // 2
@@ -100,10 +97,11 @@ def anchor_positions(height: int, width: int, grid: int = 1, *, device: _Device 
     Shapes:
         - **output:** :math:`(H/g \cdot W/g, 2)` as ``(y, x)``
     """
-    _check_size(height, width)
-    _check_int(grid, 'grid')
+    check_size(height, width)
+    check_int(grid, 'grid', 1)
     if height % grid or width % grid:
-        raise ValueError(f"height and width must be divisible by grid = {grid}, got ({height}, {width})")
+        raise ValueError(f"height and width must be divisible by grid = {grid}, got ({height}, "
+                         f"{width})")
     c = (grid - 1) / 2
     ys = torch.arange(height // grid, device=device, dtype=dtype) * grid + c
     xs = torch.arange(width // grid, device=device, dtype=dtype) * grid + c
@@ -117,16 +115,18 @@ def pixel_anchor(height: int, width: int, grid: int = 1, *, device: _Device = No
     Shapes:
         - **output:** :math:`(H W,)` long
     """
-    _check_size(height, width)
-    _check_int(grid, 'grid')
+    check_size(height, width)
+    check_int(grid, 'grid', 1)
     if height % grid or width % grid:
-        raise ValueError(f"height and width must be divisible by grid = {grid}, got ({height}, {width})")
+        raise ValueError(f"height and width must be divisible by grid = {grid}, got ({height}, "
+                         f"{width})")
     cy = torch.arange(height, device=device) // grid
     cx = torch.arange(width, device=device) // grid
     return (cy.view(-1, 1) * (width // grid) + cx).view(-1)
 
 
-def sample_positions(offsets: Tensor, *, grid: int = 1, groups: int = 1, dilation: float = 1) -> Tensor:
+def sample_positions(offsets: Tensor, *, grid: int = 1, groups: int = 1,
+                     dilation: float = 1) -> Tensor:
     r"""Absolute sample positions :math:`p_n = a + b_n + \Delta p_n` from an offset map.
 
     ``offsets`` is the output of the offset regressor (a 1x1 conv to
@@ -150,68 +150,19 @@ def sample_positions(offsets: Tensor, *, grid: int = 1, groups: int = 1, dilatio
     """
     check_ndim(offsets, 'offsets', 4, '(B, 2 * S * groups, H / grid, W / grid)')
     check_floating(offsets, 'offsets')
-    _check_int(groups, 'groups')
-    _check_int(grid, 'grid')
+    check_int(groups, 'groups', 1)
+    check_int(grid, 'grid', 1)
     B, C, Ha, Wa = offsets.shape
     if C == 0 or C % (2 * groups):
-        raise ValueError(f"offsets must have 2 * num_samples * groups channels (groups = {groups}), got {C}")
+        raise ValueError("offsets must have 2 * num_samples * groups channels (groups = "
+                         f"{groups}), got {C}")
     S = C // (2 * groups)
-    anchors = anchor_positions(Ha * grid, Wa * grid, grid, device=offsets.device, dtype=offsets.dtype)
+    anchors = anchor_positions(Ha * grid, Wa * grid, grid, device=offsets.device,
+                               dtype=offsets.dtype)
     base = sampling_pattern(S, dilation, device=offsets.device, dtype=offsets.dtype)
     delta = offsets.view(B, groups, S, 2, Ha, Wa).permute(0, 1, 4, 5, 2, 3)  # (B, G, Ha, Wa, S, 2)
     delta = delta.reshape(B * groups, Ha * Wa, S, 2)
     return anchors[None, :, None, :] + base + delta  # (B*G, Q, S, 2)
-
-
-def bilinear_neighbors(positions: Tensor, height: int, width: int) -> Tuple[Tensor, Tensor]:
-    r"""The 4 integer neighbours of each fractional position and their bilinear weights (Eq. 8).
-
-    For :math:`p = (p_y, p_x)` the neighbours are
-    :math:`t \in \{\lfloor p_y \rfloor, \lfloor p_y \rfloor + 1\} \times
-    \{\lfloor p_x \rfloor, \lfloor p_x \rfloor + 1\}` in the order
-    (top-left, top-right, bottom-left, bottom-right) -- the only :math:`t` where
-    :math:`G(t, p) > 0` can hold -- with :math:`G(t, p) = (1 - |t_y - p_y|)(1 - |t_x - p_x|)`,
-    written with the fractional parts so that its gradient w.r.t. :math:`p` is
-    the one of ``grid_sample`` also at integer positions. Neighbours outside the
-    ``height x width`` image get weight 0 and a clamped (valid) index.
-
-    Args:
-        positions (Tensor): fractional ``(y, x)`` pixel positions.
-        height (int): image height :math:`H`.
-        width (int): image width :math:`W`.
-
-    Returns:
-        ``(index, weight)``: ``index`` the row-major pixel id ``y * W + x``
-        (long) and ``weight`` :math:`G(t, p)` (same dtype as ``positions``,
-        differentiable w.r.t. it).
-
-    Shapes:
-        - **input:** positions :math:`(*, 2)`
-        - **output:** index :math:`(*, 4)`, weight :math:`(*, 4)`
-    """
-    index, weight, _ = _bilinear_neighbors(positions, height, width)
-    check_finite(positions, 'positions')  # a NaN position would read pixel 0 with weight NaN
-    return index, weight
-
-
-def _bilinear_neighbors(positions: Tensor, height: int, width: int) -> Tuple[Tensor, Tensor, Tensor]:
-    """:func:`bilinear_neighbors` plus the mask of the neighbours that lie inside the image."""
-    check_floating(positions, 'positions')
-    if positions.dim() == 0 or positions.size(-1) != 2:
-        raise ValueError(f"positions must have shape (*, 2) holding (y, x), got {tuple(positions.shape)}")
-    _check_size(height, width)
-    corner = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], device=positions.device)  # (4, 2) TL, TR, BL, BR
-    p0 = positions.detach().floor().unsqueeze(-2)  # (*, 1, 2)
-    f = positions.unsqueeze(-2) - p0  # (*, 1, 2) fractional part; d f / d p = 1
-    t = p0 + corner  # (*, 4, 2) the integer neighbours
-    # Eq. 8 at t = floor(p) + corner: max(0, 1 - |t - p|) is 1 - f (corner 0) or f (corner 1), per coordinate
-    g = torch.where(corner.bool(), f, 1 - f).prod(dim=-1)  # (*, 4)
-    limit = torch.tensor([height - 1, width - 1], device=positions.device, dtype=positions.dtype)
-    inside = ((t >= 0) & (t <= limit)).all(dim=-1)  # (*, 4)
-    weight = g * inside  # outside the image: zero padding
-    t = torch.minimum(t.clamp_min(0), limit).long()  # clamp before the cast: no overflow for far-away samples
-    index = t[..., 0] * width + t[..., 1]
-    return index, weight, inside
 
 
 def representative_graph(pos_or_offsets: Tensor, height: int, width: int, *, grid: int = 1,
@@ -264,21 +215,25 @@ def representative_graph(pos_or_offsets: Tensor, height: int, width: int, *, gri
         nodes; :math:`= Q` in the offsets form) and, for the default lattice,
         ``pos`` :math:`(\text{num\_nodes}, 2)` as ``(x, y)``.
     """
-    _check_size(height, width)
+    check_size(height, width)
     check_floating(pos_or_offsets, 'pos_or_offsets')
     if pos_or_offsets.dim() == 4:  # offsets from the regressor
         if batch is not None or node_map is not None:
             raise ValueError("batch and node_map belong to the positions form (Q, S, 2), "
                              "not to offsets (B, 2 * S * groups, H / grid, W / grid)")
-        _check_int(grid, 'grid')
+        check_int(grid, 'grid', 1)
         if height % grid or width % grid:
-            raise ValueError(f"height and width must be divisible by grid = {grid}, got ({height}, {width})")
+            raise ValueError(f"height and width must be divisible by grid = {grid}, got "
+                             f"({height}, {width})")
         if tuple(pos_or_offsets.shape[2:]) != (height // grid, width // grid):
             raise ValueError(f"offsets must have spatial size (H / grid, W / grid) = "
-                             f"({height // grid}, {width // grid}), got {tuple(pos_or_offsets.shape[2:])}")
-        anchors = sample_positions(pos_or_offsets, grid=grid, groups=groups, dilation=dilation)  # (L, Q_a, S, 2)
+                             f"({height // grid}, {width // grid}), got "
+                             f"{tuple(pos_or_offsets.shape[2:])}")
+        # (L, Q_a, S, 2)
+        anchors = sample_positions(pos_or_offsets, grid=grid, groups=groups, dilation=dilation)
         L, _, S, _ = anchors.shape
-        positions = anchors[:, pixel_anchor(height, width, grid, device=anchors.device)]  # (L, HW, S, 2)
+        # (L, HW, S, 2)
+        positions = anchors[:, pixel_anchor(height, width, grid, device=anchors.device)]
         positions = positions.reshape(L * height * width, S, 2)  # every pixel is a query
         batch = torch.arange(L, device=anchors.device).repeat_interleave(height * width)
     elif pos_or_offsets.dim() == 3:
@@ -291,28 +246,37 @@ def representative_graph(pos_or_offsets: Tensor, height: int, width: int, *, gri
             batch = torch.zeros(positions.size(0), dtype=torch.long, device=positions.device)
         check_index(batch, 'batch')
         if batch.shape != positions.shape[:1]:
-            raise ValueError(f"batch must have shape (Q,) = ({positions.size(0)},), got {tuple(batch.shape)}")
+            raise ValueError(f"batch must have shape (Q,) = ({positions.size(0)},), got "
+                             f"{tuple(batch.shape)}")
         if batch.numel() and int(batch.min()) < 0:
             raise ValueError(f"batch must be >= 0, got {int(batch.min())}")
     else:
-        raise ValueError(f"pos_or_offsets must be offsets (B, 2 * S * groups, H / grid, W / grid) or "
-                         f"positions (Q, S, 2), got shape {tuple(pos_or_offsets.shape)}")
+        raise ValueError("pos_or_offsets must be offsets (B, 2 * S * groups, H / grid, W / grid) "
+                         f"or positions (Q, S, 2), got shape {tuple(pos_or_offsets.shape)}")
     check_finite(positions, 'positions')
 
     Q = positions.size(0)
     num_images = int(batch.max()) + 1 if Q else 0
     lattice_pos = None
     if node_map is None:
-        node_map = torch.arange(num_images * height * width, device=positions.device).view(-1, height, width)
-        lattice_pos = pixel_positions(height, width, positions.device, positions.dtype).repeat(num_images, 1)
+        node_map = torch.arange(num_images * height * width, device=positions.device).view(-1,
+                                                                                           height,
+                                                                                           width)
+        lattice_pos = pixel_positions(height, width, positions.device,
+                                      positions.dtype).repeat(num_images, 1)
     else:
         check_index(node_map, 'node_map')
-        if node_map.dim() != 3 or tuple(node_map.shape[1:]) != (height, width) or node_map.size(0) < num_images:
-            raise ValueError(f"node_map must have shape (L, H, W) = (>= {num_images}, {height}, {width}), "
-                             f"got {tuple(node_map.shape)}")
+        if (
+            node_map.dim() != 3
+            or tuple(node_map.shape[1:]) != (height, width)
+            or node_map.size(0) < num_images
+        ):
+            raise ValueError(f"node_map must have shape (L, H, W) = (>= {num_images}, {height}, "
+                             f"{width}), got {tuple(node_map.shape)}")
 
-    index, weight, inside = _bilinear_neighbors(positions, height, width)  # (Q, S, 4)
-    # in-image neighbours with G = 0 (integer positions) are kept: their weight has a non-zero gradient
+    index, weight, inside = bilinear_taps(positions, height, width)  # (Q, S, 4)
+    # in-image neighbours with G = 0 (integer positions) are kept: their weight has a non-zero
+    # gradient
     src = node_map.reshape(node_map.size(0), -1)[batch.view(-1, 1, 1), index]  # (Q, S, 4)
     keep = inside & (src >= 0)
     dst = torch.arange(Q, device=positions.device).view(-1, 1, 1).expand_as(index)
@@ -348,12 +312,13 @@ def lattice_node_map(pos: Tensor, batch: Optional[Tensor] = None) -> Tuple[Tenso
     """
     check_ndim(pos, 'pos', 2, '(N, 2)')
     if pos.size(1) != 2 or pos.size(0) == 0:
-        raise ValueError(f"pos must have shape (N, 2) holding (x, y) with N >= 1, got {tuple(pos.shape)}")
+        raise ValueError("pos must have shape (N, 2) holding (x, y) with N >= 1, got "
+                         f"{tuple(pos.shape)}")
     if pos.is_floating_point():
         check_finite(pos, 'pos')
         if not bool((pos == pos.round()).all()):
-            raise ValueError("pos must hold integer lattice coordinates (x, y) (e.g. pixel centres); "
-                             "got fractional values")
+            raise ValueError("pos must hold integer lattice coordinates (x, y) (e.g. pixel "
+                             "centres); got fractional values")
     N = pos.size(0)
     if batch is None:
         batch = torch.zeros(N, dtype=torch.long, device=pos.device)
@@ -373,5 +338,5 @@ def lattice_node_map(pos: Tensor, batch: Optional[Tensor] = None) -> Tuple[Tenso
     return node_map, origin.to(pos.dtype)
 
 
-__all__ = ['sampling_pattern', 'anchor_positions', 'pixel_anchor', 'sample_positions', 'bilinear_neighbors',
-           'lattice_node_map', 'representative_graph']
+__all__ = ['sampling_pattern', 'anchor_positions', 'pixel_anchor', 'sample_positions',
+           'bilinear_neighbors', 'lattice_node_map', 'representative_graph']

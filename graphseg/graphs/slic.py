@@ -46,29 +46,32 @@ agrees with itself at a compactness 10 % higher or lower
 from __future__ import annotations
 
 import math
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
-from ..check import as_image, check_ndim, check_positive
+from ..check import as_image, check_int, check_ndim, check_positive
 from ..ops.color import rgb_to_lab
 
 
 def _seed_grid(height: int, width: int, n_segments: int) -> Tuple[Tuple[int, int], Tuple[int, int]]:
-    """``(start, step)`` of the seed rows and of the seed columns: skimage's ``regular_grid`` of a 2-D image."""
+    """``(start, step)`` of the seed rows and of the seed columns: skimage's ``regular_grid`` of a
+    2-D image."""
     if height * width <= n_segments:
         return (0, 1), (0, 1)
     step = math.sqrt(height * width / n_segments)
     if min(height, width) >= step:
         return (int(step // 2), round(step)), (int(step // 2), round(step))
-    short, long = min(height, width), max(height, width) / n_segments  # one seed across the short side
+    # one seed across the short side
+    short, long = min(height, width), max(height, width) / n_segments
     a, b = (short // 2, short), (int(long // 2), max(1, round(long)))
     return (a, b) if height <= width else (b, a)
 
 
 def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
-               max_num_iter: int = 10, convert2lab: bool | None = None, *, enforce_connectivity: bool = True,
+               max_num_iter: int = 10, convert2lab: bool | None = None, *,
+               enforce_connectivity: bool = True,
                min_size_factor: float = 0.5) -> Tuple[Tensor, Tensor]:
     r"""Hard SLIC superpixels for a batch of images, in torch.
 
@@ -77,7 +80,8 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
         n_segments (int): approximate number of superpixels per image.
         compactness (float): :math:`m`; larger gives more square superpixels.
             Same meaning as in ``skimage.segmentation.slic``. (default: ``10``)
-        max_num_iter (int): assignment steps (k-means iterations; at least one is run). (default: ``10``)
+        max_num_iter (int): assignment steps (k-means iterations; at least one is run).
+            (default: ``10``)
         convert2lab (bool, optional): convert RGB to L*a*b* first; default:
             when the image has 3 channels.
         enforce_connectivity (bool): make every segment one connected region
@@ -98,57 +102,54 @@ def slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
                        enforce_connectivity=enforce_connectivity, min_size_factor=min_size_factor)
 
 
-def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., max_num_iter: int = 10,
-                convert2lab: bool | None = None, *, enforce_connectivity: bool = True,
+def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
+                max_num_iter: int = 10, convert2lab: bool | None = None, *,
+                enforce_connectivity: bool = True,
                 min_size_factor: float = 0.5) -> Tuple[Tensor, Tensor]:
     """:func:`slic_torch` of an image that :func:`graphseg.check.as_image` has already accepted."""
-    image = image.detach()  # labels only
-    if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
-        raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
-    check_positive(compactness, 'compactness')
-    if isinstance(max_num_iter, bool) or not isinstance(max_num_iter, int) or max_num_iter < 0:
-        raise ValueError(f"max_num_iter must be an int >= 0, got {max_num_iter!r}")
-    if image.dim() == 3:
-        image = image.unsqueeze(0)
+    image, convert2lab = _slic_input(image, n_segments, compactness, max_num_iter, convert2lab)
     B, C, H, W = image.shape
-    if convert2lab is None:
-        convert2lab = C == 3
-    elif convert2lab and C != 3:
-        raise ValueError(f"convert2lab=True needs an RGB image with 3 channels, got C = {C}")
-    dev = image.device
-    dtype = image.dtype if image.dtype in (torch.float32, torch.float64) else torch.float32
-    image = image.to(dtype)
+    dev, dtype = image.device, image.dtype
 
-    (start_y, step_y), (start_x, step_x) = _seed_grid(H, W, n_segments)  # seeds as skimage places them
+    # seeds as skimage places them
+    (start_y, step_y), (start_x, step_x) = _seed_grid(H, W, n_segments)
     gh, gw = len(range(start_y, H, step_y)), len(range(start_x, W, step_x))
     G = gh * gw
     step = float(max(step_y, step_x))  # S of the distance, skimage's integer grid step
     D = C + 2  # features (colour/m, y/S, x/S)
 
-    # Seeding cell r holds the rows nearest to seed row r; it is split at its seed into an upper and a
-    # lower half (same for columns). skimage compares a pixel with every centre within 2 S of it, i.e.
-    # the seeds of rows r-2..r+1 for an upper-half pixel and r-1..r+2 for a lower-half one: 4 x 4 = 16
-    # candidates per half-cell block (_blocks). Pixels of one block share their candidates, so pixels
-    # are laid out block by block, (B NB, ., P), E_y x E_x pixels per block (border pieces padded).
+    # Seeding cell r holds the rows nearest to seed row r; it is split at its seed into an upper and
+    # a lower half (same for columns). skimage compares a pixel with every centre within 2 S of it,
+    # i.e. the seeds of rows r-2..r+1 for an upper-half pixel and r-1..r+2 for a lower-half one: 4 x
+    # 4 = 16 candidates per half-cell block (_blocks). Pixels of one block share their candidates,
+    # so pixels are laid out block by block, (B NB, ., P), E_y x E_x pixels per block (border pieces
+    # padded).
     first_y, len_y, cand_y, own_y, Ey = _blocks(H, gh, start_y, step_y)
     first_x, len_x, cand_x, own_x, Ex = _blocks(W, gw, start_x, step_x)
     bh, bw, P, K = len(first_y), len(first_x), Ey * Ex, 16
     NB = bh * bw
 
-    def axis(first, length, extent, size):  # pixel ids (nb, extent) of the blocks along one axis + validity
+    # pixel ids (nb, extent) of the blocks along one axis + validity
+    def axis(first, length, extent, size):
         first = torch.tensor(first, device=dev)
         off = torch.arange(extent, device=dev)
-        return (first.view(-1, 1) + off).clamp_(max=size - 1), off < torch.tensor(length, device=dev).view(-1, 1), first
+        return (
+            (first.view(-1, 1) + off).clamp_(max=size - 1),
+            off < torch.tensor(length, device=dev).view(-1, 1),
+            first,
+        )
 
     row, row_ok, row0 = axis(first_y, len_y, Ey, H)
     col, col_ok, col0 = axis(first_x, len_x, Ex, W)
-    pix = (row.view(bh, 1, Ey, 1) * W + col.view(1, bw, 1, Ex)).view(NB * P)  # pixel of every (block, slot)
+    # pixel of every (block, slot)
+    pix = (row.view(bh, 1, Ey, 1) * W + col.view(1, bw, 1, Ex)).view(NB * P)
     valid = (row_ok.view(bh, 1, Ey, 1) & col_ok.view(1, bw, 1, Ex)).view(NB, P)  # False: padding
     all_valid = bool(valid.all())
 
     # colour, gathered block by block (every pixel at least once): per-image rescale to [0, 1]
     # (skimage), then Lab, then 1/m (D^2 = ||dc||^2/m^2 + ...)
-    colour = image.reshape(B, C, H * W).gather(2, pix.expand(B, C, -1))  # (B, C, NB P); index_select is slow
+    # (B, C, NB P); index_select is slow
+    colour = image.reshape(B, C, H * W).gather(2, pix.expand(B, C, -1))
     lo, hi = colour.amin((1, 2), keepdim=True), colour.amax((1, 2), keepdim=True)
     colour = (colour - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
     if convert2lab:
@@ -158,13 +159,14 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
     if not all_valid:
         colour.mul_(ok)
 
-    def plane(idx, rel):  # (NB, P) position / S of each block's pixels along one axis, block-relative or not
+    # (NB, P) position / S of each block's pixels along one axis, block-relative or not
+    def plane(idx, rel):
         return ((idx - (rel.view(-1, 1) if rel is not None else 0)) / step).to(dtype)
 
     rel_y = plane(row, row0).view(bh, 1, Ey, 1).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
     rel_x = plane(col, col0).view(1, bw, 1, Ex).expand(bh, bw, Ey, Ex).reshape(NB, P) * ok
-    # (B NB, D + 2, P): [f_p; 1; |f_p|^2] per pixel, positions relative to the block's first pixel (small
-    # numbers, so the expansion of D^2 below keeps its precision)
+    # (B NB, D + 2, P): [f_p; 1; |f_p|^2] per pixel, positions relative to the block's first pixel
+    # (small numbers, so the expansion of D^2 below keeps its precision)
     A = D + 2
     aug = torch.empty(B, NB, A, P, device=dev, dtype=dtype)
     aug[:, :, :C] = colour.transpose(1, 2)
@@ -188,7 +190,9 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
     cand_col = cx.view(-1, 1) + torch.arange(4, device=dev)  # (bw, 4)
     row_in, col_in = (cand_row >= 0) & (cand_row < gh), (cand_col >= 0) & (cand_col < gw)
     cand_ok = (row_in.view(bh, 1, 4, 1) & col_in.view(1, bw, 1, 4)).reshape(NB, K)
-    cand = (cand_row.clamp(0, gh - 1).view(bh, 1, 4, 1) * gw + cand_col.clamp(0, gw - 1).view(1, bw, 1, 4))
+    cand = cand_row.clamp(0, gh - 1).view(bh, 1, 4, 1) * gw + cand_col.clamp(0, gw - 1).view(
+        1, bw, 1, 4
+    )
     cand = cand.reshape(NB, K)  # (NB, K) centre ids
     penalty = torch.zeros(NB, K, device=dev, dtype=dtype)
     penalty.masked_fill_(~cand_ok, torch.finfo(dtype).max / 64)  # finite: inf slows the GEMM down
@@ -201,27 +205,40 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
     # initial centres: the seed positions with colour 0, as skimage: the first assignment is then
     # by position alone (the colour term |c_p|^2 is the same for all candidates)
     centres = torch.zeros(B * G, D, device=dev, dtype=dtype)
-    centres[:, C] = ((start_y + step_y * torch.arange(gh, device=dev)) / step).to(dtype).repeat_interleave(gw).repeat(B)
-    centres[:, C + 1] = ((start_x + step_x * torch.arange(gw, device=dev)) / step).to(dtype).repeat(gh * B)
+    centres[:, C] = (
+        ((start_y + step_y * torch.arange(gh, device=dev)) / step)
+        .to(dtype)
+        .repeat_interleave(gw)
+        .repeat(B)
+    )
+    centres[:, C + 1] = (
+        ((start_x + step_x * torch.arange(gw, device=dev)) / step).to(dtype).repeat(gh * B)
+    )
 
-    # argmin over the 16 candidates as one integer min: D^2 >= 0, so its bits read as an integer order
-    # like the float; the low 4 bits (2^-19 of the value in float32) are replaced by the candidate's slot,
-    # which the min then returns too (ties, and values a relative 2^-19 apart, go to the first slot)
+    # argmin over the 16 candidates as one integer min: D^2 >= 0, so its bits read as an integer
+    # order like the float; the low 4 bits (2^-19 of the value in float32) are replaced by the
+    # candidate's slot, which the min then returns too (ties, and values a relative 2^-19 apart, go
+    # to the first slot)
     itype = torch.int32 if dtype == torch.float32 else torch.int64
     slot_bits = torch.arange(K, device=dev, dtype=itype).view(1, K, 1)
-    high_bits = torch.tensor(-K, device=dev, dtype=itype)  # ~(K - 1): the mask that clears the low bits
+    # ~(K - 1): the mask that clears the low bits
+    high_bits = torch.tensor(-K, device=dev, dtype=itype)
     chunk = B * NB if dev.type != 'cpu' else max(1, (1 << 20) // (K * P * aug.element_size()))
 
-    # per-candidate terms feature-major, (., B NB K): column i for centre cand_glob[i]; block origins alike
+    # per-candidate terms feature-major, (., B NB K): column i for centre cand_glob[i]; block
+    # origins alike
     cand_index = cand_glob.view(1, -1).expand(D + 1, -1)
-    origin_planes = origin[:, 0, C:].t().repeat_interleave(K, 1).repeat(1, B)  # (2, B NB K) positions
+    # (2, B NB K) positions
+    origin_planes = origin[:, 0, C:].t().repeat_interleave(K, 1).repeat(1, B)
     penalty = penalty.view(1, NB * K).repeat(1, B).view(-1)
-    planes = torch.ones(A, B * NB, K, device=dev, dtype=dtype)  # [-2 mu; |mu|^2 + penalty; 1] per candidate
+    # [-2 mu; |mu|^2 + penalty; 1] per candidate
+    planes = torch.ones(A, B * NB, K, device=dev, dtype=dtype)
     mu_aug = planes.permute(1, 2, 0)  # (B NB, K, A) view; bmm takes the strides as they are
 
-    # the chunks' views, made once (a slice is a dispatch too): operands, reused score buffers (the float
-    # D^2 and its packed integer form; not an in-place integer view of the float buffer, which
-    # torch.compile cannot trace) and two alternating outputs (this step's slots and the last step's)
+    # the chunks' views, made once (a slice is a dispatch too): operands, reused score buffers (the
+    # float D^2 and its packed integer form; not an in-place integer view of the float buffer, which
+    # torch.compile cannot trace) and two alternating outputs (this step's slots and the last
+    # step's)
     score_buf = torch.empty(min(chunk, B * NB), K, P, device=dev, dtype=dtype)
     packed_buf = torch.empty(min(chunk, B * NB), K, P, device=dev, dtype=itype)
     outputs = [torch.empty(B * NB, P, dtype=itype, device=dev) for _ in range(2)]
@@ -230,32 +247,41 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
               for s in range(0, B * NB, chunk)]
 
     def assign(centres: Tensor, out: int) -> Tensor:
-        """Slot (0 .. K-1) of the nearest candidate centre of every pixel, (B NB, P), into ``outputs[out]``."""
-        # D^2 = |f|^2 - 2 f.mu + |mu|^2 = [-2 mu, |mu|^2 + penalty, 1] . [f, 1, |f|^2]: one batched matmul.
-        # Per centre first, [-2 colour, position, |colour|^2] (D + 1, B G), then gathered per candidate;
-        # only the positions are block-relative
-        table = torch.cat([centres[:, :C] * -2, centres[:, C:], centres[:, :C].square().sum(1, keepdim=True)], 1)
+        """Slot (0 .. K-1) of the nearest candidate centre of every pixel, (B NB, P), into
+        ``outputs[out]``."""
+        # D^2 = |f|^2 - 2 f.mu + |mu|^2 = [-2 mu, |mu|^2 + penalty, 1] . [f, 1, |f|^2]: one batched
+        # matmul. Per centre first, [-2 colour, position, |colour|^2] (D + 1, B G), then gathered
+        # per candidate; only the positions are block-relative
+        table = torch.cat(
+            [centres[:, :C] * -2, centres[:, C:], centres[:, :C].square().sum(1, keepdim=True)], 1
+        )
         mu = table.t().contiguous().gather(1, cand_index)  # (D + 1, B NB K)
         rel = mu[C:D].sub_(origin_planes)  # block-relative positions
         planes[:C].view(C, -1).copy_(mu[:C])
         torch.mul(rel, -2, out=planes[C:D].view(2, -1))
-        torch.add(mu[D], penalty, out=planes[D].view(-1)).add_(rel[0].square()).add_(rel[1].square())
+        torch.add(mu[D], penalty,
+                  out=planes[D].view(-1)).add_(rel[0].square()).add_(rel[1].square())
         for mu_c, aug_c, score, packed, best in chunks:  # cache-sized chunks of blocks
             torch.bmm(mu_c, aug_c, out=score)  # (chunk, K, P)
             torch.bitwise_and(score.view(itype), high_bits, out=packed).bitwise_or_(slot_bits)
             torch.amin(packed, 1, out=best[out])
         return outputs[out].bitwise_and_(K - 1)
 
-    # The first assignment is by position alone (the colour term is the same for all candidates): every
-    # pixel goes to its own cell's seed, the nearest (ties to the upper / left one, as the cells are cut),
-    # so all pixels of a block share one slot. No matmul, and the first sums are block sums.
-    own = (torch.tensor(own_y, device=dev).view(bh, 1) * 4 + torch.tensor(own_x, device=dev).view(1, bw)).view(NB)
+    # The first assignment is by position alone (the colour term is the same for all candidates):
+    # every pixel goes to its own cell's seed, the nearest (ties to the upper / left one, as the
+    # cells are cut), so all pixels of a block share one slot. No matmul, and the first sums are
+    # block sums.
+    own = (
+        torch.tensor(own_y, device=dev).view(bh, 1) * 4
+        + torch.tensor(own_x, device=dev).view(1, bw)
+    ).view(NB)
     slot = own.to(itype).view(NB, 1).repeat(B, P)  # (B NB, P)
     block_base = (torch.arange(B * NB, device=dev) * K).view(-1, 1)
     if max_num_iter > 1:
-        # the update step keeps the sums of [f, 1] per centre in float64 and then moves only the pixels
-        # whose centre changed (a third in the second step, then a few %)
-        label = cand_glob.index_select(0, own.repeat(B) + block_base.view(-1))  # (B NB,) centre of each block
+        # the update step keeps the sums of [f, 1] per centre in float64 and then moves only the
+        # pixels whose centre changed (a third in the second step, then a few %) (B NB,) centre of
+        # each block
+        label = cand_glob.index_select(0, own.repeat(B) + block_base.view(-1))
         total = torch.zeros(B * G, D + 1, device=dev, dtype=torch.float64).index_add_(
             0, label, feat.view(B * NB, P, D + 1).sum(1).double())
     for it in range(1, max_num_iter):  # max_num_iter assignment steps in all, as skimage
@@ -272,31 +298,61 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10., 
         f = feat.index_select(0, moved).double()  # (n, D + 1)
         to = cand_glob.index_select(0, base + new_slot.view(-1).index_select(0, moved))
         fro = cand_glob.index_select(0, base.add_(slot.view(-1).index_select(0, moved)))
-        total.index_add_(0, to, f).index_add_(0, fro, f.neg_())  # (alpha=-1 is 5x slower on the CPU)
+        # (alpha=-1 is 5x slower on the CPU)
+        total.index_add_(0, to, f).index_add_(0, fro, f.neg_())
         slot = new_slot
 
     # back to pixel order
-    label = cand_glob.index_select(0, (slot + block_base).view(-1))  # (B NB P,) centre ids of the batch
+    # (B NB P,) centre ids of the batch
+    label = cand_glob.index_select(0, (slot + block_base).view(-1))
     img_off = (torch.arange(B, device=dev) * (H * W)).view(B, 1)
-    dst = torch.where(valid.view(1, -1), pix.view(1, -1) + img_off, B * H * W).view(-1)  # padding: a spare entry
+    # padding: a spare entry
+    dst = torch.where(valid.view(1, -1), pix.view(1, -1) + img_off, B * H * W).view(-1)
     glob = torch.empty(B * H * W + 1, dtype=torch.long, device=dev).index_copy_(0, dst, label)[:-1]
     if enforce_connectivity:
         min_size = int(min_size_factor * H * W / G)  # skimage: the seeded segment size H W / G
         return enforce_label_connectivity(glob.view(B, H, W), min_size)
+    return _consecutive_labels(glob, B, G, H, W)
+
+
+def _slic_input(image: Tensor, n_segments: int, compactness: float, max_num_iter: int,
+                convert2lab: Optional[bool]) -> Tuple[Tensor, bool]:
+    """The checked arguments of :func:`_slic_torch`: a detached ``(B, C, H, W)`` float32 / float64
+    image and whether it is converted to Lab (default: when it has 3 channels)."""
+    image = image.detach()  # labels only
+    check_int(n_segments, 'n_segments', 1)
+    check_positive(compactness, 'compactness')
+    check_int(max_num_iter, 'max_num_iter', 0)
+    if image.dim() == 3:
+        image = image.unsqueeze(0)
+    C = image.size(1)
+    if convert2lab is None:
+        convert2lab = C == 3
+    elif convert2lab and C != 3:
+        raise ValueError(f"convert2lab=True needs an RGB image with 3 channels, got C = {C}")
+    dtype = image.dtype if image.dtype in (torch.float32, torch.float64) else torch.float32
+    return image.to(dtype), convert2lab
+
+
+def _consecutive_labels(glob: Tensor, B: int, G: int, H: int, W: int) -> Tuple[Tensor, Tensor]:
+    """Centre ids of the batch ``(B H W,)`` -> labels ``0 .. n_b - 1`` per image in centre order,
+    and ``n_b``."""
     used = torch.bincount(glob, minlength=B * G).view(B, G) > 0
     remap = used.long().cumsum(1) - 1  # (B, G)
     labels = remap.view(-1).index_select(0, glob).view(B, H, W)
     return labels, used.sum(1)
 
 
-def _blocks(size: int, cells: int, seed0: int, seed_step: int) -> Tuple[list, list, list, list, int]:
-    """Half-cell blocks along one axis: first pixel, length, first candidate seed and the slot of the own
-    seed among the 4 candidates of each, and the extent.
+def _blocks(size: int, cells: int, seed0: int,
+            seed_step: int) -> Tuple[list, list, list, list, int]:
+    """Half-cell blocks along one axis: first pixel, length, first candidate seed and the slot of
+    the own seed among the 4 candidates of each, and the extent.
 
-    Cell ``r`` spans from the pixel after the midpoint to the previous seed to the midpoint to the next
-    one; its upper half ends at the seed (inclusive, candidates ``r-2 .. r+1``), the lower half follows
-    (``r-1 .. r+2``). A half longer than the interior halves (at the image border) is cut into pieces of
-    at most ``extent = ceil(step / 2)`` pixels with the same candidates, so that blocks are not padded.
+    Cell ``r`` spans from the pixel after the midpoint to the previous seed to the midpoint to the
+    next one; its upper half ends at the seed (inclusive, candidates ``r-2 .. r+1``), the lower half
+    follows (``r-1 .. r+2``). A half longer than the interior halves (at the image border) is cut
+    into pieces of at most ``extent = ceil(step / 2)`` pixels with the same candidates, so that
+    blocks are not padded.
     """
     extent = seed_step - seed_step // 2
     seeds = [seed0 + seed_step * r for r in range(cells)]
@@ -314,7 +370,8 @@ def _blocks(size: int, cells: int, seed0: int, seed_step: int) -> Tuple[list, li
 
 
 def _union_find(num_nodes: int, u: Tensor, v: Tensor) -> Tensor:
-    """Root (the smallest node id) of the connected component of every node of the graph ``(u, v)``."""
+    """Root (the smallest node id) of the connected component of every node of the graph
+    ``(u, v)``."""
     root = torch.arange(num_nodes, device=u.device)
     while True:
         ru, rv = root.index_select(0, u), root.index_select(0, v)
@@ -365,7 +422,8 @@ def enforce_label_connectivity(labels: Tensor, min_size: int = 0) -> Tuple[Tenso
     R = start.numel()
     length = torch.diff(start, append=start.new_tensor([N]))
     run_of = new_run.cumsum(0).sub_(1)  # (B H W,) run id of every pixel
-    # runs of consecutive rows overlap iff the start of one lies under / over the other: test every run start
+    # runs of consecutive rows overlap iff the start of one lies under / over the other: test every
+    # run start
     y = (start // W) % H
     lab = flat.index_select(0, start)
     below, above = (start + W).clamp_(max=N - 1), (start - W).clamp_(min=0)
@@ -375,24 +433,30 @@ def enforce_label_connectivity(labels: Tensor, min_size: int = 0) -> Tuple[Tenso
     v = run_of.index_select(0, torch.cat([below, above]).index_select(0, linked))
     root = _union_find(R, u, v)  # (R,) first run (raster order) of every piece
     if min_size > 0:
-        size = torch.zeros(R, dtype=torch.long, device=dev).scatter_add_(0, root, length)  # pixels per piece
-        small_run = (size < min_size).index_select(0, root).nonzero().squeeze(1)  # runs of small pieces
+        # pixels per piece
+        size = torch.zeros(R, dtype=torch.long, device=dev).scatter_add_(0, root, length)
+        # runs of small pieces
+        small_run = (size < min_size).index_select(0, root).nonzero().squeeze(1)
         target = torch.arange(R, device=dev)
         if small_run.numel():
-            # the pixels of small pieces (raster order) and their pieces, numbered by their first runs
+            # the pixels of small pieces (raster order) and their pieces, numbered by their first
+            # runs
             run_len = length.index_select(0, small_run)
             n_pix = int(run_len.sum())
             first_pix = start.index_select(0, small_run)
             shift = first_pix - (run_len.cumsum(0) - run_len)
-            pix = torch.repeat_interleave(shift, run_len, output_size=n_pix) + torch.arange(n_pix, device=dev)
+            pix = torch.repeat_interleave(shift, run_len, output_size=n_pix) + torch.arange(
+                n_pix, device=dev
+            )
             r_piece = root.index_select(0, small_run)
             p_piece = torch.repeat_interleave(r_piece, run_len, output_size=n_pix)
             # skimage flood-fills a small piece from its first pixel and merges it into the last
-            # already-labelled piece it meets: here the earlier piece touched by the piece's pixel farthest
-            # (L1) from the first pixel, ties to the later pixel, then to the later of the neighbours
-            # right, left, below, above (the order skimage visits them in)
-            # candidate neighbours in skimage's order (rank): right, left, below, above. Inside a run the
-            # horizontal neighbour is the same run, so right / left only at the run's ends (runs r +- 1)
+            # already-labelled piece it meets: here the earlier piece touched by the piece's pixel
+            # farthest (L1) from the first pixel, ties to the later pixel, then to the later of the
+            # neighbours right, left, below, above (the order skimage visits them in) candidate
+            # neighbours in skimage's order (rank): right, left, below, above. Inside a run the
+            # horizontal neighbour is the same run, so right / left only at the run's ends (runs r
+            # +- 1)
             last_pix = first_pix + run_len - 1
             right = root.index_select(0, (small_run + 1).clamp_(max=R - 1))
             left = root.index_select(0, (small_run - 1).clamp_(min=0))
@@ -405,8 +469,11 @@ def enforce_label_connectivity(labels: Tensor, min_size: int = 0) -> Tuple[Tenso
             rank = torch.cat([torch.full_like(r_piece, 0), torch.full_like(r_piece, 1),
                               torch.full_like(p_piece, 2), torch.full_like(p_piece, 3)])
             inside = torch.cat([last_pix % W != W - 1, first_pix % W != 0, py < H - 1, py > 0])
-            ok = (inside & (nbr < owner)).nonzero().squeeze(1)  # an earlier piece: labelled by skimage's scan
-            cand_pix, nbr, owner, rank = (t.index_select(0, ok) for t in (cand_pix, nbr, owner, rank))
+            # an earlier piece: labelled by skimage's scan
+            ok = (inside & (nbr < owner)).nonzero().squeeze(1)
+            cand_pix, nbr, owner, rank = (
+                t.index_select(0, ok) for t in (cand_pix, nbr, owner, rank)
+            )
             first = start.index_select(0, owner)  # the piece's first pixel
             dist = ((cand_pix // W) % H - (first // W) % H).abs() + (cand_pix % W - first % W).abs()
             key = (dist * (H * W) + cand_pix % (H * W)) * 4 + rank
@@ -414,14 +481,15 @@ def enforce_label_connectivity(labels: Tensor, min_size: int = 0) -> Tuple[Tenso
             best_key.scatter_reduce_(0, owner, key, 'amax')
             win = (key == best_key.index_select(0, owner)).nonzero().squeeze(1)
             target.index_copy_(0, owner.index_select(0, win), nbr.index_select(0, win))
-            while True:  # follow merges into pieces that are merged themselves (always raster-earlier)
+            # follow merges into pieces that are merged themselves (always raster-earlier)
+            while True:
                 nxt = target.index_select(0, target)
                 if torch.equal(nxt, target):
                     break
                 target = nxt
             root = target.index_select(0, root)
-    # consecutive ids per image in raster order of the segments' first runs; a segment's first run is its
-    # own root
+    # consecutive ids per image in raster order of the segments' first runs; a segment's first run
+    # is its own root
     is_seg = root == torch.arange(R, device=dev)
     seg_id = is_seg.cumsum(0) - 1  # (R,) global ids, images in turn
     image_of_run = start // (H * W)

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
+from skimage.segmentation import slic
 
 from ..check import as_image, check_choice, check_int, check_positive
 from ..ops.scatter import scatter
@@ -26,7 +27,8 @@ METHODS = ('skimage', 'torch')
 
 
 class SuperpixelData(PixelMapData):
-    r"""A superpixel graph; its pixel-to-node map ``seg`` survives batching (see :class:`PixelMapData`).
+    r"""A superpixel graph; its pixel-to-node map ``seg`` survives batching (see
+    :class:`PixelMapData`).
 
     Attributes (besides PyG's): ``edge_type`` :math:`(E,)` direction ids,
     ``edge_weight`` :math:`(E,)`, ``num_pixels`` :math:`(N,)` pixels per node
@@ -36,7 +38,8 @@ class SuperpixelData(PixelMapData):
 
 
 def _as_chw(image: Union[Tensor, np.ndarray]) -> Tensor:
-    """Validate and convert to a float (C, H, W) or (B, C, H, W) tensor (graphseg.check.as_image's rule)."""
+    """Validate and convert to a float (C, H, W) or (B, C, H, W) tensor (graphseg.check.as_image's
+    rule)."""
     return as_image(image, 'image')
 
 
@@ -45,8 +48,9 @@ def _graph_from_labels(image: Tensor, seg: Tensor, num_nodes: int, noise_cancel:
     """Build the node attributes (as ToSLIC) and the direction-typed edges for one image."""
     C, H, W = image.shape
     flat = seg.reshape(-1)
-    # x = mean colour (a scatter, differentiable), pos = mean (x, y) by two bincounts of the coordinates,
-    # which add in the same order and dtype as ToSLIC's scatter: the same bits, without a (H W, 5) copy
+    # x = mean colour (a scatter, differentiable), pos = mean (x, y) by two bincounts of the
+    # coordinates, which add in the same order and dtype as ToSLIC's scatter: the same bits, without
+    # a (H W, 5) copy
     count = torch.bincount(flat, minlength=num_nodes)
     denom = count.clamp_min(1).unsqueeze(1).to(image.dtype)
     x = scatter(image.permute(1, 2, 0).reshape(H * W, C), flat, 0, num_nodes, reduce='sum') / denom
@@ -101,31 +105,33 @@ def superpixel_graph(image: Union[Tensor, np.ndarray], n_segments: int = 100,
         ``edge_weight`` :math:`(E,)`, ``num_pixels`` :math:`(N,)`, ``seg`` :math:`(1, H, W)`.
     """
     check_choice(method, 'method', METHODS)
-    if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
-        raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
+    check_int(n_segments, 'n_segments', 1)
     check_positive(compactness, 'compactness')
     img = _as_chw(image)
     batched = img.dim() == 4
     imgs = img if batched else img.unsqueeze(0)
 
     if method == 'torch':  # the labels do not differentiate; x (mean colours) does
-        labels, counts = _slic_torch(imgs, n_segments, compactness, **slic_kwargs)  # imgs: validated above
+        # imgs: validated above
+        labels, counts = _slic_torch(imgs, n_segments, compactness, **slic_kwargs)
         graphs = [_graph_from_labels(im, lab, int(n), noise_cancel, max_direction)
                   for im, lab, n in zip(imgs, labels, counts)]
     else:
-        from skimage.segmentation import slic
         graphs = []
         for im in imgs:
             arr = im.detach().permute(1, 2, 0).to(torch.double).cpu().numpy()
             seg = slic(arr, n_segments=n_segments, compactness=compactness, start_label=0,
                        channel_axis=-1, **slic_kwargs)
             seg = torch.from_numpy(seg).to(im.device)
-            graphs.append(_graph_from_labels(im, seg, int(seg.max()) + 1, noise_cancel, max_direction))
+            graphs.append(
+                _graph_from_labels(im, seg, int(seg.max()) + 1, noise_cancel, max_direction)
+            )
     return Batch.from_data_list(graphs) if batched else graphs[0]
 
 
 class ToDirectionalSLIC(BaseTransform):
-    r"""PyG transform: image :math:`(C, H, W)` -> :class:`SuperpixelData` (functional name ``to_directional_slic``).
+    r"""PyG transform: image :math:`(C, H, W)` -> :class:`SuperpixelData` (functional name
+    ``to_directional_slic``).
 
     A drop-in for :class:`~torch_geometric.transforms.ToSLIC` that also builds
     direction-typed, noise-canceled edges (see :func:`superpixel_graph`).
@@ -148,7 +154,8 @@ class ToDirectionalSLIC(BaseTransform):
         self.kwargs = kwargs
 
     def forward(self, img: Tensor) -> SuperpixelData:
-        data = superpixel_graph(img, self.n_segments, self.compactness, method=self.method, **self.kwargs)
+        data = superpixel_graph(img, self.n_segments, self.compactness, method=self.method,
+                                **self.kwargs)
         if self.add_img:
             data.img = _as_chw(img).unsqueeze(0)
         return data

@@ -1,4 +1,5 @@
-"""Transform-safe editing of direction-typed graphs (``edge_type`` stays aligned with ``edge_index``).
+"""Transform-safe editing of direction-typed graphs (``edge_type`` stays aligned with
+``edge_index``).
 
 PyG's generic transforms know nothing of ``edge_type``: ``T.AddSelfLoops``
 appends edges to ``edge_index`` and ``edge_weight`` only, leaving ``edge_type``
@@ -28,8 +29,8 @@ from .group_adjacency import group_adjacency
 
 @functional_transform('add_typed_self_loops')
 class AddTypedSelfLoops(BaseTransform):
-    r"""Give every node the self direction: an edge ``i -> i`` of type ``CENTER = 4`` (functional name
-    ``add_typed_self_loops``).
+    r"""Give every node the self direction: an edge ``i -> i`` of type ``CENTER = 4`` (functional
+    name ``add_typed_self_loops``).
 
     Nodes that already have a type-4 self-loop keep it (as PyG's
     ``add_remaining_self_loops``), so the transform is idempotent; the new
@@ -43,8 +44,10 @@ class AddTypedSelfLoops(BaseTransform):
         self_type (int): the type of a self-loop. (default: ``CENTER = 4``)
     """
 
-    def __init__(self, attr: str = 'edge_weight', fill_value: float = 1., self_type: int = CENTER) -> None:
-        if isinstance(fill_value, bool) or not isinstance(fill_value, (int, float)) or not fill_value >= 0:
+    def __init__(self, attr: str = 'edge_weight', fill_value: float = 1.,
+                 self_type: int = CENTER) -> None:
+        if isinstance(fill_value, bool) or not isinstance(fill_value,
+                                                          (int, float)) or not fill_value >= 0:
             raise ValueError(f"fill_value must be a number >= 0, got {fill_value!r}")
         check_int(self_type, 'self_type', 0)
         self.attr, self.fill_value, self.self_type = attr, float(fill_value), self_type
@@ -57,12 +60,21 @@ class AddTypedSelfLoops(BaseTransform):
         ei, et = data.edge_index, data.edge_type
         ew: Optional[torch.Tensor] = data[self.attr] if self.attr in data else None
         N = data.num_nodes
-        check_typed_edges(ei, et, max(int(et.max()) + 1 if et.numel() else 1, self.self_type + 1), ew, N, N)
+        check_typed_edges(ei, et, max(int(et.max()) + 1 if et.numel() else 1, self.self_type + 1),
+                          ew, N, N)
         E = ei.size(1)
-        others = [k for k in data.keys() if k not in ('edge_index', 'edge_type', self.attr)
-                  and data.is_edge_attr(k) and torch.is_tensor(data[k]) and data[k].dim() and data[k].size(0) == E]
+        others = [
+            k
+            for k in data.keys()
+            if k not in ('edge_index', 'edge_type', self.attr)
+            and data.is_edge_attr(k)
+            and torch.is_tensor(data[k])
+            and data[k].dim()
+            and data[k].size(0) == E
+        ]
         if others:
-            raise ValueError(f"AddTypedSelfLoops cannot invent values of the edge attribute(s) {others} for the "
+            raise ValueError("AddTypedSelfLoops cannot invent values of the edge attribute(s) "
+                             f"{others} for the "
                              f"new self-loops; drop them first (del data[{others[0]!r}])")
         has = torch.zeros(N, dtype=torch.bool, device=ei.device)
         loop = (ei[0] == ei[1]) & (et == self.self_type)
@@ -71,7 +83,8 @@ class AddTypedSelfLoops(BaseTransform):
         ei = torch.cat([ei, new.to(ei.dtype).expand(2, -1)], dim=1)
         et = torch.cat([et, torch.full_like(new, self.self_type, dtype=et.dtype)])
         T = int(et.max()) + 1 if et.numel() else 1
-        order = torch.argsort((ei[1].long() * max(N, 1) + ei[0].long()) * T + et.long(), stable=True)
+        order = torch.argsort((ei[1].long() * max(N, 1) + ei[0].long()) * T + et.long(),
+                              stable=True)
         data.edge_index, data.edge_type = ei[:, order], et[order]
         if ew is not None:
             data[self.attr] = torch.cat([ew, ew.new_full((new.numel(),), self.fill_value)])[order]
@@ -99,16 +112,20 @@ class TypedEdges(BaseTransform):
 
     def forward(self, data: Data) -> Data:
         if getattr(data, 'seg', None) is None:
-            raise ValueError("TypedEdges needs data.seg, the pixel-to-node map (build the dataset with keep_seg=True)")
+            raise ValueError("TypedEdges needs data.seg, the pixel-to-node map (build the "
+                             "dataset with keep_seg=True)")
         seg = data.seg[0]
         H, W = seg.shape
-        ei, et, ew = group_adjacency(seg, H, W, num_groups=data.num_nodes, noise_cancel=self.noise_cancel,
+        ei, et, ew = group_adjacency(seg, H, W, num_groups=data.num_nodes,
+                                     noise_cancel=self.noise_cancel,
                                      max_direction=self.max_direction)
         data.edge_index, data.edge_type = ei, et
         data.edge_weight = ew.to(data.pos.dtype)
         return data
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(noise_cancel={self.noise_cancel}, max_direction={self.max_direction})'
+        return (f'{type(self).__name__}(noise_cancel={self.noise_cancel}, '
+                f'max_direction={self.max_direction})')
+
 
 __all__ = ['AddTypedSelfLoops', 'TypedEdges']

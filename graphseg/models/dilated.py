@@ -1,4 +1,5 @@
-r"""Dilated ResNets for segmentation: the dense counterparts of HG-ResNet and RGNet, and their -DCN rows.
+r"""Dilated ResNets for segmentation: the dense counterparts of HG-ResNet and RGNet, and their -DCN
+rows.
 
 ``resnet{18,34,50,101}_dilated`` are the baselines every table of the two
 papers compares against (HG-Conv, Hamaguchi et al., CVPR 2021, Sec. 4.4 /
@@ -35,6 +36,9 @@ from .backbones.resnet import ResNet, resnet18, resnet34, resnet50, resnet101
 from .baselines import ConvBNReLU
 from .registry import register_model
 
+#: the classes and helpers; every @register_model factory below is appended by the registry
+__all__ = ['DilatedResNet', 'FCNHead', 'dilated_backbone', 'deformable_stage', 'OUTPUT_STRIDE']
+
 #: Output stride of the dilated networks.
 OUTPUT_STRIDE = 8
 
@@ -42,7 +46,8 @@ OUTPUT_STRIDE = 8
 class FCNHead(nn.Sequential):
     """3x3 Conv-BN-ReLU, dropout, 1x1 classifier: the auxiliary head (torchvision's ``FCNHead``)."""
 
-    def __init__(self, in_channels: int, channels: int, num_classes: int, dropout: float = 0.1) -> None:
+    def __init__(self, in_channels: int, channels: int, num_classes: int,
+                 dropout: float = 0.1) -> None:
         check_int(in_channels, 'in_channels', 1)
         check_int(channels, 'channels', 1)
         check_int(num_classes, 'num_classes', 1)
@@ -52,66 +57,76 @@ class FCNHead(nn.Sequential):
 
 def dilated_backbone(name: str, in_channels: int = 3) -> ResNet:
     """A registered ResNet with output stride 8 (dilation 2 in stage 3, 4 in stage 4)."""
-    factories = {'resnet18': resnet18, 'resnet34': resnet34, 'resnet50': resnet50, 'resnet101': resnet101}
+    factories = {'resnet18': resnet18, 'resnet34': resnet34, 'resnet50': resnet50,
+                 'resnet101': resnet101}
     if name not in factories:
         raise ValueError(f"backbone must be one of {tuple(factories)}, got {name!r}")
-    return factories[name](in_channels=in_channels, replace_stride_with_dilation=(False, True, True))
+    return factories[name](in_channels=in_channels,
+                           replace_stride_with_dilation=(False, True, True))
 
 
 def deformable_stage(layer: nn.Sequential, **kwargs) -> nn.Sequential:
-    """Replace every 3x3 ``conv2`` of a ResNet stage by a :class:`~graphseg.nn.DeformConv2dPack` with its weights
-    (in place; ``kwargs`` such as ``modulated=True`` go to the pack)."""
+    """Replace every 3x3 ``conv2`` of a ResNet stage by a :class:`~graphseg.nn.DeformConv2dPack`
+    with its weights (in place; ``kwargs`` such as ``modulated=True`` go to the pack)."""
     for block in layer:
         block.conv2 = DeformConv2dPack.from_conv2d(block.conv2, **kwargs)
     return layer
 
 
 def check_backbone(backbone: nn.Module, strides: list, what: str, num_classes: int) -> None:
-    """Raise unless ``backbone`` is a graphseg ResNet with feature ``strides`` and ``num_classes`` an int >= 1."""
+    """Raise unless ``backbone`` is a graphseg ResNet with feature ``strides`` and ``num_classes``
+    an int >= 1."""
     if not isinstance(backbone, ResNet):
         raise TypeError(f"backbone must be a graphseg ResNet, got {type(backbone).__name__}")
     if list(backbone.feature_strides) != strides:
-        raise ValueError(f"backbone must have {what}: feature strides {strides}, got {backbone.feature_strides}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
+        raise ValueError(f"backbone must have {what}: feature strides {strides}, got "
+                         f"{backbone.feature_strides}")
+    check_int(num_classes, 'num_classes', 1)
 
 
 class DilatedResNet(nn.Module):
-    r"""Dilated ResNet (output stride 8) + 3x3 Conv-BN-ReLU head + ``context`` + classifier, with an aux head.
+    r"""Dilated ResNet (output stride 8) + 3x3 Conv-BN-ReLU head + ``context`` + classifier, with an
+    aux head.
 
     .. code-block:: text
 
-        x -> stem, layer1, layer2, layer3 (dilation 2) --------------------> aux head (training only)
+        x -> stem, layer1, layer2, layer3 (dilation 2) ------------> aux head (training only)
                                   |
-                                  +-> layer4 (dilation 4) -> head (3x3 CBR to 512) -> context -> classifier
+                                  +-> layer4 (dilation 4) -> head (3x3 CBR to 512)
+                                      -> context -> classifier
 
     Args:
         backbone (ResNet): a ResNet with output stride 8 (:func:`dilated_backbone`).
         num_classes (int): :math:`K`.
         head_channels (int): channels of the 3x3 head. (default: ``512``)
         context (nn.Module, optional): module on the head's output, e.g. a
-            :class:`~graphseg.nn.RepGraph` (RGNet) or :class:`~graphseg.nn.NonLocal2d`. (default: none)
+            :class:`~graphseg.nn.RepGraph` (RGNet) or :class:`~graphseg.nn.NonLocal2d`. (default:
+            none)
         aux (bool): auxiliary FCN head on the stage-3 map. (default: ``True``)
         aux_channels (int): channels of the auxiliary head. (default: ``256``)
         dropout (float): dropout before the classifiers. (default: ``0.1``)
 
     Shapes:
         - **input:** :math:`(B, C_{in}, H, W)`, :math:`H, W \geq 8`
-        - **output:** ``{'out': (B, K, H, W)}``, plus ``'aux'`` :math:`(B, K, H, W)` in training mode
+        - **output:** ``{'out': (B, K, H, W)}``, plus ``'aux'`` :math:`(B, K, H, W)` in training
+          mode
     """
 
     def __init__(self, backbone: ResNet, num_classes: int, head_channels: int = 512,
                  context: Optional[nn.Module] = None, aux: bool = True, aux_channels: int = 256,
                  dropout: float = 0.1) -> None:
         super().__init__()
-        check_backbone(backbone, [4, 8, 8, 8], 'output stride 8 (replace_stride_with_dilation=(False, True, True))',
+        check_backbone(backbone, [4, 8, 8, 8],
+                       'output stride 8 (replace_stride_with_dilation=(False, True, True))',
                        num_classes)
-        backbone.fc = nn.Identity()  # classification head unused (load_pretrained skips a checkpoint's fc)
+        # classification head unused (load_pretrained skips a checkpoint's fc)
+        backbone.fc = nn.Identity()
         self.backbone, self.num_classes = backbone, num_classes
         C3, C4 = backbone.feature_channels[2:]
         self.head = ConvBNReLU(C4, head_channels, 3)
         self.context = context if context is not None else nn.Identity()
-        self.classifier = nn.Sequential(nn.Dropout2d(dropout), nn.Conv2d(head_channels, num_classes, 1))
+        self.classifier = nn.Sequential(nn.Dropout2d(dropout),
+                                        nn.Conv2d(head_channels, num_classes, 1))
         self.aux_head = FCNHead(C3, aux_channels, num_classes, dropout) if aux else None
 
     @property
@@ -119,7 +134,8 @@ class DilatedResNet(nn.Module):
         return self.backbone.conv1.in_channels
 
     def check_input(self, x: Tensor) -> None:
-        """Raise a clear error unless ``x`` is a floating ``(B, C_in, H, W)`` batch with ``H, W >= 8``."""
+        """Raise a clear error unless ``x`` is a floating ``(B, C_in, H, W)`` batch with
+        ``H, W >= 8``."""
         check_image_batch(x, 'x', self.in_channels, OUTPUT_STRIDE, 'the output stride', module=self)
 
     def encode(self, x: Tensor) -> Tuple[Tensor, Tensor]:
@@ -136,55 +152,53 @@ class DilatedResNet(nn.Module):
         out = self.classifier(self.context(self.head(x4)))
         result = {'out': F.interpolate(out, size=size, mode='bilinear', align_corners=False)}
         if self.training and self.aux_head is not None:
-            result['aux'] = F.interpolate(self.aux_head(x3), size=size, mode='bilinear', align_corners=False)
+            result['aux'] = F.interpolate(self.aux_head(x3), size=size, mode='bilinear',
+                                          align_corners=False)
         return result
 
 
-def _dilated(backbone: str, num_classes: int, in_channels: int, dcn: bool = False, **kwargs) -> DilatedResNet:
+def _dilated(backbone: str, num_classes: int, in_channels: int, dcn: bool = False,
+             **kwargs) -> DilatedResNet:
     body = dilated_backbone(backbone, in_channels)
     if dcn:
         deformable_stage(body.layer3)
     return DilatedResNet(body, num_classes, **kwargs)
 
 
-@register_model
+@register_model(aux=True)
 def resnet18_dilated(num_classes: int = 19, in_channels: int = 3, **kwargs) -> DilatedResNet:
     """Dilated ResNet-18 (output stride 8), 3x3 head, aux head on stage 3: the dense counterpart of
     :func:`hg_resnet18` (HG-Conv Sec. 4.4) and the plain baseline of RGNet (RepGraph Sec. 4.1)."""
     return _dilated('resnet18', num_classes, in_channels, **kwargs)
 
 
-@register_model
+@register_model(aux=True)
 def resnet34_dilated(num_classes: int = 19, in_channels: int = 3, **kwargs) -> DilatedResNet:
     """Dilated ResNet-34 (output stride 8): the dense counterpart of :func:`hg_resnet34`."""
     return _dilated('resnet34', num_classes, in_channels, **kwargs)
 
 
-@register_model
+@register_model(aux=True)
 def resnet50_dilated(num_classes: int = 19, in_channels: int = 3, **kwargs) -> DilatedResNet:
     """Dilated ResNet-50 (output stride 8): the dense counterpart of :func:`hg_resnet50`."""
     return _dilated('resnet50', num_classes, in_channels, **kwargs)
 
 
-@register_model
+@register_model(aux=True)
 def resnet101_dilated(num_classes: int = 19, in_channels: int = 3, **kwargs) -> DilatedResNet:
     """Dilated ResNet-101 (output stride 8): the dense counterpart of :func:`hg_resnet101`."""
     return _dilated('resnet101', num_classes, in_channels, **kwargs)
 
 
-@register_model
+@register_model(aux=True)
 def resnet50_dcn(num_classes: int = 19, in_channels: int = 3, **kwargs) -> DilatedResNet:
-    """:func:`resnet50_dilated` with deformable 3x3 convolutions in stage 3 (HG-Conv Table 8's "-DCN")."""
+    """:func:`resnet50_dilated` with deformable 3x3 convolutions in stage 3 (HG-Conv Table 8's
+    "-DCN")."""
     return _dilated('resnet50', num_classes, in_channels, dcn=True, **kwargs)
 
 
-@register_model
+@register_model(aux=True)
 def resnet101_dcn(num_classes: int = 19, in_channels: int = 3, **kwargs) -> DilatedResNet:
-    """:func:`resnet101_dilated` with deformable 3x3 convolutions in stage 3 (HG-Conv Table 8: ResNet-101-DCN,
-    1,826 GFLOPs on Cityscapes)."""
+    """:func:`resnet101_dilated` with deformable 3x3 convolutions in stage 3 (HG-Conv Table 8:
+    ResNet-101-DCN, 1,826 GFLOPs on Cityscapes)."""
     return _dilated('resnet101', num_classes, in_channels, dcn=True, **kwargs)
-
-
-__all__ = ['DilatedResNet', 'FCNHead', 'dilated_backbone', 'deformable_stage', 'OUTPUT_STRIDE',
-           'resnet18_dilated', 'resnet34_dilated', 'resnet50_dilated', 'resnet101_dilated', 'resnet50_dcn',
-           'resnet101_dcn']

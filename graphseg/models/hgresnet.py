@@ -1,4 +1,5 @@
-r"""HG-ResNet: a dilated ResNet whose stage 4 runs on HG-Conv's group graph (Hamaguchi et al., CVPR 2021, Sec. 4.4).
+r"""HG-ResNet: a dilated ResNet whose stage 4 runs on HG-Conv's group graph (Hamaguchi et al., CVPR
+2021, Sec. 4.4).
 
 HG-ResNet clusters the stage-3 map into :math:`M = HW \cdot \text{ratio}` groups
 (ratio 1/64 by default), pools it onto the groups (Eq. 8), runs **every
@@ -44,11 +45,17 @@ from .baselines import ConvBNReLU
 from .dilated import DilatedResNet, deformable_stage, dilated_backbone
 from .registry import register_model
 
+#: the classes and helpers; every @register_model factory below is appended by the registry
+__all__ = ['HGResNet', 'HGStage', 'GraphBasicBlock', 'GraphBottleneck', 'DirectionalConv3x3',
+           'NodeLinear', 'graph_block']
 
-# ----------------------------------------------------------------------------- graph layers with conv weights
+
+# ----------------------------------------------------------------------------- graph layers with
+# conv weights
 
 class DirectionalConv3x3(DirectionalConv):
-    r"""A :class:`~graphseg.nn.DirectionalConv` that saves and loads its weight as a 3x3 ``nn.Conv2d`` kernel.
+    r"""A :class:`~graphseg.nn.DirectionalConv` that saves and loads its weight as a 3x3
+    ``nn.Conv2d`` kernel.
 
     The parameter is held as the 9 direction matrices :math:`(9, C_{in}, C_{out})`
     the typed kernel needs; ``state_dict()`` writes it as the kernel
@@ -60,8 +67,8 @@ class DirectionalConv3x3(DirectionalConv):
     def __init__(self, in_channels: int, out_channels: int, num_directions: int = NUM_DIRECTIONS,
                  normalize: bool = True, bias: bool = True, **kwargs) -> None:
         if num_directions != NUM_DIRECTIONS:
-            raise ValueError(f"num_directions must be {NUM_DIRECTIONS} (the taps of a 3x3 kernel), got "
-                             f"{num_directions!r}")
+            raise ValueError(f"num_directions must be {NUM_DIRECTIONS} (the taps of a 3x3 "
+                             f"kernel), got {num_directions!r}")
         super().__init__(in_channels, out_channels, num_directions, normalize, bias, **kwargs)
         self.register_state_dict_post_hook(_save_as_kernel)
         self.register_load_state_dict_pre_hook(_load_from_kernel)
@@ -80,8 +87,8 @@ def _load_from_kernel(module: nn.Module, state_dict: dict, prefix: str, *args) -
 
 
 class NodeLinear(nn.Module):
-    r"""A 1x1 convolution applied to node features: :math:`z_i W^\top + b` with ``nn.Conv2d``'s weight
-    :math:`(C_{out}, C_{in}, 1, 1)` (so its ``state_dict`` is the convolution's).
+    r"""A 1x1 convolution applied to node features: :math:`z_i W^\top + b` with ``nn.Conv2d``'s
+    weight :math:`(C_{out}, C_{in}, 1, 1)` (so its ``state_dict`` is the convolution's).
 
     Shapes:
         - **input:** :math:`(N, C_{in})`
@@ -96,7 +103,8 @@ class NodeLinear(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        ref = nn.Conv2d(self.in_channels, self.out_channels, 1, bias=self.bias is not None)  # nn.Conv2d's init
+        # nn.Conv2d's init
+        ref = nn.Conv2d(self.in_channels, self.out_channels, 1, bias=self.bias is not None)
         with torch.no_grad():
             self.weight.copy_(ref.weight)
             if self.bias is not None:
@@ -106,7 +114,9 @@ class NodeLinear(nn.Module):
         return F.linear(z, self.weight.flatten(1), self.bias)
 
     def extra_repr(self) -> str:
-        return f'{self.in_channels}, {self.out_channels}' + ('' if self.bias is not None else ', bias=False')
+        return f'{self.in_channels}, {self.out_channels}' + (
+            '' if self.bias is not None else ', bias=False'
+        )
 
 
 def _node_projection(inplanes: int, planes: int, norm_layer) -> nn.Sequential:
@@ -114,14 +124,16 @@ def _node_projection(inplanes: int, planes: int, norm_layer) -> nn.Sequential:
 
 
 class GraphBasicBlock(nn.Module):
-    r""":class:`~graphseg.models.BasicBlock` on a group graph: two 3x3 convs as :class:`DirectionalConv3x3`.
+    r""":class:`~graphseg.models.BasicBlock` on a group graph: two 3x3 convs as
+    :class:`DirectionalConv3x3`.
 
     ``edge_weight`` must already be degree-normalised (:math:`(\hat D^\delta)^{-1} \hat A^\delta`,
     :func:`~graphseg.nn.directional_conv.directional_edge_weight`); :class:`HGStage` normalises once
     for all blocks.
 
     Shapes:
-        - **input:** node features :math:`(N, C_{in})`, edge_index :math:`(2, E)`, edge_type / edge_weight :math:`(E,)`
+        - **input:** node features :math:`(N, C_{in})`, edge_index :math:`(2, E)`, edge_type /
+          edge_weight :math:`(E,)`
         - **output:** :math:`(N, C_{out})`
     """
     expansion = 1
@@ -139,7 +151,8 @@ class GraphBasicBlock(nn.Module):
         self.bn2 = norm_layer(planes)
         self.downsample = _node_projection(inplanes, planes, norm_layer) if downsample else None
 
-    def forward(self, z: Tensor, edge_index: Tensor, edge_type: Tensor, edge_weight: Tensor) -> Tensor:
+    def forward(self, z: Tensor, edge_index: Tensor, edge_type: Tensor,
+                edge_weight: Tensor) -> Tensor:
         identity = z if self.downsample is None else self.downsample(z)
         out = self.relu(self.bn1(self.conv1(z, edge_index, edge_type, edge_weight)))
         out = self.bn2(self.conv2(out, edge_index, edge_type, edge_weight))
@@ -151,7 +164,8 @@ class GraphBottleneck(nn.Module):
     :class:`DirectionalConv3x3` (normalised ``edge_weight`` expected, as :class:`GraphBasicBlock`).
 
     Shapes:
-        - **input:** node features :math:`(N, C_{in})`, edge_index :math:`(2, E)`, edge_type / edge_weight :math:`(E,)`
+        - **input:** node features :math:`(N, C_{in})`, edge_index :math:`(2, E)`, edge_type /
+          edge_weight :math:`(E,)`
         - **output:** :math:`(N, 4 \cdot \text{planes})`
     """
     expansion = 4
@@ -169,9 +183,11 @@ class GraphBottleneck(nn.Module):
         self.conv3 = NodeLinear(planes, planes * self.expansion)
         self.bn3 = norm_layer(planes * self.expansion)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = _node_projection(inplanes, planes * self.expansion, norm_layer) if downsample else None
+        self.downsample = _node_projection(inplanes, planes * self.expansion,
+                                           norm_layer) if downsample else None
 
-    def forward(self, z: Tensor, edge_index: Tensor, edge_type: Tensor, edge_weight: Tensor) -> Tensor:
+    def forward(self, z: Tensor, edge_index: Tensor, edge_type: Tensor,
+                edge_weight: Tensor) -> Tensor:
         identity = z if self.downsample is None else self.downsample(z)
         out = self.relu(self.bn1(self.conv1(z)))
         out = self.relu(self.bn2(self.conv2(out, edge_index, edge_type, edge_weight)))
@@ -180,14 +196,17 @@ class GraphBottleneck(nn.Module):
 
 
 def graph_block(block: nn.Module) -> nn.Module:
-    """The graph counterpart of a dense :class:`BasicBlock` / :class:`Bottleneck`, holding a copy of its weights
-    and BatchNorm statistics (same ``state_dict``)."""
+    """The graph counterpart of a dense :class:`BasicBlock` / :class:`Bottleneck`, holding a copy of
+    its weights and BatchNorm statistics (same ``state_dict``)."""
     if isinstance(block, BasicBlock):
-        g = GraphBasicBlock(block.conv1.in_channels, block.conv1.out_channels, block.downsample is not None)
+        g = GraphBasicBlock(block.conv1.in_channels, block.conv1.out_channels,
+                            block.downsample is not None)
     elif isinstance(block, Bottleneck):
-        g = GraphBottleneck(block.conv1.in_channels, block.conv1.out_channels, block.downsample is not None)
+        g = GraphBottleneck(block.conv1.in_channels, block.conv1.out_channels,
+                            block.downsample is not None)
     else:
-        raise TypeError(f"block must be a ResNet BasicBlock or Bottleneck, got {type(block).__name__}")
+        raise TypeError("block must be a ResNet BasicBlock or Bottleneck, got "
+                        f"{type(block).__name__}")
     ref = block.conv1.weight
     g.load_state_dict(block.state_dict())
     return g.to(device=ref.device, dtype=ref.dtype)
@@ -196,17 +215,19 @@ def graph_block(block: nn.Module) -> nn.Module:
 # ----------------------------------------------------------------------------- the HG stage
 
 class HGStage(HGClustering):
-    r"""A ResNet stage on HG-Conv's group graph: pooling (Eq. 8), the residual blocks on the nodes, unpooling (Eq. 10).
+    r"""A ResNet stage on HG-Conv's group graph: pooling (Eq. 8), the residual blocks on the nodes,
+    unpooling (Eq. 10).
 
     .. math::
-        Z_0 = \bar S^\top X, \qquad Z_b = \mathrm{block}_b(Z_{b-1};\ (\hat D^\delta)^{-1} \hat A^\delta),
-        \qquad Z = \tilde S Z_L
+        Z_0 = \bar S^\top X, \qquad
+        Z_b = \mathrm{block}_b(Z_{b-1};\ (\hat D^\delta)^{-1} \hat A^\delta), \qquad
+        Z = \tilde S Z_L
 
     The group graph is built once from the stage input (:class:`~graphseg.nn.hgconv.HGClustering`:
     importance map, centre sampling, differentiable SLIC, Eq. 4 + 7) and shared by all blocks; the
     degree normalisation (Eq. 3) is computed once for all of them. The blocks are registered as
-    ``'0'``, ``'1'``, ... like the ``nn.Sequential`` of a dense stage, so the ``state_dict`` keys are
-    the dense stage's.
+    ``'0'``, ``'1'``, ... like the ``nn.Sequential`` of a dense stage, so the ``state_dict`` keys
+    are the dense stage's.
 
     Args:
         blocks (sequence of nn.Module): :class:`GraphBasicBlock` / :class:`GraphBottleneck`.
@@ -224,14 +245,16 @@ class HGStage(HGClustering):
             raise ValueError("blocks must hold at least one residual block")
         for i, block in enumerate(blocks):
             if not isinstance(block, (GraphBasicBlock, GraphBottleneck)):
-                raise TypeError(f"blocks[{i}] must be a GraphBasicBlock or GraphBottleneck (HGStage.from_layer "
+                raise TypeError(f"blocks[{i}] must be a GraphBasicBlock or GraphBottleneck "
+                                "(HGStage.from_layer "
                                 f"converts a dense ResNet stage), got {type(block).__name__}")
             self.add_module(str(i), block)
         self.in_channels, self.out_channels = blocks[0].in_channels, blocks[-1].out_channels
 
     @classmethod
     def from_layer(cls, layer: nn.Sequential, **kwargs) -> 'HGStage':
-        """The HG counterpart of a dense ResNet stage (``resnet.layer4``), with copies of its weights."""
+        """The HG counterpart of a dense ResNet stage (``resnet.layer4``), with copies of its
+        weights."""
         return cls([graph_block(b) for b in layer], **kwargs)
 
     def blocks(self) -> List[nn.Module]:
@@ -248,24 +271,29 @@ class HGStage(HGClustering):
         check_ndim(x, 'x', 4, '(B, C, H, W)')
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape {tuple(x.shape)}")
+            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape "
+                             f"{tuple(x.shape)}")
 
     def forward(self, x: Tensor, attention: Optional[Tensor] = None, *,
-                assignment: Union[Tensor, SoftClustering, None] = None, graph: Optional[GroupGraph] = None,
+                assignment: Union[Tensor, SoftClustering, None] = None,
+                graph: Optional[GroupGraph] = None,
                 return_graph: bool = False) -> Union[Tensor, Tuple[Tensor, GroupGraph]]:
-        """Run the stage on the group graph of ``x``: clustered here, built from a given ``assignment`` (as
-        :class:`~graphseg.nn.HGConv`), or a ``graph`` another stage built on a map of the same size (HG-ResUNet's
-        encoder and decoder blocks share one). ``return_graph=True`` also returns the :class:`GroupGraph`."""
+        """Run the stage on the group graph of ``x``: clustered here, built from a given
+        ``assignment`` (as :class:`~graphseg.nn.HGConv`), or a ``graph`` another stage built on a
+        map of the same size (HG-ResUNet's encoder and decoder blocks share one).
+        ``return_graph=True`` also returns the :class:`GroupGraph`."""
         self._check_input(x)
         if graph is None:
             graph = self.group_graph(x, attention, assignment)
         elif attention is not None or assignment is not None:
-            raise ValueError("graph is the group graph itself; it cannot be combined with attention or assignment")
+            raise ValueError("graph is the group graph itself; it cannot be combined with "
+                             "attention or assignment")
         else:
             self._check_graph(x, graph)
         S, edge_index, edge_type, edge_weight = graph
         edge_weight = directional_edge_weight(edge_index, edge_type, S.batch_size * S.num_groups,
-                                              NUM_DIRECTIONS, edge_weight)  # Eq. 3, once for every conv
+                                              # Eq. 3, once for every conv
+                                              NUM_DIRECTIONS, edge_weight)
         z = S.pool(x)  # Eq. 8: (B M, C_in)
         for block in self.blocks():
             z = block(z, edge_index, edge_type, edge_weight)
@@ -275,33 +303,40 @@ class HGStage(HGClustering):
     @staticmethod
     def _check_graph(x: Tensor, graph: GroupGraph) -> None:
         if not isinstance(graph, GroupGraph):
-            raise TypeError(f"graph must be a GroupGraph (HGClustering.group_graph), got {type(graph).__name__}")
+            raise TypeError("graph must be a GroupGraph (HGClustering.group_graph), got "
+                            f"{type(graph).__name__}")
         S = graph.S
         if (S.batch_size, S.height, S.width) != (x.size(0), *x.shape[-2:]):
-            raise ValueError(f"graph must cover (B, H, W) = ({x.size(0)}, {x.size(2)}, {x.size(3)}), got "
-                             f"({S.batch_size}, {S.height}, {S.width})")
+            raise ValueError(f"graph must cover (B, H, W) = ({x.size(0)}, {x.size(2)}, "
+                             f"{x.size(3)}), got ({S.batch_size}, {S.height}, {S.width})")
 
     @torch.no_grad()
     def count_macs(self, x: Tensor, attention: Optional[Tensor] = None,
                    graph: Optional[GroupGraph] = None) -> List[Dict[str, int]]:
-        """MACs per image of one forward pass on ``x``, by part, from the group graph each image gets:
-        clustering, adjacency, pooling, the blocks (graph convolutions with their message passing, node-wise
-        linear maps) and unpooling. With a given ``graph`` clustering and adjacency are not counted (the stage
-        that built it counts them)."""
+        """MACs per image of one forward pass on ``x``, by part, from the group graph each image
+        gets: clustering, adjacency, pooling, the blocks (graph convolutions with their message
+        passing, node-wise linear maps) and unpooling. With a given ``graph`` clustering and
+        adjacency are not counted (the stage that built it counts them)."""
         self._check_input(x)
         B, C, H, W = x.shape
         own = graph is None
         graph = self.group_graph(x, attention) if own else graph
         S, M = graph.S, graph.S.num_groups
         entries = S.block_entries() // B
-        shared = {'clustering': hg_clustering_macs(H * W, C, M, entries, self.clustering.iters) if own else 0,
-                  'adjacency': self.adjacency_macs(S) if own else 0, 'pooling': entries * C}
+        shared = {
+            'clustering': hg_clustering_macs(H * W, C, M, entries, self.clustering.iters)
+            if own
+            else 0,
+            'adjacency': self.adjacency_macs(S) if own else 0,
+            'pooling': entries * C,
+        }
         out = []
         for edges in self.group_edges_per_image(graph):
             blocks = 0
             for m in self.modules():
                 if isinstance(m, DirectionalConv):
-                    blocks += typed_graph_conv_macs(M, edges, m.in_channels, m.out_channels, NUM_DIRECTIONS)
+                    blocks += typed_graph_conv_macs(M, edges, m.in_channels, m.out_channels,
+                                                    NUM_DIRECTIONS)
                 elif isinstance(m, NodeLinear):
                     blocks += linear_macs(M, m.in_channels, m.out_channels)
             out.append({**shared, 'blocks': blocks, 'unpooling': entries * self.out_channels})
@@ -318,18 +353,21 @@ class HGResNet(DilatedResNet):
 
     .. code-block:: text
 
-        x -> stem, layer1, layer2, layer3 (dilation 2) = X3 ------------------> aux head (training only)
+        x -> stem, layer1, layer2, layer3 (dilation 2) = X3 ------------> aux head (training only)
                                   |
-             clustering of X3 -> pool (Eq. 8) -> layer4's blocks on the groups -> unpool (Eq. 10) = X4
+             clustering of X3 -> pool (Eq. 8) -> layer4's blocks on the groups
+                              -> unpool (Eq. 10) = X4
                                   |
              1x1 CBR([X3, X4]) -> head (3x3 CBR to 512) -> context -> classifier
 
     Args:
-        backbone (ResNet): a dense ResNet with output stride 8 (:func:`~graphseg.models.dilated.dilated_backbone`);
-            its ``layer4`` is converted to an :class:`HGStage` with the same weights.
+        backbone (ResNet): a dense ResNet with output stride 8
+            (:func:`~graphseg.models.dilated.dilated_backbone`); its ``layer4`` is converted to an
+            :class:`HGStage` with the same weights.
         num_classes (int): :math:`K`.
         ratio (float): groups per stage-3 pixel. (default: ``1/64``)
-        head_channels, context, aux, aux_channels, dropout: as :class:`~graphseg.models.DilatedResNet`.
+        head_channels, context, aux, aux_channels, dropout: as
+            :class:`~graphseg.models.DilatedResNet`.
         **kwargs: clustering options (``sampling``, ``iters``, ``num_groups``, ...) of
             :class:`~graphseg.nn.hgconv.HGClustering`.
 
@@ -338,14 +376,15 @@ class HGResNet(DilatedResNet):
         - **output:** ``{'out': (B, K, H, W)}``, plus ``'aux'`` in training mode
     """
 
-    def __init__(self, backbone: ResNet, num_classes: int, ratio: float = 1 / 64, head_channels: int = 512,
-                 context: Optional[nn.Module] = None, aux: bool = True, aux_channels: int = 256,
-                 dropout: float = 0.1, **kwargs) -> None:
+    def __init__(self, backbone: ResNet, num_classes: int, ratio: float = 1 / 64,
+                 head_channels: int = 512, context: Optional[nn.Module] = None, aux: bool = True,
+                 aux_channels: int = 256, dropout: float = 0.1, **kwargs) -> None:
         super().__init__(backbone, num_classes, head_channels, context, aux, aux_channels, dropout)
         if not isinstance(self.backbone.layer4, HGStage):
             self.backbone.layer4 = HGStage.from_layer(self.backbone.layer4, ratio=ratio, **kwargs)
         C3, C4 = self.backbone.feature_channels[2:]
-        self.fuse = ConvBNReLU(C3 + C4, C4, 1)  # the HG output concatenated with its input, refined by a 1x1 conv
+        # the HG output concatenated with its input, refined by a 1x1 conv
+        self.fuse = ConvBNReLU(C3 + C4, C4, 1)
 
     @property
     def stage4(self) -> HGStage:
@@ -355,21 +394,24 @@ class HGResNet(DilatedResNet):
         b = self.backbone
         x = b.maxpool(b.relu(b.bn1(b.conv1(x))))
         x3 = b.layer3(b.layer2(b.layer1(x)))
-        x4 = b.layer4(x3)  # clustering, Eq. 8 pooling, the stage-4 blocks on the groups, Eq. 10 unpooling
+        # clustering, Eq. 8 pooling, the stage-4 blocks on the groups, Eq. 10 unpooling
+        x4 = b.layer4(x3)
         return x3, self.fuse(torch.cat([x3, x4], dim=1))
 
     @classmethod
     def from_resnet(cls, dense: Union[DilatedResNet, ResNet], **kwargs) -> 'HGResNet':
-        """Convert a dense model: a :class:`~graphseg.models.DilatedResNet` (``resnet*_dilated`` / ``*_dcn``;
-        backbone, head, context, classifier and aux head are copied, stage 4 becomes an :class:`HGStage` with its
-        weights, the 1x1 fusion is new) or a bare output-stride-8 :class:`~graphseg.models.ResNet` (the heads are
-        new; pass ``num_classes``). ``kwargs`` are the clustering options (``ratio=...``)."""
+        """Convert a dense model: a :class:`~graphseg.models.DilatedResNet` (``resnet*_dilated`` /
+        ``*_dcn``; backbone, head, context, classifier and aux head are copied, stage 4 becomes an
+        :class:`HGStage` with its weights, the 1x1 fusion is new) or a bare output-stride-8
+        :class:`~graphseg.models.ResNet` (the heads are new; pass ``num_classes``). ``kwargs`` are
+        the clustering options (``ratio=...``)."""
         if isinstance(dense, HGResNet):
             raise TypeError("dense is already an HGResNet")
         if isinstance(dense, DilatedResNet):
             aux = dense.aux_head is not None
             model = cls(copy.deepcopy(dense.backbone), dense.num_classes,
-                        head_channels=dense.head[0].out_channels, context=copy.deepcopy(dense.context), aux=aux,
+                        head_channels=dense.head[0].out_channels,
+                        context=copy.deepcopy(dense.context), aux=aux,
                         aux_channels=dense.aux_head[0][0].out_channels if aux else 256,
                         dropout=dense.classifier[0].p, **kwargs)
             for name in ('head', 'classifier', 'aux_head'):
@@ -381,49 +423,53 @@ class HGResNet(DilatedResNet):
         raise TypeError(f"dense must be a DilatedResNet or a ResNet, got {type(dense).__name__}")
 
 
-def _hg(backbone: str, num_classes: int, in_channels: int, ratio: float, dcn: bool = False, **kwargs) -> HGResNet:
+def _hg(backbone: str, num_classes: int, in_channels: int, ratio: float, dcn: bool = False,
+        **kwargs) -> HGResNet:
     body = dilated_backbone(backbone, in_channels)
     if dcn:
         deformable_stage(body.layer3)
     return HGResNet(body, num_classes, ratio, **kwargs)
 
 
-@register_model
-def hg_resnet18(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64, **kwargs) -> HGResNet:
-    """HG-ResNet-18 (HG-Conv Sec. 4.4): :func:`resnet18_dilated` with stage 4 on 1/64 as many groups."""
+@register_model(aux=True)
+def hg_resnet18(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64,
+                **kwargs) -> HGResNet:
+    """HG-ResNet-18 (HG-Conv Sec. 4.4): :func:`resnet18_dilated` with stage 4 on 1/64 as many
+    groups."""
     return _hg('resnet18', num_classes, in_channels, ratio, **kwargs)
 
 
-@register_model
-def hg_resnet34(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64, **kwargs) -> HGResNet:
+@register_model(aux=True)
+def hg_resnet34(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64,
+                **kwargs) -> HGResNet:
     """HG-ResNet-34: :func:`resnet34_dilated` with stage 4 on the group graph."""
     return _hg('resnet34', num_classes, in_channels, ratio, **kwargs)
 
 
-@register_model
-def hg_resnet50(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64, **kwargs) -> HGResNet:
+@register_model(aux=True)
+def hg_resnet50(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64,
+                **kwargs) -> HGResNet:
     """HG-ResNet-50: :func:`resnet50_dilated` with stage 4 on the group graph."""
     return _hg('resnet50', num_classes, in_channels, ratio, **kwargs)
 
 
-@register_model
-def hg_resnet101(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64, **kwargs) -> HGResNet:
+@register_model(aux=True)
+def hg_resnet101(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64,
+                 **kwargs) -> HGResNet:
     """HG-ResNet-101: :func:`resnet101_dilated` with stage 4 on the group graph."""
     return _hg('resnet101', num_classes, in_channels, ratio, **kwargs)
 
 
-@register_model
-def hg_resnet50_dcn(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64, **kwargs) -> HGResNet:
+@register_model(aux=True)
+def hg_resnet50_dcn(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64,
+                    **kwargs) -> HGResNet:
     """HG-ResNet-50-DCN: deformable stage 3 (:func:`resnet50_dcn`), stage 4 on the group graph."""
     return _hg('resnet50', num_classes, in_channels, ratio, dcn=True, **kwargs)
 
 
-@register_model
-def hg_resnet101_dcn(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64, **kwargs) -> HGResNet:
-    """HG-ResNet-101-DCN (HG-Conv Table 8: 1,550 GFLOPs vs 1,826 for ResNet-101-DCN on Cityscapes)."""
+@register_model(aux=True)
+def hg_resnet101_dcn(num_classes: int = 19, in_channels: int = 3, ratio: float = 1 / 64,
+                     **kwargs) -> HGResNet:
+    """HG-ResNet-101-DCN (HG-Conv Table 8: 1,550 GFLOPs vs 1,826 for ResNet-101-DCN on
+    Cityscapes)."""
     return _hg('resnet101', num_classes, in_channels, ratio, dcn=True, **kwargs)
-
-
-__all__ = ['HGResNet', 'HGStage', 'GraphBasicBlock', 'GraphBottleneck', 'DirectionalConv3x3', 'NodeLinear',
-           'graph_block', 'hg_resnet18', 'hg_resnet34', 'hg_resnet50', 'hg_resnet101', 'hg_resnet50_dcn',
-           'hg_resnet101_dcn']

@@ -16,10 +16,11 @@ blocks, ``QGN_resnet50``); ``skips='top'`` is the released ``..._noskip``
 Train with the ground-truth composite scheme and :class:`~graphseg.nn.qgn.QGNLoss`::
 
     model = create_model('qgn_resnet34', num_classes=19)
-    loss = model.compute_loss(image, labels)                 # labels (B, H, W), H, W divisible by 32
-    logits = model(image)['out']                             # inference, (B, 19, H, W)
-    logits = model(image, inference='bilinear', size=(1024, 2048))['out']   # the released inference
-    model.update_class_weights(evaluate(model, val, 19)['iou'])  # the released per-epoch class weighting
+    loss = model.compute_loss(image, labels)  # labels (B, H, W), H, W divisible by 32
+    logits = model(image)['out']  # inference, (B, 19, H, W)
+    logits = model(image, inference='bilinear', size=(1024, 2048))['out']  # the released inference
+    # the released per-epoch class weighting
+    model.update_class_weights(evaluate(model, val, 19)['iou'])
 
 Released checkpoints (decoder and encoder state dicts) load with
 :func:`graphseg.models.load_official`; the released label coding converts with
@@ -42,6 +43,9 @@ from ..nn.sparse import SparseConvTranspose2d, SubmanifoldConv2d
 from .backbones.resnet import ResNet
 from .registry import create_model, register_model
 
+#: the classes and helpers; every @register_model factory below is appended by the registry
+__all__ = ['QGN', 'INFERENCES', 'WIDTHS', 'convert_official']
+
 INFERENCES = ('nearest', 'bilinear')
 #: the official decoders' widths
 WIDTHS = {'basic': (512, 256, 128, 64, 64), 'bottleneck': (2048, 1024, 512, 256, 256)}
@@ -57,47 +61,58 @@ class QGN(nn.Module):
             removed. (default: ``'resnet50_deepstem'``)
         block (str): the decoder's blocks, ``'basic'`` (ResNet-34 decoder) or ``'bottleneck'``
             (ResNet-50 decoder). (default: ``'basic'``)
-        widths (sequence of int, optional): decoder widths (default: the official ones of ``block``).
-        blocks, final_blocks, sparse, skips, defaults, dense_up_kernel: of :class:`~graphseg.nn.qgn.QGNDecoder`.
+        widths (sequence of int, optional): decoder widths (default: the official ones of
+            ``block``).
+        blocks, final_blocks, sparse, skips, defaults, dense_up_kernel: of
+            :class:`~graphseg.nn.qgn.QGNDecoder`.
         in_channels (int): image channels. (default: ``3``)
         ignore_index (int): the "no label" value of the label maps. (default: ``255``)
         weighting, gamma: of :class:`~graphseg.nn.qgn.QGNLoss`. (default: ``'fixed'``, ``1.0``)
 
     Shapes:
         - **input:** image :math:`(B, C, H, W)`, :math:`H, W` divisible by 32
-        - **output:** ``{'out': logits (B, K, H', W'), 'levels': QGNOutput}``: with ``inference='nearest'``
-          every pixel takes the class logits of the cell where its quadtree path stopped
-          (:meth:`~graphseg.nn.qgn.QGNOutput.dense_logits`, arg-max = QGN Sec. 3.2 inference, at the image
-          size); with ``'bilinear'`` the released multi-level bilinear merge at any ``size``
-          (:meth:`~graphseg.nn.qgn.QGNOutput.bilinear_logits`); ``'levels'`` holds the quadtree
-          :math:`\hat Q_l`, ``l = 5 ... min_level``
+        - **output:** ``{'out': logits (B, K, H', W'), 'levels': QGNOutput}``: with
+          ``inference='nearest'`` every pixel takes the class logits of the cell where its quadtree
+          path stopped (:meth:`~graphseg.nn.qgn.QGNOutput.dense_logits`, arg-max = QGN Sec. 3.2
+          inference, at the image size); with ``'bilinear'`` the released multi-level bilinear merge
+          at any ``size`` (:meth:`~graphseg.nn.qgn.QGNOutput.bilinear_logits`); ``'levels'`` holds
+          the quadtree :math:`\hat Q_l`, ``l = 5 ... min_level``
     """
 
     def __init__(self, num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem', *,
-                 block: str = 'basic', widths: Optional[Sequence[int]] = None, blocks: Sequence[int] = (6, 4, 3, 3),
-                 final_blocks: int = 3, sparse: bool = True, skips: str = 'all', defaults: str = 'official',
-                 dense_up_kernel: int = 3, in_channels: int = 3, ignore_index: int = 255, weighting: str = 'fixed',
+                 block: str = 'basic', widths: Optional[Sequence[int]] = None,
+                 blocks: Sequence[int] = (6, 4, 3, 3), final_blocks: int = 3, sparse: bool = True,
+                 skips: str = 'all', defaults: str = 'official', dense_up_kernel: int = 3,
+                 in_channels: int = 3, ignore_index: int = 255, weighting: str = 'fixed',
                  gamma: float = 1.0) -> None:
         super().__init__()
         check_int(num_classes, 'num_classes', 1)
         check_choice(block, 'block', tuple(WIDTHS))
-        self.encoder = create_model(encoder, in_channels=in_channels) if isinstance(encoder, str) else encoder
-        if not isinstance(self.encoder, ResNet) or list(self.encoder.feature_strides) != [4, 8, 16, 32]:
-            raise ValueError(f"encoder must be a ResNet with feature strides (4, 8, 16, 32), got {encoder!r}")
-        self.encoder.fc = nn.Identity()  # classification head unused (load_pretrained(..., strict=False) skips it)
+        self.encoder = (
+            create_model(encoder, in_channels=in_channels) if isinstance(encoder, str) else encoder
+        )
+        if not isinstance(self.encoder, ResNet) or list(self.encoder.feature_strides) != [4, 8, 16,
+                                                                                          32]:
+            raise ValueError("encoder must be a ResNet with feature strides (4, 8, 16, 32), got "
+                             f"{encoder!r}")
+        # classification head unused (load_pretrained(..., strict=False) skips it)
+        self.encoder.fc = nn.Identity()
         channels = [self.encoder.stem_channels] + list(self.encoder.feature_channels)
-        self.decoder = QGNDecoder(channels, num_classes, tuple(widths or WIDTHS[block]), blocks, final_blocks, sparse,
-                                  block=block, skips=skips, defaults=defaults, dense_up_kernel=dense_up_kernel)
+        self.decoder = QGNDecoder(channels, num_classes, tuple(widths or WIDTHS[block]), blocks,
+                                  final_blocks, sparse, block=block, skips=skips, defaults=defaults,
+                                  dense_up_kernel=dense_up_kernel)
         self.num_classes, self.num_levels = num_classes, self.decoder.num_levels
         self.ignore_index = ignore_index
-        self.criterion = QGNLoss(self.num_levels, weighting, gamma, ignore_index=ignore_index, num_classes=num_classes)
+        self.criterion = QGNLoss(self.num_levels, weighting, gamma, ignore_index=ignore_index,
+                                 num_classes=num_classes)
 
-    def forward(self, image: Tensor, scheme: str = 'predicted', pyramid: Optional[Sequence[Tensor]] = None,
-                min_level: int = 0, *, inference: str = 'nearest',
+    def forward(self, image: Tensor, scheme: str = 'predicted',
+                pyramid: Optional[Sequence[Tensor]] = None, min_level: int = 0, *,
+                inference: str = 'nearest',
                 size: Optional[Tuple[int, int]] = None) -> Dict[str, object]:
-        """Encode, then decode the quadtree with a propagation ``scheme`` (``'all'``, ``'gt'``, ``'predicted'``)
-        down to ``min_level`` (the anytime budget); ``'out'`` by ``inference`` at ``size`` (bilinear only;
-        default the image size)."""
+        """Encode, then decode the quadtree with a propagation ``scheme`` (``'all'``, ``'gt'``,
+        ``'predicted'``) down to ``min_level`` (the anytime budget); ``'out'`` by ``inference`` at
+        ``size`` (bilinear only; default the image size)."""
         check_image_batch(image, 'image', self.encoder.conv1.in_channels, module=self)
         check_choice(inference, 'inference', INFERENCES)
         H, W = image.shape[-2:]
@@ -106,15 +121,16 @@ class QGN(nn.Module):
             raise ValueError(f"image height and width must be divisible by {m}, got ({H}, {W}); "
                              f"pad with graphseg.graphs.pad_to_multiple(image, {m})")
         if inference == 'nearest' and size is not None and tuple(size) != (H, W):
-            raise ValueError(f"inference='nearest' paints the quadtree at the image size {(H, W)}, got size={size}; "
-                             f"use inference='bilinear' for other sizes")
+            raise ValueError("inference='nearest' paints the quadtree at the image size "
+                             f"{(H, W)}, got size={size}; use inference='bilinear' for other sizes")
         levels = self.decoder(self.encoder.forward_pyramid(image), scheme, pyramid, min_level)
         out = levels.dense_logits() if inference == 'nearest' else levels.bilinear_logits(size)
         return {'out': out, 'levels': levels}
 
     def compute_loss(self, image: Tensor, labels: Tensor) -> Tensor:
-        """Training objective: decode with the ground-truth composite scheme and apply the level loss
-        (Eq. 4, 6) against the T-pyramid of ``labels`` :math:`(B, H, W)` (values in ``[0, K)`` or ignore)."""
+        """Training objective: decode with the ground-truth composite scheme and apply the level
+        loss (Eq. 4, 6) against the T-pyramid of ``labels`` :math:`(B, H, W)` (values in ``[0, K)``
+        or ignore)."""
         check_index(labels, 'labels')
         check_ndim(labels, 'labels', 3, '(B, H, W)')
         if labels.shape[-2:] != image.shape[-2:]:
@@ -123,13 +139,14 @@ class QGN(nn.Module):
         pyramid = t_pyramid(labels, self.num_levels, self.num_classes, self.ignore_index)
         return self.criterion(self.forward(image, 'gt', pyramid)['levels'], pyramid)
 
-    def update_class_weights(self, iou: Tensor, enhance_weight: float = 2., composite_weight: float = 2.) -> Tensor:
-        """The released per-epoch class weighting of the level loss from the per-class IoU of the last evaluation
-        (:meth:`~graphseg.nn.qgn.QGNLoss.update_class_weights`)."""
+    def update_class_weights(self, iou: Tensor, enhance_weight: float = 2.,
+                             composite_weight: float = 2.) -> Tensor:
+        """The released per-epoch class weighting of the level loss from the per-class IoU of the
+        last evaluation (:meth:`~graphseg.nn.qgn.QGNLoss.update_class_weights`)."""
         return self.criterion.update_class_weights(iou, enhance_weight, composite_weight)
 
-    def predict(self, image: Tensor, scheme: str = 'predicted', pyramid: Optional[Sequence[Tensor]] = None,
-                min_level: int = 0) -> Tensor:
+    def predict(self, image: Tensor, scheme: str = 'predicted',
+                pyramid: Optional[Sequence[Tensor]] = None, min_level: int = 0) -> Tensor:
         """The label map :math:`(B, H, W)` (QGN Sec. 3.2 inference)."""
         return self.forward(image, scheme, pyramid, min_level)['levels'].labels()
 
@@ -140,23 +157,27 @@ def _no_backbone(kwargs: dict) -> None:
                         f"(the factory name is the decoder: qgn_resnet34(encoder='resnet18'))")
 
 
-@register_model
-def qgn_resnet34(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem', **kwargs) -> QGN:
+@register_model(input_divisor=32)
+def qgn_resnet34(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem',
+                 **kwargs) -> QGN:
     """QGN with the official "ResNet-34" decoder (transposed basic blocks, widths 512-256-128-64-64;
     34,111,736 parameters at 19 classes) on the official deep-stem ResNet-50 encoder."""
     _no_backbone(kwargs)
     return QGN(num_classes, encoder, block='basic', **kwargs)
 
 
-@register_model
-def qgn_resnet50(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem', **kwargs) -> QGN:
-    """QGN with the official "ResNet-50" decoder (transposed bottleneck blocks, widths 2048-1024-512-256-256;
-    47,064,696 parameters at 19 classes) on the official deep-stem ResNet-50 encoder."""
+@register_model(input_divisor=32)
+def qgn_resnet50(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_deepstem',
+                 **kwargs) -> QGN:
+    """QGN with the official "ResNet-50" decoder (transposed bottleneck blocks, widths
+    2048-1024-512-256-256; 47,064,696 parameters at 19 classes) on the official deep-stem ResNet-50
+    encoder."""
     _no_backbone(kwargs)
     return QGN(num_classes, encoder, block='bottleneck', **kwargs)
 
 
-# --- the released checkpoints --------------------------------------------------------------------------
+# --- the released checkpoints
+# --------------------------------------------------------------------------
 
 _QGN_KEYS = ((r'out6_conv\.(.+)$', lambda m: f'head_top.{m.group(1)}'),
              (r'out([2-5])_conv\.(.+)$', lambda m: f'heads.{5 - int(m.group(1))}.{m.group(2)}'),
@@ -164,8 +185,8 @@ _QGN_KEYS = ((r'out6_conv\.(.+)$', lambda m: f'head_top.{m.group(1)}'),
              (r'deconv([1-4])\.(.+)$', lambda m: f'stages.{int(m.group(1)) - 1}.{m.group(2)}'),
              (r'final_deconv\.(?:1\.)?(weight|bias)$', lambda m: f'final_deconv.{m.group(1)}'),
              (r'(final_conv\..+)$', lambda m: m.group(1)))
-# inside the sparse blocks: the dense transposed convolutions are wrapped as (SparseToDense, ConvTranspose2d,
-# DenseToSparse[, BN]); the dense decoder's blocks hold them directly
+# inside the sparse blocks: the dense transposed convolutions are wrapped as (SparseToDense,
+# ConvTranspose2d, DenseToSparse[, BN]); the dense decoder's blocks hold them directly
 _QGN_SPARSE_PARTS = ((r'\.conv2\.1\.weight$', '.conv2.weight'),
                      (r'\.upsample\.1\.weight$', '.shortcut.0.weight'),  # upsampling shortcut
                      (r'\.upsample\.3\.', '.shortcut.1.'),
@@ -176,9 +197,9 @@ _SYNC_BN_BOOKKEEPING = ('_tmp_running_mean', '_tmp_running_var', '_running_iter'
 
 
 def _qgn_decoder_key(key: str, value: Tensor, decoder: nn.Module) -> Optional[Tuple[str, Tensor]]:
-    """A released QGN decoder key (``orig_resnet.`` stripped) -> (decoder key, value in graphseg's layout);
-    ``None`` for the skip layers a ``skips='top'`` decoder does not build (the released noskip builds and ignores
-    them) and for synchronized-BatchNorm bookkeeping."""
+    """A released QGN decoder key (``orig_resnet.`` stripped) -> (decoder key, value in graphseg's
+    layout); ``None`` for the skip layers a ``skips='top'`` decoder does not build (the released
+    noskip builds and ignores them) and for synchronized-BatchNorm bookkeeping."""
     if key.endswith(_SYNC_BN_BOOKKEEPING):
         return None  # the dense decoder's synchronized BatchNorm bookkeeping
     for pat, rep in _QGN_KEYS:
@@ -198,40 +219,52 @@ def _qgn_decoder_key(key: str, value: Tensor, decoder: nn.Module) -> Optional[Tu
         module = decoder.get_submodule(path)
     except AttributeError:
         raise KeyError(key) from None
-    if leaf == 'weight' and isinstance(module, SubmanifoldConv2d) and value.dim() == 4 and value.size(1) == 1:
-        k = module.kernel_size  # SparseConvNet (k*k, 1, C_in, C_out), offset (dy, dx) at (dy + 1) k + dx + 1
+    if (
+        leaf == 'weight'
+        and isinstance(module, SubmanifoldConv2d)
+        and value.dim() == 4
+        and value.size(1) == 1
+    ):
+        # SparseConvNet (k*k, 1, C_in, C_out), offset (dy, dx) at (dy + 1) k + dx + 1
+        k = module.kernel_size
         value = value[:, 0].permute(2, 1, 0).reshape(module.out_channels, module.in_channels, k, k)
     elif leaf == 'weight' and isinstance(module, nn.Linear):
         # SparseConvNet NetworkInNetwork (C_in, C_out), or the dense 1x1 head on the top level
         value = value[:, :, 0, 0] if value.dim() == 4 else value.t()
     if re.match(r'(head_top|heads\.\d+|final_deconv)\.(weight|bias)$', new):
-        # released class coding: channel 0 composite, class c at c + 1; graphseg: class c at c, composite last
-        dim = 1 if isinstance(module, (nn.ConvTranspose2d, SparseConvTranspose2d)) and leaf == 'weight' else 0
+        # released class coding: channel 0 composite, class c at c + 1; graphseg: class c at c,
+        # composite last
+        dim = 1 if isinstance(module,
+                              (nn.ConvTranspose2d,
+                               SparseConvTranspose2d)) and leaf == 'weight' else 0
         value = value.roll(-1, dims=dim)
     return new, value
 
 
 def convert_official(model: nn.Module, state: Optional[Dict[str, Tensor]], arch: str = '',
                      encoder: Optional[Dict[str, Tensor]] = None):
-    """State dicts of the released QGN code (kashyap7x/QGN; the decoder and encoder are saved separately,
-    ``decoder_epoch_N.pth`` / ``encoder_epoch_N.pth``) in the keys of ``model`` (a :class:`QGN` or a
-    :class:`~graphseg.nn.qgn.QGNDecoder`), for :func:`~graphseg.models.load_official`: returns ``(converted,
-    unknown checkpoint keys, a predicate for the model keys the checkpoints may leave out)``.
+    """State dicts of the released QGN code (kashyap7x/QGN; the decoder and encoder are saved
+    separately, ``decoder_epoch_N.pth`` / ``encoder_epoch_N.pth``) in the keys of ``model`` (a
+    :class:`QGN` or a :class:`~graphseg.nn.qgn.QGNDecoder`), for
+    :func:`~graphseg.models.load_official`: returns the converted state dict, the checkpoint keys
+    with no place, and a predicate for the model keys the checkpoints may leave out.
 
-    * decoder ``orig_resnet.``: ``out6_conv`` -> ``head_top``; ``out{5,4,3,2}_conv`` -> ``heads.{0..3}``;
-      ``skip{4..0}`` -> ``skips.{0..4}``; ``deconv{1..4}`` -> ``stages.{0..3}``; ``final_conv``,
-      ``final_deconv``; inside the blocks ``upsample`` -> ``shortcut`` and ``conv2.1`` (the dense transposed
-      convolution wrapped by SparseToDense / DenseToSparse) -> ``conv2``;
-    * SparseConvNet layouts: a ``SubmanifoldConvolution`` weight :math:`(k^2, 1, C_{in}, C_{out})` (offset
-      :math:`(d_y, d_x)` at index :math:`(d_y + 1) k + d_x + 1`) -> ``nn.Conv2d``'s :math:`(C_{out}, C_{in}, k,
-      k)`; a ``NetworkInNetwork`` weight :math:`(C_{in}, C_{out})` -> ``nn.Linear``'s :math:`(C_{out},
-      C_{in})`; SparseConvNet BatchNorms have no ``num_batches_tracked`` (kept at the model's value);
-    * the class coding of the heads: the released channel 0 is *composite* and class :math:`c` is channel
-      :math:`c + 1`; graphseg's class :math:`c` is channel :math:`c` and composite the last (the output channels
-      of every head are rotated);
-    * encoder (MIT CSAIL's scene-parsing ResNet): the names of :func:`~graphseg.models.resnet50_deepstem`;
-      the synchronized BatchNorm's extra buffers (``_tmp_running_mean``, ``_tmp_running_var``,
-      ``_running_iter``) are dropped.
+    * decoder ``orig_resnet.``: ``out6_conv`` -> ``head_top``; ``out{5,4,3,2}_conv`` ->
+      ``heads.{0..3}``; ``skip{4..0}`` -> ``skips.{0..4}``; ``deconv{1..4}`` -> ``stages.{0..3}``;
+      ``final_conv``, ``final_deconv``; inside the blocks ``upsample`` -> ``shortcut`` and
+      ``conv2.1`` (the dense transposed convolution wrapped by SparseToDense / DenseToSparse) ->
+      ``conv2``;
+    * SparseConvNet layouts: a ``SubmanifoldConvolution`` weight :math:`(k^2, 1, C_{in}, C_{out})`
+      (offset :math:`(d_y, d_x)` at index :math:`(d_y + 1) k + d_x + 1`) -> ``nn.Conv2d``'s
+      :math:`(C_{out}, C_{in}, k, k)`; a ``NetworkInNetwork`` weight :math:`(C_{in}, C_{out})` ->
+      ``nn.Linear``'s :math:`(C_{out}, C_{in})`; SparseConvNet BatchNorms have no
+      ``num_batches_tracked`` (kept at the model's value);
+    * the class coding of the heads: the released channel 0 is *composite* and class :math:`c` is
+      channel :math:`c + 1`; graphseg's class :math:`c` is channel :math:`c` and composite the last
+      (the output channels of every head are rotated);
+    * encoder (MIT CSAIL's scene-parsing ResNet): the names of
+      :func:`~graphseg.models.resnet50_deepstem`; the synchronized BatchNorm's extra buffers
+      (``_tmp_running_mean``, ``_tmp_running_var``, ``_running_iter``) are dropped.
     """
     if state is None and not (isinstance(model, QGN) and encoder is not None):
         raise ValueError("checkpoint may be None only to load a QGN encoder alone (encoder=...)")
@@ -244,9 +277,11 @@ def convert_official(model: nn.Module, state: Optional[Dict[str, Tensor]], arch:
         state = {k[8:]: v for k, v in state.items() if k.startswith('decoder.')}
         encoder = enc if encoder is None and enc else encoder
     converted, unknown = {}, []
-    for k, v in state.items():  # the released QGN module's keys, or its orig_resnet's (ResNetTransposeSparse)
+    # the released QGN module's keys, or its orig_resnet's (ResNetTransposeSparse)
+    for k, v in state.items():
         try:
-            found = _qgn_decoder_key(k[len('orig_resnet.'):] if k.startswith('orig_resnet.') else k, v, decoder)
+            found = _qgn_decoder_key(k[len('orig_resnet.'):] if k.startswith('orig_resnet.') else k,
+                                     v, decoder)
         except KeyError:
             unknown.append(k)
             continue
@@ -259,9 +294,8 @@ def convert_official(model: nn.Module, state: Optional[Dict[str, Tensor]], arch:
     skip_decoder = isinstance(model, QGN) and not state
 
     def optional(key: str) -> bool:  # the part of a QGN that was not given
-        return (skip_encoder and key.startswith('encoder.')) or (skip_decoder and key.startswith('decoder.'))
+        return (skip_encoder and key.startswith('encoder.')) or (
+            skip_decoder and key.startswith('decoder.')
+        )
 
     return converted, unknown, optional
-
-
-__all__ = ['QGN', 'qgn_resnet34', 'qgn_resnet50', 'INFERENCES', 'WIDTHS', 'convert_official']

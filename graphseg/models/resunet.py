@@ -41,13 +41,18 @@ from .dilated import FCNHead, check_backbone
 from .hgresnet import GraphBasicBlock, HGStage
 from .registry import register_model
 
+#: the classes and helpers; every @register_model factory below is appended by the registry
+__all__ = ['ResUNet', 'HGResUNet', 'residual_unit', 'DECODER_CHANNELS']
+
 #: Channels of the 4 decoder units (strides 16, 8, 4, 2).
 DECODER_CHANNELS = (256, 128, 64, 64)
 
 
 def residual_unit(in_channels: int, out_channels: int) -> BasicBlock:
-    """A decoder unit: two 3x3 Conv-BN with a 1x1 Conv-BN projection shortcut (ResUNet's residual unit)."""
-    proj = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels))
+    """A decoder unit: two 3x3 Conv-BN with a 1x1 Conv-BN projection shortcut (ResUNet's residual
+    unit)."""
+    proj = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False),
+                         nn.BatchNorm2d(out_channels))
     return BasicBlock(in_channels, out_channels, downsample=proj)
 
 
@@ -56,7 +61,8 @@ def _up(x: Tensor, like: Tensor) -> Tensor:
 
 
 class ResUNet(nn.Module):
-    r"""U-Net with a ResNet encoder and residual decoder units (the dense counterpart of :class:`HGResUNet`).
+    r"""U-Net with a ResNet encoder and residual decoder units (the dense counterpart of
+    :class:`HGResUNet`).
 
     Args:
         backbone (ResNet): encoder with output stride 32 (no dilation).
@@ -75,13 +81,16 @@ class ResUNet(nn.Module):
         super().__init__()
         check_backbone(backbone, [4, 8, 16, 32], 'output stride 32 (no dilation)', num_classes)
         if len(decoder_channels) != 4:
-            raise ValueError(f"decoder_channels must have 4 entries (strides 16, 8, 4, 2), got {decoder_channels!r}")
+            raise ValueError("decoder_channels must have 4 entries (strides 16, 8, 4, 2), got "
+                             f"{decoder_channels!r}")
         backbone.fc = nn.Identity()
         self.backbone, self.num_classes = backbone, num_classes
-        skips = [backbone.feature_channels[2], backbone.feature_channels[1], backbone.feature_channels[0],
+        skips = [backbone.feature_channels[2], backbone.feature_channels[1],
+                 backbone.feature_channels[0],
                  backbone.conv1.out_channels]  # strides 16, 8, 4, 2
         ins = [backbone.feature_channels[3]] + list(decoder_channels[:-1])
-        self.decoder = nn.ModuleList(residual_unit(i + s, o) for i, s, o in zip(ins, skips, decoder_channels))
+        self.decoder = nn.ModuleList(residual_unit(i + s, o) for i, s,
+                                     o in zip(ins, skips, decoder_channels))
         self.classifier = nn.Conv2d(decoder_channels[-1], num_classes, 1)
 
     @property
@@ -89,8 +98,10 @@ class ResUNet(nn.Module):
         return self.backbone.conv1.in_channels
 
     def check_input(self, x: Tensor) -> None:
-        """Raise a clear error unless ``x`` is a floating ``(B, C_in, H, W)`` batch at least the output stride."""
-        check_image_batch(x, 'x', self.in_channels, self.output_stride, 'the output stride', module=self)
+        """Raise a clear error unless ``x`` is a floating ``(B, C_in, H, W)`` batch at least the
+        output stride."""
+        check_image_batch(x, 'x', self.in_channels, self.output_stride, 'the output stride',
+                          module=self)
 
     def encode(self, x: Tensor) -> List[Tensor]:
         """Stem (stride 2), stages 1-3 (strides 4, 8, 16)."""
@@ -111,28 +122,32 @@ class ResUNet(nn.Module):
         d, extra = self.bottom(x3, x3)
         for unit, skip in zip(self.decoder[1:], (x2, x1, stem)):
             d = unit(torch.cat([_up(d, skip), skip], dim=1))
-        out = F.interpolate(self.classifier(d), size=x.shape[-2:], mode='bilinear', align_corners=False)
+        out = F.interpolate(self.classifier(d), size=x.shape[-2:], mode='bilinear',
+                            align_corners=False)
         return {'out': out, **extra}
 
 
 class HGResUNet(ResUNet):
-    r"""HG-ResUNet (`Hamaguchi et al., CVPR 2021 <https://arxiv.org/abs/2104.11176>`_, Sec. 4.4): HG-Conv on the
-    last encoder block and the first decoder block, optionally with active focus (Eq. 11-13).
+    r"""HG-ResUNet (`Hamaguchi et al., CVPR 2021 <https://arxiv.org/abs/2104.11176>`_, Sec. 4.4):
+    HG-Conv on the last encoder block and the first decoder block, optionally with active focus
+    (Eq. 11-13).
 
     .. code-block:: text
 
-        X3 (stride 16) -- clustering (steered by C_attn of the aux head with active focus) --> group graph
-        E4 = 1x1 CBR([X3, unpool(layer4's blocks on the groups)])              # last encoder block
-        D  = [E4, X3];  D16 = 1x1 CBR([D, unpool(decoder unit on the groups)])  # first decoder block
+        X3 (stride 16) -- clustering (steered by C_attn of the aux head, active focus) --> groups
+        E4 = 1x1 CBR([X3, unpool(layer4's blocks on the groups)])   # last encoder block
+        D  = [E4, X3];
+        D16 = 1x1 CBR([D, unpool(decoder unit on the groups)])      # first decoder block
         D16 -> dense decoder units at strides 8, 4, 2 -> classifier
 
     Args:
-        backbone (ResNet): encoder with output stride 32; its ``layer4`` becomes an :class:`HGStage`.
+        backbone (ResNet): encoder with output stride 32; its ``layer4`` becomes an
+            :class:`HGStage`.
         num_classes (int): :math:`K`. (default: ``2``)
-        ratio (float): groups per stride-16 pixel. (default: ``1/16``: as many groups as HG-ResNet's 1/64 of
-            its stride-8 map)
-        attention (str, optional): active focus, ``'uncertainty'`` (Eq. 13) or ``'object'`` (Eq. 12, on
-            ``focus_class``); ``None`` for none. (default: ``None``)
+        ratio (float): groups per stride-16 pixel. (default: ``1/16``: as many groups as HG-ResNet's
+            1/64 of its stride-8 map)
+        attention (str, optional): active focus, ``'uncertainty'`` (Eq. 13) or ``'object'`` (Eq. 12,
+            on ``focus_class``); ``None`` for none. (default: ``None``)
         focus_class (int): the attended class of ``'object'``. (default: ``1``)
         alpha (float): :math:`\alpha` of Eq. 11. (default: ``10``)
         decoder_channels: as :class:`ResUNet`.
@@ -140,9 +155,9 @@ class HGResUNet(ResUNet):
 
     Shapes:
         - **input:** :math:`(B, C_{in}, H, W)`, :math:`H, W \geq 16`
-        - **output:** ``{'out': (B, K, H, W)}``; with active focus also ``'aux'`` (the coarse prediction,
-          upsampled) in training mode and ``'attention'`` :math:`(B, H/16, W/16)` (the map that steered the
-          sampling)
+        - **output:** ``{'out': (B, K, H, W)}``; with active focus also ``'aux'`` (the coarse
+          prediction, upsampled) in training mode and ``'attention'`` :math:`(B, H/16, W/16)` (the
+          map that steered the sampling)
     """
 
     output_stride = 16
@@ -163,7 +178,11 @@ class HGResUNet(ResUNet):
         self.fuse_encoder = ConvBNReLU(C3 + C4, C4, 1)
         self.decoder[0] = HGStage([GraphBasicBlock(C4 + C3, d0, downsample=True)], **kwargs)
         self.fuse_decoder = ConvBNReLU(C4 + C3 + d0, d0, 1)
-        self.focus = ActiveFocus(attention, focus_class if attention == 'object' else None) if attention else None
+        self.focus = (
+            ActiveFocus(attention, focus_class if attention == 'object' else None)
+            if attention
+            else None
+        )
         self.aux_head = FCNHead(C3, 128, num_classes) if attention else None
 
     def bottom(self, x3: Tensor, skip: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
@@ -175,7 +194,8 @@ class HGResUNet(ResUNet):
             extra['attention'] = attention
             if self.training:
                 extra['aux'] = coarse
-        u4, graph = self.backbone.layer4(x3, attention, return_graph=True)  # last encoder block on the groups
+        # last encoder block on the groups
+        u4, graph = self.backbone.layer4(x3, attention, return_graph=True)
         e4 = self.fuse_encoder(torch.cat([x3, u4], dim=1))
         d = torch.cat([e4, skip], dim=1)
         u = self.decoder[0](d, graph=graph)  # first decoder block on the same groups
@@ -184,7 +204,8 @@ class HGResUNet(ResUNet):
     def forward(self, x: Tensor) -> Dict[str, Tensor]:
         result = super().forward(x)
         if 'aux' in result:
-            result['aux'] = F.interpolate(result['aux'], size=x.shape[-2:], mode='bilinear', align_corners=False)
+            result['aux'] = F.interpolate(result['aux'], size=x.shape[-2:], mode='bilinear',
+                                          align_corners=False)
         return result
 
 
@@ -201,24 +222,23 @@ def resunet50(num_classes: int = 2, in_channels: int = 3, **kwargs) -> ResUNet:
 
 
 @register_model
-def hg_resunet18(num_classes: int = 2, in_channels: int = 3, ratio: float = 1 / 16, **kwargs) -> HGResUNet:
+def hg_resunet18(num_classes: int = 2, in_channels: int = 3, ratio: float = 1 / 16,
+                 **kwargs) -> HGResUNet:
     """HG-ResUNet-18: HG-Conv on the last encoder and the first decoder block (HG-Conv Sec. 4.4)."""
     return HGResUNet(resnet18(in_channels=in_channels), num_classes, ratio, **kwargs)
 
 
 @register_model
-def hg_resunet50(num_classes: int = 2, in_channels: int = 3, ratio: float = 1 / 16, **kwargs) -> HGResUNet:
+def hg_resunet50(num_classes: int = 2, in_channels: int = 3, ratio: float = 1 / 16,
+                 **kwargs) -> HGResUNet:
     """HG-ResUNet-50: HG-Conv on the last encoder and the first decoder block."""
     return HGResUNet(resnet50(in_channels=in_channels), num_classes, ratio, **kwargs)
 
 
-@register_model
+@register_model(aux=True)
 def hg_resunet18_attn(num_classes: int = 2, in_channels: int = 3, ratio: float = 1 / 16,
                       attention: str = 'uncertainty', **kwargs) -> HGResUNet:
-    """HG-ResUNet-18 with active focus (HG-Conv Eq. 11-13): an auxiliary head's uncertainty (or, with
-    ``attention='object'``, its foreground probability) steers the centre sampling."""
-    return HGResUNet(resnet18(in_channels=in_channels), num_classes, ratio, attention=attention, **kwargs)
-
-
-__all__ = ['ResUNet', 'HGResUNet', 'residual_unit', 'DECODER_CHANNELS', 'resunet18', 'resunet50', 'hg_resunet18',
-           'hg_resunet50', 'hg_resunet18_attn']
+    """HG-ResUNet-18 with active focus (HG-Conv Eq. 11-13): an auxiliary head's uncertainty (or,
+    with ``attention='object'``, its foreground probability) steers the centre sampling."""
+    return HGResUNet(resnet18(in_channels=in_channels), num_classes, ratio, attention=attention,
+                     **kwargs)

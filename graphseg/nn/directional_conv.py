@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import is_sparse
 
-from ..check import check_floating, check_ndim, check_param_dtype, check_same_device
+from ..check import check_floating, check_int, check_ndim, check_param_dtype, check_same_device
 from ..directions import NUM_DIRECTIONS, kernel_to_direction_weights
 from ..ops.scatter import resolve_backend, scatter
 from ..ops.typed import check_typed_edges, typed_degree
@@ -41,8 +41,10 @@ DEGREE_EPS = 1e-7
 
 def directional_edge_weight(edge_index: Tensor, edge_type: Tensor, num_nodes: int,
                             num_directions: int = NUM_DIRECTIONS,
-                            edge_weight: Optional[Tensor] = None, dtype: Optional[torch.dtype] = None) -> Tensor:
-    r"""Per-edge weights of :math:`(D^\delta)^{-1} A^\delta` (Eq. 3): :math:`w_{j \to i} / D^{\tau(j \to i)}_{ii}`.
+                            edge_weight: Optional[Tensor] = None,
+                            dtype: Optional[torch.dtype] = None) -> Tensor:
+    r"""Per-edge weights of :math:`(D^\delta)^{-1} A^\delta` (Eq. 3):
+    :math:`w_{j \to i} / D^{\tau(j \to i)}_{ii}`.
 
     Args:
         edge_index (LongTensor): ``[source; target]`` of each edge.
@@ -58,7 +60,8 @@ def directional_edge_weight(edge_index: Tensor, edge_type: Tensor, num_nodes: in
     """
     dst = edge_index[1]
     if edge_weight is None:
-        edge_weight = torch.ones(dst.numel(), device=dst.device, dtype=dtype or torch.get_default_dtype())
+        edge_weight = torch.ones(dst.numel(), device=dst.device,
+                                 dtype=dtype or torch.get_default_dtype())
     deg = typed_degree(dst, edge_type, num_nodes, num_directions, edge_weight)  # (N, T)
     deg = deg.clamp_min(DEGREE_EPS).view(-1)
     return edge_weight / deg.index_select(0, dst.long() * num_directions + edge_type.long())
@@ -66,28 +69,63 @@ def directional_edge_weight(edge_index: Tensor, edge_type: Tensor, num_nodes: in
 
 def sparse_entries(adj_t: Adj, name: str = 'edge_index'
                    ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
-    """``(row, col, value)`` of a sparse adjacency in its storage order (the order ``T.ToSparseTensor``
-    leaves ``edge_type`` in): a ``torch_sparse.SparseTensor`` or a ``torch.sparse`` COO / CSR tensor.
-    ``value`` is ``None`` for a ``SparseTensor`` without values."""
+    """``(row, col, value)`` of a sparse adjacency in its storage order (the order
+    ``T.ToSparseTensor`` leaves ``edge_type`` in): a ``torch_sparse.SparseTensor`` or a
+    ``torch.sparse`` COO / CSR tensor. ``value`` is ``None`` for a ``SparseTensor`` without
+    values."""
     if isinstance(adj_t, SparseTensor):
         row, col, value = adj_t.coo()
         return row, col, value
     if adj_t.layout == torch.sparse_coo:
         if adj_t.sparse_dim() != 2 or adj_t.dense_dim() != 0:
-            raise ValueError(f"{name} must be a 2-D sparse adjacency with one scalar per entry, got a "
-                             f"sparse tensor of shape {tuple(adj_t.shape)} with dense_dim {adj_t.dense_dim()}")
+            raise ValueError(f"{name} must be a 2-D sparse adjacency with one scalar per entry, "
+                             f"got a sparse tensor of shape {tuple(adj_t.shape)} with dense_dim "
+                             f"{adj_t.dense_dim()}")
         idx = adj_t.indices() if adj_t.is_coalesced() else adj_t._indices()
         val = adj_t.values() if adj_t.is_coalesced() else adj_t._values()
         return idx[0], idx[1], val
     if adj_t.layout == torch.sparse_csr:
         if adj_t.dim() != 2 or adj_t.values().dim() != 1:
-            raise ValueError(f"{name} must be a 2-D sparse adjacency with one scalar per entry, got a "
-                             f"CSR tensor of shape {tuple(adj_t.shape)}")
+            raise ValueError(f"{name} must be a 2-D sparse adjacency with one scalar per entry, "
+                             f"got a CSR tensor of shape {tuple(adj_t.shape)}")
         crow, col = adj_t.crow_indices(), adj_t.col_indices()
         row = torch.repeat_interleave(torch.arange(adj_t.size(0), device=col.device), crow.diff())
         return row, col, adj_t.values()
-    raise ValueError(f"{name} must be an edge index (2, E), a torch_sparse.SparseTensor or a torch.sparse "
+    raise ValueError(f"{name} must be an edge index (2, E), a torch_sparse.SparseTensor or a "
+                     "torch.sparse "
                      f"COO / CSR tensor, got a sparse tensor with layout {adj_t.layout}")
+
+
+def _sparse_edges(
+    adj_t: Adj, edge_type: OptTensor, edge_weight: OptTensor, N: int
+) -> Tuple[Tensor, OptTensor]:
+    """The edge index ``(2, E)`` of a sparse adjacency (storage order) and its edge weights, once
+    the adjacency, its values and ``edge_type`` are checked against each other."""
+    if (adj_t.size(0), adj_t.size(1)) != (N, N):
+        raise ValueError(f"edge_index (a sparse adjacency) must have shape (N, N) = ({N}, {N}), "
+                         f"got {(adj_t.size(0), adj_t.size(1))}")
+    row, col, value = sparse_entries(adj_t)
+    if value is not None:
+        if edge_weight is not None:
+            raise ValueError("edge_weight must be None when edge_index is a sparse adjacency with "
+                             "values: its values are the edge weights")
+        if not value.is_floating_point():
+            raise TypeError("the values of the sparse adjacency edge_index are edge weights and "
+                            f"must be floating, got {value.dtype}; pass the direction types as "
+                            "edge_type")
+        edge_weight = value
+    if edge_type is None:
+        raise ValueError("edge_type is required: a sparse adjacency carries no direction types; "
+                         "pass one type per stored entry, in storage order (T.ToSparseTensor keeps "
+                         "data.edge_type in that order)")
+    check_ndim(edge_type, 'edge_type', 1, '(E,)')
+    if edge_type.numel() != row.numel():
+        raise ValueError(f"edge_type must hold one type per stored entry of the sparse adjacency "
+                         f"edge_index ({row.numel()}), got {edge_type.numel()}; a sparse "
+                         "adjacency keeps "
+                         "one entry per (target, source) pair, so pass a graph with several "
+                         f"directions per pair (max_direction=False) as an edge index (2, E)")
+    return torch.stack([col, row]), edge_weight
 
 
 class DirectionalConv(MessagePassing):
@@ -95,8 +133,8 @@ class DirectionalConv(MessagePassing):
     <https://arxiv.org/abs/2104.11176>`_, Eq. 2-3).
 
     .. math::
-        \mathbf{Z} = \sum_{\delta} (D^\delta)^{-1} A^\delta \mathbf{X} \mathbf{W}_\delta + \mathbf{b},
-        \qquad D^\delta_{ii} = \max\Big(\sum_j A^\delta_{ij},\ 10^{-7}\Big)
+        \mathbf{Z} = \sum_{\delta} (D^\delta)^{-1} A^\delta \mathbf{X} \mathbf{W}_\delta
+        + \mathbf{b}, \qquad D^\delta_{ii} = \max\Big(\sum_j A^\delta_{ij},\ 10^{-7}\Big)
 
     where an edge ``j -> i`` of type :math:`\delta` with weight ``w`` is
     :math:`A^\delta_{ij} = w` (see :mod:`graphseg.directions`). On
@@ -141,19 +179,18 @@ class DirectionalConv(MessagePassing):
                  normalize: bool = True, bias: bool = True, **kwargs) -> None:
         aggr = kwargs.pop('aggr', 'add')
         if aggr not in ('add', 'sum'):
-            raise ValueError(f"aggr must be 'add' (DirectionalConv sums over neighbours and directions, Eq. 2), "
-                             f"got {aggr!r}")
+            raise ValueError("aggr must be 'add' (DirectionalConv sums over neighbours and "
+                             f"directions, Eq. 2), got {aggr!r}")
         if kwargs.get('decomposed_layers', 1) != 1:
-            raise ValueError(f"decomposed_layers must be 1 (the messages gather rows of x @ W, there is no x_j to "
-                             f"split), got {kwargs['decomposed_layers']!r}")
+            raise ValueError("decomposed_layers must be 1 (the messages gather rows of x @ W, "
+                             f"there is no x_j to split), got {kwargs['decomposed_layers']!r}")
         if kwargs.get('flow', 'source_to_target') != 'source_to_target':
-            raise ValueError(f"flow must be 'source_to_target' (edges point from neighbour to centre), "
-                             f"got {kwargs['flow']!r}")
+            raise ValueError("flow must be 'source_to_target' (edges point from neighbour to "
+                             f"centre), got {kwargs['flow']!r}")
         super().__init__(aggr='add', node_dim=0, **kwargs)
         for name, v in (('in_channels', in_channels), ('out_channels', out_channels),
                         ('num_directions', num_directions)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+            check_int(v, name, 1)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.num_directions = num_directions
@@ -192,6 +229,33 @@ class DirectionalConv(MessagePassing):
 
     def forward(self, x: Tensor, edge_index: Adj, edge_type: OptTensor = None,
                 edge_weight: Optional[Tensor] = None) -> Tensor:
+        self._check_x(x)
+        N = x.size(0)
+        adj_t = None
+        if is_sparse(edge_index):  # adj_t: row = target i, col = source j, value = A_ij
+            adj_t = edge_index
+            edge_index, edge_weight = _sparse_edges(adj_t, edge_type, edge_weight, N)
+        elif edge_type is None:
+            raise ValueError("edge_type is required: DirectionalConv needs the direction of "
+                             "every edge")
+        self._check_edges(x, edge_index, edge_type, edge_weight)
+        if self.normalize:  # Eq. 3: (D^d)^-1 A^d folded into the edge weights
+            edge_weight = directional_edge_weight(edge_index, edge_type, N, self.num_directions,
+                                                  edge_weight, dtype=x.dtype)
+        T, C_out = self.num_directions, self.out_channels
+        # [N*T, C']
+        h = (x @ self.weight.permute(1, 0, 2).reshape(self.in_channels, T * C_out)).view(N * T,
+                                                                                         C_out)
+        if adj_t is not None and not self.explain:
+            out = self.propagate(adj_t, h=h, edge_type=edge_type, edge_weight=edge_weight)
+        else:
+            out = self.propagate(edge_index, h=h, edge_type=edge_type, edge_weight=edge_weight,
+                                 size=(N, N))
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    def _check_x(self, x: Tensor) -> None:
         check_ndim(x, 'x', 2, '(N, C)')
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
@@ -199,74 +263,51 @@ class DirectionalConv(MessagePassing):
                              f"{tuple(x.shape)}")
         check_param_dtype(x, 'x', self.weight)
         check_same_device('x', x, 'the layer weight', self.weight)
+
+    def _check_edges(self, x: Tensor, edge_index: Tensor, edge_type: Tensor,
+                     edge_weight: OptTensor) -> None:
         N = x.size(0)
-        adj_t = None
-        if is_sparse(edge_index):  # adj_t: row = target i, col = source j, value = A_ij
-            if (edge_index.size(0), edge_index.size(1)) != (N, N):
-                raise ValueError(f"edge_index (a sparse adjacency) must have shape (N, N) = ({N}, {N}), "
-                                 f"got {(edge_index.size(0), edge_index.size(1))}")
-            row, col, value = sparse_entries(edge_index)
-            if value is not None:
-                if edge_weight is not None:
-                    raise ValueError("edge_weight must be None when edge_index is a sparse adjacency with "
-                                     "values: its values are the edge weights")
-                if not value.is_floating_point():
-                    raise TypeError(f"the values of the sparse adjacency edge_index are edge weights and must "
-                                    f"be floating, got {value.dtype}; pass the direction types as edge_type")
-                edge_weight = value
-            if edge_type is None:
-                raise ValueError("edge_type is required: a sparse adjacency carries no direction types; pass "
-                                 "one type per stored entry, in storage order (T.ToSparseTensor keeps "
-                                 "data.edge_type in that order)")
-            check_ndim(edge_type, 'edge_type', 1, '(E,)')
-            if edge_type.numel() != row.numel():
-                raise ValueError(f"edge_type must hold one type per stored entry of the sparse adjacency "
-                                 f"edge_index ({row.numel()}), got {edge_type.numel()}; a sparse adjacency keeps "
-                                 f"one entry per (target, source) pair, so pass a graph with several directions "
-                                 f"per pair (max_direction=False) as an edge index (2, E)")
-            adj_t, edge_index = edge_index, torch.stack([col, row])
-        elif edge_type is None:
-            raise ValueError("edge_type is required: DirectionalConv needs the direction of every edge")
-        check_typed_edges(edge_index, edge_type, self.num_directions, edge_weight, num_src=N, num_dst=N)
+        check_typed_edges(edge_index, edge_type, self.num_directions, edge_weight, num_src=N,
+                          num_dst=N)
         check_same_device('x', x, 'edge_index', edge_index)
         if edge_weight is not None:
             check_same_device('x', x, 'edge_weight', edge_weight)
-            if edge_weight.numel() and not torch.compiler.is_compiling() and bool((edge_weight < 0).any()):
-                raise ValueError(f"edge_weight must be >= 0 (pixel-pair counts; the degree normalisation of "
+            if (
+                edge_weight.numel()
+                and not torch.compiler.is_compiling()
+                and bool((edge_weight < 0).any())
+            ):
+                raise ValueError("edge_weight must be >= 0 (pixel-pair counts; the degree "
+                                 "normalisation of "
                                  f"Eq. 3 needs them), got min {float(edge_weight.min()):g}")
-        if self.normalize:  # Eq. 3: (D^d)^-1 A^d folded into the edge weights
-            edge_weight = directional_edge_weight(edge_index, edge_type, N, self.num_directions,
-                                                  edge_weight, dtype=x.dtype)
-        T, C_out = self.num_directions, self.out_channels
-        h = (x @ self.weight.permute(1, 0, 2).reshape(self.in_channels, T * C_out)).view(N * T, C_out)  # [N*T, C']
-        if adj_t is not None and not self.explain:
-            out = self.propagate(adj_t, h=h, edge_type=edge_type, edge_weight=edge_weight)
-        else:
-            out = self.propagate(edge_index, h=h, edge_type=edge_type, edge_weight=edge_weight, size=(N, N))
-        if self.bias is not None:
-            out = out + self.bias
-        return out
 
-    def message(self, h: Tensor, edge_index_j: Tensor, edge_type: Tensor, edge_weight: Optional[Tensor]) -> Tensor:
-        """Message of ``j -> i``: :math:`w_{j \\to i} \\mathbf{x}_j \\mathbf{W}_{\\tau}`, row ``(j, tau)`` of ``h``."""
-        msg = h.index_select(0, edge_index_j.long() * self.num_directions + edge_type.long())  # [E, C']
+    def message(self, h: Tensor, edge_index_j: Tensor, edge_type: Tensor,
+                edge_weight: Optional[Tensor]) -> Tensor:
+        """Message of ``j -> i``: :math:`w_{j \\to i} \\mathbf{x}_j \\mathbf{W}_{\\tau}`, row
+        ``(j, tau)`` of ``h``."""
+        # [E, C']
+        msg = h.index_select(0, edge_index_j.long() * self.num_directions + edge_type.long())
         return msg if edge_weight is None else msg * edge_weight.unsqueeze(-1)
 
     def aggregate(self, inputs: Tensor, index: Tensor, ptr: Optional[Tensor] = None,
                   dim_size: Optional[int] = None) -> Tensor:
-        """Sum of the messages per target (Eq. 2), by graphseg's scatter (``'torch'`` / ``'torch_scatter'``)."""
-        backend = None if resolve_backend(None) != 'torch_sparse' else 'torch'  # None: the global backend
+        """Sum of the messages per target (Eq. 2), by graphseg's scatter (``'torch'`` /
+        ``'torch_scatter'``)."""
+        # None: the global backend
+        backend = None if resolve_backend(None) != 'torch_sparse' else 'torch'
         return scatter(inputs, index, 0, dim_size, reduce='sum', backend=backend)
 
-    def message_and_aggregate(self, adj_t: Union[Tensor, SparseTensor], h: Tensor, edge_type: Tensor,
-                              edge_weight: Optional[Tensor]) -> Tensor:
-        """The fused typed-edge kernel on a sparse adjacency: :math:`[A^0 | \\dots | A^8]` times ``h``."""
+    def message_and_aggregate(self, adj_t: Union[Tensor, SparseTensor], h: Tensor,
+                              edge_type: Tensor, edge_weight: Optional[Tensor]) -> Tensor:
+        """The fused typed-edge kernel on a sparse adjacency: :math:`[A^0 | \\dots | A^8]` times
+        ``h``."""
         row, col, _ = sparse_entries(adj_t)
         T = self.num_directions
         N = adj_t.size(0)
         typed_col = col.long() * T + edge_type.long()  # column (j, tau) of the typed adjacency
         if resolve_backend(None) == 'torch_sparse':
-            typed = SparseTensor(row=row.long(), col=typed_col, value=edge_weight, sparse_sizes=(N, h.size(0)))
+            typed = SparseTensor(row=row.long(), col=typed_col, value=edge_weight,
+                                 sparse_sizes=(N, h.size(0)))
             return typed.matmul(h)
         msg = h.index_select(0, typed_col)  # [E, C']
         if edge_weight is not None:

@@ -30,7 +30,8 @@ from .spline_conv import SplineConv
 
 def cartesian_pseudo(pos: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None,
                      num_graphs: Optional[int] = None) -> Tensor:
-    r"""Cartesian pseudo-coordinates in :math:`[0, 1]^2`: :math:`(p_j - p_i) / (2 \max|p_j - p_i|) + 0.5`.
+    r"""Cartesian pseudo-coordinates in :math:`[0, 1]^2`:
+    :math:`(p_j - p_i) / (2 \max|p_j - p_i|) + 0.5`.
 
     PyG's ``Cartesian(norm=True)`` for the edge ``j -> i``, applied to each graph
     of a batch on its own: the maximum runs over the edges of the graph the edge
@@ -51,12 +52,14 @@ def cartesian_pseudo(pos: Tensor, edge_index: Tensor, batch: Optional[Tensor] = 
     """
     check_ndim(pos, 'pos', 2, '(N, D)')
     check_floating(pos, 'pos')
-    check_typed_edges(edge_index, torch.zeros_like(edge_index[0]) if edge_index.dim() == 2 else edge_index, 1,
+    check_typed_edges(edge_index,
+                      torch.zeros_like(edge_index[0]) if edge_index.dim() == 2 else edge_index, 1,
                       num_src=pos.size(0), num_dst=pos.size(0))
     if batch is not None:
         check_index(batch, 'batch')
         if batch.shape != (pos.size(0),):
-            raise ValueError(f"batch must have shape (N,) = ({pos.size(0)},), got {tuple(batch.shape)}")
+            raise ValueError(f"batch must have shape (N,) = ({pos.size(0)},), got "
+                             f"{tuple(batch.shape)}")
     cart = pos.index_select(0, edge_index[0]) - pos.index_select(0, edge_index[1])
     if not cart.numel():
         return cart + 0.5
@@ -76,7 +79,8 @@ class GraphConvSpec:
     build: Callable[..., nn.Module]
     call: Callable[..., Tensor]
     pseudo: bool = False  # reads pseudo-coordinates
-    macs_kwargs: Callable[[nn.Module], Dict[str, int]] = lambda layer: {}  # for ops.macs.graph_conv_macs
+    # for ops.macs.graph_conv_macs
+    macs_kwargs: Callable[[nn.Module], Dict[str, int]] = lambda layer: {}
 
 
 def _directional(in_channels: int, out_channels: int, bias: bool = True, **kwargs) -> nn.Module:
@@ -87,9 +91,11 @@ def _gcn(in_channels: int, out_channels: int, bias: bool = True, **kwargs) -> nn
     return GCNConv(in_channels, out_channels, bias=bias, **kwargs)
 
 
-def _gat(in_channels: int, out_channels: int, bias: bool = True, heads: int = 4, **kwargs) -> nn.Module:
+def _gat(in_channels: int, out_channels: int, bias: bool = True, heads: int = 4,
+         **kwargs) -> nn.Module:
     if out_channels % heads:
-        raise ValueError(f"out_channels ({out_channels}) must be divisible by heads ({heads}) for 'gat'")
+        raise ValueError(f"out_channels ({out_channels}) must be divisible by heads ({heads}) "
+                         "for 'gat'")
     return GATConv(in_channels, out_channels // heads, heads=heads, bias=bias, **kwargs)
 
 
@@ -100,7 +106,8 @@ def _gmm(in_channels: int, out_channels: int, bias: bool = True, kernel_size: in
 
 def _spline(in_channels: int, out_channels: int, bias: bool = True, kernel_size: int = 3,
             **kwargs) -> nn.Module:
-    return SplineConv(in_channels, out_channels, dim=2, kernel_size=kernel_size, bias=bias, **kwargs)
+    return SplineConv(in_channels, out_channels, dim=2, kernel_size=kernel_size, bias=bias,
+                      **kwargs)
 
 
 def _edgeconv(in_channels: int, out_channels: int, bias: bool = True, aggr: str = 'max',
@@ -129,11 +136,21 @@ GRAPH_CONVS: Dict[str, GraphConvSpec] = {
     'directional': GraphConvSpec(_directional, _typed_call),
     'gcn': GraphConvSpec(_gcn, _weighted_call),
     'gat': GraphConvSpec(_gat, _plain_call),
-    'gmm': GraphConvSpec(_gmm, _pseudo_call, pseudo=True,
-                         macs_kwargs=lambda layer: {'kernel_size': int(layer.kernel_size)}),
-    'spline': GraphConvSpec(_spline, _pseudo_call, pseudo=True,
-                            macs_kwargs=lambda layer: {'kernel_size': int(layer.K),
-                                                       'spline_products': int((layer.degree + 1) ** layer.dim)}),
+    'gmm': GraphConvSpec(
+        _gmm,
+        _pseudo_call,
+        pseudo=True,
+        macs_kwargs=lambda layer: {'kernel_size': int(layer.kernel_size)},
+    ),
+    'spline': GraphConvSpec(
+        _spline,
+        _pseudo_call,
+        pseudo=True,
+        macs_kwargs=lambda layer: {
+            'kernel_size': int(layer.K),
+            'spline_products': int((layer.degree + 1) ** layer.dim),
+        },
+    ),
     'edgeconv': GraphConvSpec(_edgeconv, _plain_call),
 }
 
@@ -141,7 +158,8 @@ GRAPH_CONVS: Dict[str, GraphConvSpec] = {
 CONVS = ('directional', 'gcn', 'gmm', 'spline', 'edgeconv')
 
 
-def make_graph_conv(name: str, in_channels: int, out_channels: int, bias: bool = True, **kwargs) -> nn.Module:
+def make_graph_conv(name: str, in_channels: int, out_channels: int, bias: bool = True,
+                    **kwargs) -> nn.Module:
     """One graph convolution of HG-Conv by name (see :data:`CONVS`); ``kwargs`` go to the layer."""
     check_choice(name, 'conv', CONVS)
     return GRAPH_CONVS[name].build(in_channels, out_channels, bias, **kwargs)

@@ -36,9 +36,11 @@ from ..ops.sparse import SparseMap, submanifold_conv2d
 
 def _check_input(input: object, module: nn.Module, channels: Optional[int] = None) -> SparseMap:
     if not isinstance(input, SparseMap):
-        raise TypeError(f"{module.__class__.__name__} expects a SparseMap, got {type(input).__name__}")
+        raise TypeError(f"{module.__class__.__name__} expects a SparseMap, got "
+                        f"{type(input).__name__}")
     if channels is not None and input.num_channels != channels:
-        raise ValueError(f"input must have {channels} channels for {module!r}, got {input.num_channels}")
+        raise ValueError(f"input must have {channels} channels for {module!r}, got "
+                         f"{input.num_channels}")
     check_param_dtype(input.feats, 'input.feats', next(module.parameters(), None))
     return input
 
@@ -71,15 +73,17 @@ class SubmanifoldConv2d(nn.Module):
         - **weight:** :math:`(C_{out}, C_{in}, k, k)` as ``nn.Conv2d`` (stored channels-last)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = False,
-                 device=None, dtype=None) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
+                 bias: bool = False, device=None, dtype=None) -> None:
         super().__init__()
         if kernel_size not in (1, 3):
             raise ValueError(f"kernel_size must be 1 or 3, got {kernel_size}")
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = kernel_size
         factory = {'device': device, 'dtype': dtype}
         # nn.Conv2d's shape (C_out, C_in, k, k), stored as (C_in, k, k, C_out): the typed kernel's
-        # (C_in, 9 * C_out) matrix is then a view of the parameter, not a copy that autograd would keep
+        # (C_in, 9 * C_out) matrix is then a view of the parameter, not a copy that autograd would
+        # keep
         storage = torch.empty(in_channels, kernel_size, kernel_size, out_channels, **factory)
         self.weight = nn.Parameter(storage.permute(3, 0, 1, 2))
         self.bias = nn.Parameter(torch.empty(out_channels, **factory)) if bias else None
@@ -102,7 +106,8 @@ class SubmanifoldConv2d(nn.Module):
 
 
 class SparseLinear(nn.Linear):
-    r"""A per-site linear map (a 1x1 convolution at the active sites; SparseConvNet's ``NetworkInNetwork``).
+    r"""A per-site linear map (a 1x1 convolution at the active sites; SparseConvNet's
+    ``NetworkInNetwork``).
 
     Shapes:
         - **input:** SparseMap with feats :math:`(N, C_{in})`
@@ -189,7 +194,8 @@ class SparseConvTranspose2d(nn.Module):
     r"""Learned 2x upsampling of active sites: a 2x2 transposed convolution with stride 2.
 
     .. math::
-        \mathbf{out}_{(b,\, 2y + i,\, 2x + j)} = \mathbf{b} + \mathbf{W}_{ij}^\top \mathbf{in}_{(b, y, x)}
+        \mathbf{out}_{(b,\, 2y + i,\, 2x + j)} =
+        \mathbf{b} + \mathbf{W}_{ij}^\top \mathbf{in}_{(b, y, x)}
 
     for every active ``(b, y, x)`` and ``i, j`` in ``{0, 1}`` -- the upsampling
     of the official QGN decoder, without its dense round trip. The kernel does
@@ -206,16 +212,20 @@ class SparseConvTranspose2d(nn.Module):
         - **input:** SparseMap with feats :math:`(N, C_{in})` on :math:`(H, W)`
         - **output:** SparseMap with feats :math:`(4N, C_{out})` on :math:`(2H, 2W)`,
           children ordered as :func:`sparse_upsample`
-        - **weight:** :math:`(C_{in}, C_{out}, 2, 2)` as ``nn.ConvTranspose2d`` (stored channels-last)
+        - **weight:** :math:`(C_{in}, C_{out}, 2, 2)` as ``nn.ConvTranspose2d`` (stored
+          channels-last)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = False, device=None, dtype=None) -> None:
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = False, device=None,
+                 dtype=None) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
         factory = {'device': device, 'dtype': dtype}
         # nn.ConvTranspose2d's shape (C_in, C_out, 2, 2), stored as (C_in, 2, 2, C_out) so that the
         # (C_in, 4 * C_out) matrix of the forward pass is a view
-        self.weight = nn.Parameter(torch.empty(in_channels, 2, 2, out_channels, **factory).permute(0, 3, 1, 2))
+        self.weight = nn.Parameter(
+            torch.empty(in_channels, 2, 2, out_channels, **factory).permute(0, 3, 1, 2)
+        )
         self.bias = nn.Parameter(torch.empty(out_channels, **factory)) if bias else None
         self.reset_parameters()
 
@@ -231,7 +241,8 @@ class SparseConvTranspose2d(nn.Module):
         if mask is not None:
             input = input.select(mask)
         N = input.num_sites
-        w = self.weight.permute(0, 2, 3, 1).reshape(self.in_channels, 4 * self.out_channels)  # (C_in, [i, j, C_out])
+        # (C_in, [i, j, C_out])
+        w = self.weight.permute(0, 2, 3, 1).reshape(self.in_channels, 4 * self.out_channels)
         out = (input.feats @ w).view(4 * N, self.out_channels)  # (N, 4, C_out) -> (4N, C_out)
         if self.bias is not None:
             out = out + self.bias
@@ -239,8 +250,8 @@ class SparseConvTranspose2d(nn.Module):
         return SparseMap(input.children(), out, (2 * H, 2 * W), input.batch_size, check=False)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}({self.in_channels}, {self.out_channels}, kernel_size=2, stride=2, '
-                f'bias={self.bias is not None})')
+        return (f'{self.__class__.__name__}({self.in_channels}, {self.out_channels}, '
+                f'kernel_size=2, stride=2, bias={self.bias is not None})')
 
 
 def sparse_gather(dense: Tensor, input: SparseMap) -> SparseMap:

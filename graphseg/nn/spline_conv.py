@@ -31,7 +31,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from ..check import check_choice, check_floating, check_index, check_int, check_ndim, check_param_dtype
+from ..check import (check_choice, check_floating, check_index, check_int, check_ndim,
+                     check_param_dtype)
 from ..ops.scatter import scatter
 from ..ops.typed import typed_matmul_scatter
 from ..typing import WITH_PYG_SPLINE, WITH_TORCH_SPLINE_CONV
@@ -61,7 +62,8 @@ def _check_backend(backend: Optional[str]) -> Optional[str]:
 
 
 def default_spline_backend(device: torch.device) -> str:
-    """``'pyg'`` if it works, else ``'torch_spline_conv'`` for CUDA tensors if installed, else ``'torch'``."""
+    """``'pyg'`` if it works, else ``'torch_spline_conv'`` for CUDA tensors if installed, else
+    ``'torch'``."""
     avail = available_spline_backends()
     if 'pyg' in avail:
         return 'pyg'
@@ -73,6 +75,7 @@ def default_spline_backend(device: torch.device) -> str:
 def _kernels(backend: str):
     """``(spline_basis, spline_weighting)`` of a backend."""
     if backend == 'pyg':
+        # optional backends (WITH_PYG_SPLINE, WITH_TORCH_SPLINE_CONV)
         from pyg_lib.ops import spline_basis as basis, spline_weighting as weighting
         return basis, weighting
     if backend == 'torch_spline_conv':
@@ -82,14 +85,17 @@ def _kernels(backend: str):
 
 
 def _bspline(t: Tensor, degree: int) -> Tensor:
-    r"""The :math:`d + 1` uniform B-spline blending functions at local parameter ``t`` in [0, 1): (..., d + 1)."""
+    r"""The :math:`d + 1` uniform B-spline blending functions at local parameter ``t`` in [0, 1):
+    (..., d + 1)."""
     if degree == 1:
         return torch.stack([1 - t, t], dim=-1)
     if degree == 2:
         return torch.stack([0.5 * (1 - t) ** 2, -t * t + t + 0.5, 0.5 * t * t], dim=-1)
     t2, t3 = t * t, t * t * t
-    return torch.stack([(1 - t) ** 3 / 6, (3 * t3 - 6 * t2 + 4) / 6, (-3 * t3 + 3 * t2 + 3 * t + 1) / 6,
-                        t3 / 6], dim=-1)
+    return torch.stack(
+        [(1 - t) ** 3 / 6, (3 * t3 - 6 * t2 + 4) / 6, (-3 * t3 + 3 * t2 + 3 * t + 1) / 6, t3 / 6],
+        dim=-1,
+    )
 
 
 def spline_basis(pseudo: Tensor, kernel_size: Tensor, is_open_spline: Tensor,
@@ -143,13 +149,15 @@ def spline_basis(pseudo: Tensor, kernel_size: Tensor, is_open_spline: Tensor,
 
 
 def spline_weighting(x: Tensor, weight: Tensor, basis: Tensor, weight_index: Tensor) -> Tensor:
-    r"""Per-edge kernel :math:`\mathbf{x}_e \sum_s b_{e,s} \mathbf{W}_{\mathrm{wi}_{e,s}}`, in plain PyTorch.
+    r"""Per-edge kernel :math:`\mathbf{x}_e \sum_s b_{e,s} \mathbf{W}_{\mathrm{wi}_{e,s}}`, in plain
+    PyTorch.
 
     One matmul of ``x`` with all :math:`K` kernel weights, then a gather of the
     :math:`S` used rows (the typed-edge kernel on an edge-to-itself graph).
 
     Shapes:
-        - **input:** x :math:`(E, C)`, weight :math:`(K, C, C')`, basis / weight_index :math:`(E, S)`
+        - **input:** x :math:`(E, C)`, weight :math:`(K, C, C')`, basis / weight_index
+          :math:`(E, S)`
         - **output:** :math:`(E, C')`
     """
     E, S = basis.shape
@@ -159,11 +167,13 @@ def spline_weighting(x: Tensor, weight: Tensor, basis: Tensor, weight_index: Ten
 
 
 class SplineConv(MessagePassing):
-    r"""The spline-based convolution of `SplineCNN <https://arxiv.org/abs/1711.08920>`_ with backends.
+    r"""The spline-based convolution of `SplineCNN <https://arxiv.org/abs/1711.08920>`_, with
+    backends.
 
     .. math::
         \mathbf{x}'_i = \mathbf{x}_i \mathbf{W}_{root} + \operatorname*{aggr}_{j \to i}
-        \mathbf{x}_j \sum_{m} b_m(\mathbf{u}_{j \to i}) \mathbf{W}_{\mathrm{wi}_m(\mathbf{u}_{j \to i})}
+        \mathbf{x}_j \sum_{m} b_m(\mathbf{u}_{j \to i})
+        \mathbf{W}_{\mathrm{wi}_m(\mathbf{u}_{j \to i})}
         + \mathbf{b}
 
     with the tensor-product B-spline basis of :func:`spline_basis` over
@@ -191,9 +201,11 @@ class SplineConv(MessagePassing):
         - **output:** node features :math:`(|V|, C')`
     """
 
-    def __init__(self, in_channels: int, out_channels: int, dim: int, kernel_size: Union[int, Sequence[int]],
-                 is_open_spline: Union[bool, Sequence[bool]] = True, degree: int = 1, aggr: str = 'mean',
-                 root_weight: bool = True, bias: bool = True, backend: Optional[str] = None) -> None:
+    def __init__(self, in_channels: int, out_channels: int, dim: int,
+                 kernel_size: Union[int, Sequence[int]],
+                 is_open_spline: Union[bool, Sequence[bool]] = True, degree: int = 1,
+                 aggr: str = 'mean', root_weight: bool = True, bias: bool = True,
+                 backend: Optional[str] = None) -> None:
         check_choice(aggr, 'aggr', ('mean', 'add', 'max'))
         super().__init__(aggr=aggr, node_dim=0)
         for name, v in (('in_channels', in_channels), ('out_channels', out_channels), ('dim', dim)):
@@ -201,14 +213,18 @@ class SplineConv(MessagePassing):
         if degree not in (1, 2, 3):
             raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}")
         self.backend = _check_backend(backend)
-        self.in_channels, self.out_channels, self.dim, self.degree = in_channels, out_channels, dim, degree
+        self.in_channels, self.out_channels, self.dim = in_channels, out_channels, dim
+        self.degree = degree
         self.root_weight = root_weight
         ks: List[int] = [kernel_size] * dim if isinstance(kernel_size, int) else list(kernel_size)
-        opn: List[bool] = [is_open_spline] * dim if isinstance(is_open_spline, bool) else list(is_open_spline)
+        opn: List[bool] = [is_open_spline] * dim if isinstance(is_open_spline,
+                                                               bool) else list(is_open_spline)
         if len(ks) != dim or len(opn) != dim:
-            raise ValueError(f"kernel_size and is_open_spline need dim = {dim} entries, got {ks} and {opn}")
+            raise ValueError(f"kernel_size and is_open_spline need dim = {dim} entries, got {ks} "
+                             f"and {opn}")
         if any(k < degree + 1 for k in ks):
-            raise ValueError(f"kernel_size must be >= degree + 1 = {degree + 1} in every dimension, got {ks}")
+            raise ValueError(f"kernel_size must be >= degree + 1 = {degree + 1} in every "
+                             f"dimension, got {ks}")
         self.register_buffer('kernel_size', torch.tensor(ks, dtype=torch.long))
         self.register_buffer('is_open_spline', torch.tensor(opn, dtype=torch.uint8))
         self.K = int(math.prod(ks))
@@ -218,12 +234,14 @@ class SplineConv(MessagePassing):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """PyG's initialisation: uniform with bound :math:`1/\\sqrt{K C}` (root: :math:`1/\\sqrt{C}`), zero bias."""
+        """PyG's initialisation: uniform with bound :math:`1/\\sqrt{K C}` (root:
+        :math:`1/\\sqrt{C}`), zero bias."""
         super().reset_parameters()
         bound = 1. / math.sqrt(self.K * self.in_channels)
         nn.init.uniform_(self.weight, -bound, bound)
         if self.lin is not None:
-            nn.init.uniform_(self.lin.weight, -1. / math.sqrt(self.in_channels), 1. / math.sqrt(self.in_channels))
+            nn.init.uniform_(self.lin.weight, -1. / math.sqrt(self.in_channels),
+                             1. / math.sqrt(self.in_channels))
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
@@ -231,7 +249,8 @@ class SplineConv(MessagePassing):
         check_ndim(x, 'x', 2, '(N, C)')
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have in_channels = {self.in_channels} features, got shape {tuple(x.shape)}")
+            raise ValueError(f"x must have in_channels = {self.in_channels} features, got shape "
+                             f"{tuple(x.shape)}")
         check_param_dtype(x, 'x', self.weight)
         N = x.size(0)
         check_ndim(pseudo, 'pseudo', 2, '(E, D)')
@@ -241,18 +260,21 @@ class SplineConv(MessagePassing):
             raise ValueError(f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}")
         E = edge_index.size(1)
         if pseudo.size(0) != E or pseudo.size(1) != self.dim:
-            raise ValueError(f"pseudo must have shape (E, dim) = ({E}, {self.dim}), got {tuple(pseudo.shape)}")
-        if E > 0 and not torch.compiler.is_compiling():  # value checks read the tensors: not while tracing
+            raise ValueError(f"pseudo must have shape (E, dim) = ({E}, {self.dim}), got "
+                             f"{tuple(pseudo.shape)}")
+        # value checks read the tensors: not while tracing
+        if E > 0 and not torch.compiler.is_compiling():
             if int(edge_index.min()) < 0 or int(edge_index.max()) >= N:
                 raise ValueError(f"edge_index must hold node ids in [0, {N - 1}], got "
                                  f"[{int(edge_index.min())}, {int(edge_index.max())}]")
             if bool(((pseudo < 0) | (pseudo > 1)).any()):
-                raise ValueError(f"pseudo must lie in [0, 1] (e.g. PyG's Cartesian(norm=True)), got "
+                raise ValueError("pseudo must lie in [0, 1] (e.g. PyG's Cartesian(norm=True)), got "
                                  f"[{float(pseudo.min()):.3g}, {float(pseudo.max()):.3g}]")
 
         backend = self.backend or default_spline_backend(x.device)
         if backend == 'torch' and self.aggr in ('add', 'mean'):
-            basis, wi = spline_basis(pseudo, self.kernel_size, self.is_open_spline, self.degree)  # (E, S)
+            # (E, S)
+            basis, wi = spline_basis(pseudo, self.kernel_size, self.is_open_spline, self.degree)
             S = basis.size(1)
             out = typed_matmul_scatter(x, self.weight, edge_index.repeat_interleave(S, dim=1),
                                        wi.reshape(-1), basis.reshape(-1), dim_size=N)
@@ -273,9 +295,10 @@ class SplineConv(MessagePassing):
         return weighting_fn(x_j, self.weight, basis, wi)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}({self.in_channels}, {self.out_channels}, dim={self.dim}, '
-                f'kernel_size={self.kernel_size.tolist()}, degree={self.degree}, backend={self.backend!r})')
+        return (f'{self.__class__.__name__}({self.in_channels}, {self.out_channels}, '
+                f'dim={self.dim}, kernel_size={self.kernel_size.tolist()}, degree={self.degree}, '
+                f'backend={self.backend!r})')
 
 
-__all__ = ['SplineConv', 'spline_basis', 'spline_weighting', 'available_spline_backends', 'default_spline_backend',
-           'SPLINE_BACKENDS']
+__all__ = ['SplineConv', 'spline_basis', 'spline_weighting', 'available_spline_backends',
+           'default_spline_backend', 'SPLINE_BACKENDS']

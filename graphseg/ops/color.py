@@ -33,17 +33,22 @@ def rgb_to_lab(image: Tensor) -> Tensor:
     if image.dim() < 3 or image.size(-3) != 3:
         raise ValueError(f"image must have shape (*, 3, H, W), got {tuple(image.shape)}")
     # the XYZ matrix with the white point folded in, rows divided by (X_n, Y_n, Z_n)
-    m = torch.tensor(_RGB_TO_XYZ, dtype=torch.float64) / torch.tensor(_WHITE_D65, dtype=torch.float64).view(3, 1)
+    m = torch.tensor(_RGB_TO_XYZ, dtype=torch.float64) / torch.tensor(_WHITE_D65,
+                                                                      dtype=torch.float64).view(3,
+                                                                                                1)
     m = m.to(dtype=image.dtype, device=image.device)
     eps = (6. / 29.) ** 3
     if image.requires_grad and torch.is_grad_enabled():
-        lin = torch.where(image > 0.04045, ((image + 0.055) / 1.055).clamp_min(0).pow(2.4), image / 12.92)
+        lin = torch.where(image > 0.04045, ((image + 0.055) / 1.055).clamp_min(0).pow(2.4),
+                          image / 12.92)
         xyz = torch.einsum('ij,...jhw->...ihw', m, lin)
-        f = torch.where(xyz > eps, xyz.clamp_min(eps).pow(1. / 3.), xyz / (3 * (6. / 29.) ** 2) + 4. / 29.)
+        f = torch.where(xyz > eps, xyz.clamp_min(eps).pow(1. / 3.),
+                        xyz / (3 * (6. / 29.) ** 2) + 4. / 29.)
         fx, fy, fz = f.unbind(-3)
         return torch.stack([116. * fy - 16., 500. * (fx - fy), 200. * (fy - fz)], dim=-3)
-    # the same formulae without autograd: in place, a third fewer passes over the image (SLIC's case)
-    # (no clamps: a branch that where() does not select may hold NaN here, there is no gradient to spoil)
+    # the same formulae without autograd: in place, a third fewer passes over the image (SLIC's
+    # case) (no clamps: a branch that where() does not select may hold NaN here, there is no
+    # gradient to spoil)
     lin = torch.where(image > 0.04045, (image + 0.055).div_(1.055).pow_(2.4), image / 12.92)
     xyz = torch.einsum('ij,...jhw->...ihw', m, lin)
     f = torch.where(xyz > eps, xyz.pow(1. / 3.), xyz.div_(3 * (6. / 29.) ** 2).add_(4. / 29.))

@@ -58,9 +58,12 @@ def _pad(x: Tensor, pad_h: int, pad_w: int, padding_mode: str) -> Tensor:
     return F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode=mode)
 
 
-def _merge_patches(out: Tensor, B: int, C_out: int, N_h: int, N_w: int, p_h: int, p_w: int) -> Tensor:
-    """Patch-major outputs ``(B, N_h, N_w, C_out, p_h, p_w)`` (any view of them) back to ``(B, C_out, H, W)``."""
-    out = out.view(B, N_h, N_w, C_out, p_h, p_w).permute(0, 3, 1, 4, 2, 5)  # (B, C_out, N_h, p_h, N_w, p_w)
+def _merge_patches(out: Tensor, B: int, C_out: int, N_h: int, N_w: int, p_h: int,
+                   p_w: int) -> Tensor:
+    """Patch-major outputs ``(B, N_h, N_w, C_out, p_h, p_w)`` (any view of them) back to
+    ``(B, C_out, H, W)``."""
+    # (B, C_out, N_h, p_h, N_w, p_w)
+    out = out.view(B, N_h, N_w, C_out, p_h, p_w).permute(0, 3, 1, 4, 2, 5)
     return out.reshape(B, C_out, N_h * p_h, N_w * p_w)
 
 
@@ -75,8 +78,10 @@ def _dpw_bmm(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad
     else:  # im2col of the padded image, one column per output pixel
         cols = F.unfold(_pad(x, pad_h, pad_w, padding_mode), (K_h, K_w))  # (B, C*K_h*K_w, H*W)
         cols = cols.view(B, G, L, N_h, p_h, N_w, p_w)
-    cols = cols.permute(0, 3, 5, 1, 2, 4, 6).reshape(B * N_h * N_w * G, L, p_h * p_w)  # (B N G, L, P)
-    w = weight.reshape(B, G, og, L, N_h, N_w).permute(0, 4, 5, 1, 2, 3).reshape(-1, og, L)  # (B N G, og, L)
+    # (B N G, L, P)
+    cols = cols.permute(0, 3, 5, 1, 2, 4, 6).reshape(B * N_h * N_w * G, L, p_h * p_w)
+    # (B N G, og, L)
+    w = weight.reshape(B, G, og, L, N_h, N_w).permute(0, 4, 5, 1, 2, 3).reshape(-1, og, L)
     if bias is None:
         out = torch.bmm(w, cols)  # (B N G, og, P)
     else:  # the bias rides along in the matmul
@@ -85,8 +90,8 @@ def _dpw_bmm(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad
     return _merge_patches(out, B, C_out, N_h, N_w, p_h, p_w)
 
 
-def _dpw_grouped_conv(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int, pad_w: int,
-                      padding_mode: str) -> Tensor:
+def _dpw_grouped_conv(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int,
+                      pad_w: int, padding_mode: str) -> Tensor:
     B, C, H, W = x.shape
     _, C_out, cg, K_h, K_w, N_h, N_w = weight.shape
     p_h, p_w = H // N_h, W // N_w
@@ -95,29 +100,36 @@ def _dpw_grouped_conv(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups:
     if N == 1:  # one kernel per image: the batch goes into the groups, no copy
         win = xp.reshape(1, B * C, H + 2 * pad_h, W + 2 * pad_w)
     else:  # overlapping windows: each patch with its halo of real neighbouring pixels
-        win = xp.unfold(2, p_h + 2 * pad_h, p_h).unfold(3, p_w + 2 * pad_w, p_w)  # (B, C, N_h, N_w, ph', pw')
+        # (B, C, N_h, N_w, ph', pw')
+        win = xp.unfold(2, p_h + 2 * pad_h, p_h).unfold(3, p_w + 2 * pad_w, p_w)
         win = win.permute(0, 2, 3, 1, 4, 5).reshape(1, B * N * C, p_h + 2 * pad_h, p_w + 2 * pad_w)
-    w = weight.permute(0, 5, 6, 1, 2, 3, 4).reshape(B * N * C_out, cg, K_h, K_w)  # (B N C_out, cg, K_h, K_w)
+    # (B N C_out, cg, K_h, K_w)
+    w = weight.permute(0, 5, 6, 1, 2, 3, 4).reshape(B * N * C_out, cg, K_h, K_w)
     out = F.conv2d(win, w, None if bias is None else bias.repeat(B * N), groups=B * N * groups)
     if N == 1:
         return out.view(B, C_out, H, W)
     return _merge_patches(out, B, C_out, N_h, N_w, p_h, p_w)
 
 
-def _dpw_taps(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int, pad_w: int,
-              padding_mode: str) -> Tensor:
+def _dpw_taps(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int,
+              pad_w: int, padding_mode: str) -> Tensor:
     B, C, H, W = x.shape
     _, C_out, cg, K_h, K_w, N_h, N_w = weight.shape
     G, og = groups, C_out // groups
     p_h, p_w = H // N_h, W // N_w
-    if cg == 1 and og == 1:  # depthwise: one multiply-accumulate per tap over (image, channel) planes
+    # depthwise: one multiply-accumulate per tap over (image, channel) planes
+    if cg == 1 and og == 1:
         planes = B * C
         # weights repeated along each patch row -> long contiguous inner loops
         w = weight.reshape(planes, K_h * K_w, N_h, N_w, 1).expand(-1, -1, -1, -1, p_w)
         w = w.reshape(planes, K_h * K_w, N_h, 1, W)  # (B C, taps, N_h, 1, W)
         b = None if bias is None else bias.repeat(B).view(planes, 1, 1, 1)
         # on the CPU, planes go in cache-sized chunks (9 passes over a chunk stay in cache)
-        step = planes if x.device.type != 'cpu' else max(1, _TAPS_CHUNK_BYTES // (H * W * x.element_size()))
+        step = (
+            planes
+            if x.device.type != 'cpu'
+            else max(1, _TAPS_CHUNK_BYTES // (H * W * x.element_size()))
+        )
         chunks = []
         for s in range(0, planes, step):
             xp = _pad(x.reshape(planes, 1, H, W)[s:s + step], pad_h, pad_w, padding_mode)[:, 0]
@@ -127,7 +139,8 @@ def _dpw_taps(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pa
                 dy, dx = divmod(k, K_w)
                 tap = xp[:, dy:dy + H, dx:dx + W].unflatten(1, (N_h, p_h))  # (chunk, N_h, p_h, W)
                 if out is None:
-                    out = tap * ws[:, k] if b is None else torch.addcmul(b[s:s + step], tap, ws[:, k])
+                    out = tap * ws[:, k] if b is None else torch.addcmul(b[s:s + step], tap,
+                                                                         ws[:, k])
                 else:
                     out.addcmul_(tap, ws[:, k])
             chunks.append(out)
@@ -212,24 +225,26 @@ def dpw_conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None, *, grou
     B, C_in, H, W = x.shape
     Bw, C_out, cg, K_h, K_w, N_h, N_w = weight.shape
     if Bw != B:
-        raise ValueError(f"weight must have one kernel set per image: weight.size(0) = B = {B}, got {Bw}")
+        raise ValueError(f"weight must have one kernel set per image: weight.size(0) = B = {B}, "
+                         f"got {Bw}")
     if C_in % groups or C_out % groups:
         raise ValueError(f"groups = {groups} must divide C_in = {C_in} and C_out = {C_out}")
     if cg != C_in // groups:
-        raise ValueError(f"weight must have shape (B, C_out, C_in / groups, K_h, K_w, N_h, N_w) with "
-                         f"C_in / groups = {C_in // groups}, got {tuple(weight.shape)}")
+        raise ValueError("weight must have shape (B, C_out, C_in / groups, K_h, K_w, N_h, N_w) "
+                         f"with C_in / groups = {C_in // groups}, got {tuple(weight.shape)}")
     if K_h % 2 == 0 or K_w % 2 == 0:
         raise ValueError(f"kernel size must be odd, got {K_h}x{K_w}")
     want = (K_h // 2, K_w // 2)
     if padding is not None and _pair(padding, 'padding') != want:
-        raise ValueError(f"padding must be (K - 1) / 2 = {want} for a {K_h}x{K_w} kernel (each output patch "
-                         f"keeps its patch's size), got {padding!r}")
+        raise ValueError(f"padding must be (K - 1) / 2 = {want} for a {K_h}x{K_w} kernel (each "
+                         f"output patch keeps its patch's size), got {padding!r}")
     for name, size, n, dim in (('height H', H, N_h, 5), ('width W', W, N_w, 6)):
         if n < 1 or size % n:
             raise ValueError(f"x {name} = {size} must be divisible by the weight grid size {n} "
                              f"(weight dim {dim})")
     if padding_mode == 'reflect' and (want[0] >= H or want[1] >= W):
-        raise ValueError(f"padding_mode='reflect' needs x larger than the padding {want}, got {H}x{W}")
+        raise ValueError(f"padding_mode='reflect' needs x larger than the padding {want}, got "
+                         f"{H}x{W}")
     if bias is not None:
         check_floating(bias, 'bias')
         if bias.shape != (C_out,):

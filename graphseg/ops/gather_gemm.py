@@ -39,18 +39,21 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from ..check import check_choice, check_floating, check_index, check_int, check_ndim, check_same_device
+from ..check import (check_choice, check_floating, check_index, check_int, check_ndim,
+                     check_same_device)
 from ..directions import CENTER, NUM_DIRECTIONS
 
 PLANS = ('auto', 'im2col', 'pairs')
-#: ``'auto'`` takes ``'im2col'`` when at least this fraction of the 9 N (site, offset) pairs is active.
-#: Measured with ``scripts/bench_sparse.py``-style boundary bands on a 256x512 grid (CPU, C = 64 / 128, 1 and 2
-#: threads, forward and forward+backward): at 30 % active (fill 0.89) im2col is 1.1-1.3x faster than pairs, at
-#: 20 % (fill 0.82) they are even (0.9-1.1x), at 10 % (fill 0.58) pairs is 1.3-2x faster.
+#: ``'auto'`` takes ``'im2col'`` when at least this fraction of the 9 N (site, offset) pairs is
+#: active. Measured with ``scripts/bench_sparse.py``-style boundary bands on a 256x512 grid (CPU, C
+#: = 64 / 128, 1 and 2 threads, forward and forward+backward): at 30 % active (fill 0.89) im2col is
+#: 1.1-1.3x faster than pairs, at 20 % (fill 0.82) they are even (0.9-1.1x), at 10 % (fill 0.58)
+#: pairs is 1.3-2x faster.
 IM2COL_FILL: float = 0.75
 #: Bytes of gathered im2col rows per chunk and CPU thread (cache blocking of gather + GEMM).
 IM2COL_CHUNK_BYTES: int = 4 << 20
-#: Bytes of gathered source rows per run of offset groups of the ``'pairs'`` plan (CPU cache blocking).
+#: Bytes of gathered source rows per run of offset groups of the ``'pairs'`` plan (CPU cache
+#: blocking).
 PAIRS_RUN_BYTES: int = 4 << 20
 
 
@@ -82,8 +85,11 @@ class ConvPlan:
         check_int(self.num_sites, 'num_sites', 0)
         check_int(self.num_pairs, 'num_pairs', 0)
         if (self.cols if self.kind == 'im2col' else self.src) is None:
-            raise ValueError(f"a {self.kind!r} plan needs " + ("cols" if self.kind == 'im2col' else "src, dst, sizes")
-                             + "; build plans with conv_plan(table)")
+            raise ValueError(
+                f"a {self.kind!r} plan needs "
+                + ("cols" if self.kind == 'im2col' else "src, dst, sizes")
+                + "; build plans with conv_plan(table)"
+            )
 
     @property
     def fill(self) -> float:
@@ -113,7 +119,8 @@ def conv_plan(table: Tensor, kind: str = 'auto') -> ConvPlan:
     if N:
         lo, hi = torch.stack(torch.aminmax(table)).tolist()  # one pass, one sync
         if not -1 <= lo <= hi < N:
-            raise ValueError(f"table values must be site ids in [0, {N - 1}] or -1 (no neighbour), got [{lo}, {hi}]")
+            raise ValueError(f"table values must be site ids in [0, {N - 1}] or -1 (no "
+                             f"neighbour), got [{lo}, {hi}]")
     active = table >= 0
     E = int(active.sum())
     if kind == 'auto':
@@ -130,14 +137,18 @@ def conv_plan(table: Tensor, kind: str = 'auto') -> ConvPlan:
 def _im2col_chunk(C: int, x: Tensor) -> int:
     if x.device.type != 'cpu':
         return 1 << 62  # one chunk: the GPU wants one large GEMM
-    return max(16, IM2COL_CHUNK_BYTES * torch.get_num_threads() // (NUM_DIRECTIONS * C * x.element_size()))
+    return max(
+        16, IM2COL_CHUNK_BYTES * torch.get_num_threads() // (NUM_DIRECTIONS * C * x.element_size())
+    )
 
 
 def _pair_runs(x: Tensor, C: int, sizes: Tuple[int, ...]):
     """Runs of consecutive offset groups of a ``'pairs'`` plan whose gathered rows fit
-    :data:`PAIRS_RUN_BYTES` (one group per run if it is larger; one run on a GPU): ``(start, end, groups)``
-    with ``groups`` the ``(offset k, start, end)`` of each non-empty group in the run."""
-    budget = 1 << 62 if x.device.type != 'cpu' else max(1, PAIRS_RUN_BYTES // (C * x.element_size()))
+    :data:`PAIRS_RUN_BYTES` (one group per run if it is larger; one run on a GPU):
+    ``(start, end, groups)`` with ``groups`` the ``(offset k, start, end)`` of each non-empty group
+    in the run."""
+    budget = 1 << 62 if x.device.type != 'cpu' else max(1,
+                                                        PAIRS_RUN_BYTES // (C * x.element_size()))
     runs, groups, run_start, start = [], [], 0, 0
     for k, n in enumerate(sizes):
         if not n:
@@ -167,9 +178,10 @@ def _apply(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
         return out
     out = x @ weight[CENTER]  # (N, C')
     if plan.src.numel():
-        # per run of offset groups: gather the source rows, one GEMM per offset, one index_add_ into the
-        # targets, in two cache-sized buffers that every run reuses (buffers of all E - N pairs at once
-        # leave the gathered rows out of cache by the time of the GEMM, and take fresh pages on every call)
+        # per run of offset groups: gather the source rows, one GEMM per offset, one index_add_ into
+        # the targets, in two cache-sized buffers that every run reuses (buffers of all E - N pairs
+        # at once leave the gathered rows out of cache by the time of the GEMM, and take fresh pages
+        # on every call)
         runs = _pair_runs(x, max(C, C_out), plan.sizes)
         n_max = max(e - s for s, e, _ in runs)
         rows_buf, msg_buf = x.new_empty(n_max, C), x.new_empty(n_max, C_out)
@@ -183,7 +195,8 @@ def _apply(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
 
 
 def _weight_grad(x: Tensor, grad_out: Tensor, plan: ConvPlan) -> Tensor:
-    r"""Weight gradient per offset, :math:`\sum_i \mathbf{x}_{table[i, k]}^\top \partial L / \partial \mathbf{y}_i`."""
+    r"""Weight gradient per offset,
+    :math:`\sum_i \mathbf{x}_{table[i, k]}^\top \partial L / \partial \mathbf{y}_i`."""
     N, C = x.shape
     C_out = grad_out.size(1)
     if plan.kind == 'im2col':
@@ -191,7 +204,8 @@ def _weight_grad(x: Tensor, grad_out: Tensor, plan: ConvPlan) -> Tensor:
         grad = x.new_zeros(NUM_DIRECTIONS * C, C_out)
         step = _im2col_chunk(C, x)
         for s in range(0, N, step):
-            rows = xpad.index_select(0, plan.cols[s:s + step].reshape(-1)).view(-1, NUM_DIRECTIONS * C)
+            rows = xpad.index_select(0, plan.cols[s:s + step].reshape(-1)).view(-1,
+                                                                                NUM_DIRECTIONS * C)
             grad.addmm_(rows.t(), grad_out[s:s + step])
         return grad.view(NUM_DIRECTIONS, C, C_out)
     grad = x.new_zeros(NUM_DIRECTIONS, C, C_out)
@@ -211,7 +225,8 @@ def _weight_grad(x: Tensor, grad_out: Tensor, plan: ConvPlan) -> Tensor:
 class _GatherGemmConv(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
-        ctx.save_for_backward(x, weight)  # weight as given (a view of the parameter): no copy kept alive
+        # weight as given (a view of the parameter): no copy kept alive
+        ctx.save_for_backward(x, weight)
         ctx.plan = plan
         return _apply(x, weight.contiguous(), plan)
 
@@ -229,7 +244,8 @@ class _GatherGemmConv(torch.autograd.Function):
 
 
 def gather_gemm_conv(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
-    r"""Submanifold 3x3 convolution :math:`\mathbf{out}_i = \sum_k \mathbf{x}_{table[i, k]} \mathbf{W}_k` by ``plan``.
+    r"""Submanifold 3x3 convolution
+    :math:`\mathbf{out}_i = \sum_k \mathbf{x}_{table[i, k]} \mathbf{W}_k` by ``plan``.
 
     Differentiable in ``x`` and ``weight`` (first order).
 
@@ -255,7 +271,8 @@ def gather_gemm_conv(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
         raise ValueError(f"weight must have shape (9, C, C_out) with C = x.size(1) = {x.size(1)}, "
                          f"got {tuple(weight.shape)}")
     if x.size(0) != plan.num_sites:
-        raise ValueError(f"x must have one row per site of the plan ({plan.num_sites}), got {x.size(0)}")
+        raise ValueError(f"x must have one row per site of the plan ({plan.num_sites}), got "
+                         f"{x.size(0)}")
     if weight.dtype != x.dtype:
         raise TypeError(f"weight must have the dtype of x ({x.dtype}), got {weight.dtype}")
     return _GatherGemmConv.apply(x.contiguous(), weight, plan)

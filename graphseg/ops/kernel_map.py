@@ -29,7 +29,8 @@ from ..check import check_choice, check_index
 from ..directions import CENTER, DIRECTIONS
 
 METHODS = ('auto', 'grid', 'searchsorted')
-#: Largest ``B (H + 2) (W + 2)`` for which ``method='auto'`` builds a dense index grid (int32: 128 MiB).
+#: Largest ``B (H + 2) (W + 2)`` for which ``method='auto'`` builds a dense index grid (int32: 128
+#: MiB).
 GRID_LIMIT: int = 2 ** 25
 
 
@@ -45,7 +46,8 @@ def check_coords(coords: Tensor, spatial_shape: Sequence[int], batch_size: int,
     H, W = spatial_shape
     for d, (what, bound) in enumerate((('b', batch_size), ('y', H), ('x', W))):
         if lo[d] < 0 or hi[d] >= bound:
-            raise ValueError(f"{name}[:, {d}] ({what}) must lie in [0, {bound - 1}], got [{lo[d]}, {hi[d]}]")
+            raise ValueError(f"{name}[:, {d}] ({what}) must lie in [0, {bound - 1}], got "
+                             f"[{lo[d]}, {hi[d]}]")
 
 
 def _offsets(kernel_size: int) -> Sequence[Tuple[int, int]]:
@@ -57,7 +59,8 @@ def _offsets(kernel_size: int) -> Sequence[Tuple[int, int]]:
 
 
 def neighbor_table(coords: Tensor, spatial_shape: Sequence[int], batch_size: int,
-                   offsets: Sequence[Tuple[int, int]] = DIRECTIONS, *, method: str = 'auto') -> Tensor:
+                   offsets: Sequence[Tuple[int, int]] = DIRECTIONS, *,
+                   method: str = 'auto') -> Tensor:
     r"""Index of the active site at each offset of each active site, ``-1`` where inactive.
 
     ``out[i, k] = j`` iff site ``j`` is at ``coords[i] + (0, *offsets[k])``.
@@ -78,7 +81,8 @@ def neighbor_table(coords: Tensor, spatial_shape: Sequence[int], batch_size: int
     check_coords(coords, (H, W), batch_size)  # an out-of-grid site would read another site's cell
     dev = coords.device
     N = coords.size(0)
-    off = torch.tensor(list(offsets), dtype=torch.long, device=dev).view(-1, 2)  # (K, 2) as (dy, dx)
+    # (K, 2) as (dy, dx)
+    off = torch.tensor(list(offsets), dtype=torch.long, device=dev).view(-1, 2)
     if N == 0:
         return torch.empty(0, off.size(0), dtype=torch.long, device=dev)
     coords = coords.long()

@@ -24,14 +24,15 @@ def _counts(minimum: int, **values: int) -> None:
 
 def conv2d_macs(in_channels: int, out_channels: int, kernel_size: int | Sequence[int], out_h: int,
                 out_w: int, groups: int = 1) -> int:
-    """MACs of a 2-D convolution producing an ``out_h x out_w`` map: ``H W C_out (C_in / g) k_h k_w``."""
+    """MACs of a 2-D convolution producing an ``out_h x out_w`` map:
+    ``H W C_out (C_in / g) k_h k_w``."""
     _counts(1, in_channels=in_channels, out_channels=out_channels, groups=groups)
     _counts(0, out_h=out_h, out_w=out_w)
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
     _counts(1, kernel_size=kh, kernel_width=kw)
     if in_channels % groups or out_channels % groups:
-        raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by "
-                         f"groups ({groups})")
+        raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+                         f"divisible by groups ({groups})")
     return out_h * out_w * out_channels * (in_channels // groups) * kh * kw
 
 
@@ -71,22 +72,26 @@ def message_passing_macs(num_edges: int, channels: int) -> int:
 
 # --- HG-Conv (Hamaguchi et al., CVPR 2021) --------------------------------------------------------
 
-def conv_stack_macs(in_channels: int, out_channels: int, height: int, width: int, num_layers: int = 3) -> int:
-    """MACs of ``num_layers`` 3x3 stride-1 convolutions (the dense stack HG-Conv replaces), per image."""
+def conv_stack_macs(in_channels: int, out_channels: int, height: int, width: int,
+                    num_layers: int = 3) -> int:
+    """MACs of ``num_layers`` 3x3 stride-1 convolutions (the dense stack HG-Conv replaces), per
+    image."""
     _counts(1, in_channels=in_channels, out_channels=out_channels, height=height, width=width,
             num_layers=num_layers)
     return (conv2d_macs(in_channels, out_channels, 3, height, width)
             + (num_layers - 1) * conv2d_macs(out_channels, out_channels, 3, height, width))
 
 
-def graph_conv_macs(conv: str, num_nodes: int, num_edges: int, in_channels: int, out_channels: int, *,
-                    kernel_size: int = 9, spline_products: int = 4) -> int:
+def graph_conv_macs(conv: str, num_nodes: int, num_edges: int, in_channels: int, out_channels: int,
+                    *, kernel_size: int = 9, spline_products: int = 4) -> int:
     r"""MACs of one graph convolution of HG-Conv's swap-ins, as implemented.
 
     * ``'directional'``: :func:`typed_graph_conv_macs` with 9 types.
     * ``'gcn'`` (PyG ``GCNConv``): :math:`N C C' + E C'`.
-    * ``'gmm'`` (PyG ``GMMConv``, shared Gaussians): :math:`N C K C' + E K (2 + C') + N C C'` (root).
-    * ``'spline'`` (graphseg ``SplineConv``, typed-kernel backend): :math:`N C K C' + E S C' + N C C'`.
+    * ``'gmm'`` (PyG ``GMMConv``, shared Gaussians): :math:`N C K C' + E K (2 + C') + N C C'`
+      (root).
+    * ``'spline'`` (graphseg ``SplineConv``, typed-kernel backend):
+      :math:`N C K C' + E S C' + N C C'`.
     * ``'edgeconv'`` (PyG ``EdgeConv`` with a linear :math:`h_\Theta`): :math:`E \cdot 2C \cdot C'`.
     """
     check_choice(conv, 'conv', ('directional', 'gcn', 'gmm', 'spline', 'edgeconv'))
@@ -104,25 +109,33 @@ def graph_conv_macs(conv: str, num_nodes: int, num_edges: int, in_channels: int,
         return N * C * kernel_size * Co + E * spline_products * Co + N * C * Co
     if conv == 'edgeconv':
         return E * 2 * C * Co
-    raise ValueError(f"conv must be one of ('directional', 'gcn', 'gmm', 'spline', 'edgeconv'), got {conv!r}")
+    raise ValueError("conv must be one of ('directional', 'gcn', 'gmm', 'spline', 'edgeconv'), "
+                     f"got {conv!r}")
 
 
-def hg_clustering_macs(num_pixels: int, channels: int, num_groups: int, block_entries: int, iters: int) -> int:
+def hg_clustering_macs(num_pixels: int, channels: int, num_groups: int, block_entries: int,
+                       iters: int) -> int:
     r"""MACs per image of HG-Conv's clustering, as implemented: importance map (4 neighbour offsets,
-    :math:`4 N_{pix} C`), squared norms (:math:`N_{pix} C`), nearest-centre search (:math:`2 N_{pix} M`) and,
-    per round, a centre update and the pixel-centre distances over the tile blocks of :math:`S`
-    (:math:`2 \cdot \text{block\_entries} \cdot C`)."""
+    :math:`4 N_{pix} C`), squared norms (:math:`N_{pix} C`), nearest-centre search
+    (:math:`2 N_{pix} M`) and, per round, a centre update and the pixel-centre distances over the
+    tile blocks of :math:`S` (:math:`2 \cdot \text{block\_entries} \cdot C`)."""
     _counts(1, num_pixels=num_pixels, channels=channels, num_groups=num_groups)
     _counts(0, block_entries=block_entries, iters=iters)
     if num_groups > num_pixels:
         raise ValueError(f"num_groups = {num_groups} must be <= num_pixels = {num_pixels}")
-    return 5 * num_pixels * channels + 2 * num_pixels * num_groups + iters * 2 * block_entries * channels
+    return (
+        5 * num_pixels * channels
+        + 2 * num_pixels * num_groups
+        + iters * 2 * block_entries * channels
+    )
 
 
-def hgconv_macs(num_pixels: int, in_channels: int, out_channels: int, num_layers: int, num_groups: int,
-                num_edges: int, block_entries: int, iters: int, *, adjacency_pairs: int = 0,
-                conv: str = 'directional', **conv_kwargs) -> Dict[str, int]:
-    r"""MACs of one HG-Conv forward pass on one image, by stage, as implemented in :mod:`graphseg.nn`.
+def hgconv_macs(num_pixels: int, in_channels: int, out_channels: int, num_layers: int,
+                num_groups: int, num_edges: int, block_entries: int, iters: int, *,
+                adjacency_pairs: int = 0, conv: str = 'directional',
+                **conv_kwargs) -> Dict[str, int]:
+    r"""MACs of one HG-Conv forward pass on one image, by stage, as implemented in
+    :mod:`graphseg.nn`.
 
     * clustering: importance map (4 neighbour offsets, :math:`4 N_{pix} C`), squared
       norms (:math:`N_{pix} C`), nearest-centre search (:math:`2 N_{pix} M`), and per
@@ -137,16 +150,27 @@ def hgconv_macs(num_pixels: int, in_channels: int, out_channels: int, num_layers
     Normalisation, activations and the sampling are not counted (the convention of
     :func:`conv2d_macs`).
     """
-    _counts(1, num_pixels=num_pixels, in_channels=in_channels, out_channels=out_channels, num_layers=num_layers,
-            num_groups=num_groups)
-    _counts(0, num_edges=num_edges, block_entries=block_entries, iters=iters, adjacency_pairs=adjacency_pairs)
+    _counts(1, num_pixels=num_pixels, in_channels=in_channels, out_channels=out_channels,
+            num_layers=num_layers, num_groups=num_groups)
+    _counts(0, num_edges=num_edges, block_entries=block_entries, iters=iters,
+            adjacency_pairs=adjacency_pairs)
     if num_groups > num_pixels:
         raise ValueError(f"num_groups = {num_groups} must be <= num_pixels = {num_pixels}")
     clustering = hg_clustering_macs(num_pixels, in_channels, num_groups, block_entries, iters)
-    graph = sum(graph_conv_macs(conv, num_groups, num_edges, in_channels if i == 0 else out_channels,
-                                out_channels, **conv_kwargs) for i in range(num_layers))
-    return {'clustering': clustering, 'adjacency': adjacency_pairs, 'pooling': block_entries * in_channels,
-            'graph_conv': graph, 'unpooling': block_entries * out_channels}
+    graph = sum(
+        graph_conv_macs(
+            conv,
+            num_groups,
+            num_edges,
+            in_channels if i == 0 else out_channels,
+            out_channels,
+            **conv_kwargs,
+        )
+        for i in range(num_layers)
+    )
+    return {'clustering': clustering, 'adjacency': adjacency_pairs,
+            'pooling': block_entries * in_channels, 'graph_conv': graph,
+            'unpooling': block_entries * out_channels}
 
 
 # --- RepGraph (Yu et al., ECCV 2020) and its non-local baseline -----------------------------------
@@ -170,9 +194,9 @@ def nonlocal_macs(height: int, width: int, in_channels: int, inter_channels: int
     return macs + (linear_macs(n, inter_channels, in_channels) if include_output else 0)
 
 
-def repgraph_mac_breakdown(height: int, width: int, in_channels: int, inter_channels: int, num_samples: int = 9,
-                           variant: str = 'bottleneck', grid: int = 1, groups: int = 1, *,
-                           include_output: bool = False) -> Dict[str, int]:
+def repgraph_mac_breakdown(height: int, width: int, in_channels: int, inter_channels: int,
+                           num_samples: int = 9, variant: str = 'bottleneck', grid: int = 1,
+                           groups: int = 1, *, include_output: bool = False) -> Dict[str, int]:
     r"""MACs of :class:`graphseg.nn.RepGraph` as implemented (dense path), part by part.
 
     :math:`N = HW` positions, :math:`A = N / g^2` anchors, :math:`S` samples,
@@ -207,7 +231,8 @@ def repgraph_mac_breakdown(height: int, width: int, in_channels: int, inter_chan
     if variant not in ('bottleneck', 'simple'):
         raise ValueError(f"variant must be one of ('bottleneck', 'simple'), got {variant!r}")
     if height % grid or width % grid:
-        raise ValueError(f"height and width must be divisible by grid = {grid}, got ({height}, {width})")
+        raise ValueError(f"height and width must be divisible by grid = {grid}, got ({height}, "
+                         f"{width})")
     n, c, c_ = height * width, in_channels, inter_channels
     a = n // (grid * grid)
     out: Dict[str, int] = {}
@@ -225,14 +250,26 @@ def repgraph_mac_breakdown(height: int, width: int, in_channels: int, inter_chan
     return out
 
 
-def repgraph_macs(height: int, width: int, in_channels: int, inter_channels: int, num_samples: int = 9,
-                  variant: str = 'bottleneck', grid: int = 1, groups: int = 1, *,
-                  include_output: bool = False) -> int:
-    """Total of :func:`repgraph_mac_breakdown` (35.0 G for the Bottleneck RepGraph at 256x128, 2048 -> 256)."""
-    return sum(repgraph_mac_breakdown(height, width, in_channels, inter_channels, num_samples, variant, grid,
-                                      groups, include_output=include_output).values())
+def repgraph_macs(height: int, width: int, in_channels: int, inter_channels: int,
+                  num_samples: int = 9, variant: str = 'bottleneck', grid: int = 1, groups: int = 1,
+                  *, include_output: bool = False) -> int:
+    """Total of :func:`repgraph_mac_breakdown` (35.0 G for the Bottleneck RepGraph at 256x128, 2048
+    -> 256)."""
+    return sum(
+        repgraph_mac_breakdown(
+            height,
+            width,
+            in_channels,
+            inter_channels,
+            num_samples,
+            variant,
+            grid,
+            groups,
+            include_output=include_output,
+        ).values()
+    )
 
 
-__all__ = ['conv2d_macs', 'linear_macs', 'matmul_macs', 'typed_graph_conv_macs', 'message_passing_macs',
-           'conv_stack_macs', 'graph_conv_macs', 'hgconv_macs', 'hg_clustering_macs', 'nonlocal_macs',
-           'repgraph_macs', 'repgraph_mac_breakdown']
+__all__ = ['conv2d_macs', 'linear_macs', 'matmul_macs', 'typed_graph_conv_macs',
+           'message_passing_macs', 'conv_stack_macs', 'graph_conv_macs', 'hgconv_macs',
+           'hg_clustering_macs', 'nonlocal_macs', 'repgraph_macs', 'repgraph_mac_breakdown']

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from ..check import check_choice, check_index, check_same_device, check_tensor
 from ..typing import WITH_TORCH_SCATTER
+from ..typing import WITH_TORCH_SPARSE
 
 REDUCTIONS = ('sum', 'mean', 'max', 'min')
 BACKENDS = ('torch', 'torch_scatter', 'torch_sparse')
@@ -30,7 +31,6 @@ _backend = 'torch'
 
 def available_backends() -> tuple:
     """The backends that import on this machine (``'torch'`` always does)."""
-    from ..typing import WITH_TORCH_SPARSE
     out = ['torch']
     if WITH_TORCH_SCATTER:
         out.append('torch_scatter')
@@ -43,7 +43,8 @@ def set_backend(name: str) -> None:
     """Select the default backend of :func:`scatter` and the typed-edge kernel."""
     check_choice(name, 'backend', BACKENDS)
     if name not in available_backends():
-        raise ImportError(f"backend {name!r} is not installed here; available: {available_backends()}")
+        raise ImportError(f"backend {name!r} is not installed here; available: "
+                          f"{available_backends()}")
     global _backend
     _backend = name
 
@@ -70,7 +71,8 @@ def resolve_backend(backend: Optional[str]) -> str:
         return _backend
     check_choice(backend, 'backend', BACKENDS)
     if backend not in available_backends():
-        raise ImportError(f"backend {backend!r} is not installed here; available: {available_backends()}")
+        raise ImportError(f"backend {backend!r} is not installed here; available: "
+                          f"{available_backends()}")
     return backend
 
 
@@ -85,7 +87,8 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = 
     r"""Reduce all values of ``src`` that share an ``index`` along ``dim``.
 
     .. math::
-        \mathrm{out}_{\ldots, i, \ldots} = \bigoplus_{j:\ \mathrm{index}_j = i} \mathrm{src}_{\ldots, j, \ldots}
+        \mathrm{out}_{\ldots, i, \ldots} =
+        \bigoplus_{j:\ \mathrm{index}_j = i} \mathrm{src}_{\ldots, j, \ldots}
 
     with :math:`\bigoplus` one of ``sum``, ``mean``, ``max``, ``min``. Output
     rows that receive nothing are 0 (the ``torch_scatter`` / PyG convention).
@@ -125,13 +128,14 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = 
     backend = resolve_backend(backend)
 
     if backend == 'torch_scatter':
-        import torch_scatter
+        import torch_scatter  # optional backend (WITH_TORCH_SCATTER)
         if index.numel() and (int(index.min()) < 0 or int(index.max()) >= dim_size):
             _index_range_error(index, dim_size)  # torch_scatter would write out of bounds
         return torch_scatter.scatter(src, index, dim, dim_size=dim_size, reduce=reduce)
     try:
         return _scatter_torch(src, index, dim, dim_size, reduce)
-    except (RuntimeError, IndexError) as e:  # no check on the hot path: name the argument once torch complains
+    # no check on the hot path: name the argument once torch complains
+    except (RuntimeError, IndexError) as e:
         if index.device.type != 'meta' and index.numel() and (int(index.min()) < 0
                                                                 or int(index.max()) >= dim_size):
             _index_range_error(index, dim_size, e)

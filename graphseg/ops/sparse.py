@@ -14,7 +14,8 @@ typed-edge kernel :func:`~graphseg.ops.typed_matmul_scatter` on that kernel map
 CVPR 2018):
 
 .. math::
-    \mathbf{out}_p = \sum_{\delta:\ p + \delta \text{ active}} \mathbf{W}_\delta\, \mathbf{in}_{p + \delta}
+    \mathbf{out}_p =
+    \sum_{\delta:\ p + \delta \text{ active}} \mathbf{W}_\delta\, \mathbf{in}_{p + \delta}
     \qquad \text{for every active } p .
 """
 from __future__ import annotations
@@ -69,18 +70,19 @@ class SparseMap:
         if check:
             check_coords(coords, self.spatial_shape, self.batch_size)
             if feats.size(0) != coords.size(0):
-                raise ValueError(f"feats must have shape (N, C) with N = coords.size(0) = {coords.size(0)}, "
-                                 f"got {tuple(feats.shape)}")
+                raise ValueError("feats must have shape (N, C) with N = coords.size(0) = "
+                                 f"{coords.size(0)}, got {tuple(feats.shape)}")
             if feats.device != coords.device:
-                raise ValueError(f"feats and coords must be on the same device, got {feats.device} and "
-                                 f"{coords.device}")
+                raise ValueError("feats and coords must be on the same device, got "
+                                 f"{feats.device} and {coords.device}")
         self.coords, self.feats = coords, feats
         self._cache = {} if _cache is None else _cache
 
     # ----------------------------------------------------------------- construction
     @classmethod
     def from_dense(cls, x: Tensor, mask: Optional[Tensor] = None) -> 'SparseMap':
-        r"""The sites of ``x`` where ``mask`` is true (all sites when ``mask`` is ``None``), row-major.
+        r"""The sites of ``x`` where ``mask`` is true (all sites when ``mask`` is ``None``),
+        row-major.
 
         Shapes:
             - **input:** x :math:`(B, C, H, W)`, mask :math:`(B, H, W)` bool
@@ -112,7 +114,8 @@ class SparseMap:
         if mask.dtype != torch.bool or tuple(mask.shape) != (self.num_sites,):
             raise ValueError(f"mask must be a bool tensor of shape (N,) = ({self.num_sites},), "
                              f"got {mask.dtype} {tuple(mask.shape)}")
-        return SparseMap(self.coords[mask], self.feats[mask], self.spatial_shape, self.batch_size, check=False)
+        return SparseMap(self.coords[mask], self.feats[mask], self.spatial_shape, self.batch_size,
+                         check=False)
 
     # ----------------------------------------------------------------- reading
     def to_dense(self) -> Tensor:
@@ -139,29 +142,33 @@ class SparseMap:
         return dense.permute(0, 2, 3, 1)[b, y, x]
 
     def kernel_map(self, kernel_size: int = 3, method: str = 'auto') -> Tuple[Tensor, Tensor]:
-        """The cached submanifold kernel map ``(edge_index, edge_type)`` (see :mod:`~graphseg.ops.kernel_map`)."""
+        """The cached submanifold kernel map ``(edge_index, edge_type)`` (see
+        :mod:`~graphseg.ops.kernel_map`)."""
         key = (kernel_size, method)
         if key not in self._cache:
-            self._cache[key] = submanifold_kernel_map(self.coords, self.spatial_shape, self.batch_size,
-                                                      kernel_size, method=method)
+            self._cache[key] = submanifold_kernel_map(self.coords, self.spatial_shape,
+                                                      self.batch_size, kernel_size, method=method)
         return self._cache[key]
 
     def neighbor_table(self, method: str = 'auto') -> Tensor:
         """The cached 3x3 neighbour table :math:`(N, 9)` (:func:`~graphseg.ops.neighbor_table`)."""
         key = ('table', method)
         if key not in self._cache:
-            self._cache[key] = neighbor_table(self.coords, self.spatial_shape, self.batch_size, method=method)
+            self._cache[key] = neighbor_table(self.coords, self.spatial_shape, self.batch_size,
+                                              method=method)
         return self._cache[key]
 
     def conv_plan(self, kind: str = 'auto', method: str = 'auto') -> ConvPlan:
-        """The cached plan of a 3x3 submanifold convolution on these sites (:func:`~graphseg.ops.conv_plan`)."""
+        """The cached plan of a 3x3 submanifold convolution on these sites
+        (:func:`~graphseg.ops.conv_plan`)."""
         key = ('plan', kind, method)
         if key not in self._cache:
             self._cache[key] = conv_plan(self.neighbor_table(method), kind)
         return self._cache[key]
 
     def children(self) -> Tensor:
-        """The cached coordinates :math:`(4N, 3)` of the four children of every site (:func:`child_coords`)."""
+        """The cached coordinates :math:`(4N, 3)` of the four children of every site
+        (:func:`child_coords`)."""
         if 'children' not in self._cache:
             self._cache['children'] = child_coords(self.coords)
         return self._cache['children']
@@ -173,8 +180,10 @@ class SparseMap:
         same = other.coords is self.coords or (
             other.coords.shape == self.coords.shape and torch.equal(other.coords, self.coords))
         if not same or other.spatial_shape != self.spatial_shape:
-            raise ValueError(f"both SparseMaps must have the same active sites, got {self.num_sites} sites "
-                             f"on {self.spatial_shape} and {other.num_sites} sites on {other.spatial_shape}")
+            raise ValueError("both SparseMaps must have the same active sites, got "
+                             f"{self.num_sites} sites "
+                             f"on {self.spatial_shape} and {other.num_sites} sites on "
+                             f"{other.spatial_shape}")
 
     def __add__(self, other: 'SparseMap') -> 'SparseMap':
         self._same_sites(other)
@@ -218,14 +227,17 @@ def child_coords(coords: Tensor) -> Tensor:
     check_index(coords, 'coords')
     if coords.dim() != 2 or coords.size(1) != 3:
         raise ValueError(f"coords must have shape (N, 3) as (b, y, x), got {tuple(coords.shape)}")
-    quad = torch.tensor([[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1]], dtype=coords.dtype, device=coords.device)
+    quad = torch.tensor([[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1]], dtype=coords.dtype,
+                        device=coords.device)
     parent = coords * torch.tensor([1, 2, 2], dtype=coords.dtype, device=coords.device)
     return (parent.unsqueeze(1) + quad).reshape(-1, 3)  # (N, 4, 3) -> (4N, 3)
 
 
 def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] = None, *,
-                       method: str = 'auto', plan: str = 'auto', backend: Optional[str] = None) -> SparseMap:
-    r"""Submanifold sparse convolution :math:`\mathbf{out}_p = \sum_\delta \mathbf{W}_\delta \mathbf{in}_{p+\delta}`.
+                       method: str = 'auto', plan: str = 'auto',
+                       backend: Optional[str] = None) -> SparseMap:
+    r"""Submanifold sparse convolution
+    :math:`\mathbf{out}_p = \sum_\delta \mathbf{W}_\delta \mathbf{in}_{p+\delta}`.
 
     The output is defined at the input's active sites only and reads only
     active neighbours: it equals ``F.conv2d(dense, weight, padding=1)`` of the
@@ -251,10 +263,12 @@ def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] 
     check_ndim(weight, 'weight', 4, '(C_out, C_in, k, k)')
     check_floating(input.feats, 'input.feats')
     if weight.dtype != input.feats.dtype:
-        raise TypeError(f"weight must have the dtype of input.feats ({input.feats.dtype}), got {weight.dtype}")
+        raise TypeError(f"weight must have the dtype of input.feats ({input.feats.dtype}), got "
+                        f"{weight.dtype}")
     k = weight.size(-1)
     if weight.size(-2) != k or k not in (1, 3):
-        raise ValueError(f"weight must be a 3x3 or 1x1 kernel (C_out, C_in, k, k), got {tuple(weight.shape)}")
+        raise ValueError("weight must be a 3x3 or 1x1 kernel (C_out, C_in, k, k), got "
+                         f"{tuple(weight.shape)}")
     if weight.size(1) != input.num_channels:
         raise ValueError(f"weight must have C_in = input channels = {input.num_channels}, "
                          f"got {tuple(weight.shape)}")
@@ -263,11 +277,12 @@ def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] 
     if k == 1:
         out = input.feats @ weight[:, :, 0, 0].t()
     elif plan != 'typed':
-        out = gather_gemm_conv(input.feats, kernel_to_direction_weights(weight), input.conv_plan(plan, method))
+        out = gather_gemm_conv(input.feats, kernel_to_direction_weights(weight),
+                               input.conv_plan(plan, method))
     else:
         edge_index, edge_type = input.kernel_map(3, method)
-        out = typed_matmul_scatter(input.feats, kernel_to_direction_weights(weight), edge_index, edge_type,
-                                   dim_size=input.num_sites, backend=backend)
+        out = typed_matmul_scatter(input.feats, kernel_to_direction_weights(weight), edge_index,
+                                   edge_type, dim_size=input.num_sites, backend=backend)
     if bias is not None:
         out = out + bias
     return input.replace(out)

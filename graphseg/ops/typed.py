@@ -53,13 +53,16 @@ def check_typed_edges(edge_index: Tensor, edge_type: Tensor, num_types: int,
         raise ValueError(f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}")
     E = edge_index.size(1)
     if edge_type.dim() != 1 or edge_type.numel() != E:
-        raise ValueError(f"edge_type must have shape (E,) = ({E},), one type per edge of edge_index, got "
-                         f"{tuple(edge_type.shape)}; a transform that adds or drops edges without edge_type "
+        raise ValueError(f"edge_type must have shape (E,) = ({E},), one type per edge of "
+                         "edge_index, got "
+                         f"{tuple(edge_type.shape)}; a transform that adds or drops edges without "
+                         "edge_type "
                          f"(e.g. T.AddSelfLoops) does this: use graphseg.graphs.AddTypedSelfLoops")
     if edge_weight is not None:
         check_floating(edge_weight, 'edge_weight')
         if edge_weight.dim() != 1 or edge_weight.numel() != E:
-            raise ValueError(f"edge_weight must have shape (E,) = ({E},), got {tuple(edge_weight.shape)}")
+            raise ValueError(f"edge_weight must have shape (E,) = ({E},), got "
+                             f"{tuple(edge_weight.shape)}")
     if E == 0 or _is_compiling():
         return
     tmin, tmax = int(edge_type.min()), int(edge_type.max())
@@ -74,7 +77,8 @@ def check_typed_edges(edge_index: Tensor, edge_type: Tensor, num_types: int,
 
 
 def typed_degree(dst: Tensor, edge_type: Tensor, num_nodes: int, num_types: int,
-                 edge_weight: Optional[Tensor] = None, dtype: Optional[torch.dtype] = None) -> Tensor:
+                 edge_weight: Optional[Tensor] = None,
+                 dtype: Optional[torch.dtype] = None) -> Tensor:
     r"""Per-type weighted in-degree :math:`D^\tau_{ii} = \sum_j A^\tau_{ij}`.
 
     Args:
@@ -98,7 +102,8 @@ def typed_degree(dst: Tensor, edge_type: Tensor, num_nodes: int, num_types: int,
         raise ValueError(f"edge_type must have shape (E,) = ({dst.numel()},) like dst, got "
                          f"{tuple(edge_type.shape)} (dst: {tuple(dst.shape)})")
     if edge_weight is not None and (edge_weight.dim() != 1 or edge_weight.numel() != dst.numel()):
-        raise ValueError(f"edge_weight must have shape (E,) = ({dst.numel()},), got {tuple(edge_weight.shape)}")
+        raise ValueError(f"edge_weight must have shape (E,) = ({dst.numel()},), got "
+                         f"{tuple(edge_weight.shape)}")
     if dst.numel() and not _is_compiling():  # a type out of range would land in another node's row
         for t, name, bound in ((edge_type, 'edge_type', num_types), (dst, 'dst', num_nodes)):
             lo, hi = int(t.min()), int(t.max())
@@ -115,7 +120,8 @@ def typed_degree(dst: Tensor, edge_type: Tensor, num_nodes: int, num_types: int,
 def typed_matmul_scatter(x: Tensor, weight: Tensor, edge_index: Tensor, edge_type: Tensor,
                          edge_weight: Optional[Tensor] = None, *, dim_size: Optional[int] = None,
                          backend: Optional[str] = None) -> Tensor:
-    r"""Typed-edge graph convolution :math:`\mathbf{out}_i = \sum_{j \to i} w_{j\to i}\, \mathbf{x}_j \mathbf{W}_{\tau(j \to i)}`.
+    r"""Typed-edge graph convolution
+    :math:`\mathbf{out}_i = \sum_{j \to i} w_{j\to i}\, \mathbf{x}_j \mathbf{W}_{\tau(j \to i)}`.
 
     One matmul ``x @ W`` for all types, then a gather of row ``(j, tau)`` per
     edge and a scatter-add into target ``i``; never a Python loop over types.
@@ -159,7 +165,7 @@ def typed_matmul_scatter(x: Tensor, weight: Tensor, edge_index: Tensor, edge_typ
     dst = edge_index[1].long()
 
     if backend == 'torch_sparse':
-        from torch_sparse import SparseTensor
+        from torch_sparse import SparseTensor  # optional backend (WITH_TORCH_SPARSE)
         value = edge_weight if edge_weight is not None else None
         adj = SparseTensor(row=dst, col=row, value=value, sparse_sizes=(dim_size, N * T))
         return adj.matmul(h)
@@ -170,15 +176,17 @@ def typed_matmul_scatter(x: Tensor, weight: Tensor, edge_index: Tensor, edge_typ
             msg = msg * edge_weight.unsqueeze(-1)
         return scatter(msg, dst, 0, dim_size, reduce='sum', backend='torch_scatter')
 
-    # steps 2-3 fused: the edges of each target form one bag of rows of h, summed with the edge weights
-    # by embedding_bag (no [E, C'] message tensor, no per-element scatter); bags need target-sorted edges
+    # steps 2-3 fused: the edges of each target form one bag of rows of h, summed with the edge
+    # weights by embedding_bag (no [E, C'] message tensor, no per-element scatter); bags need
+    # target-sorted edges
     if dim_size == 0:
         return h.new_zeros(0, C_out)
     if _is_compiling() or not bool((dst[1:] >= dst[:-1]).all()):
         dst, perm = torch.sort(dst, stable=True)
         row = row[perm]
         edge_weight = edge_weight[perm] if edge_weight is not None else None
-    offsets = torch.searchsorted(dst, torch.arange(dim_size, device=dst.device))  # first edge of each target
+    # first edge of each target
+    offsets = torch.searchsorted(dst, torch.arange(dim_size, device=dst.device))
     return F.embedding_bag(row, h, offsets, mode='sum', per_sample_weights=edge_weight)
 
 

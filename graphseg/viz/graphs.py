@@ -1,5 +1,5 @@
-"""Figures of direction-typed graphs (HG-Conv paper Fig. 3-5 style): superpixel graphs drawn with edge
-stubs, noise canceling side by side, and the 9 per-direction adjacency matrices.
+"""Figures of direction-typed graphs (HG-Conv paper Fig. 3-5 style): superpixel graphs drawn with
+edge stubs, noise canceling side by side, and the 9 per-direction adjacency matrices.
 
 Edges are drawn as *stubs*: edge ``j -> i`` of direction ``k`` is the half of
 the segment from node ``i`` towards node ``j``, coloured by ``k``. The two
@@ -24,7 +24,8 @@ from ..check import check_finite, check_int, check_ndim
 from ..directions import CENTER, DIRECTIONS
 from ..graphs.group_adjacency import group_adjacency
 from ..ops import check_typed_edges
-from .style import DIRECTION_NAMES, _to_hwc, direction_colors, direction_linestyles, draw_direction_legend
+from .style import (DIRECTION_NAMES, _to_hwc, direction_colors, direction_linestyles,
+                    draw_direction_legend)
 
 
 def plot_superpixel_graph(data: Data, image: Union[Tensor, np.ndarray, None] = None, *, ax=None,
@@ -60,7 +61,8 @@ def plot_superpixel_graph(data: Data, image: Union[Tensor, np.ndarray, None] = N
         if boundaries and getattr(data, 'seg', None) is not None:
             seg = data.seg[0].cpu().numpy()
             if img.shape[:2] != seg.shape:
-                raise ValueError(f"image must be {seg.shape} to match data.seg, got {img.shape[:2]}")
+                raise ValueError(f"image must be {seg.shape} to match data.seg, got "
+                                 f"{img.shape[:2]}")
             rgb = np.stack([img] * 3, -1) if img.ndim == 2 else img.astype(float)
             if rgb.max() > 1:
                 rgb = rgb / 255.
@@ -86,20 +88,23 @@ def plot_superpixel_graph(data: Data, image: Union[Tensor, np.ndarray, None] = N
     styles = direction_linestyles()
     ax.add_collection(LineCollection(np.stack([start, end], 1), colors=colors, linewidths=widths,
                                      linestyles=[styles[t] for t in typ]))
-    ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c='white', edgecolors='black', linewidths=0.3, zorder=3)
+    ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c='white', edgecolors='black', linewidths=0.3,
+               zorder=3)
     if image is None:
         ax.set_xlim(pos[:, 0].min() - 1, pos[:, 0].max() + 1)
         ax.set_ylim(pos[:, 1].max() + 1, pos[:, 1].min() - 1)
     ax.set_axis_off()
     if legend:
         draw_direction_legend(ax)
-    ax.set_title(title if title is not None else f'{data.num_nodes} nodes, {int(keep.sum())} typed edges')
+    ax.set_title(title if title is not None else f'{data.num_nodes} nodes, {int(keep.sum())} '
+                                                 'typed edges')
     return ax
 
 
 def plot_noise_canceling(data: Data, image: Union[Tensor, np.ndarray, None] = None, *, axes=None,
                          crop: Optional[Sequence[int]] = None):
-    r"""Before/after view of Appendix B: raw :math:`\hat A`, after noise canceling (Eq. 7), after max-direction.
+    r"""Before/after view of Appendix B: raw :math:`\hat A`, after noise canceling (Eq. 7), after
+    max-direction.
 
     Args:
         data (Data): a :class:`~graphseg.graphs.SuperpixelData` with ``seg``.
@@ -139,8 +144,9 @@ def plot_noise_canceling(data: Data, image: Union[Tensor, np.ndarray, None] = No
 
 
 def raster_order(pos: Tensor, rows: Optional[int] = None) -> Tensor:
-    """Node order for adjacency plots: rows of nodes top to bottom (by ``y`` in ``rows`` bands), left to
-    right within a row, so that on a lattice each direction's matrix is one off-diagonal band.
+    """Node order for adjacency plots: rows of nodes top to bottom (by ``y`` in ``rows`` bands),
+    left to right within a row, so that on a lattice each direction's matrix is one off-diagonal
+    band.
 
     Args:
         pos (Tensor): node positions :math:`(N, 2)` as ``(x, y)``.
@@ -163,10 +169,12 @@ def raster_order(pos: Tensor, rows: Optional[int] = None) -> Tensor:
     return torch.argsort(key)
 
 
-def plot_direction_adjacency(data: Data, *, edge_index: Optional[Tensor] = None, edge_type: Optional[Tensor] = None,
+def plot_direction_adjacency(data: Data, *, edge_index: Optional[Tensor] = None,
+                             edge_type: Optional[Tensor] = None,
                              edge_weight: Optional[Tensor] = None, order: Optional[Tensor] = None,
                              max_nodes: int = 400, axes=None, title: Optional[str] = None):
-    r"""The 9 per-direction adjacency matrices :math:`\hat A^\delta` side by side (HG-Conv Fig. 5 style).
+    r"""The 9 per-direction adjacency matrices :math:`\hat A^\delta` side by side (HG-Conv Fig. 5
+    style).
 
     Panel ``(dy + 1, dx + 1)`` of a 3x3 grid holds :math:`\hat A^\delta` for
     :math:`\delta = (dy, dx)`, laid out like the 3x3 kernel it replaces: row
@@ -197,20 +205,26 @@ def plot_direction_adjacency(data: Data, *, edge_index: Optional[Tensor] = None,
     check_typed_edges(ei, et, len(DIRECTIONS), num_src=data.num_nodes, num_dst=data.num_nodes)
     check_int(max_nodes, 'max_nodes', 1)
     if axes is not None and np.asarray(axes).size != 9:
-        raise ValueError(f"axes must be a 3x3 array of matplotlib axes, got {np.asarray(axes).size} entries")
+        raise ValueError("axes must be a 3x3 array of matplotlib axes, got "
+                         f"{np.asarray(axes).size} entries")
     ew = getattr(data, 'edge_weight', None) if edge_weight is None else edge_weight
     n = int(data.num_nodes)
     if order is None:
-        order = raster_order(data.pos) if getattr(data, 'pos', None) is not None else torch.arange(n)
+        order = raster_order(data.pos) if getattr(data, 'pos',
+                                                  None) is not None else torch.arange(n)
     order = order.cpu()
     if order.numel() != n or not torch.equal(order.sort().values, torch.arange(n)):
-        raise ValueError(f"order must hold all N = {n} nodes once each (a permutation of the node ids), got "
-                         f"{order.numel()} ids" + (' with repeats or ids out of range' if order.numel() == n else ''))
+        raise ValueError(
+            f"order must hold all N = {n} nodes once each (a permutation of the node ids), got "
+            f"{order.numel()} ids"
+            + (' with repeats or ids out of range' if order.numel() == n else '')
+        )
     m = min(n, max_nodes)
     rank = torch.empty(n, dtype=torch.long)
     rank[order] = torch.arange(n)
     src, dst = rank[ei[0].cpu()], rank[ei[1].cpu()]
-    w = ew.detach().cpu().double() if ew is not None else torch.ones(src.numel(), dtype=torch.double)
+    w = ew.detach().cpu().double() if ew is not None else torch.ones(src.numel(),
+                                                                     dtype=torch.double)
     keep = (src < m) & (dst < m)
     A = torch.zeros(len(DIRECTIONS), m, m, dtype=torch.double)
     A.index_put_((et.cpu()[keep], dst[keep], src[keep]), w[keep], accumulate=True)
@@ -226,7 +240,8 @@ def plot_direction_adjacency(data: Data, *, edge_index: Optional[Tensor] = None,
         cmap = LinearSegmentedColormap.from_list(f'dir{k}', [(1, 1, 1, 1), tuple(colors[k])])
         ax.imshow(A[k].numpy(), cmap=cmap, vmin=0, vmax=vmax, interpolation='nearest')
         nnz = int((A[k] > 0).sum())
-        ax.set_title(f'{k} {DIRECTION_NAMES[k]} $\\delta$=({dy},{dx}): {nnz}', fontsize=8, color='black')
+        ax.set_title(f'{k} {DIRECTION_NAMES[k]} $\\delta$=({dy},{dx}): {nnz}', fontsize=8,
+                     color='black')
         ax.set_xticks([])
         ax.set_yticks([])
         for side in ax.spines.values():
@@ -236,9 +251,11 @@ def plot_direction_adjacency(data: Data, *, edge_index: Optional[Tensor] = None,
     axes[2, 0].set_ylabel('target i', fontsize=8)
     shown = f'first {m} of {n} nodes' if m < n else f'{n} nodes'
     fig.suptitle(title if title is not None else
-                 f'$\\hat A^\\delta$ per direction ({shown}, raster order; entry = pixel pairs)', fontsize=9)
+                 f'$\\hat A^\\delta$ per direction ({shown}, raster order; entry = pixel pairs)',
+                 fontsize=9)
     fig.tight_layout()
     return fig
 
 
-__all__ = ['plot_superpixel_graph', 'plot_noise_canceling', 'raster_order', 'plot_direction_adjacency']
+__all__ = ['plot_superpixel_graph', 'plot_noise_canceling', 'raster_order',
+           'plot_direction_adjacency']

@@ -1,11 +1,12 @@
-"""The graph kinds of ``graphseg graph --kind`` and of the demo's figures: how each is built from an image
-and drawn (a plain dict registry, :func:`register_graph_kind`; the command line describes them in
-:data:`graphseg.commands.graph.KINDS`).
+"""The graph kinds of ``graphseg graph --kind`` and of the demo's figures: how each is built from an
+image and drawn (a plain dict registry, :func:`register_graph_kind`; the command line describes them
+in :data:`graphseg.commands.graph.KINDS`).
 
 * ``grid``: the pixel lattice on square cells, the graph a 3x3 convolution runs on;
-* ``superpixel``: SLIC superpixels with direction-typed, noise-canceled edges (HG-Conv's group graph);
-* ``quadtree``: the quadtree of the SLIC label map (QGN): cells as nodes, parent -> child and same-level
-  direction-typed edges.
+* ``superpixel``: SLIC superpixels with direction-typed, noise-canceled edges (HG-Conv's group
+  graph);
+* ``quadtree``: the quadtree of the SLIC label map (QGN): cells as nodes, parent -> child and
+  same-level direction-typed edges.
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from .quadtree import plot_quadtree_graph
 
 @dataclass(frozen=True)
 class GraphKind:
-    """How a graph kind is built (``build(image, n_segments, compactness, method)``) and drawn into a PNG
-    (``plot(data, image, path)``)."""
+    """How a graph kind is built (``build(image, n_segments, compactness, method)``) and drawn into
+    a PNG (``plot(data, image, path)``)."""
     build: Callable[[Tensor, int, float, str], object]
     plot: Callable[[object, Tensor, str], None]
 
@@ -54,8 +55,9 @@ def build_quadtree(image: Tensor, n_segments: int, compactness: float, method: s
 
 
 def build_grid(image: Tensor, n_segments: int, compactness: float, method: str):
-    """The lattice of square cells (about ``n_segments`` of them): each cell a node, typed edges to its 8
-    neighbours, as :func:`~graphseg.graphs.grid_graph` on a downsampled image (a 3x3 conv's graph)."""
+    """The lattice of square cells (about ``n_segments`` of them): each cell a node, typed edges to
+    its 8 neighbours, as :func:`~graphseg.graphs.grid_graph` on a downsampled image (a 3x3 conv's
+    graph)."""
     C, H, W = image.shape
     cell = max(1, int(round((H * W / max(n_segments, 1)) ** 0.5)))
     ys = torch.arange(H) // cell

@@ -1,5 +1,5 @@
-"""Figures of quadtrees and QGN outputs (QGN supplement Tables 8-9 style): the T-pyramid, quadtree graphs
-readable at any depth, and the active sites of each decoder level."""
+"""Figures of quadtrees and QGN outputs (QGN supplement Tables 8-9 style): the T-pyramid, quadtree
+graphs readable at any depth, and the active sites of each decoder level."""
 from __future__ import annotations
 
 from typing import Optional, Sequence, Union
@@ -18,9 +18,10 @@ from ..nn.qgn import QGNOutput
 from .style import _to_hwc, label_to_rgb
 
 
-def plot_t_pyramid(pyramid: Sequence[Tensor], num_classes: int, ignore_index: int = 255, *, axes=None,
-                   titles: bool = True):
-    """One panel per T-pyramid level (level 0 first): classes in colour, composite black, ignore white.
+def plot_t_pyramid(pyramid: Sequence[Tensor], num_classes: int, ignore_index: int = 255, *,
+                   axes=None, titles: bool = True):
+    """One panel per T-pyramid level (level 0 first): classes in colour, composite black, ignore
+    white.
 
     Args:
         pyramid: :func:`~graphseg.graphs.t_pyramid` of an :math:`(H, W)` label map.
@@ -32,30 +33,33 @@ def plot_t_pyramid(pyramid: Sequence[Tensor], num_classes: int, ignore_index: in
         The axes.
     """
     if not isinstance(pyramid, (list, tuple)) or not pyramid:
-        raise ValueError(f"pyramid must be a non-empty list of label maps (t_pyramid), got {pyramid!r}")
+        raise ValueError("pyramid must be a non-empty list of label maps (t_pyramid), got "
+                         f"{pyramid!r}")
     if any(p.dim() != 2 for p in pyramid):
-        raise ValueError("pyramid must hold unbatched (H, W) levels; index one image of a batch first")
+        raise ValueError("pyramid must hold unbatched (H, W) levels; index one image of a batch "
+                         "first")
     if axes is None:
         _, axes = plt.subplots(1, len(pyramid), figsize=(3 * len(pyramid), 3))
     axes = np.atleast_1d(axes)
-    for l, (p, ax) in enumerate(zip(pyramid, axes)):
+    for level, (p, ax) in enumerate(zip(pyramid, axes)):
         ax.imshow(label_to_rgb(p, num_classes, ignore_index), interpolation='nearest')
         if titles:
             comp = float((p == num_classes).float().mean())
-            ax.set_title(f'$T_{l}$  {tuple(p.shape)}, {comp:.0%} composite', fontsize=9)
+            ax.set_title(f'$T_{level}$  {tuple(p.shape)}, {comp:.0%} composite', fontsize=9)
         ax.set_axis_off()
     return axes
 
 
 def quadtree_draw_level(level: Tensor, max_cells: int = 1500) -> int:
-    """The finest level whose cells (and all coarser ones) number at most ``max_cells``: the ``min_level``
-    :func:`plot_quadtree_graph` picks so that a figure stays readable at any depth."""
+    """The finest level whose cells (and all coarser ones) number at most ``max_cells``: the
+    ``min_level`` :func:`plot_quadtree_graph` picks so that a figure stays readable at any depth."""
     check_tensor(level, 'level')
     check_index(level, 'level')
     check_int(max_cells, 'max_cells', 1)
     lv = level.detach().cpu()
     if lv.numel() and int(lv.min()) < 0:
-        raise ValueError(f"level must hold quadtree levels >= 0 (QuadtreeData.level), got {int(lv.min())}")
+        raise ValueError("level must hold quadtree levels >= 0 (QuadtreeData.level), got "
+                         f"{int(lv.min())}")
     top = int(lv.max()) if lv.numel() else 0
     for lvl in range(top + 1):
         if int((lv >= lvl).sum()) <= max_cells:
@@ -96,10 +100,12 @@ def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, 
     """
 
 
-    if not isinstance(data, Data) or any(getattr(data, k, None) is None for k in ('level', 'cell_size', 'leaf',
+    if not isinstance(data,
+                      Data) or any(getattr(data, k, None) is None for k in ('level', 'cell_size',
+                                                                            'leaf',
                                                                                   'seg', 'pos')):
-        raise ValueError("data must be a quadtree graph (QuadtreeData with level, cell_size, leaf, seg, pos; "
-                         "see quadtree_graph)")
+        raise ValueError("data must be a quadtree graph (QuadtreeData with level, cell_size, "
+                         "leaf, seg, pos; see quadtree_graph)")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6))
     seg = data.seg[0].cpu().numpy()
@@ -137,15 +143,24 @@ def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, 
         x0, x1, y0, y1 = cx - half, cx + half, cy - half, cy + half
         rects = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
                           np.stack([x0, y1], 1), np.stack([x0, y0], 1)], 1)  # (n, 5, 2)
-        ax.add_collection(LineCollection(rects, colors='black', linewidths=0.35, linestyles=style, alpha=0.7))
+        ax.add_collection(
+            LineCollection(rects, colors='black', linewidths=0.35, linestyles=style, alpha=0.7)
+        )
     if edges:
         ei, et = data.edge_index.cpu().numpy(), data.edge_type.cpu().numpy()
         keep = (et >= CHILD_EDGE_TYPE) & (level[ei[1]] >= min_level)
-        ax.add_collection(LineCollection(np.stack([pos[ei[0][keep]], pos[ei[1][keep]]], 1), colors='black',
-                                         linewidths=0.4, alpha=0.6))
+        ax.add_collection(
+            LineCollection(
+                np.stack([pos[ei[0][keep]], pos[ei[1][keep]]], 1),
+                colors='black',
+                linewidths=0.4,
+                alpha=0.6,
+            )
+        )
     show = level >= min_level
-    sc = ax.scatter(pos[show, 0], pos[show, 1], s=node_size * 2 ** (level[show] - min_level), c=level[show],
-                    cmap=cmap, norm=norm, edgecolors='black', linewidths=0.3, zorder=3)
+    sc = ax.scatter(pos[show, 0], pos[show, 1], s=node_size * 2 ** (level[show] - min_level),
+                    c=level[show], cmap=cmap, norm=norm, edgecolors='black', linewidths=0.3,
+                    zorder=3)
     if colorbar:
         cb = plt.colorbar(sc, ax=ax, fraction=0.046, pad=0.02, ticks=range(top + 1))
         cb.set_label('level l (cell side $2^l$ px)')
@@ -155,7 +170,9 @@ def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, 
     hidden = int((level < min_level).sum())
     default = f'{data.num_nodes} cells, {int(leaf.sum())} leaves'
     if hidden:
-        default += f'\nlevels < {min_level} aggregated ({hidden} cells; dotted = subdivided further)'
+        default += (
+            f'\nlevels < {min_level} aggregated ({hidden} cells; dotted = subdivided further)'
+        )
     ax.set_title(title if title is not None else default, fontsize=9)
     return ax
 
@@ -180,11 +197,11 @@ def plot_active_sites(output, *, image_index: int = 0, axes=None, label: Optiona
         _, axes = plt.subplots(1, len(levels), figsize=(2.5 * len(levels), 2.5))
     axes = np.atleast_1d(axes)
     cmap = ListedColormap(['#202020', '#ffb000'])  # inactive dark, active amber
-    for l, ax in zip(levels, axes):
-        m = output.active_mask(l)[image_index].cpu().numpy()
+    for level, ax in zip(levels, axes):
+        m = output.active_mask(level)[image_index].cpu().numpy()
         ax.imshow(m, cmap=cmap, vmin=0, vmax=1, interpolation='nearest')
         prefix = f'{label}: ' if label else ''
-        ax.set_title(f'{prefix}$A_{l}$ {int(m.sum())} ({m.mean():.0%})', fontsize=8)
+        ax.set_title(f'{prefix}$A_{level}$ {int(m.sum())} ({m.mean():.0%})', fontsize=8)
         ax.set_axis_off()
     return axes
 

@@ -1,5 +1,5 @@
-"""What the figures share: the direction palette (colour-blind safe, with dash patterns), the compass
-legend, class colours and legends, and the conversion of images for ``imshow``."""
+"""What the figures share: the direction palette (colour-blind safe, with dash patterns), the
+compass legend, class colours and legends, and the conversion of images for ``imshow``."""
 from __future__ import annotations
 
 from typing import Optional, Sequence, Union
@@ -15,9 +15,10 @@ from ..check import as_image, check_index, check_int, check_number
 from ..directions import CENTER, DIRECTIONS
 
 
-#: Okabe & Ito's colour-blind-safe palette (8 colours) for the 8 neighbour directions, dark grey for the centre.
-#: Opposite directions get contrasting colours (N/S blue/orange, W/E green/vermillion, NW/SE sky blue/yellow,
-#: NE/SW purple/black); axis-aligned directions are drawn solid, diagonal ones dashed.
+#: Okabe & Ito's colour-blind-safe palette (8 colours) for the 8 neighbour directions, dark grey for
+#: the centre. Opposite directions get contrasting colours (N/S blue/orange, W/E green/vermillion,
+#: NW/SE sky blue/yellow, NE/SW purple/black); axis-aligned directions are drawn solid, diagonal
+#: ones dashed.
 DIRECTION_HEX = ('#56B4E9', '#0072B2', '#CC79A7',
                  '#009E73', '#555555', '#D55E00',
                  '#000000', '#E69F00', '#F0E442')
@@ -28,7 +29,8 @@ DIRECTION_NAMES = ('NW', 'N', 'NE', 'W', 'self', 'E', 'SW', 'S', 'SE')
 
 
 def direction_colors() -> np.ndarray:
-    """One RGBA colour per direction (:data:`DIRECTION_HEX`: Okabe-Ito, colour-blind safe; self: dark grey).
+    """One RGBA colour per direction (:data:`DIRECTION_HEX`: Okabe-Ito, colour-blind safe; self:
+    dark grey).
 
     Shapes:
         - **output:** :math:`(9, 4)`
@@ -43,8 +45,8 @@ def direction_linestyles() -> list:
 
 
 def _to_hwc(image: Union[Tensor, np.ndarray], name: str = 'image') -> np.ndarray:
-    """An image (the layout / dtype rule of :func:`graphseg.check.as_image`) as an (H, W[, C]) array for imshow;
-    float images are stretched to [0, 1], uint8 / bool ones are shown as they are."""
+    """An image (the layout / dtype rule of :func:`graphseg.check.as_image`) as an (H, W[, C]) array
+    for imshow; float images are stretched to [0, 1], uint8 / bool ones are shown as they are."""
     stretch = getattr(image, 'is_floating_point', lambda: image.dtype.kind == 'f')()
     image = as_image(image, name, batched=False).detach().cpu().permute(1, 2, 0).numpy()
     if image.shape[-1] == 1:
@@ -56,7 +58,8 @@ def _to_hwc(image: Union[Tensor, np.ndarray], name: str = 'image') -> np.ndarray
 
 
 def _draw_compass(ax, fontsize: float = 7.) -> None:
-    """Arrows from the centre to each offset ``(dx, dy)``, labelled ``k name``, in data coordinates."""
+    """Arrows from the centre to each offset ``(dx, dy)``, labelled ``k name``, in data
+    coordinates."""
     colors, styles = direction_colors(), direction_linestyles()
     for k, (dy, dx) in enumerate(DIRECTIONS):
         if k == CENTER:
@@ -66,8 +69,8 @@ def _draw_compass(ax, fontsize: float = 7.) -> None:
         ax.annotate('', xy=(0.62 * dx, 0.62 * dy), xytext=(0, 0),
                     arrowprops=dict(arrowstyle='-|>', color=colors[k], lw=2, linestyle=styles[k],
                                     shrinkA=2, shrinkB=0, mutation_scale=9))
-        ax.text(0.95 * dx, 0.95 * dy, f'{k} {DIRECTION_NAMES[k]}', fontsize=fontsize, ha='center', va='center',
-                color='black')
+        ax.text(0.95 * dx, 0.95 * dy, f'{k} {DIRECTION_NAMES[k]}', fontsize=fontsize, ha='center',
+                va='center', color='black')
     ax.set_xlim(-1.45, 1.45)
     ax.set_ylim(1.4, -1.4)  # image convention: y grows downwards
     ax.set_xticks([])
@@ -77,7 +80,8 @@ def _draw_compass(ax, fontsize: float = 7.) -> None:
 
 def draw_direction_legend(ax, loc: Sequence[float] = (0.72, 0.0, 0.28, 0.28), fontsize: float = 6.):
     """A labelled compass inset: each direction ``k`` as an arrow from node ``i`` towards the offset
-    where its neighbour ``j`` lies (colour and dash pattern as the edges), with its id and compass name.
+    where its neighbour ``j`` lies (colour and dash pattern as the edges), with its id and compass
+    name.
 
     Args:
         ax: the axis to put the inset in.
@@ -91,7 +95,8 @@ def draw_direction_legend(ax, loc: Sequence[float] = (0.72, 0.0, 0.28, 0.28), fo
         raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     inset = ax.inset_axes(list(loc))
     _draw_compass(inset, fontsize)
-    inset.set_title('edge j→i of type k:\nj at offset k from i', fontsize=fontsize, backgroundcolor='white')
+    inset.set_title('edge j→i of type k:\nj at offset k from i', fontsize=fontsize,
+                    backgroundcolor='white')
     inset.patch.set_alpha(0.85)
     return inset
 
@@ -109,15 +114,17 @@ def plot_direction_legend(ax=None, fontsize: float = 9.):
 
 
 def _class_colors(num_classes: int) -> np.ndarray:
-    """``tab20``'s ten strong colours first, then their light partners, so that up to 10 classes never get
-    two shades of one hue (``tab20`` in its own order pairs dark and light blue, orange, ...)."""
+    """``tab20``'s ten strong colours first, then their light partners, so that up to 10 classes
+    never get two shades of one hue (``tab20`` in its own order pairs dark and light blue, orange,
+    ...)."""
     cmap = matplotlib.colormaps['tab20']
     order = list(range(0, 20, 2)) + list(range(1, 20, 2))
     return np.array([cmap(order[i % 20]) for i in range(num_classes)])
 
 
 def label_to_rgb(level: Tensor, num_classes: int, ignore_index: int = 255) -> np.ndarray:
-    """Colour a label map :math:`(H, W)`: classes by ``tab20`` (strong colours first), composite black, ignore white.
+    """Colour a label map :math:`(H, W)`: classes by ``tab20`` (strong colours first), composite
+    black, ignore white.
 
     Shapes:
         - **output:** :math:`(H, W, 4)` RGBA
@@ -127,8 +134,8 @@ def label_to_rgb(level: Tensor, num_classes: int, ignore_index: int = 255) -> np
     bad = (lab < 0) | (lab > num_classes)
     bad &= lab != ignore_index
     if bad.any():
-        raise ValueError(f"level values must lie in [0, {num_classes}] (classes and the composite id) or be "
-                         f"ignore_index = {ignore_index}, got {int(lab[bad][0])}")
+        raise ValueError(f"level values must lie in [0, {num_classes}] (classes and the composite "
+                         f"id) or be ignore_index = {ignore_index}, got {int(lab[bad][0])}")
     rgb = np.ones(lab.shape + (4,))
     colors = _class_colors(num_classes)
     cls = (lab >= 0) & (lab < num_classes)
@@ -143,23 +150,36 @@ MNIST_SEG_CLASSES = ('background',) + tuple(f'digit {d}' for d in range(10))
 
 
 def add_class_legend(fig, num_classes: int, class_names: Optional[Sequence[str]] = None, *,
-                     ignore_index: Optional[int] = 255, ncol: Optional[int] = None, fontsize: float = 7.):
+                     ignore_index: Optional[int] = 255, ncol: Optional[int] = None,
+                     fontsize: float = 7.):
     """A legend of the class colours of :func:`label_to_rgb` (and white = ignore) below a figure."""
     if not hasattr(fig, 'legend') or not hasattr(fig, 'add_axes'):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     check_int(num_classes, 'num_classes', 1)
     if ncol is not None:
         check_int(ncol, 'ncol', 1)
-    names = list(class_names) if class_names is not None else [f'class {k}' for k in range(num_classes)]
+    names = (
+        list(class_names) if class_names is not None else [f'class {k}' for k in range(num_classes)]
+    )
     if len(names) != num_classes:
-        raise ValueError(f"class_names must have num_classes = {num_classes} entries, got {len(names)}")
+        raise ValueError(f"class_names must have num_classes = {num_classes} entries, got "
+                         f"{len(names)}")
     colors = _class_colors(num_classes)
     handles = [Patch(facecolor=colors[k], edgecolor='black', linewidth=0.3, label=names[k])
                for k in range(num_classes)]
     if ignore_index is not None:
-        handles.append(Patch(facecolor='white', edgecolor='black', linewidth=0.3, label=f'ignore ({ignore_index})'))
-    return fig.legend(handles=handles, loc='lower center', ncol=ncol or min(len(handles), 6), fontsize=fontsize,
-                      frameon=False, bbox_to_anchor=(0.5, 0.0))
+        handles.append(
+            Patch(
+                facecolor='white',
+                edgecolor='black',
+                linewidth=0.3,
+                label=f'ignore ({ignore_index})',
+            )
+        )
+    return fig.legend(handles=handles, loc='lower center', ncol=ncol or min(len(handles), 6),
+                      fontsize=fontsize, frameon=False, bbox_to_anchor=(0.5, 0.0))
 
 
-__all__ = ['DIRECTION_HEX', 'DIRECTION_NAMES', 'direction_colors', 'direction_linestyles', 'draw_direction_legend', 'plot_direction_legend', 'label_to_rgb', 'MNIST_SEG_CLASSES', 'add_class_legend']
+__all__ = ['DIRECTION_HEX', 'DIRECTION_NAMES', 'direction_colors', 'direction_linestyles',
+           'draw_direction_legend', 'plot_direction_legend', 'label_to_rgb', 'MNIST_SEG_CLASSES',
+           'add_class_legend']

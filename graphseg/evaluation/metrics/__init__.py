@@ -38,5 +38,5 @@ class Metric(Protocol):
         """The metric values of everything accumulated."""
 
 
-__all__ = ['Metric', 'SegmentationMetrics', 'confusion_matrix', 'iou_from_confusion', 'SaliencyMetrics',
-           's_measure', 'RoadMetrics', 'apls', 'apls_one_way', 'mask_to_graph']
+__all__ = ['Metric', 'SegmentationMetrics', 'confusion_matrix', 'iou_from_confusion',
+           'SaliencyMetrics', 's_measure', 'RoadMetrics', 'apls', 'apls_one_way', 'mask_to_graph']

@@ -6,7 +6,8 @@ and a proposal :math:`G'`, every node :math:`a` of :math:`G` is matched to the n
 :math:`a'` of :math:`G'` within ``buffer`` pixels, and
 
 .. math::
-    C(G \to G') = 1 - \frac{1}{N} \sum_{(a, b)} \min\Big(1, \frac{|L(a, b) - L(a', b')|}{L(a, b)}\Big)
+    C(G \to G') = 1 - \frac{1}{N} \sum_{(a, b)}
+    \min\Big(1, \frac{|L(a, b) - L(a', b')|}{L(a, b)}\Big)
 
 over the :math:`N` node pairs connected in :math:`G`; a pair whose match is missing or
 disconnected in :math:`G'` costs 1. APLS is symmetric: the harmonic mean of
@@ -30,26 +31,27 @@ import networkx as nx
 import numpy as np
 import torch
 from torch import Tensor
+from skimage.morphology import skeletonize
 
 from ...check import check_ndim, check_number
 from .semantic import SegmentationMetrics
 
 
 def mask_to_graph(mask, node_spacing: Optional[float] = 20.0) -> nx.Graph:
-    """A road graph from a binary mask :math:`(H, W)`: nodes with ``pos`` = (x, y), edges with ``length`` (pixels).
+    """A road graph from a binary mask :math:`(H, W)`: nodes with ``pos`` = (x, y), edges with
+    ``length`` (pixels).
 
-    The mask is skeletonised (``skimage.morphology.skeletonize``); skeleton pixels joined with 8-connectivity
-    (length 1 or :math:`\\sqrt 2`) form a pixel graph whose chains of degree-2 pixels are contracted into edges
-    between junctions / ends; ``node_spacing`` (pixels, ``None`` = off) keeps a control node every that many
-    pixels of length along each contracted edge.
+    The mask is skeletonised (``skimage.morphology.skeletonize``); skeleton pixels joined with
+    8-connectivity (length 1 or :math:`\\sqrt 2`) form a pixel graph whose chains of degree-2 pixels
+    are contracted into edges between junctions / ends; ``node_spacing`` (pixels, ``None`` = off)
+    keeps a control node every that many pixels of length along each contracted edge.
     """
-    from skimage.morphology import skeletonize
     m = mask.cpu().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
     if m.ndim != 2:
         raise ValueError(f"mask must be (H, W), got shape {m.shape}")
     if m.dtype != bool and m.size and not np.isin(m, (0, 1)).all():
-        raise ValueError(f"mask must be binary (bool or 0 / 1), got values in [{m.min()}, {m.max()}]; threshold "
-                         f"probabilities first (e.g. mask > 0.5)")
+        raise ValueError(f"mask must be binary (bool or 0 / 1), got values in [{m.min()}, "
+                         f"{m.max()}]; threshold probabilities first (e.g. mask > 0.5)")
     _check_spacing(node_spacing)
     sk = skeletonize(m.astype(bool))
     ys, xs = np.nonzero(sk)
@@ -75,17 +77,20 @@ def _check_spacing(node_spacing: Optional[float]) -> None:
 def _check_graphs(gt: nx.Graph, prop: nx.Graph, buffer: float) -> None:
     for name, g in (('gt', gt), ('prop', prop)):
         if not isinstance(g, nx.Graph):
-            raise TypeError(f"{name} must be a networkx Graph (see mask_to_graph), got {type(g).__name__}")
+            raise TypeError(f"{name} must be a networkx Graph (see mask_to_graph), got "
+                            f"{type(g).__name__}")
         missing = next((n for n, p in g.nodes(data='pos') if p is None), None)
         if missing is not None:
-            raise ValueError(f"{name} nodes must carry pos = (x, y) (see mask_to_graph); node {missing!r} has none")
+            raise ValueError(f"{name} nodes must carry pos = (x, y) (see mask_to_graph); node "
+                             f"{missing!r} has none")
     check_number(buffer, 'buffer', 0., strict=True)
 
 
 def _contract(pix: nx.Graph, spacing: Optional[float]) -> nx.Graph:
     out = nx.Graph()
     key = {n for n in pix if pix.degree(n) != 2}
-    for comp in nx.connected_components(pix):  # pure cycles have no junction: keep one pixel as a node
+    # pure cycles have no junction: keep one pixel as a node
+    for comp in nx.connected_components(pix):
         if not key & comp:
             key.add(min(comp))
     for n in key:
@@ -95,7 +100,8 @@ def _contract(pix: nx.Graph, spacing: Optional[float]) -> nx.Graph:
         for nb in pix.neighbors(start):
             if (start, nb) in seen:
                 continue
-            prev, cur, length, last_kept, since = start, nb, pix.edges[start, nb]['length'], start, 0.0
+            prev, cur, length, last_kept, since = start, nb, pix.edges[start,
+                                                                       nb]['length'], start, 0.0
             since = length
             seen.add((start, nb))
             while cur not in key:
@@ -111,7 +117,8 @@ def _contract(pix: nx.Graph, spacing: Optional[float]) -> nx.Graph:
             seen.add((cur, prev))
             if last_kept != cur or since > 0:
                 if out.has_edge(last_kept, cur):
-                    out.edges[last_kept, cur]['length'] = min(out.edges[last_kept, cur]['length'], since)
+                    out.edges[last_kept, cur]['length'] = min(out.edges[last_kept, cur]['length'],
+                                                              since)
                 elif last_kept != cur:
                     out.add_edge(last_kept, cur, length=since)
     return out
@@ -131,8 +138,9 @@ def _match(src: nx.Graph, dst: nx.Graph, buffer: float) -> Dict:
 
 
 def apls_one_way(gt: nx.Graph, prop: nx.Graph, buffer: float = 5.0) -> float:
-    """:math:`C(G \\to G')`: 1 minus the mean path-length penalty over the connected node pairs of ``gt``;
-    1.0 when ``gt`` has no connected pair and ``prop`` has none either, else 0.0 for an empty ``gt``."""
+    """:math:`C(G \\to G')`: 1 minus the mean path-length penalty over the connected node pairs of
+    ``gt``; 1.0 when ``gt`` has no connected pair and ``prop`` has none either, else 0.0 for an
+    empty ``gt``."""
     match = _match(gt, prop, buffer)
     lengths = dict(nx.all_pairs_dijkstra_path_length(gt, weight='length'))
     prop_len: Dict = {}
@@ -165,14 +173,15 @@ def apls(gt: nx.Graph, prop: nx.Graph, buffer: float = 5.0) -> float:
 
 
 class RoadMetrics:
-    """Road IoU (IoU of class 1 from a confusion matrix, pixels of ``ignore_index`` skipped) and mean APLS
-    over images (``apls=False`` skips the graphs). ``state()`` sums over processes."""
+    """Road IoU (IoU of class 1 from a confusion matrix, pixels of ``ignore_index`` skipped) and
+    mean APLS over images (``apls=False`` skips the graphs). ``state()`` sums over processes."""
 
     def __init__(self, ignore_index: int = 255, apls: bool = True, buffer: float = 5.0,
                  node_spacing: Optional[float] = 20.0) -> None:
         check_number(buffer, 'buffer', 0., strict=True)
         _check_spacing(node_spacing)
-        self.ignore_index, self.use_apls, self.buffer, self.node_spacing = ignore_index, apls, buffer, node_spacing
+        self.ignore_index, self.use_apls, self.buffer = ignore_index, apls, buffer
+        self.node_spacing = node_spacing
         self.reset()
 
     def reset(self) -> None:
@@ -181,12 +190,14 @@ class RoadMetrics:
 
     @torch.no_grad()
     def update(self, pred: Tensor, target: Tensor) -> None:
-        """``pred`` labels :math:`(B, H, W)` or logits :math:`(B, 2, H, W)`; ``target`` :math:`(B, H, W)`."""
+        """``pred`` labels :math:`(B, H, W)` or logits :math:`(B, 2, H, W)`; ``target``
+        :math:`(B, H, W)`."""
         check_ndim(target, 'target', 3, '(B, H, W)')
         if pred.is_floating_point() and pred.dim() == 4:
             check_ndim(pred, 'pred', 4, '(B, 2, H, W)')
             if pred.size(1) != 2:
-                raise ValueError(f"logits pred must have shape (B, 2, H, W), got {tuple(pred.shape)}")
+                raise ValueError("logits pred must have shape (B, 2, H, W), got "
+                                 f"{tuple(pred.shape)}")
             pred = pred.argmax(1)
         self.confusion.update(pred, target)
         if self.use_apls:

@@ -7,11 +7,11 @@ and min-max normalised per image; the ground truth is binary.
 
 * MAE: :math:`\frac{1}{HW}\sum |S - G|`, averaged over images.
 * F-measure: :math:`F_\beta = \frac{(1 + \beta^2) P R}{\beta^2 P + R}` with :math:`\beta^2 = 0.3`
-  at the 256 thresholds :math:`t \in \{0, \dots, 255\}` (pixel salient iff :math:`\lfloor 255 S \rfloor \ge t`);
-  the curve is averaged over images and max-F is its maximum.
-* S-measure (Fan et al., ICCV 2017): :math:`S = \alpha S_o + (1 - \alpha) S_r`, :math:`\alpha = 0.5`;
-  :math:`S_o` the object-aware score of foreground and background, :math:`S_r` the SSIM-like region score of the
-  four quadrants around the ground-truth centroid.
+  at the 256 thresholds :math:`t \in \{0, \dots, 255\}` (pixel salient iff
+  :math:`\lfloor 255 S \rfloor \ge t`); the curve is averaged over images and max-F is its maximum.
+* S-measure (Fan et al., ICCV 2017): :math:`S = \alpha S_o + (1 - \alpha) S_r`,
+  :math:`\alpha = 0.5`; :math:`S_o` the object-aware score of foreground and background, :math:`S_r`
+  the SSIM-like region score of the four quadrants around the ground-truth centroid.
 """
 from __future__ import annotations
 
@@ -91,9 +91,10 @@ def s_measure(p: Tensor, gt: Tensor, alpha: float = 0.5) -> float:
 class SaliencyMetrics:
     r"""Accumulates max-F, MAE and S-measure over images.
 
-    ``update(pred, gt)``: ``pred`` saliency probabilities :math:`(B, H, W)` (or :math:`(H, W)`) in ``[0, 1]``,
-    ``gt`` :math:`(B, H, W)` with 1 (or True) = salient. ``state()`` is a flat float64 tensor that sums over
-    processes (``all_reduce``) into the state of one process that saw every image.
+    ``update(pred, gt)``: ``pred`` saliency probabilities :math:`(B, H, W)` (or :math:`(H, W)`) in
+    ``[0, 1]``, ``gt`` :math:`(B, H, W)` with 1 (or True) = salient. ``state()`` is a flat float64
+    tensor that sums over processes (``all_reduce``) into the state of one process that saw every
+    image.
     """
 
     def __init__(self, beta2: float = 0.3, alpha: float = 0.5) -> None:
@@ -115,10 +116,13 @@ class SaliencyMetrics:
             pred, gt = pred[None], gt[None]
         check_ndim(pred, 'pred', 3, '(B, H, W)')
         if gt.shape != pred.shape:
-            raise ValueError(f"gt must have the shape of pred {tuple(pred.shape)}, got {tuple(gt.shape)}")
+            raise ValueError(f"gt must have the shape of pred {tuple(pred.shape)}, got "
+                             f"{tuple(gt.shape)}")
         check_finite(pred, 'pred')
-        if pred.numel() and (float(pred.min()) < -1e-6 or float(pred.max()) > 1 + 1e-6):  # rounding of averaged probs
-            raise ValueError(f"pred must be saliency probabilities in [0, 1], got values in [{float(pred.min()):g}, "
+        # rounding of averaged probs
+        if pred.numel() and (float(pred.min()) < -1e-6 or float(pred.max()) > 1 + 1e-6):
+            raise ValueError("pred must be saliency probabilities in [0, 1], got values in "
+                             f"[{float(pred.min()):g}, "
                              f"{float(pred.max()):g}]; apply a sigmoid / softmax first")
         for p, g in zip(pred.cpu(), gt.cpu()):
             g = g.bool() if g.dtype == torch.bool else g == 1
@@ -129,7 +133,12 @@ class SaliencyMetrics:
             self.n += 1
 
     def state(self) -> Tensor:
-        return torch.cat([self.f_sum, torch.tensor([self.mae_sum, self.s_sum, float(self.n)], dtype=torch.float64)])
+        return torch.cat(
+            [
+                self.f_sum,
+                torch.tensor([self.mae_sum, self.s_sum, float(self.n)], dtype=torch.float64),
+            ]
+        )
 
     def load_state(self, state: Tensor) -> None:
         state = state.cpu().double()
@@ -138,10 +147,11 @@ class SaliencyMetrics:
 
     def compute(self) -> Dict[str, float]:
         if self.n == 0:
-            return {'max_f': float('nan'), 'mean_f': float('nan'), 'mae': float('nan'), 's_measure': float('nan')}
+            return {'max_f': float('nan'), 'mean_f': float('nan'), 'mae': float('nan'),
+                    's_measure': float('nan')}
         curve = self.f_sum / self.n
-        return {'max_f': float(curve.max()), 'mean_f': float(curve.mean()), 'mae': self.mae_sum / self.n,
-                's_measure': self.s_sum / self.n}
+        return {'max_f': float(curve.max()), 'mean_f': float(curve.mean()),
+                'mae': self.mae_sum / self.n, 's_measure': self.s_sum / self.n}
 
 
 __all__ = ['SaliencyMetrics', 's_measure']

@@ -15,7 +15,8 @@ from torch import Tensor
 from ...check import check_index, check_int, check_tensor
 
 
-def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_index: Optional[int] = 255) -> Tensor:
+def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int,
+                     ignore_index: Optional[int] = 255) -> Tensor:
     r"""Confusion matrix ``cm[t, p]`` = number of pixels of true class ``t`` predicted as ``p``.
 
     Args:
@@ -33,23 +34,31 @@ def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_inde
     check_int(num_classes, 'num_classes', 1)
     if pred.is_floating_point():
         if pred.dim() != target.dim() + 1 or pred.size(1) != num_classes:
-            raise ValueError(f"logits pred must have shape (B, K={num_classes}, *spatial) matching target "
-                             f"{tuple(target.shape)}, got {tuple(pred.shape)}")
+            raise ValueError(f"logits pred must have shape (B, K={num_classes}, *spatial) "
+                             f"matching target {tuple(target.shape)}, got {tuple(pred.shape)}")
         pred = pred.argmax(1)
     if pred.shape != target.shape:
-        raise ValueError(f"pred must have the shape of target {tuple(target.shape)}, got {tuple(pred.shape)}")
-    valid = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
+        raise ValueError(f"pred must have the shape of target {tuple(target.shape)}, got "
+                         f"{tuple(pred.shape)}")
+    valid = (
+        target != ignore_index
+        if ignore_index is not None
+        else torch.ones_like(target, dtype=torch.bool)
+    )
     t, p = target[valid].long(), pred[valid].long()
     if t.numel() and (int(t.min()) < 0 or int(t.max()) >= num_classes):
-        raise ValueError(f"target labels must be in [0, {num_classes - 1}] or ignore_index={ignore_index}, "
-                         f"got [{int(t.min())}, {int(t.max())}]")
+        raise ValueError(f"target labels must be in [0, {num_classes - 1}] or "
+                         f"ignore_index={ignore_index}, got [{int(t.min())}, {int(t.max())}]")
     if p.numel() and (int(p.min()) < 0 or int(p.max()) >= num_classes):
-        raise ValueError(f"pred labels must be in [0, {num_classes - 1}], got [{int(p.min())}, {int(p.max())}]")
-    return torch.bincount(t * num_classes + p, minlength=num_classes ** 2).view(num_classes, num_classes)
+        raise ValueError(f"pred labels must be in [0, {num_classes - 1}], got [{int(p.min())}, "
+                         f"{int(p.max())}]")
+    return torch.bincount(t * num_classes + p, minlength=num_classes ** 2).view(num_classes,
+                                                                                num_classes)
 
 
 def iou_from_confusion(cm: Tensor) -> Tensor:
-    """Per-class IoU from a confusion matrix; NaN for classes absent from both target and prediction."""
+    """Per-class IoU from a confusion matrix; NaN for classes absent from both target and
+    prediction."""
     check_tensor(cm, 'cm')
     if cm.dim() != 2 or cm.size(0) != cm.size(1):
         raise ValueError(f"cm must be a square (K, K) matrix, got shape {tuple(cm.shape)}")
@@ -88,7 +97,8 @@ class SegmentationMetrics:
         """Restore what :meth:`state` returned (e.g. after summing it over processes)."""
         K = self.num_classes
         if state.numel() != K * K:
-            raise ValueError(f"state must have num_classes ** 2 = {K * K} entries, got {state.numel()}")
+            raise ValueError(f"state must have num_classes ** 2 = {K * K} entries, got "
+                             f"{state.numel()}")
         self.cm = state.detach().cpu().round().long().view(K, K) if state.is_floating_point() \
             else state.detach().cpu().long().view(K, K).clone()
 
@@ -102,11 +112,14 @@ class SegmentationMetrics:
             'miou': float(iou.nanmean()) if bool((~iou.isnan()).any()) else float('nan'),
             'iou': iou.tolist(),
             'pixel_acc': float(cm.diagonal().sum() / total) if total > 0 else float('nan'),
-            'mean_acc': float(per_class_acc[present].mean()) if bool(present.any()) else float('nan'),
+            'mean_acc': float(per_class_acc[present].mean())
+            if bool(present.any())
+            else float('nan'),
         }
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(num_classes={self.num_classes}, ignore_index={self.ignore_index})'
+        return (f'{self.__class__.__name__}(num_classes={self.num_classes}, '
+                f'ignore_index={self.ignore_index})')
 
 
 __all__ = ['confusion_matrix', 'iou_from_confusion', 'SegmentationMetrics']

@@ -1,4 +1,5 @@
-"""EfficientNet-B0/B1/B3 backbones (Tan & Le, ICML 2019) with torchvision-compatible ``state_dict`` keys.
+"""EfficientNet-B0/B1/B3 backbones (Tan & Le, ICML 2019) with torchvision-compatible ``state_dict``
+keys.
 
 HyperSeg's encoder is an EfficientNet. timm and torchvision cannot run next to
 this project's CPU torch, so the network is written here, module for module
@@ -37,6 +38,10 @@ from torch import Tensor, nn
 from ...check import check_image_batch, check_int, check_number
 from ..registry import register_model
 
+#: the classes and helpers; every @register_model factory below is appended by the registry
+__all__ = ['EfficientNet', 'MBConv', 'SqueezeExcitation', 'Conv2dStaticSame', 'conv_norm_act',
+           'stochastic_depth', 'lukemelas_key']
+
 
 def _make_divisible(v: float, divisor: int = 8) -> int:
     new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
@@ -59,9 +64,10 @@ class Conv2dStaticSame(nn.Conv2d):
         - **output:** :math:`(B, C_{out}, H', W')`
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1,
-                 bias: bool = False, *, image_size: int) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, 0, groups=groups, bias=bias)
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 groups: int = 1, bias: bool = False, *, image_size: int) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, 0, groups=groups,
+                         bias=bias)
         total = max((math.ceil(image_size / stride) - 1) * stride + kernel_size - image_size, 0)
         self.same_pad = (total // 2, total - total // 2) * 2  # (left, right, top, bottom)
 
@@ -74,11 +80,14 @@ class Conv2dStaticSame(nn.Conv2d):
 
 def conv_norm_act(cin: int, cout: int, kernel_size: int = 3, stride: int = 1, groups: int = 1,
                   norm_layer: Type[nn.Module] = nn.BatchNorm2d,
-                  act_layer: Optional[Type[nn.Module]] = nn.SiLU, image_size: Optional[int] = None) -> nn.Sequential:
-    """``nn.Sequential(Conv2d, norm, act)`` (no conv bias), torchvision's ``Conv2dNormActivation``: symmetric
-    padding, or TensorFlow's ``'SAME'`` fixed for ``image_size`` (:class:`Conv2dStaticSame`) when it is given."""
+                  act_layer: Optional[Type[nn.Module]] = nn.SiLU,
+                  image_size: Optional[int] = None) -> nn.Sequential:
+    """``nn.Sequential(Conv2d, norm, act)`` (no conv bias), torchvision's ``Conv2dNormActivation``:
+    symmetric padding, or TensorFlow's ``'SAME'`` fixed for ``image_size``
+    (:class:`Conv2dStaticSame`) when it is given."""
     if image_size is None:
-        conv = nn.Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False)
+        conv = nn.Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2, groups=groups,
+                         bias=False)
     else:
         conv = Conv2dStaticSame(cin, cout, kernel_size, stride, groups, image_size=image_size)
     layers = [conv, norm_layer(cout)]
@@ -109,20 +118,31 @@ def stochastic_depth(x: Tensor, p: float, training: bool) -> Tensor:
 
 
 class MBConv(nn.Module):
-    """Mobile inverted bottleneck: expand 1x1 -> depthwise kxk -> squeeze-excitation -> project 1x1."""
+    """Mobile inverted bottleneck: expand 1x1 -> depthwise kxk -> squeeze-excitation -> project
+    1x1."""
 
     def __init__(self, cin: int, cout: int, expand_ratio: int, kernel_size: int, stride: int,
-                 stochastic_depth_prob: float, norm_layer: Type[nn.Module], image_size: Optional[int] = None) -> None:
+                 stochastic_depth_prob: float, norm_layer: Type[nn.Module],
+                 image_size: Optional[int] = None) -> None:
         super().__init__()
         self.use_res_connect = stride == 1 and cin == cout
         hidden = _make_divisible(cin * expand_ratio)
         layers: List[nn.Module] = []
         if hidden != cin:
             layers.append(conv_norm_act(cin, hidden, 1, norm_layer=norm_layer))
-        layers += [conv_norm_act(hidden, hidden, kernel_size, stride, groups=hidden, norm_layer=norm_layer,
-                                 image_size=image_size),
-                   SqueezeExcitation(hidden, max(1, cin // 4)),
-                   conv_norm_act(hidden, cout, 1, norm_layer=norm_layer, act_layer=None)]
+        layers += [
+            conv_norm_act(
+                hidden,
+                hidden,
+                kernel_size,
+                stride,
+                groups=hidden,
+                norm_layer=norm_layer,
+                image_size=image_size,
+            ),
+            SqueezeExcitation(hidden, max(1, cin // 4)),
+            conv_norm_act(hidden, cout, 1, norm_layer=norm_layer, act_layer=None),
+        ]
         self.block = nn.Sequential(*layers)
         self.stochastic_depth_prob = stochastic_depth_prob
 
@@ -177,23 +197,29 @@ class EfficientNet(nn.Module):
 
     def __init__(self, width_mult: float, depth_mult: float, dropout: float = 0.2,
                  stochastic_depth_prob: float = 0.2, num_classes: int = 1000, in_channels: int = 3,
-                 norm_layer: Type[nn.Module] = nn.BatchNorm2d, image_size: int = 224, tf_padding: bool = False) -> None:
+                 norm_layer: Type[nn.Module] = nn.BatchNorm2d, image_size: int = 224,
+                 tf_padding: bool = False) -> None:
         super().__init__()
         check_number(width_mult, 'width_mult', 0., strict=True)
         check_number(depth_mult, 'depth_mult', 0., strict=True)
         check_int(num_classes, 'num_classes', 0)  # 0: no classifier (HyperSeg's backbones)
         check_int(in_channels, 'in_channels', 1)
         self.image_size, self.tf_padding = image_size, tf_padding
-        size: Optional[int] = image_size if tf_padding else None  # the static input side of each layer
+        # the static input side of each layer
+        size: Optional[int] = image_size if tf_padding else None
         stages = [_Stage(s.expand_ratio, s.kernel, s.stride, _make_divisible(s.cin * width_mult),
-                         _make_divisible(s.cout * width_mult), int(math.ceil(s.layers * depth_mult)))
+                         _make_divisible(s.cout * width_mult),
+                         int(math.ceil(s.layers * depth_mult)))
                   for s in _B0_STAGES]
         total = sum(s.layers for s in stages)
         stem = stages[0].cin
-        layers: List[nn.Module] = [conv_norm_act(in_channels, stem, 3, 2, norm_layer=norm_layer, image_size=size)]
+        layers: List[nn.Module] = [
+            conv_norm_act(in_channels, stem, 3, 2, norm_layer=norm_layer, image_size=size)
+        ]
         size = None if size is None else math.ceil(size / 2)
         block_id, stride = 0, 2
-        self._feature_ids: List[int] = []  # index in `features` of the last stage of each resolution
+        # index in `features` of the last stage of each resolution
+        self._feature_ids: List[int] = []
         self.feature_channels: List[int] = []
         self.feature_strides: List[int] = []
         for i, s in enumerate(stages):
@@ -211,7 +237,8 @@ class EfficientNet(nn.Module):
                 self._feature_ids.append(len(layers) - 1)
                 self.feature_channels.append(s.cout)
                 self.feature_strides.append(stride)
-        self.head_channels = _make_divisible(1280 * width_mult)  # = 4 x the last stage width for B0-B7
+        # = 4 x the last stage width for B0-B7
+        self.head_channels = _make_divisible(1280 * width_mult)
         layers.append(conv_norm_act(stages[-1].cout, self.head_channels, 1, norm_layer=norm_layer))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -221,9 +248,9 @@ class EfficientNet(nn.Module):
         self.reset_parameters()
 
     def reset_classifier(self, num_classes: int) -> None:
-        """A new ``num_classes``-way classifier; ``0`` removes it (``forward`` returns the pooled features)."""
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
-            raise ValueError(f"num_classes must be an int >= 0, got {num_classes!r}")
+        """A new ``num_classes``-way classifier; ``0`` removes it (``forward`` returns the pooled
+        features)."""
+        check_int(num_classes, 'num_classes', 0)
         self.num_classes = num_classes
         self.classifier = (nn.Sequential(nn.Dropout(self.dropout, inplace=True),
                                          nn.Linear(self.head_channels, num_classes))
@@ -281,7 +308,8 @@ def efficientnet_b1(**kwargs) -> EfficientNet:
 
 @register_model(task='backbone')
 def efficientnet_b3(**kwargs) -> EfficientNet:
-    """EfficientNet-B3 (12.2 M parameters with a 1000-way classifier), HyperSeg-L's encoder (dropout 0.3)."""
+    """EfficientNet-B3 (12.2 M parameters with a 1000-way classifier), HyperSeg-L's encoder (dropout
+    0.3)."""
     return EfficientNet(1.2, 1.4, **{'image_size': 300, 'dropout': 0.3, **kwargs})
 
 
@@ -290,8 +318,9 @@ _EFFNET_BLOCK = re.compile(r'_blocks\.(\d+)\.(\w+)\.(\w+)$')
 
 def lukemelas_key(key: str, net: EfficientNet) -> str:
     """A key of lukemelas' EfficientNet-PyTorch (the HyperSeg release's backbone) -> graphseg's
-    torchvision-style key: ``_conv_stem``, ``_bn0``, ``_blocks.{j}.{_expand_conv, _bn0, _depthwise_conv, _bn1,
-    _se_reduce, _se_expand, _project_conv, _bn2}``, ``_conv_head``, ``_bn1`` -> ``features.{stage}.{block}...``
+    torchvision-style key: ``_conv_stem``, ``_bn0``, ``_blocks.{j}.{part}`` (``part`` one of
+    ``_expand_conv``, ``_bn0``, ``_depthwise_conv``, ``_bn1``, ``_se_reduce``, ``_se_expand``,
+    ``_project_conv``, ``_bn2``), ``_conv_head``, ``_bn1`` -> ``features.{stage}.{block}...``
     (``KeyError`` for a key with no place)."""
     last = len(net.features) - 1
     head = key.split('.', 1)
@@ -315,11 +344,8 @@ def lukemelas_key(key: str, net: EfficientNet) -> str:
         raise KeyError(key)
     e = 1 if len(net.features[s][j].block) == 4 else 0  # an expansion conv comes first
     sub = {'_expand_conv': '0.0', '_bn0': '0.1', '_depthwise_conv': f'{e}.0', '_bn1': f'{e}.1',
-           '_se_reduce': f'{e + 1}.fc1', '_se_expand': f'{e + 1}.fc2', '_project_conv': f'{e + 2}.0',
-           '_bn2': f'{e + 2}.1'}.get(part)
+           '_se_reduce': f'{e + 1}.fc1', '_se_expand': f'{e + 1}.fc2',
+           '_project_conv': f'{e + 2}.0', '_bn2': f'{e + 2}.1'}.get(part)
     if sub is None:
         raise KeyError(key)
     return f'features.{s}.{j}.block.{sub}.{leaf}'
-
-__all__ = ['EfficientNet', 'MBConv', 'SqueezeExcitation', 'Conv2dStaticSame', 'conv_norm_act', 'stochastic_depth',
-           'efficientnet_b0', 'efficientnet_b1', 'efficientnet_b3', 'lukemelas_key']

@@ -26,6 +26,9 @@ from torch import Tensor, nn
 from ...check import check_image_batch, check_int
 from ..registry import register_model
 
+#: the classes and helpers; every @register_model factory below is appended by the registry
+__all__ = ['ResNet', 'BasicBlock', 'Bottleneck', 'load_pretrained']
+
 
 def _conv3x3(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, 3, stride=stride, padding=dilation, dilation=dilation, bias=False)
@@ -35,10 +38,12 @@ class BasicBlock(nn.Module):
     """Two 3x3 convolutions with a residual connection (ResNet-18/34)."""
     expansion = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: Optional[nn.Module] = None,
-                 dilation: int = 1, norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: Optional[nn.Module] = None, dilation: int = 1,
+                 norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
         super().__init__()
-        for name, v in (('inplanes', inplanes), ('planes', planes), ('stride', stride), ('dilation', dilation)):
+        for name, v in (('inplanes', inplanes), ('planes', planes), ('stride', stride),
+                        ('dilation', dilation)):
             check_int(v, name, 1)
         self.conv1 = _conv3x3(inplanes, planes, stride, dilation)
         self.bn1 = norm_layer(planes)
@@ -58,10 +63,12 @@ class Bottleneck(nn.Module):
     """1x1 reduce, 3x3 (stride here, as torchvision's "ResNet v1.5"), 1x1 expand (ResNet-50/101)."""
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: Optional[nn.Module] = None,
-                 dilation: int = 1, norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: Optional[nn.Module] = None, dilation: int = 1,
+                 norm_layer: Type[nn.Module] = nn.BatchNorm2d) -> None:
         super().__init__()
-        for name, v in (('inplanes', inplanes), ('planes', planes), ('stride', stride), ('dilation', dilation)):
+        for name, v in (('inplanes', inplanes), ('planes', planes), ('stride', stride),
+                        ('dilation', dilation)):
             check_int(v, name, 1)
         self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
         self.bn1 = norm_layer(planes)
@@ -144,7 +151,8 @@ class ResNet(nn.Module):
             self.feature_strides.append(self.feature_strides[-1] * (1 if dilate else 2))
         self.reset_parameters()
 
-    def _make_layer(self, block, planes: int, blocks: int, stride: int = 1, dilate: bool = False) -> nn.Sequential:
+    def _make_layer(self, block, planes: int, blocks: int, stride: int = 1,
+                    dilate: bool = False) -> nn.Sequential:
         norm_layer = self._norm_layer
         previous_dilation = self.dilation
         if dilate:
@@ -152,8 +160,10 @@ class ResNet(nn.Module):
             stride = 1
         downsample = None
         if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes * block.expansion, 1, stride=stride,
-                                                 bias=False), norm_layer(planes * block.expansion))
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * block.expansion, 1, stride=stride, bias=False),
+                norm_layer(planes * block.expansion),
+            )
         mods = [block(self.inplanes, planes, stride, downsample, previous_dilation, norm_layer)]
         self.inplanes = planes * block.expansion
         mods += [block(self.inplanes, planes, dilation=self.dilation, norm_layer=norm_layer)
@@ -177,7 +187,8 @@ class ResNet(nn.Module):
         return x
 
     def forward_pyramid(self, x: Tensor) -> List[Tensor]:
-        """The stem map (stride 2) and the maps after ``layer1`` ... ``layer4`` (strides 4 ... 32)."""
+        """The stem map (stride 2) and the maps after ``layer1`` ... ``layer4`` (strides 4 ...
+        32)."""
         feats = [self.forward_stem(x)]
         y = self.maxpool(feats[0])
         for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
@@ -198,7 +209,8 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(self.forward_features(x)[-1]), 1))
 
 
-def load_pretrained(model: nn.Module, path: Union[str, os.PathLike], strict: bool = True) -> nn.Module:
+def load_pretrained(model: nn.Module, path: Union[str, os.PathLike],
+                    strict: bool = True) -> nn.Module:
     """Load a ``state_dict`` saved from torchvision (or graphseg) into ``model``.
 
     With ``strict=False`` a mismatching ``fc`` (another ``num_classes``) is skipped. A
@@ -211,12 +223,14 @@ def load_pretrained(model: nn.Module, path: Union[str, os.PathLike], strict: boo
     if os.path.isdir(path):
         raise ValueError(f"path {os.fspath(path)} is a folder, not a checkpoint file")
     try:
-        state = torch.load(path, map_location='cpu', weights_only=True)  # FileNotFoundError names the path
+        # FileNotFoundError names the path
+        state = torch.load(path, map_location='cpu', weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
-        raise ValueError(f"path {os.fspath(path)} is not a readable torch checkpoint (a state_dict saved with "
-                         f"torch.save): {str(e).splitlines()[0]}") from e
+        raise ValueError(f"path {os.fspath(path)} is not a readable torch checkpoint (a "
+                         f"state_dict saved with torch.save): {str(e).splitlines()[0]}") from e
     if not isinstance(state, dict):
-        raise ValueError(f"path {os.fspath(path)} must hold a state_dict, got {type(state).__name__}")
+        raise ValueError(f"path {os.fspath(path)} must hold a state_dict, got "
+                         f"{type(state).__name__}")
     if isinstance(getattr(model, 'fc', None), nn.Identity):
         state = {k: v for k, v in state.items() if not k.startswith('fc.')}
     if not strict:
@@ -252,10 +266,6 @@ def resnet101(**kwargs) -> ResNet:
 
 @register_model(task='backbone')
 def resnet50_deepstem(**kwargs) -> ResNet:
-    """ResNet-50 with the deep 3x3 stem (64-64-128) of MIT CSAIL's scene-parsing code, the official QGN
-    encoder (23.6 M parameters without ``fc``)."""
+    """ResNet-50 with the deep 3x3 stem (64-64-128) of MIT CSAIL's scene-parsing code, the official
+    QGN encoder (23.6 M parameters without ``fc``)."""
     return ResNet(Bottleneck, (3, 4, 6, 3), deep_stem=True, **kwargs)
-
-
-__all__ = ['ResNet', 'BasicBlock', 'Bottleneck', 'resnet18', 'resnet34', 'resnet50', 'resnet101',
-           'resnet50_deepstem', 'load_pretrained']

@@ -1,4 +1,5 @@
-r"""Active focus: steer HG-Conv's centre sampling with attention (Hamaguchi et al., CVPR 2021, Eq. 11-13).
+r"""Active focus: steer HG-Conv's centre sampling with attention (Hamaguchi et al., CVPR 2021, Eq.
+11-13).
 
 The sampling map is the normalised importance plus a weighted attention map
 from a coarse prediction :math:`P` (probabilities over :math:`K` classes):
@@ -38,7 +39,8 @@ def _resize(attn: Tensor, size: Optional[Sequence[int]]) -> Tensor:
     """(B, h, w) -> (B, H, W) by bilinear interpolation (the prediction is coarse)."""
     if size is None or tuple(attn.shape[-2:]) == tuple(size):
         return attn
-    return F.interpolate(attn.unsqueeze(1), size=tuple(size), mode='bilinear', align_corners=False).squeeze(1)
+    return F.interpolate(attn.unsqueeze(1), size=tuple(size), mode='bilinear',
+                         align_corners=False).squeeze(1)
 
 
 def object_attention(probs: Tensor, class_index: Union[int, Sequence[int]],
@@ -57,13 +59,16 @@ def object_attention(probs: Tensor, class_index: Union[int, Sequence[int]],
     _check_probs(probs)
     K = probs.size(1)
     classes = [class_index] if isinstance(class_index, int) else list(class_index)
-    if not classes or any(isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < K for c in classes):
+    if not classes or any(
+        isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < K for c in classes
+    ):
         raise ValueError(f"class_index must be class ids in [0, {K - 1}], got {class_index!r}")
     return _resize(probs[:, classes].sum(1), size)
 
 
 def uncertainty_attention(probs: Tensor, size: Optional[Sequence[int]] = None) -> Tensor:
-    r"""Uncertainty-aware attention: the entropy of :math:`P` divided by :math:`\log K` (Eq. 13), in [0, 1].
+    r"""Uncertainty-aware attention: the entropy of :math:`P` divided by :math:`\log K` (Eq. 13), in
+    [0, 1].
 
     Args:
         probs (Tensor): class probabilities of a coarse prediction (:math:`K \geq 2`).
@@ -81,7 +86,8 @@ def uncertainty_attention(probs: Tensor, size: Optional[Sequence[int]] = None) -
     return _resize(entropy / math.log(K), size)
 
 
-def active_focus(importance: Tensor, attention: Optional[Tensor] = None, alpha: float = 10.) -> Tensor:
+def active_focus(importance: Tensor, attention: Optional[Tensor] = None,
+                 alpha: float = 10.) -> Tensor:
     r""":math:`C_{focus} = C_{imp} / \max C_{imp} + \alpha C_{attn}` (Eq. 11), per image.
 
     Args:
@@ -91,12 +97,14 @@ def active_focus(importance: Tensor, attention: Optional[Tensor] = None, alpha: 
         alpha (float): :math:`\alpha`. (default: ``10``)
 
     Shapes:
-        - **input:** importance :math:`(B, H, W)`, attention :math:`(B, H, W)` or :math:`(B, 1, H, W)`
+        - **input:** importance :math:`(B, H, W)`, attention :math:`(B, H, W)` or
+          :math:`(B, 1, H, W)`
         - **output:** :math:`(B, H, W)`
     """
     check_ndim(importance, 'importance', 3, '(B, H, W)')
     check_floating(importance, 'importance')
-    peak = importance.flatten(1).amax(1).clamp_min(torch.finfo(importance.dtype).tiny).view(-1, 1, 1)
+    peak = importance.flatten(1).amax(1).clamp_min(torch.finfo(importance.dtype).tiny).view(-1, 1,
+                                                                                            1)
     focus = importance / peak
     if attention is None:
         return focus
@@ -106,7 +114,8 @@ def active_focus(importance: Tensor, attention: Optional[Tensor] = None, alpha: 
 
 
 def check_attention(attention: Tensor, shape: Sequence[int]) -> Tensor:
-    """Validate an attention map against ``(B, H, W)``; accept ``(B, 1, H, W)``; return ``(B, H, W)``."""
+    """Validate an attention map against ``(B, H, W)``; accept ``(B, 1, H, W)``; return
+    ``(B, H, W)``."""
     check_floating(attention, 'attention')
     B, H, W = shape
     if attention.dim() == 4 and attention.size(1) == 1:
@@ -124,15 +133,18 @@ class ActiveFocus(nn.Module):
     r"""Attention from a coarse prediction for HG-Conv's centre sampling (Eq. 12 or 13).
 
     Args:
-        mode (str): ``'object'`` (Eq. 12) or ``'uncertainty'`` (Eq. 13). (default: ``'uncertainty'``)
+        mode (str): ``'object'`` (Eq. 12) or ``'uncertainty'`` (Eq. 13).
+            (default: ``'uncertainty'``)
         class_index (int or list of int, optional): attended class(es), for ``'object'``.
 
     Shapes:
         - **input:** probs :math:`(B, K, h, w)`, size ``(H, W)``
-        - **output:** :math:`C_{attn}` :math:`(B, H, W)`, to pass as ``HGConv(..)(x, attention=...)``
+        - **output:** :math:`C_{attn}` :math:`(B, H, W)`, to pass as
+          ``HGConv(..)(x, attention=...)``
     """
 
-    def __init__(self, mode: str = 'uncertainty', class_index: Union[int, Sequence[int], None] = None) -> None:
+    def __init__(self, mode: str = 'uncertainty',
+                 class_index: Union[int, Sequence[int], None] = None) -> None:
         super().__init__()
         check_choice(mode, 'mode', ATTENTION)
         if mode == 'object' and class_index is None:
@@ -145,8 +157,10 @@ class ActiveFocus(nn.Module):
         return uncertainty_attention(probs, size)
 
     def extra_repr(self) -> str:
-        return f'mode={self.mode!r}' + (f', class_index={self.class_index}' if self.mode == 'object' else '')
+        return f'mode={self.mode!r}' + (
+            f', class_index={self.class_index}' if self.mode == 'object' else ''
+        )
 
 
-__all__ = ['active_focus', 'object_attention', 'uncertainty_attention', 'check_attention', 'ActiveFocus',
-           'ATTENTION']
+__all__ = ['active_focus', 'object_attention', 'uncertainty_attention', 'check_attention',
+           'ActiveFocus', 'ATTENTION']

@@ -1,4 +1,5 @@
-r"""HG-Conv's differentiable clustering (Hamaguchi et al., CVPR 2021, Sec. 3.1 and Algorithm 1 of the supplement).
+r"""HG-Conv's differentiable clustering (Hamaguchi et al., CVPR 2021, Sec. 3.1 and Algorithm 1 of
+the supplement).
 
 Three steps turn a feature map :math:`X` into a soft assignment :math:`S` of
 pixels to groups:
@@ -39,7 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...check import check_choice, check_finite, check_floating, check_index, check_int, check_ndim, check_positive
+from ...check import (check_choice, check_finite, check_floating, check_index, check_int,
+                      check_ndim, check_positive)
 from ...directions import CENTER, DIRECTIONS
 from ...graphs.group_adjacency import Assignment, SoftAssignment, _as_pairs
 
@@ -54,7 +56,8 @@ def importance_map(x: Tensor) -> Tensor:
     r"""Importance :math:`C_{imp}`: mean L2 distance of each pixel's feature to its 8 neighbours.
 
     .. math::
-        C_{imp}(p) = \frac{1}{|\mathcal{N}_8(p)|} \sum_{q \in \mathcal{N}_8(p)} \lVert X_p - X_q \rVert_2
+        C_{imp}(p) = \frac{1}{|\mathcal{N}_8(p)|}
+        \sum_{q \in \mathcal{N}_8(p)} \lVert X_p - X_q \rVert_2
 
     over the neighbours inside the image (for inner pixels: the sum divided by 8).
     Used to sample centres, so it is not meant to be differentiated.
@@ -71,7 +74,8 @@ def importance_map(x: Tensor) -> Tensor:
     B, C, H, W = x.shape
     total = x.new_zeros(B, H, W)
     count = x.new_zeros(1, H, W)
-    for k in range(CENTER + 1, len(DIRECTIONS)):  # 4 forward offsets; each distance serves both ends
+    # 4 forward offsets; each distance serves both ends
+    for k in range(CENTER + 1, len(DIRECTIONS)):
         dy, dx = DIRECTIONS[k]
         ys_p, ys_q = slice(0, H - dy), slice(dy, H)
         xs_p, xs_q = slice(max(0, -dx), W - max(0, dx)), slice(max(0, dx), W - max(0, -dx))
@@ -90,11 +94,10 @@ def _check_importance(importance: Tensor, num_centres: int) -> Tuple[int, int, i
     check_floating(importance, 'importance')
     check_finite(importance, 'importance')
     B, H, W = importance.shape
-    if isinstance(num_centres, bool) or not isinstance(num_centres, int) or num_centres < 1:
-        raise ValueError(f"num_centres must be an int >= 1, got {num_centres!r}")
+    check_int(num_centres, 'num_centres', 1)
     if num_centres > H * W:
-        raise ValueError(f"num_centres = {num_centres} groups need at least as many pixels, but the "
-                         f"map has only {H}x{W} = {H * W} pixels (fewer pixels than groups)")
+        raise ValueError(f"num_centres = {num_centres} groups need at least as many pixels, but "
+                         f"the map has only {H}x{W} = {H * W} pixels (fewer pixels than groups)")
     return B, H, W
 
 
@@ -117,7 +120,8 @@ def sample_centres(importance: Tensor, num_centres: int, method: str = 'topk_ran
         importance (Tensor): non-negative importance per pixel (e.g.
             :func:`importance_map` or :func:`~graphseg.nn.active_focus`).
         num_centres (int): :math:`m` per image (at most :math:`HW`).
-        method (str): ``'random'``, ``'importance'`` or ``'topk_random'``. (default: ``'topk_random'``)
+        method (str): ``'random'``, ``'importance'`` or ``'topk_random'``.
+            (default: ``'topk_random'``)
         oversample (float): :math:`k \geq 1` of ``'topk_random'``. (default: ``7``)
         beta (float): :math:`\beta \in [0, 1]` of ``'topk_random'``. (default: ``0.75``)
         generator (torch.Generator, optional): random source (on ``importance``'s device).
@@ -148,7 +152,8 @@ def sample_centres(importance: Tensor, num_centres: int, method: str = 'topk_ran
         pick = uniform().topk(m, dim=1).indices
     elif method == 'importance':  # Gumbel-top-k = sampling without replacement, p ~ importance
         gumbel = -torch.log(-torch.log(uniform().clamp(1e-20, 1 - 1e-7)))
-        logp = torch.log(imp.double().clamp_min(1e-300))  # zero importance: last, but still distinct
+        # zero importance: last, but still distinct
+        logp = torch.log(imp.double().clamp_min(1e-300))
         pick = (logp + gumbel.double()).topk(m, dim=1).indices
     else:
         n_imp = int(round(beta * m))
@@ -164,7 +169,8 @@ def sample_centres(importance: Tensor, num_centres: int, method: str = 'topk_ran
 
 def sample_centres_per_image(importance: Tensor, num_centres: int, method: str = 'topk_random', *,
                              seed: int = 0, oversample: float = 7., beta: float = 0.75) -> Tensor:
-    r""":func:`sample_centres` image by image, each image from its own generator seeded with ``seed``.
+    r""":func:`sample_centres` image by image, each image from its own generator seeded with
+    ``seed``.
 
     An image's centres are then a function of that image alone: the same
     whether it is sampled alone or inside a batch, and whatever the state of
@@ -176,9 +182,19 @@ def sample_centres_per_image(importance: Tensor, num_centres: int, method: str =
         - **output:** :math:`(B, m)`
     """
     _check_importance(importance, num_centres)
-    return torch.cat([sample_centres(importance[b:b + 1], num_centres, method, oversample=oversample, beta=beta,
-                                     generator=torch.Generator(importance.device).manual_seed(seed))
-                      for b in range(importance.size(0))])
+    return torch.cat(
+        [
+            sample_centres(
+                importance[b : b + 1],
+                num_centres,
+                method,
+                oversample=oversample,
+                beta=beta,
+                generator=torch.Generator(importance.device).manual_seed(seed),
+            )
+            for b in range(importance.size(0))
+        ]
+    )
 
 
 def nearest_centres(centres: Tensor, height: int, width: int, k: int) -> Tensor:
@@ -218,7 +234,8 @@ def nearest_centres(centres: Tensor, height: int, width: int, k: int) -> Tensor:
 # ----------------------------------------------------------------------------- tiles
 
 def default_tile(height: int, width: int, num_groups: int) -> int:
-    """Tile side of the products with :math:`S`: near the group spacing :math:`s = \\sqrt{HW/M}` (in [1, 16]).
+    """Tile side of the products with :math:`S`: near the group spacing :math:`s = \\sqrt{HW/M}` (in
+    [1, 16]).
 
     Among the sides within 1 of :math:`s` the one needing the least padding is
     taken (e.g. 9 for a 90x90 map with 127 groups, :math:`s = 8`), ties going
@@ -250,19 +267,24 @@ class _TilePlan:
         ys = torch.arange(self.Hp, device=dev).clamp(max=H - 1)
         xs = torch.arange(self.Wp, device=dev).clamp(max=W - 1)
         gid = index + (torch.arange(B, device=dev) * num_groups).view(B, 1, 1, 1)
-        tiled = self._to_tiles(gid[:, ys][:, :, xs]).reshape(self.BT, self.P * k)  # padding replicates
+        # padding replicates
+        tiled = self._to_tiles(gid[:, ys][:, :, xs]).reshape(self.BT, self.P * k)
         srt, perm = tiled.sort(dim=1)
         new = torch.ones_like(srt, dtype=torch.bool)
         new[:, 1:] = srt[:, 1:] != srt[:, :-1]
         rank = new.long().cumsum(1) - 1  # column of each sorted entry among the tile's candidates
         count = rank[:, -1] + 1
         self.K = int(count.max())
-        cand = srt.new_zeros(self.BT, self.K).scatter_(1, rank, srt)  # duplicates write equal values
+        # duplicates write equal values
+        cand = srt.new_zeros(self.BT, self.K).scatter_(1, rank, srt)
         pad = torch.arange(self.K, device=dev).view(1, -1) >= count.view(-1, 1)
         self.cand = torch.where(pad, cand[:, :1], cand)  # (BT, K_t)
         self.pos = torch.empty_like(rank).scatter_(1, perm, rank).view(self.BT, self.P, k)
-        valid = (torch.arange(self.Hp, device=dev) < H).view(-1, 1) & (torch.arange(self.Wp, device=dev) < W)
-        self.valid = self._to_tiles(valid.view(1, self.Hp, self.Wp, 1).expand(B, -1, -1, 1))  # (BT, P, 1)
+        valid = (torch.arange(self.Hp, device=dev) < H).view(-1,
+                                                             1) & (torch.arange(self.Wp,
+                                                                                device=dev) < W)
+        # (BT, P, 1)
+        self.valid = self._to_tiles(valid.view(1, self.Hp, self.Wp, 1).expand(B, -1, -1, 1))
 
     def _to_tiles(self, t: Tensor) -> Tensor:
         """(B, Hp, Wp, D) -> (BT, P, D)."""
@@ -292,7 +314,8 @@ class _TilePlan:
         """(BT, P, C) -> feature map (B, C, H, W)."""
         C = t.size(-1)
         t = t.reshape(self.B, self.nh, self.nw, self.tile, self.tile, C)  # (B, n_h, n_w, t, t, C)
-        return t.permute(0, 5, 1, 3, 2, 4).reshape(self.B, C, self.Hp, self.Wp)[:, :, :self.H, :self.W]
+        return t.permute(0, 5, 1, 3, 2, 4).reshape(self.B, C, self.Hp, self.Wp)[:, :, :self.H,
+                                                                                :self.W]
 
     def block(self, w: Tensor) -> Tensor:
         """Tile-block of S: slot weights (BT, P, k) -> (BT, P, K_t)."""
@@ -306,7 +329,8 @@ class _TilePlan:
         r""":math:`S^\top X` (B * M, C) from the tile blocks and tiled features."""
         part = torch.bmm(blk.transpose(1, 2), x_tiles)  # (BT, K_t, C)
         C = x_tiles.size(-1)
-        return x_tiles.new_zeros(self.B * self.M, C).index_add(0, self.cand.view(-1), part.reshape(-1, C))
+        return x_tiles.new_zeros(self.B * self.M, C).index_add(0, self.cand.view(-1),
+                                                               part.reshape(-1, C))
 
     def gather_groups(self, z: Tensor) -> Tensor:
         """Group rows (B * M, C) -> each tile's candidates (BT, K_t, C)."""
@@ -320,7 +344,8 @@ class _TilePlan:
         return d.gather(2, self.pos).clamp_min(0)
 
     def block_entries(self) -> int:
-        """Entries of all tile blocks, ``BT * P * K_t`` (the MACs per channel of one product with S)."""
+        """Entries of all tile blocks, ``BT * P * K_t`` (the MACs per channel of one product with
+        S)."""
         return self.BT * self.P * self.K
 
 
@@ -350,8 +375,9 @@ class SoftClustering:
         - index, weight: :math:`(B, H, W, k)`
     """
 
-    def __init__(self, index: Tensor, weight: Tensor, num_groups: int, centres: Optional[Tensor] = None,
-                 tile: Optional[int] = None, _plan: Optional[_TilePlan] = None) -> None:
+    def __init__(self, index: Tensor, weight: Tensor, num_groups: int,
+                 centres: Optional[Tensor] = None, tile: Optional[int] = None,
+                 _plan: Optional[_TilePlan] = None) -> None:
         if _plan is None:  # public construction (the clustering builds it from checked parts)
             check_ndim(index, 'index', 4, '(B, H, W, k)')
             check_index(index, 'index')
@@ -361,8 +387,8 @@ class SoftClustering:
                                  f"{tuple(index.shape)} and {tuple(weight.shape)}")
             check_int(num_groups, 'num_groups', 1)
             if index.numel() and (int(index.min()) < 0 or int(index.max()) >= num_groups):
-                raise ValueError(f"index values must lie in [0, {num_groups - 1}] (num_groups = {num_groups}), "
-                                 f"got [{int(index.min())}, {int(index.max())}]")
+                raise ValueError(f"index values must lie in [0, {num_groups - 1}] (num_groups = "
+                                 f"{num_groups}), got [{int(index.min())}, {int(index.max())}]")
             check_finite(weight, 'weight')
             if weight.numel() and bool((weight < 0).any()):
                 raise ValueError("weight must be >= 0")
@@ -376,7 +402,8 @@ class SoftClustering:
 
     @classmethod
     def from_assignment(cls, assignment: Assignment, height: int, width: int,
-                        num_groups: Optional[int] = None, tile: Optional[int] = None) -> 'SoftClustering':
+                        num_groups: Optional[int] = None,
+                        tile: Optional[int] = None) -> 'SoftClustering':
         """Wrap a hard ``(B, H, W)`` label map or a soft ``(index, weight)`` pair (as
         :func:`~graphseg.graphs.group_adjacency` accepts them)."""
         index, weight = _as_pairs(assignment, height, width)
@@ -387,10 +414,11 @@ class SoftClustering:
         max_id = int(index.max()) if index.numel() else -1
         num_groups = max_id + 1 if num_groups is None else num_groups
         if num_groups <= max_id:
-            raise ValueError(f"num_groups must exceed the largest group id {max_id}, got {num_groups}")
+            raise ValueError(f"num_groups must exceed the largest group id {max_id}, got "
+                             f"{num_groups}")
         if bool((weight.sum(-1) <= 0).any()):
-            raise ValueError("every pixel needs a positive total assignment weight; got a pixel whose "
-                             "weights are all zero")
+            raise ValueError("every pixel needs a positive total assignment weight; got a pixel "
+                             "whose weights are all zero")
         return cls(index, weight, num_groups, tile=tile)
 
     # -- sizes
@@ -411,11 +439,13 @@ class SoftClustering:
         return self._plan.tile
 
     def block_entries(self) -> int:
-        """Entries of the tile blocks of :math:`S` (MACs per channel of one pooling or unpooling)."""
+        """Entries of the tile blocks of :math:`S` (MACs per channel of one pooling or
+        unpooling)."""
         return self._plan.block_entries()
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(batch={self.batch_size}, size=({self.height}, {self.width}), '
+        return (f'{self.__class__.__name__}(batch={self.batch_size}, size=({self.height}, '
+                f'{self.width}), '
                 f'groups={self.num_groups}, k={self.index.size(-1)}, tile={self.tile}, '
                 f'candidates_per_tile={self._plan.K})')
 
@@ -424,7 +454,8 @@ class SoftClustering:
         if 'block' not in self._cache:
             self._cache['block'] = self._plan.block(self._plan.tile_slots(self.weight))
         blk = self._cache['block']
-        return blk if dtype is None or blk.dtype == dtype else blk.to(dtype)  # e.g. hard labels, float64 x
+        # e.g. hard labels, float64 x
+        return blk if dtype is None or blk.dtype == dtype else blk.to(dtype)
 
     def _tiles(self, x: Tensor) -> Tensor:
         cached = self._cache.get('x')
@@ -437,8 +468,8 @@ class SoftClustering:
         check_floating(x, name)
         B, H, W = self.batch_size, self.height, self.width
         if x.size(0) != B or tuple(x.shape[2:]) != (H, W):
-            raise ValueError(f"{name} must have shape (B, C, H, W) with (B, H, W) = ({B}, {H}, {W}), "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(f"{name} must have shape (B, C, H, W) with (B, H, W) = ({B}, {H}, "
+                             f"{W}), got {tuple(x.shape)}")
 
     # -- products with S
     def sizes(self) -> Tensor:
@@ -446,7 +477,8 @@ class SoftClustering:
         return self._plan.column_sums(self._block())
 
     def pool(self, x: Tensor) -> Tensor:
-        r"""Mean pooling :math:`\bar S^\top X` (Eq. 5): column-normalised :math:`S`; empty groups get 0.
+        r"""Mean pooling :math:`\bar S^\top X` (Eq. 5): column-normalised :math:`S`; empty groups
+        get 0.
 
         Shapes:
             - **input:** :math:`(B, C, H, W)`
@@ -474,7 +506,8 @@ class SoftClustering:
         return self._plan.untile_map(out)
 
     def centroids(self) -> Tensor:
-        r"""Group centroids :math:`\bar S^\top p` as ``(x, y)`` pixel coordinates, :math:`(B M, 2)`."""
+        r"""Group centroids :math:`\bar S^\top p` as ``(x, y)`` pixel coordinates,
+        :math:`(B M, 2)`."""
         H, W = self.height, self.width
         ys, xs = torch.meshgrid(torch.arange(H, device=self.index.device, dtype=self.weight.dtype),
                                 torch.arange(W, device=self.index.device, dtype=self.weight.dtype),
@@ -562,15 +595,13 @@ def differentiable_slic(x: Tensor, centres: Tensor, iters: int = 3, num_nearest:
     if M < 1:
         raise ValueError("centres must hold at least one centre per image, got M = 0")
     if M > H * W:
-        raise ValueError(f"{M} groups need at least as many pixels, but x has only {H}x{W} = {H * W} "
-                         f"pixels (fewer pixels than groups)")
+        raise ValueError(f"{M} groups need at least as many pixels, but x has only {H}x{W} = "
+                         f"{H * W} pixels (fewer pixels than groups)")
     if centres.numel() and (int(centres.min()) < 0 or int(centres.max()) >= H * W):
         raise ValueError(f"centres must be pixel ids in [0, {H * W - 1}], got "
                          f"[{int(centres.min())}, {int(centres.max())}]")
-    if isinstance(iters, bool) or not isinstance(iters, int) or iters < 0:
-        raise ValueError(f"iters must be an int >= 0, got {iters!r}")
-    if isinstance(num_nearest, bool) or not isinstance(num_nearest, int) or num_nearest < 1:
-        raise ValueError(f"num_nearest must be an int >= 1, got {num_nearest!r}")
+    check_int(iters, 'iters', 0)
+    check_int(num_nearest, 'num_nearest', 1)
     if not isinstance(min_weight, (int, float)) or not 0 <= min_weight < 1:
         raise ValueError(f"min_weight must be a number in [0, 1), got {min_weight!r}")
     check_finite(x, 'x')
@@ -613,14 +644,17 @@ class DifferentiableSLIC(nn.Module):
     def __init__(self, iters: int = 3, num_nearest: int = 9, min_weight: float = 1e-3,
                  tile: Optional[int] = None) -> None:
         super().__init__()
-        self.iters, self.num_nearest, self.min_weight, self.tile = iters, num_nearest, min_weight, tile
+        self.iters, self.num_nearest, self.min_weight = iters, num_nearest, min_weight
+        self.tile = tile
 
     def forward(self, x: Tensor, centres: Tensor) -> SoftClustering:
-        return differentiable_slic(x, centres, self.iters, self.num_nearest, self.min_weight, self.tile)
+        return differentiable_slic(x, centres, self.iters, self.num_nearest, self.min_weight,
+                                   self.tile)
 
     def extra_repr(self) -> str:
         return f'iters={self.iters}, num_nearest={self.num_nearest}, min_weight={self.min_weight}'
 
 
-__all__ = ['importance_map', 'sample_centres', 'sample_centres_per_image', 'nearest_centres', 'differentiable_slic',
-           'DifferentiableSLIC', 'SoftClustering', 'default_tile', 'SAMPLING']
+__all__ = ['importance_map', 'sample_centres', 'sample_centres_per_image', 'nearest_centres',
+           'differentiable_slic', 'DifferentiableSLIC', 'SoftClustering', 'default_tile',
+           'SAMPLING']

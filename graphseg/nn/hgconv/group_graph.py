@@ -1,5 +1,6 @@
-r"""The group graph of HG-Conv (Hamaguchi et al., CVPR 2021, Sec. 3.1-3.2): importance map, (focused)
-centre sampling, differentiable SLIC and :math:`\hat A^\delta = S^\top A^\delta S` (Eq. 4, 7, 11).
+r"""The group graph of HG-Conv (Hamaguchi et al., CVPR 2021, Sec. 3.1-3.2): importance map,
+(focused) centre sampling, differentiable SLIC and :math:`\hat A^\delta = S^\top A^\delta S` (Eq. 4,
+7, 11).
 
 :class:`HGClustering` builds it; :class:`~graphseg.nn.HGConv` runs graph convolutions on it and the
 HG networks (:class:`~graphseg.models.HGResNet`) whole residual stages.
@@ -15,12 +16,13 @@ from torch.profiler import record_function
 from ...check import check_choice, check_finite
 from ...graphs.group_adjacency import Assignment, group_adjacency
 from .active_focus import active_focus, check_attention
-from .clustering import (SAMPLING, DifferentiableSLIC, SoftClustering, importance_map, sample_centres,
-                         sample_centres_per_image)
+from .clustering import (SAMPLING, DifferentiableSLIC, SoftClustering, importance_map,
+                         sample_centres, sample_centres_per_image)
 
 
 class GroupGraph(NamedTuple):
-    r"""The group graph of a batch: the soft assignment :math:`S` and :math:`\hat A^\delta` (Eq. 4, 7).
+    r"""The group graph of a batch: the soft assignment :math:`S` and :math:`\hat A^\delta` (Eq. 4,
+    7).
 
     ``edge_index`` / ``edge_type`` / ``edge_weight`` as returned by
     :func:`~graphseg.graphs.group_adjacency` on the :math:`B M` nodes (group ``g``
@@ -33,8 +35,8 @@ class GroupGraph(NamedTuple):
 
 
 class HGClustering(nn.Module):
-    r"""The graph-building half of HG-Conv: importance map, (focused) centre sampling, differentiable
-    SLIC and the group adjacency (Sec. 3.1-3.2, Eq. 4, 7, 11).
+    r"""The graph-building half of HG-Conv: importance map, (focused) centre sampling,
+    differentiable SLIC and the group adjacency (Sec. 3.1-3.2, Eq. 4, 7, 11).
 
     :class:`HGConv` runs its graph convolutions on the result; the HG networks
     (:class:`~graphseg.models.HGResNet`) run whole residual stages on it.
@@ -49,27 +51,32 @@ class HGClustering(nn.Module):
     Args:
         ratio (float): groups per pixel, in :math:`(0, 1]`. (default: ``1/64``)
         iters (int): differentiable-SLIC rounds. (default: ``3``)
-        sampling (str): ``'random'``, ``'importance'`` or ``'topk_random'``. (default: ``'topk_random'``)
+        sampling (str): ``'random'``, ``'importance'`` or ``'topk_random'``.
+            (default: ``'topk_random'``)
         num_groups (int, optional): fixed :math:`M` instead of ``ratio``.
-        num_nearest, min_weight, alpha, oversample, beta, noise_cancel, max_direction, tile: as :class:`HGConv`.
+        num_nearest, min_weight, alpha, oversample, beta, noise_cancel, max_direction, tile: as
+            :class:`HGConv`.
         per_length (bool): max-direction per unit of offset length (see
             :func:`~graphseg.graphs.group_adjacency`; not in the paper). (default: ``False``)
     """
 
     def __init__(self, ratio: float = 1 / 64, iters: int = 3, sampling: str = 'topk_random', *,
                  num_groups: Optional[int] = None, num_nearest: int = 9, min_weight: float = 1e-3,
-                 alpha: float = 10., oversample: float = 7., beta: float = 0.75, noise_cancel: bool = True,
-                 max_direction: bool = True, tile: Optional[int] = None, per_length: bool = False) -> None:
+                 alpha: float = 10., oversample: float = 7., beta: float = 0.75,
+                 noise_cancel: bool = True, max_direction: bool = True, tile: Optional[int] = None,
+                 per_length: bool = False) -> None:
         super().__init__()
         if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
             raise ValueError(f"ratio must be a number in (0, 1], got {ratio!r}")
-        if num_groups is not None and (isinstance(num_groups, bool) or not isinstance(num_groups, int)
-                                       or num_groups < 1):
+        if num_groups is not None and (
+            isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups < 1
+        ):
             raise ValueError(f"num_groups must be an int >= 1, got {num_groups!r}")
         check_choice(sampling, 'sampling', SAMPLING)
         self.ratio, self.fixed_num_groups, self.sampling = ratio, num_groups, sampling
         self.alpha, self.oversample, self.beta = alpha, oversample, beta
-        self.noise_cancel, self.max_direction, self.per_length = noise_cancel, max_direction, per_length
+        self.noise_cancel, self.max_direction = noise_cancel, max_direction
+        self.per_length = per_length
         self.clustering = DifferentiableSLIC(iters, num_nearest, min_weight, tile)
         self.generator: Optional[torch.Generator] = None
         self.eval_seed = 0
@@ -78,17 +85,20 @@ class HGClustering(nn.Module):
         """Groups per image :math:`M` for an ``height x width`` map."""
         M = self.fixed_num_groups or max(1, int(round(height * width * self.ratio)))
         if M > height * width:
-            raise ValueError(f"num_groups = {M} groups need at least as many pixels, but the map has only "
-                             f"{height}x{width} = {height * width} pixels (fewer pixels than groups)")
+            raise ValueError(f"num_groups = {M} groups need at least as many pixels, but the map "
+                             "has only "
+                             f"{height}x{width} = {height * width} pixels (fewer pixels than "
+                             "groups)")
         return M
 
     def sample(self, focus: Tensor, num_groups: int) -> Tensor:
-        """Centre pixels :math:`(B, M)` from the sampling map (see the class docstring for the random source)."""
+        """Centre pixels :math:`(B, M)` from the sampling map (see the class docstring for the
+        random source)."""
         if self.generator is None and not self.training:
             return sample_centres_per_image(focus, num_groups, self.sampling, seed=self.eval_seed,
                                             oversample=self.oversample, beta=self.beta)
-        return sample_centres(focus, num_groups, self.sampling, oversample=self.oversample, beta=self.beta,
-                              generator=self.generator)
+        return sample_centres(focus, num_groups, self.sampling, oversample=self.oversample,
+                              beta=self.beta, generator=self.generator)
 
     def cluster(self, x: Tensor, attention: Optional[Tensor] = None) -> SoftClustering:
         """Importance map, (focused) centre sampling and differentiable SLIC on ``x``."""
@@ -96,7 +106,8 @@ class HGClustering(nn.Module):
         M = self.num_groups_for(H, W)
         with torch.no_grad():
             importance = importance_map(x.detach())  # (B, H, W): NaN / inf wherever x has one
-            if not bool(torch.isfinite(importance).all()):  # checking x itself would cost C times more
+            # checking x itself would cost C times more
+            if not bool(torch.isfinite(importance).all()):
                 check_finite(x, 'x')
             focus = active_focus(importance, attention, self.alpha)  # Eq. 11
             centres = self.sample(focus, M)
@@ -110,23 +121,26 @@ class HGClustering(nn.Module):
                 attention = check_attention(attention, (B, H, W))
             return self.cluster(x, attention)
         if attention is not None:
-            raise ValueError("attention steers the centre sampling; it cannot be combined with a given "
-                             "assignment")
+            raise ValueError("attention steers the centre sampling; it cannot be combined with a "
+                             "given assignment")
         if isinstance(assignment, SoftClustering):
             if (assignment.batch_size, assignment.height, assignment.width) != (B, H, W):
                 raise ValueError(f"assignment must cover (B, H, W) = ({B}, {H}, {W}), got "
-                                 f"({assignment.batch_size}, {assignment.height}, {assignment.width})")
+                                 f"({assignment.batch_size}, {assignment.height}, "
+                                 f"{assignment.width})")
             return assignment
         S = SoftClustering.from_assignment(assignment, H, W, num_groups=self.fixed_num_groups)
         if S.batch_size != B:
             if S.batch_size != 1:
                 raise ValueError(f"assignment must hold 1 or B = {B} maps, got {S.batch_size}")
-            S = SoftClustering(S.index.expand(B, -1, -1, -1), S.weight.expand(B, -1, -1, -1), S.num_groups)
+            S = SoftClustering(S.index.expand(B, -1, -1, -1), S.weight.expand(B, -1, -1, -1),
+                               S.num_groups)
         return S
 
     def group_graph(self, x: Tensor, attention: Optional[Tensor] = None,
                     assignment: Union[Assignment, SoftClustering, None] = None) -> GroupGraph:
-        r"""Cluster ``x`` (or take ``assignment``) and build :math:`\hat A^\delta` (Eq. 4 + Eq. 7 + max-direction).
+        r"""Cluster ``x`` (or take ``assignment``) and build :math:`\hat A^\delta` (Eq. 4 + Eq. 7 +
+        max-direction).
 
         Shapes:
             - **input:** x :math:`(B, C, H, W)`, attention :math:`(B, H, W)` (optional)
@@ -143,7 +157,8 @@ class HGClustering(nn.Module):
 
     def group_edges_per_image(self, graph: GroupGraph) -> List[int]:
         """Edges of each image's group graph (self-loops included)."""
-        return torch.bincount(graph.edge_index[1] // graph.S.num_groups, minlength=graph.S.batch_size).tolist()
+        return torch.bincount(graph.edge_index[1] // graph.S.num_groups,
+                              minlength=graph.S.batch_size).tolist()
 
     def adjacency_macs(self, S: SoftClustering) -> int:
         """MACs per image of :func:`~graphseg.graphs.group_adjacency`: the :math:`k^2` products
@@ -152,7 +167,11 @@ class HGClustering(nn.Module):
         return ((H - 1) * W + H * (W - 1) + 2 * (H - 1) * (W - 1)) * k * k
 
     def clustering_extra_repr(self) -> str:
-        groups = f'num_groups={self.fixed_num_groups}' if self.fixed_num_groups else f'ratio={self.ratio:.4g}'
+        groups = (
+            f'num_groups={self.fixed_num_groups}'
+            if self.fixed_num_groups
+            else f'ratio={self.ratio:.4g}'
+        )
         return f'{groups}, sampling={self.sampling!r}'
 
 

@@ -8,9 +8,9 @@ HG-Conv replaces a stack of ``L`` 3x3 Conv-BN-ReLU layers on a feature map by
 2. the **group graph**: :math:`\hat A^\delta = S^\top A^\delta S` (Eq. 4) with
    noise canceling (Eq. 7) and max-direction (:func:`graphseg.graphs.group_adjacency`);
 3. **pooling** :math:`Z_0 = \bar S^\top X` (Eq. 5 / 8, mean over each group);
-4. ``L`` **direction-aware graph convolutions**
-   :math:`Z_l = \sigma(\mathrm{BN}(\sum_\delta (\hat D^\delta)^{-1} \hat A^\delta Z_{l-1} W_\delta))` (Eq. 9),
-   or a swap-in graph convolution (GCN, GMM, SplineConv, EdgeConv; Table 3);
+4. ``L`` **direction-aware graph convolutions** (Eq. 9)
+   :math:`Z_l = \sigma(\mathrm{BN}(\sum_\delta (\hat D^\delta)^{-1} \hat A^\delta Z_{l-1}
+   W_\delta))`, or a swap-in graph convolution (GCN, GMM, SplineConv, EdgeConv; Table 3);
 5. **unpooling** :math:`Z = \tilde S Z_L` (Eq. 6 / 10).
 
 With every pixel its own group this is exactly the Conv-BN-ReLU stack
@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from torch.profiler import record_function
 from torch_geometric.data import Batch
 
-from ...check import check_choice, check_floating, check_ndim, check_param_dtype
+from ...check import check_choice, check_floating, check_int, check_ndim, check_param_dtype
 from ...graphs.superpixel import SuperpixelData
 from ...graphs.group_adjacency import Assignment
 from ...ops.macs import hgconv_macs
@@ -41,7 +41,8 @@ class HGConv(HGClustering):
 
     .. math::
         Z_0 = \bar S^\top X, \qquad
-        Z_l = \mathrm{ReLU}\Big(\mathrm{BN}\Big(\sum_\delta (\hat D^\delta)^{-1} \hat A^\delta Z_{l-1} W_\delta\Big)\Big),
+        Z_l = \mathrm{ReLU}\Big(\mathrm{BN}\Big(\sum_\delta (\hat D^\delta)^{-1} \hat A^\delta
+        Z_{l-1} W_\delta\Big)\Big),
         \qquad Z = \tilde S Z_L
 
     on ``M = round(H W * ratio)`` groups per image (Eq. 8-10). BatchNorm
@@ -59,7 +60,8 @@ class HGConv(HGClustering):
         num_layers (int): graph convolutions :math:`L`. (default: ``3``)
         ratio (float): groups per pixel, in :math:`(0, 1]`. (default: ``1/64``)
         iters (int): differentiable-SLIC rounds. (default: ``3``)
-        sampling (str): ``'random'``, ``'importance'`` or ``'topk_random'``. (default: ``'topk_random'``)
+        sampling (str): ``'random'``, ``'importance'`` or ``'topk_random'``.
+            (default: ``'topk_random'``)
         conv (str): ``'directional'``, ``'gcn'``, ``'gmm'``, ``'spline'`` or ``'edgeconv'``.
             (default: ``'directional'``)
         num_groups (int, optional): fixed :math:`M` instead of ``ratio``.
@@ -83,34 +85,41 @@ class HGConv(HGClustering):
           graphs with ``return_graph=True``)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, num_layers: int = 3, ratio: float = 1 / 64,
-                 iters: int = 3, sampling: str = 'topk_random', conv: str = 'directional', *,
-                 num_groups: Optional[int] = None, num_nearest: int = 9, min_weight: float = 1e-3,
-                 alpha: float = 10., oversample: float = 7., beta: float = 0.75, noise_cancel: bool = True,
+    def __init__(self, in_channels: int, out_channels: int, num_layers: int = 3,
+                 ratio: float = 1 / 64, iters: int = 3, sampling: str = 'topk_random',
+                 conv: str = 'directional', *, num_groups: Optional[int] = None,
+                 num_nearest: int = 9, min_weight: float = 1e-3, alpha: float = 10.,
+                 oversample: float = 7., beta: float = 0.75, noise_cancel: bool = True,
                  max_direction: bool = True, norm_layer: Optional[Type[nn.Module]] = nn.BatchNorm1d,
                  act_layer: Optional[Type[nn.Module]] = nn.ReLU, conv_kwargs: Optional[dict] = None,
                  tile: Optional[int] = None, per_length: bool = False) -> None:
         super().__init__(ratio, iters, sampling, num_groups=num_groups, num_nearest=num_nearest,
                          min_weight=min_weight, alpha=alpha, oversample=oversample, beta=beta,
-                         noise_cancel=noise_cancel, max_direction=max_direction, tile=tile, per_length=per_length)
-        for name, v in (('in_channels', in_channels), ('out_channels', out_channels), ('num_layers', num_layers)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+                         noise_cancel=noise_cancel, max_direction=max_direction, tile=tile,
+                         per_length=per_length)
+        for name, v in (('in_channels', in_channels), ('out_channels', out_channels),
+                        ('num_layers', num_layers)):
+            check_int(v, name, 1)
         check_choice(conv, 'conv', CONVS)
-        self.in_channels, self.out_channels, self.num_layers, self.conv = in_channels, out_channels, num_layers, conv
+        self.in_channels, self.out_channels, self.num_layers = in_channels, out_channels, num_layers
+        self.conv = conv
         conv_kwargs = dict(conv_kwargs or {})
         bias = norm_layer is None  # a bias before a normalisation is redundant
         self.convs = nn.ModuleList(
-            make_graph_conv(conv, in_channels if i == 0 else out_channels, out_channels, bias, **dict(conv_kwargs))
+            make_graph_conv(conv, in_channels if i == 0 else out_channels, out_channels, bias,
+                            **dict(conv_kwargs))
             for i in range(num_layers))
-        self.norms = nn.ModuleList(norm_layer(out_channels) if norm_layer is not None else nn.Identity()
-                                   for _ in range(num_layers))
+        self.norms = nn.ModuleList(
+            norm_layer(out_channels) if norm_layer is not None else nn.Identity()
+            for _ in range(num_layers)
+        )
         self.act = act_layer() if act_layer is not None else nn.Identity()
         self.reset_parameters()
 
     @property
     def spec(self) -> GraphConvSpec:
-        """How this module's graph convolution is built and called (:data:`~graphseg.nn.GRAPH_CONVS`)."""
+        """How this module's graph convolution is built and called
+        (:data:`~graphseg.nn.GRAPH_CONVS`)."""
         return GRAPH_CONVS[self.conv]
 
     def reset_parameters(self) -> None:
@@ -119,17 +128,20 @@ class HGConv(HGClustering):
                 m.reset_parameters()
 
     @classmethod
-    def from_dense(cls, convs: Sequence[nn.Conv2d], norms: Sequence[nn.Module], **kwargs) -> 'HGConv':
-        """An HG-Conv with ``conv='directional'`` holding copies of a Conv2d-BN-ReLU stack's weights.
+    def from_dense(cls, convs: Sequence[nn.Conv2d], norms: Sequence[nn.Module],
+                   **kwargs) -> 'HGConv':
+        """An HG-Conv with ``conv='directional'`` holding copies of a Conv2d-BN-ReLU stack's
+        weights.
 
         ``convs`` are 3x3, stride-1, padding-1 convolutions; ``norms`` their
         ``BatchNorm2d`` layers (parameters and running statistics are copied).
         """
         if len(convs) != len(norms) or not convs:
-            raise ValueError(f"convs and norms must be non-empty and of equal length, got {len(convs)} and "
-                             f"{len(norms)}")
+            raise ValueError("convs and norms must be non-empty and of equal length, got "
+                             f"{len(convs)} and {len(norms)}")
         kwargs.setdefault('norm_layer', nn.BatchNorm1d)
-        layer = cls(convs[0].in_channels, convs[0].out_channels, len(convs), conv='directional', **kwargs)
+        layer = cls(convs[0].in_channels, convs[0].out_channels, len(convs), conv='directional',
+                    **kwargs)
         for i, (conv, norm) in enumerate(zip(convs, norms)):
             layer.convs[i] = DirectionalConv.from_conv2d(conv)
             state = {k: v for k, v in norm.state_dict().items()}
@@ -140,7 +152,8 @@ class HGConv(HGClustering):
         check_ndim(x, 'x', 4, '(B, C, H, W)')
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape {tuple(x.shape)}")
+            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape "
+                             f"{tuple(x.shape)}")
         if x.numel() == 0:
             raise ValueError(f"x must be non-empty, got shape {tuple(x.shape)}")
         check_param_dtype(x, 'x', next(self.parameters(), None))
@@ -172,13 +185,16 @@ class HGConv(HGClustering):
             with record_function('hgconv.adjacency'):
                 pos = S.centroids()  # (B M, 2) as (x, y)
                 B, M = S.batch_size, S.num_groups
-                graph = torch.arange(B, device=x.device).repeat_interleave(M)  # (B M,) image of each node
+                # (B M,) image of each node
+                graph = torch.arange(B, device=x.device).repeat_interleave(M)
                 pseudo = cartesian_pseudo(pos, edge_index, graph, B)  # normalised per image
         with record_function('hgconv.pooling'):
             z = z0 = S.pool(x)  # Eq. 5 / 8: (B M, C)
         with record_function('hgconv.graph_conv'):
             for conv, norm in zip(self.convs, self.norms):  # Eq. 9
-                z = self.act(norm(self.spec.call(conv, z, edge_index, edge_type, edge_weight, pseudo)))
+                z = self.act(
+                    norm(self.spec.call(conv, z, edge_index, edge_type, edge_weight, pseudo))
+                )
         with record_function('hgconv.unpooling'):
             out = S.unpool(z)  # Eq. 6 / 10: (B, C', H, W)
         if not return_graph:
@@ -193,11 +209,13 @@ class HGConv(HGClustering):
         counts = torch.bincount(image, minlength=B).tolist()
         labels, sizes = S.labels(), S.sizes()
         data = []
-        for b, (ei, et, ew, ea) in enumerate(zip(edge_index.split(counts, 1), edge_type.split(counts),
+        for b, (ei, et, ew,
+                ea) in enumerate(zip(edge_index.split(counts, 1), edge_type.split(counts),
                                                  edge_weight.split(counts), pseudo.split(counts))):
             nodes = slice(b * M, (b + 1) * M)
-            d = SuperpixelData(x=z0[nodes], x_out=z[nodes], pos=pos[nodes], edge_index=ei - b * M, edge_type=et,
-                               edge_weight=ew, edge_attr=ea, seg=labels[b:b + 1], num_pixels=sizes[nodes])
+            d = SuperpixelData(x=z0[nodes], x_out=z[nodes], pos=pos[nodes], edge_index=ei - b * M,
+                               edge_type=et, edge_weight=ew, edge_attr=ea, seg=labels[b:b + 1],
+                               num_pixels=sizes[nodes])
             if S.centres is not None:
                 d.centre = S.centres[b]
             data.append(d)
@@ -207,15 +225,17 @@ class HGConv(HGClustering):
     @torch.no_grad()
     def count_macs(self, x: Tensor, attention: Optional[Tensor] = None) -> List[Dict[str, int]]:
         """MACs per image of one forward pass on ``x`` (clustering, adjacency, pooling, graph conv,
-        unpooling), from the group graph each image gets; see :func:`graphseg.ops.macs.hgconv_macs`."""
+        unpooling), from the group graph each image gets; see
+        :func:`graphseg.ops.macs.hgconv_macs`."""
         self._check_input(x)
         B, C, H, W = x.shape
         graph = self.group_graph(x, attention)
         S, M, edges = graph.S, graph.S.num_groups, self.group_edges_per_image(graph)
         kwargs = self.spec.macs_kwargs(self.convs[0])
         return [hgconv_macs(H * W, C, self.out_channels, self.num_layers, M, edges[b],
-                            S.block_entries() // B, self.clustering.iters, adjacency_pairs=self.adjacency_macs(S),
-                            conv=self.conv, **kwargs) for b in range(B)]
+                            S.block_entries() // B, self.clustering.iters,
+                            adjacency_pairs=self.adjacency_macs(S), conv=self.conv,
+                            **kwargs) for b in range(B)]
 
     def extra_repr(self) -> str:
         return (f'{self.in_channels}, {self.out_channels}, num_layers={self.num_layers}, '

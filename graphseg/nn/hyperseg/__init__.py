@@ -9,6 +9,6 @@ from .meta_block import MetaBlock
 from .positional_encoding import positional_encoding
 from .weight_mapper import WeightMapper
 
-__all__ = ['ContextHead', 'divide_channels', 'DPWConv2d', 'fuse_bn', 'fuse_conv_bn_', 'fuse_dpw_bn_',
-           'register_bn_pairs', 'HyperConv', 'grid_patch_index', 'segment_matmul', 'MetaBlock',
-           'positional_encoding', 'WeightMapper']
+__all__ = ['ContextHead', 'divide_channels', 'DPWConv2d', 'fuse_bn', 'fuse_conv_bn_',
+           'fuse_dpw_bn_', 'register_bn_pairs', 'HyperConv', 'grid_patch_index', 'segment_matmul',
+           'MetaBlock', 'positional_encoding', 'WeightMapper']

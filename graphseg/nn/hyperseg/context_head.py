@@ -43,7 +43,8 @@ def _conv_bn(cin: int, cout: int, k: int, stride: int, norm_layer: Type[nn.Modul
 
 
 class ContextHead(nn.Module):
-    r"""Nested U-Net context head :math:`\phi = h(F_n)` (Eq. 2); see the module docstring for the two designs.
+    r"""Nested U-Net context head :math:`\phi = h(F_n)` (Eq. 2); see the module docstring for the
+    two designs.
 
     Args:
         in_channels (int): :math:`C`, channels of the last backbone map (even when ``half_width``).
@@ -61,21 +62,30 @@ class ContextHead(nn.Module):
     """
 
     def __init__(self, in_channels: int, levels: int = 2, half_width: bool = True,
-                 norm_layer: Type[nn.Module] = nn.BatchNorm2d, act_layer: Type[nn.Module] = nn.ReLU) -> None:
+                 norm_layer: Type[nn.Module] = nn.BatchNorm2d,
+                 act_layer: Type[nn.Module] = nn.ReLU) -> None:
         super().__init__()
         if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
             raise ValueError(f"levels must be a positive int, got {levels!r}")
         if half_width and in_channels % 2:
-            raise ValueError(f"in_channels must be even when half_width=True (the input 1x1 halves it), "
-                             f"got {in_channels}")
+            raise ValueError("in_channels must be even when half_width=True (the input 1x1 "
+                             f"halves it), got {in_channels}")
         self.in_channels = self.out_channels = in_channels
         self.levels, self.half_width = levels, half_width
         c = in_channels // 2 if half_width else in_channels  # width of every level
         self.reduce = _conv_bn(in_channels, c, 1, 1, norm_layer, act_layer) if half_width else None
-        self.down = nn.ModuleList([_conv_bn(c, c, 2, 2, norm_layer, act_layer) for _ in range(levels - 1)])
+        self.down = nn.ModuleList(
+            [_conv_bn(c, c, 2, 2, norm_layer, act_layer) for _ in range(levels - 1)]
+        )
         # merge k joins level k's skip with what comes from level k + 1
-        self.up = nn.ModuleList([_conv_bn(2 * c, c, 1, 1, norm_layer, None if (k == 0 and not half_width)
-                                          else act_layer) for k in range(levels - 1)])
+        self.up = nn.ModuleList(
+            [
+                _conv_bn(
+                    2 * c, c, 1, 1, norm_layer, None if (k == 0 and not half_width) else act_layer
+                )
+                for k in range(levels - 1)
+            ]
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         check_ndim(x, 'x', 4, '(B, C, H, W)')

@@ -16,7 +16,8 @@ from typing import List, Sequence
 RULES = ('floor', 'legacy')
 
 
-def divide_channels(total: int, unit: int, weights: Sequence[float], rule: str = 'floor') -> List[int]:
+def divide_channels(total: int, unit: int, weights: Sequence[float],
+                    rule: str = 'floor') -> List[int]:
     r"""Split ``total`` channels into ``len(weights)`` shares, each a multiple of ``unit``.
 
     Shares of equal weight are treated as one group and always get equal
@@ -63,10 +64,11 @@ def divide_channels(total: int, unit: int, weights: Sequence[float], rule: str =
         raise ValueError(f"total = {total} must be divisible by unit = {unit}")
     units = total // unit
     if rule == 'floor' and units < n:
-        raise ValueError(f"total = {total} holds {units} unit(s) of {unit}, fewer than the {n} shares "
-                         f"(each needs at least one unit)")
+        raise ValueError(f"total = {total} holds {units} unit(s) of {unit}, fewer than the {n} "
+                         f"shares (each needs at least one unit)")
     ratio = units / sum(weights)
-    # groups of equal weight (members in index order), by decreasing total weight; ties: smaller weight first
+    # groups of equal weight (members in index order), by decreasing total weight; ties: smaller
+    # weight first
     by_weight = sorted(range(n), key=lambda i: weights[i])
     groups = [list(g) for _, g in itertools.groupby(by_weight, key=lambda i: weights[i])]
     groups.sort(key=lambda g: weights[g[0]] * len(g), reverse=True)
@@ -86,8 +88,8 @@ def divide_channels(total: int, unit: int, weights: Sequence[float], rule: str =
         for i in g:
             shares[i] = int(k // len(g)) * unit
     if min(shares) < unit:
-        raise ValueError(f"dividing {total} channels in units of {unit} by weights {weights} with rule {rule!r} "
-                         f"leaves a share without channels: {shares}")
+        raise ValueError(f"dividing {total} channels in units of {unit} by weights {weights} with "
+                         f"rule {rule!r} leaves a share without channels: {shares}")
     return shares
 
 

@@ -43,7 +43,8 @@ class DPWConv2d(nn.Module):
             raise ValueError(f"kernel_size must be odd, got {kernel_size}")
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = kernel_size
         self.groups, self.padding_mode = groups, padding_mode
         self.weight_shape = (out_channels, in_channels // groups, kernel_size, kernel_size)
         self.num_params = math.prod(self.weight_shape)
@@ -58,11 +59,14 @@ class DPWConv2d(nn.Module):
         check_ndim(weight, 'weight', 4, '(B, num_params, N_h, N_w)')
         check_ndim(x, 'x', 4, '(B, C_in, H, W)')
         if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape {tuple(x.shape)}")
+            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got shape "
+                             f"{tuple(x.shape)}")
         if weight.size(1) != self.num_params:
-            raise ValueError(f"weight must have num_params = {self.num_params} channels, got {weight.size(1)}")
+            raise ValueError(f"weight must have num_params = {self.num_params} channels, got "
+                             f"{weight.size(1)}")
         B, _, N_h, N_w = weight.shape
-        theta = weight.reshape(B, *self.weight_shape, N_h, N_w)  # (B, C_out, C_in/G, K, K, N_h, N_w)
+        # (B, C_out, C_in/G, K, K, N_h, N_w)
+        theta = weight.reshape(B, *self.weight_shape, N_h, N_w)
         return dpw_conv2d(x, theta, self.bias, groups=self.groups, padding_mode=self.padding_mode)
 
     def extra_repr(self) -> str:

@@ -33,7 +33,8 @@ _BN_PAIRS: Dict[Type[nn.Module], Tuple[Tuple[str, str], ...]] = {}
 
 
 def register_bn_pairs(cls: Type[nn.Module], pairs: Sequence[Tuple[str, str]]) -> None:
-    """Tell :func:`fuse_bn` that in modules of type ``cls`` attribute ``bn`` follows conv ``conv``."""
+    """Tell :func:`fuse_bn` that in modules of type ``cls`` attribute ``bn`` follows conv
+    ``conv``."""
     _BN_PAIRS[cls] = tuple((str(c), str(b)) for c, b in pairs)
 
 
@@ -59,7 +60,8 @@ def fuse_conv_bn_(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
 
 @torch.no_grad()
 def fuse_dpw_bn_(mapper: WeightMapper, offset: int, conv: DPWConv2d, bn: nn.BatchNorm2d) -> None:
-    r"""Fold ``bn`` (after the dynamic ``conv``) into the weight mapper rows ``offset : offset + conv.num_params``.
+    r"""Fold ``bn`` (after the dynamic ``conv``) into the weight mapper rows
+    ``offset : offset + conv.num_params``.
 
     The rows generating output channel :math:`c` are scaled by :math:`s_c`
     (weights and bias), and the shift :math:`t` (plus :math:`s \odot` any

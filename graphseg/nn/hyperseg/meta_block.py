@@ -69,7 +69,8 @@ class MetaBlock(nn.Module):
         kernel_size (int): depthwise kernel size. (default: ``3``)
         pointwise_only (bool): the block is pw1 -> BN -> act only. (default: ``False``)
         weight_groups (int): :math:`g_{w_i}`, groups of the weight mapper. (default: ``1``)
-        padding_mode (str): image-border padding of the depthwise convolution. (default: ``'reflect'``)
+        padding_mode (str): image-border padding of the depthwise convolution.
+            (default: ``'reflect'``)
         halo (str): ``'image'`` or ``'patch'``, how the depthwise halo is expanded (module
             docstring). (default: ``'image'``)
         dynamic (bool): patch-wise convolutions with generated weights; ``False``
@@ -86,10 +87,11 @@ class MetaBlock(nn.Module):
         - **output:** :math:`(B, C_{out}, H, W)`
     """
 
-    def __init__(self, in_channels: int, out_channels: int, signal_channels: Optional[int] = None, *,
-                 expand_ratio: float = 2., kernel_size: int = 3, pointwise_only: bool = False,
-                 weight_groups: int = 1, padding_mode: str = 'reflect', halo: str = 'image', dynamic: bool = True,
-                 own_mapper: bool = True, norm_layer: Type[nn.Module] = nn.BatchNorm2d,
+    def __init__(self, in_channels: int, out_channels: int, signal_channels: Optional[int] = None,
+                 *, expand_ratio: float = 2., kernel_size: int = 3, pointwise_only: bool = False,
+                 weight_groups: int = 1, padding_mode: str = 'reflect', halo: str = 'image',
+                 dynamic: bool = True, own_mapper: bool = True,
+                 norm_layer: Type[nn.Module] = nn.BatchNorm2d,
                  act_layer: Type[nn.Module] = nn.ReLU6) -> None:
         super().__init__()
         check_positive(expand_ratio, 'expand_ratio')
@@ -106,7 +108,8 @@ class MetaBlock(nn.Module):
         def conv(cin: int, cout: int, k: int = 1, groups: int = 1) -> nn.Module:
             if dynamic:
                 return DPWConv2d(cin, cout, k, groups=groups, padding_mode=padding_mode)
-            return nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False, padding_mode=padding_mode)
+            return nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False,
+                             padding_mode=padding_mode)
 
         self.pw1 = conv(in_channels, hidden)
         self.bn1, self.act1 = norm_layer(hidden), act_layer()
@@ -126,8 +129,8 @@ class MetaBlock(nn.Module):
         return pairs
 
     @staticmethod
-    def count_params(in_channels: int, out_channels: int, expand_ratio: float = 2., kernel_size: int = 3,
-                     pointwise_only: bool = False) -> int:
+    def count_params(in_channels: int, out_channels: int, expand_ratio: float = 2.,
+                     kernel_size: int = 3, pointwise_only: bool = False) -> int:
         r""":math:`|\theta^{m_i}|` of a dynamic block with these sizes, without building it."""
         if pointwise_only:
             return in_channels * out_channels
@@ -146,18 +149,21 @@ class MetaBlock(nn.Module):
             if m is not self and hasattr(m, 'reset_parameters'):
                 m.reset_parameters()
 
-    def forward(self, x: Tensor, signal: Optional[Tensor] = None, *, theta: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, signal: Optional[Tensor] = None, *,
+                theta: Optional[Tensor] = None) -> Tensor:
         check_ndim(x, 'x', 4, '(B, C, H, W)')
         check_param_dtype(x, 'x', next(self.parameters(), None))
         if self.dynamic:
             if theta is None:
                 if self.weight_mapper is None:
-                    raise ValueError("theta is required by a MetaBlock without its own weight mapper")
+                    raise ValueError("theta is required by a MetaBlock without its own weight "
+                                     "mapper")
                 if signal is None:
                     raise ValueError("signal is required by a dynamic MetaBlock")
                 theta = self.weight_mapper(signal)  # Eq. 3: (B, |theta|, N_h, N_w)
             elif theta.dim() != 4 or theta.size(1) != self.num_params:
-                raise ValueError(f"theta must have shape (B, {self.num_params}, N_h, N_w), got {tuple(theta.shape)}")
+                raise ValueError(f"theta must have shape (B, {self.num_params}, N_h, N_w), got "
+                                 f"{tuple(theta.shape)}")
             thetas = theta.split([conv.num_params for conv, _ in self._conv_bn()], dim=1)
         else:
             thetas = (None,) * 3
@@ -177,28 +183,43 @@ class MetaBlock(nn.Module):
         return out + x if self.use_residual else out
 
     def _patch_halo_expand_dw(self, x: Tensor, w_pw1: Tensor, w_dw: Tensor) -> Tensor:
-        """pw1 -> BN -> act -> dw with each patch expanded together with its input halo (``halo='patch'``)."""
+        """pw1 -> BN -> act -> dw with each patch expanded together with its input halo
+        (``halo='patch'``)."""
         B, C, H, W = x.shape
         N_h, N_w = w_pw1.shape[-2:]
         if H % N_h or W % N_w:
-            raise ValueError(f"x height and width ({H}, {W}) must be divisible by the weight grid ({N_h}, {N_w})")
-        p_h, p_w, r, k, hid = H // N_h, W // N_w, self.kernel_size // 2, self.kernel_size, self.hidden_channels
+            raise ValueError(f"x height and width ({H}, {W}) must be divisible by the weight "
+                             f"grid ({N_h}, {N_w})")
+        p_h, p_w, r, k, hid = (
+            H // N_h,
+            W // N_w,
+            self.kernel_size // 2,
+            self.kernel_size,
+            self.hidden_channels,
+        )
         P_h, P_w, N = p_h + 2 * r, p_w + 2 * r, N_h * N_w
         mode = 'constant' if self.padding_mode == 'zeros' else self.padding_mode
         xp = F.pad(x, (r, r, r, r), mode=mode) if r else x
-        win = xp.unfold(2, P_h, p_h).unfold(3, P_w, p_w)  # (B, C, N_h, N_w, P_h, P_w): patches with halo
+        # (B, C, N_h, N_w, P_h, P_w): patches with halo
+        win = xp.unfold(2, P_h, p_h).unfold(3, P_w, p_w)
         win = win.permute(0, 2, 3, 1, 4, 5).reshape(B * N, C, P_h * P_w)
         w1 = w_pw1.reshape(B, hid, C, N_h, N_w).permute(0, 3, 4, 1, 2).reshape(B * N, hid, C)
         if self.pw1.bias is None:
-            h = torch.bmm(w1, win)  # (B N, hid, P_h P_w): each patch expanded with its own pw1 weights
+            # (B N, hid, P_h P_w): each patch expanded with its own pw1 weights
+            h = torch.bmm(w1, win)
         else:  # (a folded BatchNorm's shift rides along in the matmul)
             h = torch.baddbmm(self.pw1.bias.view(1, -1, 1).expand(B * N, hid, 1), w1, win)
-        h = self.act1(self.bn1(h.view(B * N, hid, P_h, P_w)))  # BN over the halo'd patches, as released
-        if self.padding_mode == 'zeros' and r:  # zero padding of the depthwise input at the image border
-            inside = F.pad(x.new_ones(1, 1, H, W), (r, r, r, r)).unfold(2, P_h, p_h).unfold(3, P_w, p_w)
-            h = h * inside.reshape(1, N, 1, P_h, P_w).expand(B, -1, -1, -1, -1).reshape(B * N, 1, P_h, P_w)
+        # BN over the halo'd patches, as released
+        h = self.act1(self.bn1(h.view(B * N, hid, P_h, P_w)))
+        # zero padding of the depthwise input at the image border
+        if self.padding_mode == 'zeros' and r:
+            inside = F.pad(x.new_ones(1, 1, H, W), (r, r, r, r)).unfold(2, P_h, p_h).unfold(3, P_w,
+                                                                                            p_w)
+            h = h * inside.reshape(1, N, 1, P_h, P_w).expand(B, -1, -1, -1, -1).reshape(B * N, 1,
+                                                                                        P_h, P_w)
         wd = w_dw.reshape(B, hid, k * k, N_h, N_w).permute(0, 3, 4, 1, 2).reshape(B * N, hid, k * k)
-        out = h[:, :, :p_h, :p_w] * wd[:, :, 0, None, None]  # valid depthwise KxK: a multiply-add per tap
+        # valid depthwise KxK: a multiply-add per tap
+        out = h[:, :, :p_h, :p_w] * wd[:, :, 0, None, None]
         if self.dw.bias is not None:
             out.add_(self.dw.bias.view(1, -1, 1, 1))
         for t in range(1, k * k):
@@ -207,7 +228,8 @@ class MetaBlock(nn.Module):
         return _merge_patches(out, B, hid, N_h, N_w, p_h, p_w)  # (B, hid, H, W)
 
     def fuse_bn_(self, mapper: Optional[WeightMapper] = None, offset: int = 0) -> None:
-        """Fold bn1..bn3 into the weight mapper (dynamic) or the convolutions (static); see :func:`fuse_bn`.
+        """Fold bn1..bn3 into the weight mapper (dynamic) or the convolutions (static); see
+        :func:`fuse_bn`.
 
         A block without its own mapper is fused by the owner of the shared mapper, which passes
         ``mapper`` and the ``offset`` of this block's rows in it."""
@@ -225,7 +247,11 @@ class MetaBlock(nn.Module):
             offset += conv.num_params if self.dynamic else 0
 
     def extra_repr(self) -> str:
-        kind = 'pw1 only' if self.pointwise_only else f'hidden={self.hidden_channels}, halo={self.halo!r}'
+        kind = (
+            'pw1 only'
+            if self.pointwise_only
+            else f'hidden={self.hidden_channels}, halo={self.halo!r}'
+        )
         return f'{self.in_channels}, {self.out_channels}, {kind}, dynamic={self.dynamic}'
 
 

@@ -7,9 +7,11 @@ import torch
 from torch import Tensor
 
 
-def positional_encoding(height: int, width: int, *, device: Optional[Union[str, torch.device]] = None,
+def positional_encoding(height: int, width: int, *,
+                        device: Optional[Union[str, torch.device]] = None,
                         dtype: Optional[torch.dtype] = None) -> Tensor:
-    r"""Normalised pixel coordinates :math:`P` (HyperSeg, Section 3), as the released code builds them.
+    r"""Normalised pixel coordinates :math:`P` (HyperSeg, Section 3), as the released code builds
+    them.
 
     .. math::
         P^{H,W}_{ij} = \left(-1 + \frac{2j}{W - 1},\; -1 + \frac{2i}{H - 1}\right)
@@ -31,8 +33,10 @@ def positional_encoding(height: int, width: int, *, device: Optional[Union[str, 
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
     dtype = dtype or torch.get_default_dtype()
-    xs = torch.linspace(-1, 1, width, device=device, dtype=dtype).view(1, width).expand(height, width)
-    ys = torch.linspace(-1, 1, height, device=device, dtype=dtype).view(height, 1).expand(height, width)
+    xs = torch.linspace(-1, 1, width, device=device, dtype=dtype).view(1, width).expand(height,
+                                                                                        width)
+    ys = torch.linspace(-1, 1, height, device=device, dtype=dtype).view(height, 1).expand(height,
+                                                                                          width)
     return torch.stack([xs, ys], dim=0)
 
 

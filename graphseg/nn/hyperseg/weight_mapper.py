@@ -32,20 +32,24 @@ class WeightMapper(nn.Module):
         bias (bool): learn a bias per generated weight. (default: ``False``)
 
     Shapes:
-        - **input:** signal :math:`(B, C_\phi, N_h, N_w)` (a map) or :math:`(P, C_\phi)` (patch nodes)
+        - **input:** signal :math:`(B, C_\phi, N_h, N_w)` (a map) or :math:`(P, C_\phi)` (patch
+          nodes)
         - **output:** :math:`(B, |\theta|, N_h, N_w)` or :math:`(P, |\theta|)`
     """
 
-    def __init__(self, in_channels: int, num_params: int, groups: int = 1, bias: bool = False) -> None:
+    def __init__(self, in_channels: int, num_params: int, groups: int = 1,
+                 bias: bool = False) -> None:
         super().__init__()
-        for name, v in (('in_channels', in_channels), ('num_params', num_params), ('groups', groups)):
+        for name, v in (('in_channels', in_channels), ('num_params', num_params),
+                        ('groups', groups)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
         if in_channels % groups:
             raise ValueError(f"in_channels = {in_channels} must be divisible by groups = {groups}")
         rows = math.ceil(num_params / groups)
         if (groups - 1) * rows >= num_params:
-            raise ValueError(f"num_params = {num_params} is too small for groups = {groups}: the last group "
+            raise ValueError(f"num_params = {num_params} is too small for groups = {groups}: the "
+                             "last group "
                              f"would generate no weight (need num_params > (groups - 1) * "
                              f"ceil(num_params / groups) = {(groups - 1) * rows})")
         self.in_channels, self.num_params, self.groups = in_channels, num_params, groups
@@ -66,9 +70,12 @@ class WeightMapper(nn.Module):
             raise ValueError(f"signal must have {self.in_channels} channels, got {signal.size(1)}")
         check_param_dtype(signal, 'signal', self.weight)
         nodes = signal.dim() == 2
-        # channels-last: each patch's weights come out contiguous, the layout dpw_conv2d gathers per patch
-        s = signal[:, :, None, None] if nodes else signal.contiguous(memory_format=torch.channels_last)
-        theta = F.conv2d(s, self.weight, self.bias, groups=self.groups)[:, :self.num_params]  # Eq. 3
+        # channels-last: each patch's weights come out contiguous, the layout dpw_conv2d gathers per
+        # patch
+        s = signal[:, :, None,
+                   None] if nodes else signal.contiguous(memory_format=torch.channels_last)
+        # Eq. 3
+        theta = F.conv2d(s, self.weight, self.bias, groups=self.groups)[:, :self.num_params]
         return theta[:, :, 0, 0] if nodes else theta
 
     def extra_repr(self) -> str:

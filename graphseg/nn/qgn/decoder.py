@@ -19,17 +19,17 @@ Propagation schemes (which cells of :math:`A_l` form :math:`C_l`):
 Decoder layout (QGN Table 7; the official ``resnet34_transpose_sparse``, encoder
 maps at strides 2 ... 32, ``top = 5``)::
 
-    level  input                               layers                                       output
-    5      encoder map (stride 32)             head: 1x1 -> k+1                              Q5 on A5 = all
-    5      C5 = select(A5)                     skip: 1x1 -> w0, BN, ReLU
-                                               (blocks[0] - 1) x block(w0) + up-block(w0 -> w1)  feats on A4
-    4      A4 = children(C5)                   head: 1x1 -> k+1                              Q4
-    4      C4 = select(A4)                     + skip(encoder map, stride 16): 1x1 -> w1, BN, ReLU
-                                               (blocks[1] - 1) x block(w1) + up-block(w1 -> w2)  feats on A3
-    3, 2   ... the same with the stride-8 and -4 maps, widths w2 -> w3, w3 -> w4            Q3, Q2
-    1      C1 = select(A1)                     + skip(stride-2 map, the official skip0); head Q1;
-                                               final_blocks x block(w4)
-    0      A0 = children(C1)                   2x2 transposed conv, stride 2 -> k+1          Q0
+    level  input                       layers                                            output
+    5      encoder map (stride 32)     head: 1x1 -> k+1                                  Q5, all A5
+    5      C5 = select(A5)             skip: 1x1 -> w0, BN, ReLU
+                                       (blocks[0] - 1) x block(w0) + up-block(w0 -> w1)  feats on A4
+    4      A4 = children(C5)           head: 1x1 -> k+1                                  Q4
+    4      C4 = select(A4)             + skip(encoder map, stride 16): 1x1 -> w1, BN, ReLU
+                                       (blocks[1] - 1) x block(w1) + up-block(w1 -> w2)  feats on A3
+    3, 2   ... the same with the stride-8 and -4 maps, widths w2 -> w3, w3 -> w4     Q3, Q2
+    1      C1 = select(A1)             + skip(stride-2 map, the official skip0); head Q1;
+                                       final_blocks x block(w4)
+    0      A0 = children(C1)           2x2 transposed conv, stride 2 -> k+1              Q0
 
 A *block* is a transposed ResNet basic block (the official "ResNet-34" decoder,
 ``block='basic'``, widths 512-256-128-64-64) or bottleneck block (the official
@@ -75,7 +75,8 @@ from torch import Tensor, nn
 
 from ...check import check_choice, check_floating, check_int, check_ndim, check_param_dtype
 from ...ops.sparse import SparseMap
-from ..sparse import SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SubmanifoldConv2d, sparse_gather
+from ..sparse import (SparseBatchNorm, SparseConvTranspose2d, SparseLinear, SubmanifoldConv2d,
+                      sparse_gather)
 from .blocks import BLOCKS, conv1x1, norm_factory, relu, up_conv
 from .output import Feature, QGNOutput
 
@@ -85,7 +86,8 @@ DEFAULTS = ('official', 'pytorch')
 
 
 class QGNDecoder(nn.Module):
-    r"""The QGN decoder (QGN Sec. 3.3, Table 7): a transposed ResNet that generates the quadtree top-down.
+    r"""The QGN decoder (QGN Sec. 3.3, Table 7): a transposed ResNet that generates the quadtree
+    top-down.
 
     Args:
         encoder_channels (sequence of int): channels of the encoder maps at strides
@@ -98,9 +100,12 @@ class QGNDecoder(nn.Module):
         final_blocks (int): blocks at level 1. (default: ``3``)
         sparse (bool): submanifold sparse layers (``False``: the dense decoder). (default: ``True``)
         block (str): ``'basic'`` or ``'bottleneck'``. (default: ``'basic'``)
-        skips (str): ``'all'`` (a skip at every level) or ``'top'`` (the released noskip). (default: ``'all'``)
-        defaults (str): ``'official'`` or ``'pytorch'`` BatchNorm settings and initialisation. (default: ``'official'``)
-        dense_up_kernel (int): 3 (official) or 2, the dense decoder's upsampling kernel. (default: ``3``)
+        skips (str): ``'all'`` (a skip at every level) or ``'top'`` (the released noskip).
+            (default: ``'all'``)
+        defaults (str): ``'official'`` or ``'pytorch'`` BatchNorm settings and initialisation.
+            (default: ``'official'``)
+        dense_up_kernel (int): 3 (official) or 2, the dense decoder's upsampling kernel.
+            (default: ``3``)
 
     Shapes:
         - **input:** encoder maps ``features[i]`` :math:`(B, C_i, H / 2^{i+1}, W / 2^{i+1})`
@@ -108,9 +113,10 @@ class QGNDecoder(nn.Module):
     """
 
     def __init__(self, encoder_channels: Sequence[int], num_classes: int,
-                 widths: Sequence[int] = (512, 256, 128, 64, 64), blocks: Sequence[int] = (6, 4, 3, 3),
-                 final_blocks: int = 3, sparse: bool = True, *, block: str = 'basic', skips: str = 'all',
-                 defaults: str = 'official', dense_up_kernel: int = 3) -> None:
+                 widths: Sequence[int] = (512, 256, 128, 64, 64),
+                 blocks: Sequence[int] = (6, 4, 3, 3), final_blocks: int = 3, sparse: bool = True,
+                 *, block: str = 'basic', skips: str = 'all', defaults: str = 'official',
+                 dense_up_kernel: int = 3) -> None:
         super().__init__()
         check_choice(block, 'block', tuple(BLOCKS))
         check_choice(skips, 'skips', SKIPS)
@@ -118,15 +124,20 @@ class QGNDecoder(nn.Module):
         check_choice(dense_up_kernel, 'dense_up_kernel', (2, 3))
         n = len(widths) - 1
         if n < 1:
-            raise ValueError(f"widths must have at least 2 values (levels top ... 1), got {tuple(widths)}")
+            raise ValueError("widths must have at least 2 values (levels top ... 1), got "
+                             f"{tuple(widths)}")
         if len(encoder_channels) != n + 1:
-            raise ValueError(f"encoder_channels must have len(widths) = {n + 1} values (encoder maps at strides "
-                             f"2 ... {2 ** (n + 1)}), got {len(encoder_channels)}")
-        if len(blocks) != n or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in blocks):
-            raise ValueError(f"blocks must have len(widths) - 1 = {n} ints >= 1, got {tuple(blocks)}")
+            raise ValueError(f"encoder_channels must have len(widths) = {n + 1} values (encoder "
+                             f"maps at strides 2 ... {2 ** (n + 1)}), got {len(encoder_channels)}")
+        if len(blocks) != n or any(
+            isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in blocks
+        ):
+            raise ValueError(f"blocks must have len(widths) - 1 = {n} ints >= 1, got "
+                             f"{tuple(blocks)}")
         for name, values in (('encoder_channels', encoder_channels), ('widths', widths)):
             if any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in values):
-                raise ValueError(f"{name} must hold channel counts (ints >= 1), got {tuple(values)}")
+                raise ValueError(f"{name} must hold channel counts (ints >= 1), got "
+                                 f"{tuple(values)}")
         check_int(num_classes, 'num_classes', 1)
         check_int(final_blocks, 'final_blocks', 0)
         self.encoder_channels, self.num_classes = tuple(encoder_channels), num_classes
@@ -149,7 +160,8 @@ class QGNDecoder(nn.Module):
         self.head_top = conv1x1(encoder_channels[-1], k1, sparse, bias=True)
         n_skips = n + 1 if skips == 'all' else 1
         self.skips = nn.ModuleList(
-            nn.Sequential(conv1x1(encoder_channels[n - i], widths[i], sparse), norm(widths[i]), relu(sparse))
+            nn.Sequential(conv1x1(encoder_channels[n - i], widths[i], sparse), norm(widths[i]),
+                          relu(sparse))
             for i in range(n_skips))
         self.stages = nn.ModuleList(
             nn.Sequential(*[make(widths[i], widths[i]) for _ in range(blocks[i] - 1)],
@@ -161,21 +173,27 @@ class QGNDecoder(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """The released initialisation (``defaults='official'``) or every layer's own (``'pytorch'``)."""
+        """The released initialisation (``defaults='official'``) or every layer's own
+        (``'pytorch'``)."""
         for m in self.modules():
             if m is not self and hasattr(m, 'reset_parameters'):
                 m.reset_parameters()
         if self.defaults != 'official':
             return
         for m in self.modules():
-            if isinstance(m, SubmanifoldConv2d):  # kaiming_normal_ on SparseConvNet's (k*k, 1, C_in, C_out)
+            # kaiming_normal_ on SparseConvNet's (k*k, 1, C_in, C_out)
+            if isinstance(m, SubmanifoldConv2d):
                 nn.init.normal_(m.weight, 0., math.sqrt(2. / (m.in_channels * m.out_channels)))
-            elif isinstance(m, SparseLinear) and m is not self.head_top:  # SparseConvNet's NetworkInNetwork
+            # SparseConvNet's NetworkInNetwork
+            elif isinstance(m, SparseLinear) and m is not self.head_top:
                 nn.init.normal_(m.weight, 0., math.sqrt(2. / m.in_features))
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, SparseConvTranspose2d)) or m is self.head_top:
-                nn.init.kaiming_normal_(m.weight)  # fan-in of nn.Conv2d / nn.ConvTranspose2d; bias as PyTorch
+            elif isinstance(m,
+                            (nn.Conv2d, nn.ConvTranspose2d,
+                             SparseConvTranspose2d)) or m is self.head_top:
+                # fan-in of nn.Conv2d / nn.ConvTranspose2d; bias as PyTorch
+                nn.init.kaiming_normal_(m.weight)
             elif isinstance(m, (SparseBatchNorm, nn.BatchNorm2d)):
                 nn.init.ones_(m.weight)
                 nn.init.constant_(m.bias, 1e-4)
@@ -184,8 +202,10 @@ class QGNDecoder(nn.Module):
     def _check_features(self, features: Sequence[Tensor]) -> tuple:
         n = len(self.encoder_channels)
         if not isinstance(features, (list, tuple)) or len(features) != n:
-            got = f'{len(features)} maps' if isinstance(features, (list, tuple)) else type(features).__name__
-            raise ValueError(f"features must be a list of {n} encoder maps (strides 2 ... {2 ** n}), got {got}")
+            got = f'{len(features)} maps' if isinstance(features,
+                                                        (list, tuple)) else type(features).__name__
+            raise ValueError(f"features must be a list of {n} encoder maps (strides 2 ... "
+                             f"{2 ** n}), got {got}")
         B = None
         for i, f in enumerate(features):
             check_ndim(f, f'features[{i}]', 4, '(B, C, H, W)')
@@ -214,15 +234,14 @@ class QGNDecoder(nn.Module):
                 pyramid: Optional[Sequence[Tensor]] = None, min_level: int = 0) -> QGNOutput:
         """Decode the quadtree; see the class docstring."""
         check_choice(scheme, 'scheme', SCHEMES)
-        if isinstance(min_level, bool) or not isinstance(min_level, int) or not 0 <= min_level <= self.top:
-            raise ValueError(f"min_level must be an int in [0, {self.top}], got {min_level!r}")
+        check_int(min_level, 'min_level', 0, self.top)
         B, H, W = self._check_features(features)
         if scheme == 'gt':
             self._check_pyramid(pyramid, B, H, W)
         if not self.sparse:
             if scheme != 'all':
-                raise ValueError(f"the dense decoder (sparse=False) decodes every site: scheme must be 'all', "
-                                 f"got {scheme!r}")
+                raise ValueError("the dense decoder (sparse=False) decodes every site: scheme "
+                                 f"must be 'all', got {scheme!r}")
             return self._forward_dense(features, min_level, (H, W))
         top_map = SparseMap.from_dense(features[-1])  # level top: every cell is active
         logits: Dict[int, Feature] = {self.top: self.head_top(top_map)}
@@ -232,12 +251,14 @@ class QGNDecoder(nn.Module):
             keep = self._composite(scheme, logits[level], level, pyramid)  # C_l within A_l
             selected[level] = keep
             i = self.top - level
-            prune = scheme != 'all' and (x is None or self.skip_mode == 'all')  # (released noskip: top only)
+            # (released noskip: top only)
+            prune = scheme != 'all' and (x is None or self.skip_mode == 'all')
             if x is None:  # top: the skip is the only input
                 x = self.skips[0](top_map.select(keep) if prune else top_map)
             else:
                 x = x.select(keep) if prune else x
-                if i < len(self.skips):  # skip connection: the encoder map read at the composite cells
+                # skip connection: the encoder map read at the composite cells
+                if i < len(self.skips):
                     x = x + self.skips[i](sparse_gather(features[level - 1], x))
             if level >= 2:
                 x = self.stages[i](x)  # ... -> children: A_{l-1}
@@ -247,7 +268,8 @@ class QGNDecoder(nn.Module):
                 logits[0] = self.final_deconv(x)
         return QGNOutput(logits, self.num_classes, (H, W), selected, scheme)
 
-    def _forward_dense(self, features: Sequence[Tensor], min_level: int, image_size: tuple) -> QGNOutput:
+    def _forward_dense(self, features: Sequence[Tensor], min_level: int,
+                       image_size: tuple) -> QGNOutput:
         logits: Dict[int, Feature] = {self.top: self.head_top(features[-1])}
         x = None
         for level in range(self.top, min_level, -1):
@@ -265,7 +287,8 @@ class QGNDecoder(nn.Module):
 
     def _check_pyramid(self, pyramid, B: int, H: int, W: int) -> None:
         if not isinstance(pyramid, (list, tuple)) or len(pyramid) < self.num_levels:
-            raise ValueError(f"scheme='gt' needs the T-pyramid: a list of {self.num_levels} label maps "
+            raise ValueError(f"scheme='gt' needs the T-pyramid: a list of {self.num_levels} label "
+                             "maps "
                              f"(t_pyramid(labels, {self.num_levels}, {self.num_classes})), got "
                              f"{type(pyramid).__name__}")
         for lv in range(self.num_levels):
@@ -277,7 +300,8 @@ class QGNDecoder(nn.Module):
     def extra_repr(self) -> str:
         return (f'encoder_channels={self.encoder_channels}, num_classes={self.num_classes}, '
                 f'widths={self.widths}, blocks={self.blocks}, final_blocks={self.final_blocks}, '
-                f'block={self.block!r}, skips={self.skip_mode!r}, sparse={self.sparse}, defaults={self.defaults!r}')
+                f'block={self.block!r}, skips={self.skip_mode!r}, sparse={self.sparse}, '
+                f'defaults={self.defaults!r}')
 
 
 __all__ = ['QGNDecoder', 'SCHEMES', 'SKIPS', 'DEFAULTS']

@@ -3,7 +3,8 @@ r"""The QGN training loss: per-level cross-entropy at the active sites against t
 Quadtree Generating Networks (Chitta, Alvarez, Hebert, WACV 2020), Sec. 3.4:
 
 .. math::
-    \mathcal{L}_l = \frac{1}{|V_l|} \sum_{p \in V_l} -\log \operatorname{softmax}(\hat Q_l(p))_{T_l(p)}
+    \mathcal{L}_l = \frac{1}{|V_l|} \sum_{p \in V_l}
+    -\log \operatorname{softmax}(\hat Q_l(p))_{T_l(p)}
     \qquad \text{(Eq. 4)}
 
 with :math:`V_l` the active sites of level ``l`` whose T-pyramid value
@@ -33,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...check import check_choice, check_index
+from ...check import check_choice, check_index, check_int
 from ...ops.sparse import SparseMap
 from .output import QGNOutput
 
@@ -59,11 +60,13 @@ def level_loss(logits: Union[SparseMap, Tensor], target: Tensor, ignore_index: i
     if isinstance(logits, SparseMap):
         want = (logits.batch_size, *logits.spatial_shape)
         if tuple(target.shape) != want:
-            raise ValueError(f"target must have shape (B, H_l, W_l) = {want}, got {tuple(target.shape)}")
+            raise ValueError(f"target must have shape (B, H_l, W_l) = {want}, got "
+                             f"{tuple(target.shape)}")
         b, y, x = logits.coords.long().unbind(1)
         scores, t = logits.feats, target[b, y, x].long()
     else:
-        if logits.dim() != 4 or tuple(target.shape) != (logits.size(0), logits.size(2), logits.size(3)):
+        if logits.dim() != 4 or tuple(target.shape) != (logits.size(0), logits.size(2),
+                                                        logits.size(3)):
             raise ValueError(f"target must have shape (B, H_l, W_l) = "
                              f"{(logits.size(0), *logits.shape[2:])}, got {tuple(target.shape)}")
         scores, t = logits, target.long()
@@ -96,37 +99,47 @@ class QGNLoss(nn.Module):
           detached :math:`\mathcal{L}_l` of the last call
     """
 
-    def __init__(self, num_levels: int = 6, weighting: str = 'fixed', gamma: float = 1.0, delta: float = 0.99,
-                 ignore_index: int = 255, num_classes: Optional[int] = None) -> None:
+    def __init__(self, num_levels: int = 6, weighting: str = 'fixed', gamma: float = 1.0,
+                 delta: float = 0.99, ignore_index: int = 255,
+                 num_classes: Optional[int] = None) -> None:
         super().__init__()
         check_choice(weighting, 'weighting', WEIGHTINGS)
-        if isinstance(num_levels, bool) or not isinstance(num_levels, int) or num_levels < 1:
-            raise ValueError(f"num_levels must be an int >= 1, got {num_levels!r}")
+        check_int(num_levels, 'num_levels', 1)
         if not 0. <= delta < 1.:
             raise ValueError(f"delta must lie in [0, 1), got {delta}")
         if gamma < 0:
             raise ValueError(f"gamma must be >= 0, got {gamma}")
-        self.num_levels, self.weighting, self.gamma, self.delta = num_levels, weighting, gamma, delta
+        self.num_levels, self.weighting, self.gamma = num_levels, weighting, gamma
+        self.delta = delta
         self.ignore_index = ignore_index
-        init = torch.ones(num_levels) if weighting == 'adaptive' else gamma ** torch.arange(num_levels).double()
+        init = (
+            torch.ones(num_levels)
+            if weighting == 'adaptive'
+            else gamma ** torch.arange(num_levels).double()
+        )
         self.register_buffer('level_weights', init.float())  # gamma_l of Eq. 7 / Eq. 8
         # per class and composite (k + 1,), set by update_class_weights; all ones = unweighted
-        self.register_buffer('class_weight', None if num_classes is None else torch.ones(num_classes + 1))
+        self.register_buffer('class_weight',
+                             None if num_classes is None else torch.ones(num_classes + 1))
         self.last_level_losses: Dict[int, Tensor] = {}
 
     @torch.no_grad()
-    def update_class_weights(self, iou: Tensor, enhance_weight: float = 2., composite_weight: float = 2.) -> Tensor:
-        r"""The released per-epoch class weighting: ``enhance_weight`` for the classes whose IoU is at or below
-        the median IoU, 1 for the others, ``composite_weight`` for composite (the last entry).
+    def update_class_weights(self, iou: Tensor, enhance_weight: float = 2.,
+                             composite_weight: float = 2.) -> Tensor:
+        r"""The released per-epoch class weighting: ``enhance_weight`` for the classes whose IoU is
+        at or below the median IoU, 1 for the others, ``composite_weight`` for composite (the last
+        entry).
 
-        ``iou`` :math:`(k,)` holds the per-class IoU of the last evaluation (``nan`` for a class absent
-        from it). The median is taken over the classes with an IoU (the released ``np.median`` returns
-        ``nan`` if any is missing, and then no class is enhanced); absent classes keep weight 1.
-        Returns the new weights :math:`(k + 1,)`, also kept in :attr:`class_weight`.
+        ``iou`` :math:`(k,)` holds the per-class IoU of the last evaluation (``nan`` for a class
+        absent from it). The median is taken over the classes with an IoU (the released
+        ``np.median`` returns ``nan`` if any is missing, and then no class is enhanced); absent
+        classes keep weight 1. Returns the new weights :math:`(k + 1,)`, also kept in
+        :attr:`class_weight`.
         """
         iou = torch.as_tensor(iou, dtype=torch.float64).flatten().cpu()
         if self.class_weight is not None and iou.numel() + 1 != self.class_weight.numel():
-            raise ValueError(f"iou must have k = {self.class_weight.numel() - 1} entries, got {iou.numel()}")
+            raise ValueError(f"iou must have k = {self.class_weight.numel() - 1} entries, got "
+                             f"{iou.numel()}")
         valid = ~torch.isnan(iou)
         if not bool(valid.any()):
             raise ValueError("iou must hold at least one class IoU that is not nan")
@@ -149,11 +162,14 @@ class QGNLoss(nn.Module):
             raise TypeError(f"output must be a QGNOutput or a non-empty dict level -> logits, "
                             f"got {type(output).__name__}")
         if not isinstance(pyramid, (list, tuple)) or len(pyramid) < self.num_levels:
-            got = f'{len(pyramid)} levels' if isinstance(pyramid, (list, tuple)) else type(pyramid).__name__
-            raise ValueError(f"pyramid must be a list of {self.num_levels} T-pyramid levels, got {got}")
+            got = f'{len(pyramid)} levels' if isinstance(pyramid,
+                                                         (list, tuple)) else type(pyramid).__name__
+            raise ValueError(f"pyramid must be a list of {self.num_levels} T-pyramid levels, got "
+                             f"{got}")
         bad = [lv for lv in logits if not 0 <= lv < self.num_levels]
         if bad:
-            raise ValueError(f"logits levels must lie in [0, {self.num_levels - 1}], got {sorted(bad)}")
+            raise ValueError(f"logits levels must lie in [0, {self.num_levels - 1}], got "
+                             f"{sorted(bad)}")
         losses = {lv: level_loss(q, pyramid[lv], self.ignore_index, self.class_weight)  # Eq. 4
                   for lv, q in logits.items()}
         weights = self.level_weights.clone()  # a snapshot: the Eq. 8 update below is in place
@@ -165,8 +181,10 @@ class QGNLoss(nn.Module):
                 with torch.no_grad():
                     for lv, q in losses.items():
                         if lv > 0:
-                            self.level_weights[lv] = (self.delta * self.level_weights[lv]
-                                                     + (1 - self.delta) * (q.detach() / ref).float())
+                            self.level_weights[lv] = (
+                                self.delta * self.level_weights[lv]
+                                + (1 - self.delta) * (q.detach() / ref).float()
+                            )
         return total
 
     def extra_repr(self) -> str:

@@ -31,7 +31,8 @@ def _dense(q: Feature) -> Tensor:
 
 
 def _site_map(q: SparseMap, values: Tensor) -> Tensor:
-    """A per-site bool vector of ``q`` as a dense map :math:`(B, H_l, W_l)` (False off the active sites)."""
+    """A per-site bool vector of ``q`` as a dense map :math:`(B, H_l, W_l)` (False off the active
+    sites)."""
     m = torch.zeros(q.batch_size, *q.spatial_shape, dtype=torch.bool, device=q.device)
     b, y, x = q.coords.long().unbind(1)
     m[b, y, x] = values
@@ -69,14 +70,15 @@ class QGNOutput:
         return _site_map(q, torch.ones(q.num_sites, dtype=torch.bool, device=q.device))
 
     def composite_mask(self, level: int) -> Optional[Tensor]:
-        r""":math:`C_l` as a bool map :math:`(B, H / 2^l, W / 2^l)`; every cell for a level decoded densely
-        without a selection; ``None`` for the finest decoded level."""
+        r""":math:`C_l` as a bool map :math:`(B, H / 2^l, W / 2^l)`; every cell for a level decoded
+        densely without a selection; ``None`` for the finest decoded level."""
         if level == self.levels[-1]:
             return None
         q = self.logits[level]
         if level not in self.selected:
             return self.active_mask(level)
-        return _site_map(q, self.selected[level]) if isinstance(q, SparseMap) else self.selected[level]
+        return _site_map(q, self.selected[level]) if isinstance(q,
+                                                                SparseMap) else self.selected[level]
 
     def labels(self) -> Tensor:
         """Inference (Sec. 3.2): the label map :math:`(B, H, W)`, see :func:`qgn_inference`."""
@@ -84,9 +86,10 @@ class QGNOutput:
                              {lv: self.composite_mask(lv) for lv in self.levels[:-1]})
 
     def dense_logits(self) -> Tensor:
-        r"""Class logits :math:`(B, k, H, W)` painted from the quadtree (nearest): each pixel takes the :math:`k`
-        class logits (composite dropped) of the cell where its path stopped, so ``dense_logits().argmax(1)``
-        equals :meth:`labels` (the second best where composite wins)."""
+        r"""Class logits :math:`(B, k, H, W)` painted from the quadtree (nearest): each pixel takes
+        the :math:`k` class logits (composite dropped) of the cell where its path stopped, so
+        ``dense_logits().argmax(1)`` equals :meth:`labels` (the second best where composite
+        wins)."""
         k = self.num_classes
         out: Optional[Tensor] = None
         go_on: Optional[Tensor] = None  # (B, H_l, W_l): the path continues to this level
@@ -99,7 +102,8 @@ class QGNOutput:
                 f = 2 ** (prev - lv)
                 out = out.repeat_interleave(f, 2).repeat_interleave(f, 3)
                 go_on = go_on.repeat_interleave(f, 1).repeat_interleave(f, 2)
-                out = torch.where(go_on[:, None], q, out)  # finer cells overwrite where their parent went on
+                # finer cells overwrite where their parent went on
+                out = torch.where(go_on[:, None], q, out)
             comp = self.composite_mask(lv)
             if comp is not None:
                 go_on = comp if go_on is None else go_on & comp
@@ -109,7 +113,8 @@ class QGNOutput:
         return out
 
     def bilinear_logits(self, size: Optional[Tuple[int, int]] = None) -> Tensor:
-        r"""The released inference: class logits :math:`(B, k, H', W')` at any ``size`` (default: the image's).
+        r"""The released inference: class logits :math:`(B, k, H', W')` at any ``size`` (default:
+        the image's).
 
         With :math:`D_l` the dense logits of level :math:`l` (zero off the active
         sites), :math:`M_l` its composite cells and :math:`\uparrow` nearest
@@ -181,7 +186,8 @@ def qgn_inference(logits: Dict[int, Feature], num_classes: int, image_size: Opti
         if isinstance(q, Tensor):
             check_ndim(q, f'logits[{lv}]', 4, '(B, k + 1, H, W)')
             if q.size(1) != num_classes + 1:
-                raise ValueError(f"logits[{lv}] must have k + 1 = {num_classes + 1} channels, got {q.size(1)}")
+                raise ValueError(f"logits[{lv}] must have k + 1 = {num_classes + 1} channels, "
+                                 f"got {q.size(1)}")
             cls = q[:, :num_classes].argmax(1)
             active = torch.ones_like(cls, dtype=torch.bool)
         else:
@@ -202,11 +208,13 @@ def qgn_inference(logits: Dict[int, Feature], num_classes: int, image_size: Opti
             go_on = go_on & composite[lv]
         prev = lv
     if bool((out < 0).any()):
-        raise ValueError(f"the top level {levels[0]} must be fully active to give every pixel a label")
+        raise ValueError(f"the top level {levels[0]} must be fully active to give every pixel a "
+                         "label")
     if prev > 0:
         out = out.repeat_interleave(2 ** prev, 1).repeat_interleave(2 ** prev, 2)
     if image_size is not None and tuple(out.shape[1:]) != tuple(image_size):
-        raise ValueError(f"image_size must be the level-0 grid {tuple(out.shape[1:])}, got {tuple(image_size)}")
+        raise ValueError(f"image_size must be the level-0 grid {tuple(out.shape[1:])}, got "
+                         f"{tuple(image_size)}")
     return out
 
 

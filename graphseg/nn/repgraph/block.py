@@ -1,4 +1,5 @@
-r"""RepGraph on feature maps: the simple and Bottleneck blocks, Grid and Group variants, two paths."""
+r"""RepGraph on feature maps: the simple and Bottleneck blocks, Grid and Group variants, two
+paths."""
 from __future__ import annotations
 
 from typing import Optional, Type
@@ -8,7 +9,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...check import check_choice, check_floating, check_ndim, check_param_dtype
-from ...graphs.representative import bilinear_neighbors, pixel_anchor, representative_graph, sample_positions
+from ...graphs.representative import (bilinear_neighbors, pixel_anchor, representative_graph,
+                                      sample_positions)
 from .conv import RepGraphConv
 from .attention import representative_attention
 
@@ -33,7 +35,8 @@ class RepGraph(nn.Module):
        then sampled bilinearly, :math:`s(n) = \sum_t G(t, p_n)\, x(t)` (Eq. 7-8;
        linear maps commute with interpolation, and projecting :math:`N` pixels is
        cheaper than :math:`N S` samples);
-    3. :math:`\tilde y_i = \sum_n \operatorname{softmax}_n(x_\theta(i)^\top s_\phi(n))\, s_g(n)` (Eq. 6);
+    3. :math:`\tilde y_i = \sum_n \operatorname{softmax}_n(x_\theta(i)^\top s_\phi(n))\, s_g(n)`
+       (Eq. 6);
     4. :math:`z = W_y \tilde y + x` (Eq. 9, ``fusion='sum'``) or
        :math:`[x, W_y \tilde y]` (``fusion='concat'``, :math:`2C` channels).
 
@@ -84,11 +87,12 @@ class RepGraph(nn.Module):
     """
 
     def __init__(self, in_channels: int, inter_channels: int, num_samples: int = 9,
-                 variant: str = 'bottleneck', fusion: str = 'sum', grid: int = 1, groups: int = 1, *,
-                 dilation: float = 1, path: str = 'dense',
-                 norm_layer: Optional[Type[nn.Module]] = nn.BatchNorm2d, act_layer: Type[nn.Module] = nn.ReLU,
-                 chunk_size: Optional[int] = None,
-                 device: Optional[torch.device] = None, dtype: Optional[torch.dtype] = None) -> None:
+                 variant: str = 'bottleneck', fusion: str = 'sum', grid: int = 1, groups: int = 1,
+                 *, dilation: float = 1, path: str = 'dense',
+                 norm_layer: Optional[Type[nn.Module]] = nn.BatchNorm2d,
+                 act_layer: Type[nn.Module] = nn.ReLU, chunk_size: Optional[int] = None,
+                 device: Optional[torch.device] = None,
+                 dtype: Optional[torch.dtype] = None) -> None:
         super().__init__()
         check_choice(variant, 'variant', VARIANTS)
         check_choice(fusion, 'fusion', FUSIONS)
@@ -96,7 +100,8 @@ class RepGraph(nn.Module):
         if isinstance(grid, bool) or not isinstance(grid, int) or grid < 1:
             raise ValueError(f"grid must be a positive int, got {grid!r}")
         kw = dict(device=device, dtype=dtype)
-        self.in_channels, self.inter_channels, self.variant, self.fusion = in_channels, inter_channels, variant, fusion
+        self.in_channels, self.inter_channels, self.variant = in_channels, inter_channels, variant
+        self.fusion = fusion
         self.grid, self.path, self.chunk_size = grid, path, chunk_size
         if variant == 'bottleneck':
             self.layer = RepGraphConv(inter_channels, inter_channels, num_samples, groups=groups,
@@ -109,7 +114,8 @@ class RepGraph(nn.Module):
             self.layer = RepGraphConv(in_channels, inter_channels, num_samples, groups=groups,
                                       dilation=dilation, embed=True, **kw)
             self.reduce = None
-        self.W_y = nn.Conv2d(inter_channels, in_channels, 1, bias=norm_layer is None, **kw)  # the expand conv
+        # the expand conv
+        self.W_y = nn.Conv2d(inter_channels, in_channels, 1, bias=norm_layer is None, **kw)
         self.norm = norm_layer(in_channels, **kw) if norm_layer is not None else nn.Identity()
         self.out_channels = in_channels * (2 if fusion == 'concat' else 1)
         self.reset_parameters()
@@ -134,15 +140,18 @@ class RepGraph(nn.Module):
             nn.init.zeros_(self.norm.weight)  # identity block at init
 
     def offsets(self, h: Tensor) -> Tensor:
-        r"""Offsets :math:`\Delta p` ``(dy, dx)`` from the (cell-pooled) layer input, :math:`(B, 2SG, H/g, W/g)`."""
+        r"""Offsets :math:`\Delta p` ``(dy, dx)`` from the (cell-pooled) layer input,
+        :math:`(B, 2SG, H/g, W/g)`."""
         if self.grid > 1:
             h = F.avg_pool2d(h, self.grid)  # Grid RepGraph: one anchor per g x g cell
         weight = self.layer.offset.weight
         return F.conv2d(h, weight.view(*weight.shape, 1, 1), self.layer.offset.bias)
 
     def sample_positions(self, h: Tensor) -> Tensor:
-        r"""Absolute sample positions ``(y, x)`` of every anchor and group, :math:`(BG, HW/g^2, S, 2)`."""
-        return sample_positions(self.offsets(h), grid=self.grid, groups=self.groups, dilation=self.layer.dilation)
+        r"""Absolute sample positions ``(y, x)`` of every anchor and group,
+        :math:`(BG, HW/g^2, S, 2)`."""
+        return sample_positions(self.offsets(h), grid=self.grid, groups=self.groups,
+                                dilation=self.layer.dilation)
 
     def attend(self, h: Tensor, positions: Optional[Tensor] = None) -> Tensor:
         r"""The RepGraph attention :math:`\tilde y` (Eq. 6) of the layer input ``h``.
@@ -168,31 +177,44 @@ class RepGraph(nn.Module):
         def rows(t: Tensor) -> Tensor:  # (B, H, W, C') -> (B*G*H*W, C'/G), image b*G + gamma
             # contiguous: for a channels-first input the reshape alone can be a transposed view, and
             # gathering rows from it reads one cache line per value
-            return t.reshape(B, H, W, G, Cg).permute(0, 3, 1, 2, 4).reshape(B * G * H * W, Cg).contiguous()
+            return t.reshape(B, H, W, G, Cg).permute(0, 3, 1, 2, 4).reshape(B * G * H * W,
+                                                                            Cg).contiguous()
 
-        if self.layer.embed:  # theta, phi, g (the RepGraphConv's linear maps) as one 1x1 convolution
+        # theta, phi, g (the RepGraphConv's linear maps) as one 1x1 convolution
+        if self.layer.embed:
             maps = (self.layer.theta, self.layer.phi, self.layer.g)
             weight = torch.cat([m.weight for m in maps])  # (3C', C_h)
             bias = torch.cat([m.bias for m in maps]) if maps[0].bias is not None else None
             qkv = F.conv2d(h, weight[..., None, None], bias)  # (B, 3C', H, W)
             query, key, value = (rows(t.permute(0, 2, 3, 1)) for t in qkv.chunk(3, dim=1))
         else:
-            query = key = value = rows(h.permute(0, 2, 3, 1))  # Bottleneck: reduced map = x_theta = x_phi = x_g
+            # Bottleneck: reduced map = x_theta = x_phi = x_g
+            query = key = value = rows(h.permute(0, 2, 3, 1))
 
         L = B * G
         if self.path == 'dense':
             index, weight = bilinear_neighbors(positions, H, W)  # (L, Qa, S, 4)
             if L > 1:
-                index = index + (torch.arange(L, device=h.device) * (H * W)).view(L, 1, 1, 1)  # rows of image l
-            q = query.view(B, G, H // g, g, W // g, g, Cg).permute(0, 1, 2, 4, 3, 5, 6)  # (B, G, Ha, Wa, g, g, Cg)
-            out = representative_attention(q.reshape(L * Qa, g * g, Cg), key, value, index.view(L * Qa, S, 4),
-                                           weight.view(L * Qa, S, 4), chunk_size=self.chunk_size)
-            out = out.view(B, G, H // g, W // g, g, g, Cg).permute(0, 1, 6, 2, 4, 3, 5)  # (B, G, Cg, Ha, g, Wa, g)
+                # rows of image l
+                index = index + (torch.arange(L, device=h.device) * (H * W)).view(L, 1, 1, 1)
+            # (B, G, Ha, Wa, g, g, Cg)
+            q = query.view(B, G, H // g, g, W // g, g, Cg).permute(0, 1, 2, 4, 3, 5, 6)
+            out = representative_attention(q.reshape(L * Qa, g * g, Cg), key, value,
+                                           index.view(L * Qa, S, 4), weight.view(L * Qa, S, 4),
+                                           chunk_size=self.chunk_size)
+            # (B, G, Cg, Ha, g, Wa, g)
+            out = out.view(B, G, H // g, W // g, g, g, Cg).permute(0, 1, 6, 2, 4, 3, 5)
         else:
-            pixel_pos = positions[:, pixel_anchor(H, W, g, device=h.device)]  # (L, HW, S, 2) each pixel's samples
-            graph = representative_graph(pixel_pos.reshape(L * H * W, S, 2), H, W,
-                                         batch=torch.arange(L, device=h.device).repeat_interleave(H * W))
-            out = self.layer.attend(query, key, value, graph.edge_index, graph.edge_weight, graph.edge_attr, S)
+            # (L, HW, S, 2) each pixel's samples
+            pixel_pos = positions[:, pixel_anchor(H, W, g, device=h.device)]
+            graph = representative_graph(
+                pixel_pos.reshape(L * H * W, S, 2),
+                H,
+                W,
+                batch=torch.arange(L, device=h.device).repeat_interleave(H * W),
+            )
+            out = self.layer.attend(query, key, value, graph.edge_index, graph.edge_weight,
+                                    graph.edge_attr, S)
             out = out.view(B, G, H, W, Cg).permute(0, 1, 4, 2, 3)  # (B, G, Cg, H, W)
         return out.reshape(B, self.inter_channels, H, W)
 
@@ -200,7 +222,8 @@ class RepGraph(nn.Module):
         check_ndim(x, 'x', 4, '(B, C, H, W)')
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got {x.size(1)}")
+            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got "
+                             f"{x.size(1)}")
         check_param_dtype(x, 'x', next(self.parameters(), None))
         if x.size(2) % self.grid or x.size(3) % self.grid:
             raise ValueError(f"x height and width must be divisible by grid = {self.grid}, "
@@ -210,10 +233,11 @@ class RepGraph(nn.Module):
         return x + z if self.fusion == 'sum' else torch.cat([x, z], dim=1)
 
     def __repr__(self) -> str:
-        extra = ''.join(f', {k}={v}' for k, v in (('grid', self.grid), ('groups', self.groups)) if v != 1)
+        extra = ''.join(f', {k}={v}' for k,
+                        v in (('grid', self.grid), ('groups', self.groups)) if v != 1)
         return (f"{self.__class__.__name__}({self.in_channels}, {self.inter_channels}, "
-                f"num_samples={self.num_samples}, variant={self.variant!r}, fusion={self.fusion!r}{extra}, "
-                f"path={self.path!r})")
+                f"num_samples={self.num_samples}, variant={self.variant!r}, "
+                f"fusion={self.fusion!r}{extra}, path={self.path!r})")
 
 
 __all__ = ['RepGraph']

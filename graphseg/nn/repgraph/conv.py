@@ -7,8 +7,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from ...check import check_floating, check_index, check_ndim, check_param_dtype
-from ...graphs.representative import _check_int, lattice_node_map, representative_graph, sampling_pattern
+from ...check import check_floating, check_index, check_int, check_ndim, check_param_dtype
+from ...graphs.representative import lattice_node_map, representative_graph, sampling_pattern
 from ...ops import scatter, segment_softmax
 
 
@@ -61,25 +61,34 @@ class RepGraphConv(MessagePassing):
         - **output:** :math:`(N, C')`
     """
 
-    def __init__(self, in_channels: int, inter_channels: int, num_samples: int = 9, *, groups: int = 1,
-                 dilation: float = 1, embed: bool = True, bias: bool = True,
-                 device: Optional[torch.device] = None, dtype: Optional[torch.dtype] = None) -> None:
+    def __init__(self, in_channels: int, inter_channels: int, num_samples: int = 9, *,
+                 groups: int = 1, dilation: float = 1, embed: bool = True, bias: bool = True,
+                 device: Optional[torch.device] = None,
+                 dtype: Optional[torch.dtype] = None) -> None:
         super().__init__(aggr='add', node_dim=0)
-        _check_int(in_channels, 'in_channels')
-        _check_int(inter_channels, 'inter_channels')
-        _check_int(num_samples, 'num_samples')
-        _check_int(groups, 'groups')
+        check_int(in_channels, 'in_channels', 1)
+        check_int(inter_channels, 'inter_channels', 1)
+        check_int(num_samples, 'num_samples', 1)
+        check_int(groups, 'groups', 1)
         if inter_channels % groups:
-            raise ValueError(f"inter_channels ({inter_channels}) must be divisible by groups ({groups})")
+            raise ValueError(f"inter_channels ({inter_channels}) must be divisible by groups "
+                             f"({groups})")
         if not embed and inter_channels != in_channels:
-            raise ValueError(f"embed=False uses the input as x_theta, x_phi, x_g, so inter_channels must equal "
+            raise ValueError("embed=False uses the input as x_theta, x_phi, x_g, so "
+                             "inter_channels must equal "
                              f"in_channels = {in_channels}, got {inter_channels}")
         self.in_channels, self.inter_channels = in_channels, inter_channels
-        self.num_samples, self.groups, self.dilation, self.embed = num_samples, groups, dilation, embed
+        self.num_samples, self.groups, self.dilation = num_samples, groups, dilation
+        self.embed = embed
         kw = dict(device=device, dtype=dtype)
-        make = (lambda: nn.Linear(in_channels, inter_channels, bias=bias, **kw)) if embed else nn.Identity
+        make = (
+            (lambda: nn.Linear(in_channels, inter_channels, bias=bias, **kw))
+            if embed
+            else nn.Identity
+        )
         self.theta, self.phi, self.g = make(), make(), make()
-        self.offset = nn.Linear(in_channels, 2 * num_samples * groups, **kw)  # (dy, dx) per sample and group
+        # (dy, dx) per sample and group
+        self.offset = nn.Linear(in_channels, 2 * num_samples * groups, **kw)
         self.register_buffer('pattern', sampling_pattern(num_samples, dilation, device=device,
                                                          dtype=dtype or torch.get_default_dtype()),
                              persistent=False)  # (S, 2) b_n
@@ -97,7 +106,8 @@ class RepGraphConv(MessagePassing):
         check_ndim(x, 'x', 2, '(N, C)')
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have in_channels = {self.in_channels} columns, got {x.size(1)}")
+            raise ValueError(f"x must have in_channels = {self.in_channels} columns, got "
+                             f"{x.size(1)}")
         check_param_dtype(x, 'x', next(self.parameters(), None))
         N, G, S = x.size(0), self.groups, self.num_samples
         node_map, origin = lattice_node_map(pos, batch)  # (B, H, W) lattice pixel -> node id
@@ -109,18 +119,22 @@ class RepGraphConv(MessagePassing):
         positions = p[:, None, None, :] + self.pattern.to(x.dtype) + offsets  # (N, G, S, 2)
         # group gamma of node n becomes node n * G + gamma on lattice image b * G + gamma
         gamma = torch.arange(G, device=x.device)
-        group_map = torch.where(node_map[:, None] >= 0, node_map[:, None] * G + gamma.view(1, G, 1, 1),
+        group_map = torch.where(node_map[:, None] >= 0,
+                                node_map[:, None] * G + gamma.view(1, G, 1, 1),
                                 -1).view(B * G, H, W)  # (B*G, H, W)
         graph = representative_graph(positions.view(N * G, S, 2), H, W,
-                                     batch=(batch.view(-1, 1) * G + gamma).view(-1), node_map=group_map)
+                                     batch=(batch.view(-1, 1) * G + gamma).view(-1),
+                                     node_map=group_map)
         rows = (N * G, self.inter_channels // G)  # node-major rows n * G + gamma
-        out = self.attend(self.theta(x).reshape(rows), self.phi(x).reshape(rows), self.g(x).reshape(rows),
-                          graph.edge_index, graph.edge_weight, graph.edge_attr, S)
+        out = self.attend(self.theta(x).reshape(rows), self.phi(x).reshape(rows),
+                          self.g(x).reshape(rows), graph.edge_index, graph.edge_weight,
+                          graph.edge_attr, S)
         return out.view(N, self.inter_channels)
 
-    def attend(self, query: Tensor, key: Tensor, value: Tensor, edge_index: Tensor, edge_weight: Tensor,
-               sample: Tensor, num_samples: int) -> Tensor:
-        r"""Eq. 6 by message passing over a representative graph (the graph path of :class:`RepGraph`).
+    def attend(self, query: Tensor, key: Tensor, value: Tensor, edge_index: Tensor,
+               edge_weight: Tensor, sample: Tensor, num_samples: int) -> Tensor:
+        r"""Eq. 6 by message passing over a representative graph (the graph path of
+        :class:`RepGraph`).
 
         Args:
             query (Tensor): :math:`x_\theta` of the :math:`Q` queries (targets).
@@ -140,11 +154,15 @@ class RepGraphConv(MessagePassing):
         check_index(sample, 'sample')
         Q, S = query.size(0), num_samples
         seg = edge_index[1] * S + sample  # (E,) the (query, sample) pair of each edge
-        # Eq. 6-8: logit_in = x_theta(i) . s_phi(n) = sum over the edges of sample n of G * x_theta(i) . x_phi(t)
+        # Eq. 6-8: logit_in = x_theta(i) . s_phi(n) = sum over the edges of sample n of G *
+        # x_theta(i) . x_phi(t)
         score = self.edge_updater(edge_index, query=query, key=key, edge_weight=edge_weight)  # (E,)
-        logits = scatter(score, seg, 0, Q * S, reduce='sum')  # (Q*S,); a sample fully outside reads 0
-        attn = segment_softmax(logits, torch.arange(Q, device=query.device).repeat_interleave(S), Q)  # (Q*S,)
-        return self.propagate(edge_index, value=value, coef=attn[seg] * edge_weight, size=(key.size(0), Q))
+        # (Q*S,); a sample fully outside reads 0
+        logits = scatter(score, seg, 0, Q * S, reduce='sum')
+        # (Q*S,)
+        attn = segment_softmax(logits, torch.arange(Q, device=query.device).repeat_interleave(S), Q)
+        return self.propagate(edge_index, value=value, coef=attn[seg] * edge_weight,
+                              size=(key.size(0), Q))
 
     def edge_update(self, query_i: Tensor, key_j: Tensor, edge_weight: Tensor) -> Tensor:
         return edge_weight * (query_i * key_j).sum(dim=-1)

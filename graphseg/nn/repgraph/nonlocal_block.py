@@ -1,4 +1,5 @@
-r"""The non-local block (Wang et al., CVPR 2018), the all-pairs baseline RepGraph is measured against."""
+r"""The non-local block (Wang et al., CVPR 2018), the all-pairs baseline RepGraph is measured
+against."""
 from __future__ import annotations
 
 from typing import Optional, Type
@@ -43,14 +44,16 @@ class NonLocal2d(nn.Module):
 
     def __init__(self, in_channels: int, reduction: int = 8, mode: str = 'embedded_gaussian', *,
                  norm_layer: Optional[Type[nn.Module]] = nn.BatchNorm2d,
-                 device: Optional[torch.device] = None, dtype: Optional[torch.dtype] = None) -> None:
+                 device: Optional[torch.device] = None,
+                 dtype: Optional[torch.dtype] = None) -> None:
         super().__init__()
         check_choice(mode, 'mode', MODES)
         for v, name in ((in_channels, 'in_channels'), (reduction, 'reduction')):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
         if in_channels % reduction:
-            raise ValueError(f"in_channels ({in_channels}) must be divisible by reduction ({reduction})")
+            raise ValueError(f"in_channels ({in_channels}) must be divisible by reduction "
+                             f"({reduction})")
         self.in_channels, self.reduction, self.mode = in_channels, reduction, mode
         self.inter_channels = C_ = in_channels // reduction
         kw = dict(device=device, dtype=dtype)
@@ -86,12 +89,14 @@ class NonLocal2d(nn.Module):
         check_ndim(x, 'x', 4, '(B, C, H, W)')
         check_floating(x, 'x')
         if x.size(1) != self.in_channels:
-            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got {x.size(1)}")
+            raise ValueError(f"x must have in_channels = {self.in_channels} channels, got "
+                             f"{x.size(1)}")
         check_param_dtype(x, 'x', next(self.parameters(), None))
         return x + self.norm(self.W_z(self.attention(x)))
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}({self.in_channels}, reduction={self.reduction}, mode={self.mode!r})'
+        return (f'{self.__class__.__name__}({self.in_channels}, reduction={self.reduction}, '
+                f'mode={self.mode!r})')
 
 
 __all__ = ['NonLocal2d']
