@@ -5,20 +5,14 @@ import pytest
 import torch
 
 from graphseg.engine.losses import segmentation_loss
-from graphseg.models import create_model, list_models
+from graphseg.models import create_model, list_models, model_info
 
 SEG_MODELS = list_models(task='segmentation')
-#: smallest convenient input side per family (QGN and HyperSeg need multiples of 32)
+#: input side of the torch.compile checks (dense and RepGraph models)
 SIZE = 32
 NUM_CLASSES = 3
-#: (model, expected 'aux' in training mode)
-AUX = {
-    n: n.endswith('_dilated')
-    or n.endswith('_dcn')
-    or n.startswith(('hg_resnet', 'rgnet_', 'nonlocal_'))
-    or n == 'hg_resunet18_attn'
-    for n in SEG_MODELS
-}
+#: (model, expected 'aux' in training mode): the registry's metadata
+AUX = {n: model_info(n).aux for n in SEG_MODELS}
 
 
 def build(name):
@@ -26,9 +20,22 @@ def build(name):
 
 
 def size_of(name):
-    """Smallest convenient input side: HyperSeg's context head needs 2-4 cells at stride 32."""
-    return {'hyperseg_s': 64, 'hyperseg_m': 64, 'hyperseg_l': 128, 'hyperseg_camvid_s': 64,
-            'hyperseg_camvid_l': 64}.get(name, SIZE)
+    """Smallest convenient input side (the registry's ``min_input_size``: HyperSeg's context head
+    needs 2-4 cells at stride 32), a multiple of the model's ``input_divisor``."""
+    info = model_info(name)
+    return -(-info.min_input_size // info.input_divisor) * info.input_divisor
+
+
+def test_registry_metadata_is_what_the_models_do():
+    """The aux flag matches the families that have an auxiliary head (dilated / DCN ResNets,
+    HG-ResNet, RGNet, the non-local baseline, HG-ResUNet with attention); QGN and HyperSeg need
+    multiples of 32."""
+    for n in SEG_MODELS:
+        want = (n.endswith('_dilated') or n.endswith('_dcn')
+                or n.startswith(('hg_resnet', 'rgnet_', 'nonlocal_')) or n == 'hg_resunet18_attn')
+        assert AUX[n] == want, n
+        if n.startswith(('qgn_', 'hyperseg_')):
+            assert model_info(n).input_divisor == 32, n
 
 
 def test_the_papers_networks_are_registered():
