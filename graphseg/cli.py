@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from typing import List, Optional
 
 from . import __version__
@@ -30,8 +32,45 @@ COMMANDS = {
     'info': 'info',
 }
 
-#: exceptions that are the user's to fix (reported in one line)
-USER_ERRORS = (ValueError, TypeError, OSError, ImportError, KeyError)
+#: exceptions that are the user's to fix (reported in one line); RuntimeError covers a busy run
+#: folder and errors re-raised from DataLoader workers
+USER_ERRORS = (ValueError, TypeError, OSError, ImportError, KeyError, RuntimeError)
+#: the longest error line printed (a pathological value must not flood the terminal)
+MAX_MESSAGE = 500
+
+
+def one_line(error: BaseException) -> str:
+    """The one-line message of a user error: the first line, or for an error re-raised from a
+    DataLoader worker ("Caught ValueError in DataLoader worker process 0 ... Original Traceback
+    ...") the original error's own line; at most :data:`MAX_MESSAGE` characters."""
+    text = str(error).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    message = lines[0]
+    if 'DataLoader worker process' in message and len(lines) > 1:
+        name = type(error).__name__
+        message = lines[-1][len(name) + 2:] if lines[-1].startswith(name + ': ') else lines[-1]
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + f' ... ({len(message)} characters)'
+    return message
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM (a scheduler stopping the job) ends a command like Ctrl-C: the training loop
+    checkpoints and ``run.json`` records the interruption."""
+    raise KeyboardInterrupt
+
+
+def _run(args: argparse.Namespace) -> int:
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return args.run(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,15 +90,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     ``graphseg VERB: message``."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        return _run(args)
     except KeyboardInterrupt:
         print(f'graphseg {args.command}: interrupted', file=sys.stderr)
         return 130
     except USER_ERRORS as e:
         if os.environ.get('GRAPHSEG_DEBUG'):
             raise
-        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SystemExit(f'graphseg {args.command}: error: {message}') from None
+        raise SystemExit(f'graphseg {args.command}: error: {one_line(e)}') from None
 
 
 if __name__ == '__main__':  # pragma: no cover

@@ -30,6 +30,7 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
+from tests import bad_input_bottom as bottom_rows
 from tests.analysis import bad_input as analysis_rows
 from tests.commands import bad_input as commands_rows
 from tests.datasets import bad_input as datasets_rows
@@ -42,8 +43,8 @@ from tests.ops import bad_input as ops_rows
 from tests.viz import bad_input as viz_rows
 
 #: The rows modules, one per package, in the order of the table.
-ROWS = (ops_rows, graphs_rows, nn_rows, models_rows, datasets_rows, engine_rows, evaluation_rows,
-        analysis_rows, viz_rows, commands_rows)
+ROWS = (bottom_rows, ops_rows, graphs_rows, nn_rows, models_rows, datasets_rows, engine_rows,
+        evaluation_rows, analysis_rows, viz_rows, commands_rows)
 
 ERRORS = [row for rows in ROWS for row in rows.ERRORS]
 ACCEPTED = [row for rows in ROWS for row in rows.ACCEPTED]
@@ -76,9 +77,9 @@ def _public_callables():
     import importlib
     import inspect
     names = set()
-    for mod in ('graphseg.ops', 'graphseg.ops.macs', 'graphseg.graphs', 'graphseg.nn',
-                'graphseg.models', 'graphseg.data', 'graphseg.evaluation', 'graphseg.engine',
-                'graphseg.analysis', 'graphseg.viz'):
+    for mod in ('graphseg.fileio', 'graphseg.ops', 'graphseg.ops.macs', 'graphseg.graphs',
+                'graphseg.nn', 'graphseg.models', 'graphseg.data', 'graphseg.evaluation',
+                'graphseg.engine', 'graphseg.analysis', 'graphseg.viz'):
         m = importlib.import_module(mod)
         short = mod.replace('graphseg.', '')
         for n in m.__all__:

@@ -137,8 +137,9 @@ def graph_task(args: argparse.Namespace, seeds: List[int]):
                               idx_dir=args.idx_dir)
     if args.quick:
         config = GraphBenchConfig(**{**config.__dict__, **QUICK_GRAPH})
-    return graph_benchmark(layers, seeds, config, args.root or os.path.join(args.out, 'data'),
-                           args.out, device=args.device, train=not args.summary_only)
+    return lambda: graph_benchmark(layers, seeds, config,
+                                   args.root or os.path.join(args.out, 'data'), args.out,
+                                   device=args.device, train=not args.summary_only)
 
 
 def segmentation_task(args: argparse.Namespace, seeds: List[int]):
@@ -158,30 +159,39 @@ def segmentation_task(args: argparse.Namespace, seeds: List[int]):
                             train_samples=args.train_samples, val_samples=args.val_samples)
     if args.quick:
         config = SegBenchConfig(**{**config.__dict__, **QUICK_SEG})
-    return swapin_benchmark(convs, seeds, config, args.out, device=args.device,
-                            train=not args.summary_only)
+    return lambda: swapin_benchmark(convs, seeds, config, args.out, device=args.device,
+                                    train=not args.summary_only)
 
 
 def run(args: argparse.Namespace) -> int:
     """``graphseg bench-gnn``: train, append the rows, print and write the summary tables."""
     # lazy: keeps `graphseg --help` fast
+    import contextlib
+
     import torch
 
     from ..analysis.timing import format_table, machine_summary
     from ..experiments.gnn_baselines import write_summary
+    from ..fileio import locked_run_folder
 
     check_args(args)
     seeds = [0] if args.quick else _int_list(args.seeds, '--seeds')
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    task = graph_task if args.task == 'graph' else segmentation_task
+    job = task(args, seeds)  # every option checked: only now may the folder be created
     print(machine_summary())
-    summary = graph_task(args, seeds) if args.task == 'graph' else segmentation_task(args, seeds)
-    print(f'\n{summary.what}; {summary.note}:')
-    print(format_table(summary.table, summary.headers))
-    if not summary.rows:
-        raise FileNotFoundError(f"--out {args.out!r} holds no {summary.stem.split('_')[0]} runs "
-                                "to summarise")
-    write_summary(args.out, summary)
+    writing = contextlib.nullcontext() if args.summary_only else locked_run_folder(args.out,
+                                                                                  'graphseg '
+                                                                                  'bench-gnn')
+    with writing:
+        summary = job()
+        print(f'\n{summary.what}; {summary.note}:')
+        print(format_table(summary.table, summary.headers))
+        if not summary.rows:
+            raise FileNotFoundError(f"--out {args.out!r} holds no {summary.stem.split('_')[0]} "
+                                    "runs to summarise")
+        write_summary(args.out, summary)
     print(f'wrote {args.out}/{summary.stem}.md and .csv (per-run rows in {args.out}/'
           f'{"graph" if args.task == "graph" else "seg"}_runs.csv)')
     return 0

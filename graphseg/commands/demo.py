@@ -94,9 +94,9 @@ def run(args: argparse.Namespace) -> int:
     matplotlib.use('Agg')
 
     from ..check import check_device
-    from ..engine.run_folder import (check_run_dir, create_run_dir, finish_record, run_record,
-                                     write_json)
+    from ..engine.run_folder import check_run_dir, finish_record, run_record, write_json
     from ..experiments.demo import DemoOptions, demo_configs, run_demo
+    from ..fileio import locked_run_folder
     from ..models import list_models
 
     apply_quick(args)
@@ -109,14 +109,15 @@ def run(args: argparse.Namespace) -> int:
                           seed=args.seed, device=args.device, progress=not args.no_progress,
                           **(QUICK_FIGURES if args.quick else {}))
     configs = demo_configs(options)  # validates every option before the run folder exists
-    out = create_run_dir(check_run_dir(args.out, args.overwrite))
-    record = run_record('demo', options={k: v for k, v in vars(args).items() if k != 'run'},
-                        configs={n: c.to_dict() for n, c in configs.items()})
-    tour = run_demo(options, out, configs)
-    record.update(figures=tour['figures'], results=tour['results'], failures=tour['failures'],
-                  seconds=tour['seconds'])
-    write_json(os.path.join(out, 'run.json'),
-               finish_record(record, 'failed' if tour['failures'] else 'completed'))
+    out = check_run_dir(args.out, args.overwrite)
+    with locked_run_folder(out, 'graphseg demo'):  # creates the folder
+        record = run_record('demo', options={k: v for k, v in vars(args).items() if k != 'run'},
+                            configs={n: c.to_dict() for n, c in configs.items()})
+        tour = run_demo(options, out, configs)
+        record.update(figures=tour['figures'], results=tour['results'], failures=tour['failures'],
+                      seconds=tour['seconds'])
+        write_json(os.path.join(out, 'run.json'),
+                   finish_record(record, 'failed' if tour['failures'] else 'completed'), root=out)
     print(f'\nDigit scenes, {args.steps} steps, {args.val_samples} val canvases:')
     print(tour['table'])
     print(f"wrote {out}/report.md, run.json, figures/ and one folder per model "

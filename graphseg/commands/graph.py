@@ -48,11 +48,11 @@ def make_graphs(sources, kind: str, args: argparse.Namespace, out: str,
     """Build, save and draw one graph per source into ``out``; returns
     ``{'outputs', 'failures'}``."""
     # lazy: keeps `graphseg --help` fast
-    import torch
     from tqdm import tqdm
 
     from ..data import load_image
     from ..engine.run_folder import unique_names
+    from ..fileio import atomic_torch_save
     from ..viz import GRAPH_KINDS
 
     spec = GRAPH_KINDS[kind]
@@ -64,7 +64,7 @@ def make_graphs(sources, kind: str, args: argparse.Namespace, out: str,
             image = load_image(source)
             data = spec.build(image, args.n_segments, args.compactness, args.method)
             files = [os.path.join(out, f'{name}.pt')]
-            torch.save(data, files[0])
+            atomic_torch_save(data, files[0], root=out, checksum=False)
             if not args.no_plot:
                 files.append(os.path.join(out, f'{name}.png'))
                 spec.plot(data, image, files[1])
@@ -88,20 +88,21 @@ def run(args: argparse.Namespace) -> int:
     import matplotlib
     matplotlib.use('Agg')
 
-    from ..engine.run_folder import (check_run_dir, create_run_dir, finish_record, run_record,
-                                     write_json)
+    from ..engine.run_folder import check_run_dir, finish_record, run_record, write_json
+    from ..fileio import locked_run_folder
 
     if args.n_segments < 1:
         raise ValueError(f"--n-segments must be >= 1, got {args.n_segments}")
     if not 0 < args.compactness < float('inf'):
         raise ValueError(f"--compactness must be > 0, got {args.compactness}")
     check_sources(args.images)
-    out = create_run_dir(check_run_dir(args.out, args.overwrite))
-    record = run_record('graph', options={k: v for k, v in vars(args).items() if k != 'run'})
-    result = make_graphs(args.images, args.kind, args, out)
-    record.update(result)
-    status = 'failed' if result['failures'] else 'completed'
-    write_json(os.path.join(out, 'run.json'), finish_record(record, status))
+    out = check_run_dir(args.out, args.overwrite)
+    with locked_run_folder(out, 'graphseg graph'):  # creates the folder
+        record = run_record('graph', options={k: v for k, v in vars(args).items() if k != 'run'})
+        result = make_graphs(args.images, args.kind, args, out)
+        record.update(result)
+        status = 'failed' if result['failures'] else 'completed'
+        write_json(os.path.join(out, 'run.json'), finish_record(record, status), root=out)
     n_bad = len(result['failures'])
     print(f'wrote {len(result["outputs"])} graph(s) to {out}'
           + (f'; {n_bad} failed (see run.json)' if n_bad else ''))

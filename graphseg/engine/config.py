@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Union
@@ -258,11 +259,11 @@ def _coerce(value: Any, tp, key: str) -> Any:
         return _build(tp, value, key)
     if origin in (list, List, Sequence):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key} must be a list, got {value!r}")
+            raise ConfigError(f"{key} must be a list, got {_short(value)}")
         return [_coerce(v, args[0], f'{key}[{i}]') for i, v in enumerate(value)]
     if origin in (dict, Dict):
         if not isinstance(value, dict):
-            raise ConfigError(f"{key} must be a mapping, got {value!r}")
+            raise ConfigError(f"{key} must be a mapping, got {_short(value)}")
         return dict(value)
     if tp is Any:
         return value
@@ -270,7 +271,7 @@ def _coerce(value: Any, tp, key: str) -> Any:
         raise TypeError(f"unsupported config type {_type_name(tp)} for {key}")
     accepts, expected, convert = _SCALARS[tp]
     if not accepts(value):
-        raise ConfigError(f"{key} must be {expected}, got {value!r}")
+        raise ConfigError(f"{key} must be {expected}, got {_short(value)}")
     return convert(value) if convert else value
 
 
@@ -291,13 +292,13 @@ def _check_fields(obj: Any) -> None:
         if choices is not None and value not in choices:
             raise ConfigError(f"{f.name} must be one of "
                               f"{tuple(c for c in choices if c is not None)}"
-                              f"{' or null' if None in choices else ''}, got {value!r}")
+                              f"{' or null' if None in choices else ''}, got {_short(value)}")
         setattr(obj, f.name, value)
 
 
 def _build(cls, values: Any, prefix: str = ''):
     if not isinstance(values, dict):
-        raise ConfigError(f"{prefix or 'the config'} must be a mapping, got {values!r}")
+        raise ConfigError(f"{prefix or 'the config'} must be a mapping, got {_short(values)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
@@ -312,12 +313,102 @@ def _build(cls, values: Any, prefix: str = ''):
         choices = fields[name].metadata.get('choices')
         if choices is not None and value not in choices:
             raise ConfigError(f"{key} must be one of {tuple(c for c in choices if c is not None)}"
-                              f"{' or null' if None in choices else ''}, got {value!r}")
+                              f"{' or null' if None in choices else ''}, got {_short(value)}")
         kwargs[name] = value
     try:
         return cls(**kwargs)
     except ConfigError as e:
         raise ConfigError(f"{prefix + '.' if prefix else ''}{e}") from None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a pathological value must not flood a
+    message)."""
+    text = repr(value)
+    return text if len(text) <= limit else f'{text[:limit]}... ({len(text)} characters)'
+
+
+#: YAML 1.2 core schema: ints are decimal, 0o octal or 0x hex (no YAML 1.1 ``010`` = 8, ``1:30`` =
+#: 90), booleans only true / false (``yes`` / ``on`` stay strings and are refused where a bool is
+#: expected)
+_YAML12 = {
+    'tag:yaml.org,2002:bool': re.compile(r'^(?:true|True|TRUE|false|False|FALSE)$'),
+    'tag:yaml.org,2002:int': re.compile(r'^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$'),
+    'tag:yaml.org,2002:float': re.compile(
+        r'^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)'
+        r'|\.(?:nan|NaN|NAN))$'),
+}
+#: the most YAML nodes a config may expand to (an alias bomb of a few hundred bytes expands to
+#: millions)
+MAX_NODES = 100_000
+
+
+def _at(node) -> str:
+    return f'line {node.start_mark.line + 1}, column {node.start_mark.column + 1}'
+
+
+class StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` with the YAML 1.2 core schema for scalars and no duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise ConfigError(f"duplicate key {_short(key)} at line "
+                                  f"{key_node.start_mark.line + 1} "
+                                  f"(first at line {seen[key] + 1}): YAML keeps only the last one")
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):
+        value = self.construct_scalar(node)
+        if value.startswith('0o'):
+            return int(value[2:], 8)
+        return int(value, 16) if value.startswith('0x') else int(value, 10)
+
+
+StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML12]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+for _tag, _regexp in _YAML12.items():
+    StrictLoader.add_implicit_resolver(_tag, _regexp, list('-+0123456789.tTfFnNiI'))
+StrictLoader.add_constructor('tag:yaml.org,2002:int', StrictLoader.construct_yaml_int)
+
+
+def _count_nodes(node, memo: Dict[int, int]) -> int:
+    """Nodes of a composed YAML document with every alias expanded (a shared node counts each
+    time)."""
+    if id(node) in memo:
+        return memo[id(node)]
+    if isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_count_nodes(n, memo) for n in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_count_nodes(k, memo) + _count_nodes(v, memo) for k, v in node.value)
+    else:
+        total = 1
+    memo[id(node)] = min(total, MAX_NODES + 1)
+    return memo[id(node)]
+
+
+def parse_yaml(text: str, where: str = 'config') -> Any:
+    """A YAML document read strictly: YAML 1.2 scalars, no duplicate keys, at most :data:`MAX_NODES`
+    nodes once aliases are expanded; errors are one-line :class:`ConfigError` naming ``where``."""
+    try:
+        loader = StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _count_nodes(node, {}) > MAX_NODES:
+                raise ConfigError(f"{where}: expands to more than {MAX_NODES} values through YAML "
+                                  f"aliases (&anchor / *alias); write the values out")
+            return loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}" if not str(e).startswith(where) else str(e)) from None
+    except yaml.YAMLError as e:
+        first = ' '.join(str(e).split())
+        raise ConfigError(f"{where}: not valid YAML: {first[:200]}") from None
 
 
 def parse_overrides(items: Sequence[str]) -> Dict[str, Any]:
@@ -326,18 +417,19 @@ def parse_overrides(items: Sequence[str]) -> Dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition('=')
         if not sep or not key or any(not p for p in key.split('.')):
-            raise ConfigError(f"override must look like section.key=value, got {item!r}")
+            raise ConfigError(f"override must look like section.key=value, got {_short(item)}")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError as e:
-            raise ConfigError(f"override {item!r}: the value is not valid YAML "
-                              f"({e.__class__.__name__})") from None
+            value = parse_yaml(raw, f'override {_short(item)}') if raw.strip() else None
+        except ConfigError as e:
+            raise ConfigError(f"override {_short(item)}: the value is not valid YAML "
+                              f"({str(e).rsplit(': ', 1)[-1][:80]})") from None
         node = out
         parts = key.split('.')
         for p in parts[:-1]:
             node = node.setdefault(p, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"override {item!r} conflicts with another override of {p!r}")
+                raise ConfigError(f"override {_short(item)} conflicts with another override of "
+                                  f"{p!r}")
         node[parts[-1]] = value
     return out
 
@@ -356,18 +448,31 @@ def _merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def read_yaml(path: Union[str, os.PathLike]) -> Dict[str, Any]:
-    """The mapping in a YAML file (``safe_load``), with errors that name the file."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"config file {os.fspath(path)!r} does not exist")
-    with open(path) as f:
-        try:
-            values = yaml.safe_load(f)
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{os.fspath(path)}: not valid YAML: {e}") from None
+    """The mapping in a YAML config file, read strictly (:func:`parse_yaml`): UTF-8 only, errors
+    that name the file."""
+    name = os.fspath(path)
+    if os.path.isdir(name):
+        raise IsADirectoryError(f"config file {name!r} is a folder, expected a YAML file")
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"config file {name!r} does not exist")
+    if not os.path.isfile(name):
+        raise ConfigError(f"config file {name!r} is not a regular file")
+    with open(name, 'rb') as f:
+        raw = f.read()
+    if raw.startswith((b'\xff\xfe', b'\xfe\xff', b'\x00\x00\xfe\xff', b'\xff\xfe\x00\x00')) \
+            or (len(raw) > 1 and b'\x00' in raw[:4]):
+        raise ConfigError(f"{name}: is UTF-16 or UTF-32; config files must be UTF-8")
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{name}: is not UTF-8 (byte {e.start}); config files must be UTF-8"
+        ) from None
+    values = parse_yaml(text, name)
     if values is None:
         return {}
     if not isinstance(values, dict):
-        raise ConfigError(f"{os.fspath(path)}: must hold a mapping, got {type(values).__name__}")
+        raise ConfigError(f"{name}: must hold a mapping, got {type(values).__name__}")
     return values
 
 
@@ -431,4 +536,5 @@ def load_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None,
 
 
 __all__ = ['TrainConfig', 'ModelConfig', 'DataConfig', 'EvalConfig', 'RunConfig', 'ConfigError',
-           'load_config', 'load_run_config', 'parse_overrides', 'read_yaml']
+           'load_config', 'load_run_config', 'parse_overrides', 'read_yaml', 'parse_yaml',
+           'StrictLoader']

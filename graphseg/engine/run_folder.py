@@ -11,11 +11,11 @@ inputs that share a file name (``a/x.png``, ``b/x.png`` -> ``x``, ``x-2``).
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -24,6 +24,7 @@ import torch
 import torch_geometric
 
 from .. import __version__
+from ..fileio import LOCK_NAME, TEMP_SUFFIX, atomic_write_text
 
 
 def check_run_dir(path: str, overwrite: bool = False, resume: bool = False) -> str:
@@ -36,7 +37,7 @@ def check_run_dir(path: str, overwrite: bool = False, resume: bool = False) -> s
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not os.path.isdir(path):
         raise NotADirectoryError(f"--out {path!r} is a file, expected a folder")
-    if os.path.isdir(path) and os.listdir(path) and not (overwrite or resume):
+    if os.path.isdir(path) and _results(path) and not (overwrite or resume):
         raise FileExistsError(f"--out {path!r} already holds results; pass --overwrite to replace "
                               f"them or choose another --out")
     parent = path
@@ -50,24 +51,54 @@ def check_run_dir(path: str, overwrite: bool = False, resume: bool = False) -> s
     return path
 
 
+def _results(path: str) -> List[str]:
+    """What a folder holds besides graphseg's own housekeeping (its lock file, the temporary files
+    of a killed write)."""
+    return [e for e in os.listdir(path)
+            if e != LOCK_NAME and not (e.startswith('.') and e.endswith(TEMP_SUFFIX))]
+
+
 def create_run_dir(path: str) -> str:
     os.makedirs(path, exist_ok=True)
     return path
 
 
-def write_json(path: str, obj: Any) -> None:
-    """``json.dump`` through a temporary file + rename (atomic); non-JSON values become strings."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, indent=2, default=_jsonable)
-            f.write('\n')
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+def write_json(path: str, obj: Any, *, root: Optional[str] = None) -> None:
+    """``json.dump`` through :func:`graphseg.fileio.atomic_write` (complete or absent, never a
+    truncated file; confined to ``root``); non-JSON values become strings, NaN / inf become
+    ``null``."""
+    text = json.dumps(_finite(obj), indent=2, default=_jsonable, allow_nan=False) + '\n'
+    atomic_write_text(path, text, root=root)
+
+
+def _finite(o: Any) -> Any:
+    """``obj`` with float NaN / inf replaced by ``None`` (strict JSON)."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    return o
+
+
+#: the files graphseg writes into a run folder (``--overwrite`` removes these, and only these,
+#: first)
+OUTPUTS = ('config.yaml', 'run.json', 'model.pt', 'model.pt.sha256', 'checkpoint.pt',
+           'checkpoint.pt.sha256', 'report.md')
+
+
+def remove_outputs(folder: str, names: Sequence[str] = OUTPUTS) -> List[str]:
+    """Remove the files ``names`` of a previous run from ``folder`` (links themselves, never their
+    targets), so that a failed ``--overwrite`` never leaves old weights beside a new config; returns
+    what was removed."""
+    removed = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if os.path.islink(path) or os.path.isfile(path):
+            os.remove(path)
+            removed.append(name)
+    return removed
 
 
 def _jsonable(o: Any) -> Any:
@@ -133,5 +164,5 @@ def finish_record(record: Dict[str, Any], status: str = 'completed') -> Dict[str
     return record
 
 
-__all__ = ['check_run_dir', 'create_run_dir', 'write_json', 'unique_names', 'git_commit',
-           'versions', 'run_record', 'finish_record']
+__all__ = ['remove_outputs', 'OUTPUTS', 'check_run_dir', 'create_run_dir', 'write_json',
+           'unique_names', 'git_commit', 'versions', 'run_record', 'finish_record']

@@ -20,9 +20,10 @@ from .. import distributed as comm
 from ..data import build_dataset, build_transforms, dataset_info
 from ..evaluation.evaluate import evaluate
 from ..models import create_model, model_entrypoint
-from .checkpoint import load_checkpoint, state_dict_from
+from ..fileio import atomic_torch_save
+from .checkpoint import check_finite_weights, load_checkpoint, non_finite_tensors, state_dict_from
 from .config import RunConfig
-from .train import train
+from .train import TrainingDiverged, train
 
 
 @dataclass
@@ -87,17 +88,72 @@ def check_state_fits(model: nn.Module, state: Dict[str, Any], what: str) -> None
                          f"was it written with another model config?")
 
 
-def load_weights(model: nn.Module, path: str) -> None:
-    """Load a ``state_dict`` file or a graphseg checkpoint into ``model`` (strict)."""
-    state = state_dict_from(load_checkpoint(path))
+def load_weights(model: nn.Module, path: str, *, allow_unsafe: bool = False) -> None:
+    """Load a ``state_dict`` file or a graphseg checkpoint into ``model`` (strict): the checksum
+    beside it checked, no code run, non-finite weights refused."""
+    state = state_dict_from(load_checkpoint(path, allow_unsafe=allow_unsafe))
+    check_finite_weights(state, f"weights file {path!r}")
     check_state_fits(model, state, f"weights file {path!r}")
     model.load_state_dict(state)
 
 
-def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = None) -> Prepared:
+#: run-config keys a resumed run may change (they do not change what is trained); everything else
+#: must equal the checkpoint's, so that a resumed run is the same run
+RESUMABLE_KEYS = ('train.steps', 'train.log_every', 'train.checkpoint_every', 'train.eval_every',
+                  'train.num_workers', 'train.device', 'device', 'data.root', 'model.weights',
+                  'eval.batch_size', 'eval.scales', 'eval.flip', 'eval.size_divisor', 'eval.task',
+                  'eval.apls')
+
+
+def _flatten(d: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        key = f'{prefix}{k}'
+        if isinstance(v, dict) and k != 'kwargs' and k != 'val_kwargs':
+            out.update(_flatten(v, key + '.'))
+        else:
+            out[key] = v
+    return out
+
+
+def check_resume(state: Dict[str, Any], config: RunConfig, what: str) -> List[str]:
+    """Check that resuming ``state`` with ``config`` continues the same run; returns the resumable
+    keys that changed (e.g. ``train.steps``, to record). ``ValueError`` naming the key for any other
+    change, for fewer steps than the checkpoint has, and for another optimiser's state."""
+    step = int(state.get('step', 0))
+    if config.train.steps < step:
+        raise ValueError(f"{what} is at step {step}; train.steps = {config.train.steps} would end "
+                         f"the run before it: set train.steps >= {step}")
+    saved = state.get('run_config')
+    if saved is None:  # checkpoints of older graphseg versions hold the train section only
+        saved = {'train': state.get('config', {})}
+    old, new = _flatten(saved), _flatten(config.to_dict())
+    changed = []
+    for key in sorted(set(old) & set(new)):
+        a, b = old[key], new[key]
+        if (list(a) if isinstance(a, tuple) else a) == (list(b) if isinstance(b, tuple) else b):
+            continue
+        if key in RESUMABLE_KEYS:
+            changed.append(key)
+            continue
+        raise ValueError(f"{what} was trained with {key} = {_short(a)}, the config says "
+                         f"{_short(b)}; a resumed run continues the same run (only "
+                         f"{', '.join(RESUMABLE_KEYS[:5])}, ... "
+                         f"may change): keep the value or start a new run in another --out")
+    return changed
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+
+def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = None,
+            allow_unsafe: bool = False) -> Prepared:
     """Resolve the device (joining a ``torchrun`` process group), build the datasets (``train`` and
     ``val`` splits, or ``val`` only), transforms and the model (seeded with ``train.seed``), load
-    ``weights``/``model.weights``."""
+    ``weights``/``model.weights`` (``allow_unsafe``: also files that need the unsafe unpickler)."""
     device, _ = comm.init_distributed(config.device)
     dc = config.data
     train_set = build_dataset(dc.dataset, dc.root, dc.train_split, **dc.kwargs) if train else None
@@ -111,9 +167,9 @@ def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = N
     torch.manual_seed(config.train.seed)
     model = build_model(config.model.name, info['num_classes'], in_channels, **config.model.kwargs)
     if config.model.weights:
-        load_weights(model, config.model.weights)
+        load_weights(model, config.model.weights, allow_unsafe=allow_unsafe)
     if weights:
-        load_weights(model, weights)
+        load_weights(model, weights, allow_unsafe=allow_unsafe)
     return Prepared(config, model, train_set, val_set, train_tf, val_tf, device,
                     info['num_classes'], info['ignore_index'], config.eval.task or info['task'],
                     in_channels)
@@ -140,19 +196,26 @@ def fit(p: Prepared, run_dir: Optional[str], *, resume: Union[str, Dict[str, Any
     cfg = replace(p.config.train, device=str(p.device))
     ckpt = os.path.join(run_dir, 'checkpoint.pt') if run_dir else None
     validate = (lambda m: run_evaluation(p, progress=False)) if cfg.eval_every else None
-    state = load_checkpoint(resume, map_location=p.device) if isinstance(resume,
-                                                                         (str,
-                                                                          os.PathLike)) else resume
+    state = resume
+    if isinstance(resume, (str, os.PathLike)):
+        state = load_checkpoint(resume, map_location=p.device)
     if state is not None:
         check_state_fits(p.model, state_dict_from(state), 'the checkpoint to resume')
     steps_run = cfg.steps - (int(state['step']) if state else 0)
     t0 = time.perf_counter()
     log = train(p.model, p.train_set, cfg, ignore_index=p.ignore_index, transform=p.train_transform,
                 progress=progress, checkpoint_path=ckpt, resume=state,
-                sync_bn=p.config.model.sync_bn, validate=validate, on_log=on_log)
+                sync_bn=p.config.model.sync_bn, validate=validate, on_log=on_log,
+                checkpoint_extra={'run_config': p.config.to_dict()}, root=run_dir)
     seconds = time.perf_counter() - t0
     if run_dir and comm.is_main_process():
-        torch.save(p.model.state_dict(), os.path.join(run_dir, 'model.pt'))
+        weights = p.model.state_dict()
+        bad = non_finite_tensors(weights)
+        if bad:  # never written: the checkpoint of the last good step stays the result
+            raise TrainingDiverged("training ended with non-finite weights "
+                                   f"({', '.join(bad[:3])}); "
+                                   f"model.pt is not written; lower train.lr")
+        atomic_torch_save(weights, os.path.join(run_dir, 'model.pt'), root=run_dir)
     metrics = run_evaluation(p, progress)
     return {
         'train_log': log,
@@ -183,4 +246,5 @@ def model_summary(p: Prepared) -> List[Dict[str, Any]]:
 
 
 __all__ = ['Prepared', 'prepare', 'fit', 'run_evaluation', 'build_model', 'load_weights',
-           'check_state_fits', 'latest_checkpoint', 'model_summary']
+           'check_state_fits', 'check_resume', 'RESUMABLE_KEYS', 'latest_checkpoint',
+           'model_summary']

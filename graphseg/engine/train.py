@@ -31,12 +31,18 @@ from tqdm import tqdm
 
 from .. import distributed as comm
 from ..check import check_device
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .checkpoint import (load_checkpoint, non_finite_tensors, rng_state, save_checkpoint,
+                         set_rng_state)
 from .config import TrainConfig
 from .losses import Objective, combine_terms
 from .optim import build_optimizer, build_scheduler, deterministic_mode
 
 PathLike = Union[str, os.PathLike]
+
+
+class TrainingDiverged(ValueError):
+    """The loss or the weights became NaN or inf: training stops, the last good checkpoint is kept
+    and no non-finite weights are written."""
 
 
 class Trainer:
@@ -52,13 +58,17 @@ class Trainer:
                  checkpoint_path: Optional[PathLike] = None, sync_bn: bool = False,
                  find_unused_parameters: bool = False,
                  validate: Optional[Callable[[nn.Module], Dict[str, Any]]] = None,
-                 on_step: Optional[Callable[[int], None]] = None) -> None:
+                 on_step: Optional[Callable[[int], None]] = None,
+                 checkpoint_extra: Optional[Dict[str, Any]] = None,
+                 root: Optional[PathLike] = None) -> None:
         self.model, self.dataset, self.config = model, dataset, config
         self.ignore_index, self.transform, self.progress = ignore_index, transform, progress
         self.on_log, self.on_step, self.validate = on_log, on_step, validate
         self.checkpoint_path, self.sync_bn = checkpoint_path, sync_bn
         self.find_unused_parameters = find_unused_parameters
+        self.checkpoint_extra, self.root = dict(checkpoint_extra or {}), root
         self.step, self.log = 0, []
+        self.last_checkpoint = 0  # the step of the last checkpoint written (or restored)
 
     # -- set-up
     def setup(self) -> None:
@@ -111,13 +121,18 @@ class Trainer:
         self.scheduler.load_state_dict(ckpt['scheduler'])
         self.scaler.load_state_dict(ckpt['scaler'])
         self.step, self.log = int(ckpt['step']), list(ckpt.get('log', []))
+        self.last_checkpoint = self.step
         states = ckpt['rng']
         set_rng_state(states[comm.get_rank()] if len(states) == self.world else states[0])
 
     def checkpoint(self) -> None:
-        """Write the checkpoint (main process; every process's RNG state; atomic)."""
+        """Write the checkpoint (main process; every process's RNG state; atomic, with a checksum),
+        once the weights are checked to be finite: non-finite weights are never written."""
         states = comm.all_gather_object(rng_state())
         if self.checkpoint_path is not None and comm.is_main_process():
+            bad = non_finite_tensors(self.model.state_dict())
+            if bad:
+                raise self.diverged(f"the weights became non-finite ({', '.join(bad[:3])})")
             save_checkpoint(
                 {
                     'model': self.model.state_dict(),
@@ -129,10 +144,22 @@ class Trainer:
                     'rng': states,
                     'log': self.log,
                     'config': vars(self.config).copy(),
+                    **self.checkpoint_extra,
                 },
                 self.checkpoint_path,
+                root=self.root,
             )
+        self.last_checkpoint = self.step
         comm.barrier()
+
+    def diverged(self, what: str) -> TrainingDiverged:
+        """The one-line error of a run whose loss or weights became non-finite."""
+        c = self.config
+        kept = (f"the last good checkpoint (step {self.last_checkpoint}) is kept"
+                if self.checkpoint_path is not None and self.last_checkpoint else
+                "no checkpoint was written")
+        knob = f"lower train.lr (now {c.lr:g})" + (" or set train.amp=false" if self.amp else '')
+        return TrainingDiverged(f"training diverged: {what} at step {self.step}; {kept}; {knob}")
 
     # -- one step
     def run_step(self, images: Tensor, labels: Tensor) -> Tensor:
@@ -145,7 +172,10 @@ class Trainer:
             terms = self.objective(images, labels)
         loss = combine_terms(terms, c.aux_weight)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {float(loss)} at step {self.step + 1}")
+            self.step += 1  # the step that failed, for the message
+            err = self.diverged(f"the loss became {float(loss.detach())}")
+            self.step -= 1
+            raise err
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if c.grad_clip is not None:
@@ -208,12 +238,28 @@ class Trainer:
     # -- the loop
     def run(self) -> List[Dict[str, float]]:
         """Steps until ``config.steps``, resuming the data order at the current step; returns the
-        log."""
+        log.
+
+        Interrupted (Ctrl-C, or SIGTERM, which ``graphseg`` turns into the same), a single process
+        checkpoints the steps done since the last checkpoint before it stops."""
         c = self.config
         self.bar = tqdm(total=c.steps, initial=self.step,
                         disable=not (self.progress and comm.is_main_process()),
                         desc=f'train {type(self.model).__name__}', unit='step', dynamic_ncols=True)
         self._running, self._t0, self._images = 0.0, time.perf_counter(), 0
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            if not comm.is_distributed() and self.checkpoint_path is not None \
+                    and self.step > self.last_checkpoint:
+                self.checkpoint()
+            raise
+        finally:
+            self.bar.close()
+        return self.log
+
+    def _loop(self) -> None:
+        c = self.config
         while self.step < c.steps:
             epoch, offset = divmod(self.step, self.batches_per_epoch)
             self.sampler.set_epoch(epoch)
@@ -224,8 +270,6 @@ class Trainer:
                 self.validate_and_checkpoint()
                 if self.step >= c.steps:
                     break
-        self.bar.close()
-        return self.log
 
 
 def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = None, *,
@@ -235,7 +279,9 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
           resume: Union[PathLike, Dict[str, Any], None] = None, sync_bn: bool = False,
           find_unused_parameters: bool = False,
           validate: Optional[Callable[[nn.Module], Dict[str, Any]]] = None,
-          on_step: Optional[Callable[[int], None]] = None) -> List[Dict[str, float]]:
+          on_step: Optional[Callable[[int], None]] = None,
+          checkpoint_extra: Optional[Dict[str, Any]] = None,
+          root: Optional[PathLike] = None) -> List[Dict[str, float]]:
     """Train ``model`` (in place) on ``dataset`` of ``(image, target)`` pairs.
 
     Args:
@@ -252,11 +298,13 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
         validate: called as ``validate(model)`` every ``config.eval_every`` steps; its dict is
             logged.
         on_step: called with the step number after each step (and checkpoint).
+        checkpoint_extra: more entries for every checkpoint (e.g. the whole run config).
+        root: the run folder the checkpoint must stay inside.
 
     Returns:
         the log: one ``{'step', 'loss', 'lr', 'images_per_s', 'epoch'}`` dict every
             ``config.log_every`` steps
-        (loss averaged over those steps and over all processes).
+            (loss averaged over those steps and over all processes).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
@@ -269,11 +317,12 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
         trainer = Trainer(model, dataset, config, ignore_index=ignore_index, transform=transform,
                           progress=progress, on_log=on_log, checkpoint_path=checkpoint_path,
                           sync_bn=sync_bn, find_unused_parameters=find_unused_parameters,
-                          validate=validate, on_step=on_step)
+                          validate=validate, on_step=on_step, checkpoint_extra=checkpoint_extra,
+                          root=root)
         trainer.setup()
         if resume is not None:
             trainer.restore(resume)
         return trainer.run()
 
 
-__all__ = ['train', 'Trainer']
+__all__ = ['train', 'Trainer', 'TrainingDiverged']

@@ -29,6 +29,7 @@ from ..engine.config import RunConfig, load_run_config
 from ..engine.run_folder import create_run_dir
 from ..engine.runner import fit, model_summary, prepare
 from ..evaluation.evaluate import predict
+from ..fileio import atomic_write_text, save_figure
 from ..viz import GRAPH_KINDS, plot_predictions
 
 #: the digit-scene run config (identical to configs/digits.yaml; a test keeps them equal)
@@ -132,7 +133,7 @@ def write_prediction_figure(models: Dict[str, nn.Module], config: RunConfig, out
         dev = next(m.parameters()).device
         preds.append(predict(m.eval(), images.to(dev)).cpu())
     fig = plot_predictions(images, labels, preds, list(models), num_classes=val.num_classes)
-    fig.savefig(os.path.join(out, 'figures', 'predictions.png'), dpi=90)
+    save_figure(fig, os.path.join(out, 'figures', 'predictions.png'), root=out, dpi=90)
     plt.close(fig)
 
 
@@ -180,8 +181,7 @@ def write_report(out: str, options: DemoOptions, table: str, figures: List[str],
         lines += ['## Failures', ''] + [f"- `{f['model']}`: {f['error']}" for f in failures] + ['']
     lines += ['Everything else (configs, training logs, versions, git commit) is in `run.json`; '
               'each model\'s weights in `<model>/model.pt`.', '']
-    with open(os.path.join(out, 'report.md'), 'w') as f:
-        f.write('\n'.join(lines))
+    atomic_write_text(os.path.join(out, 'report.md'), '\n'.join(lines), root=out)
 
 
 def run_demo(options: DemoOptions, out: str,

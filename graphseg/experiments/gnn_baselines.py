@@ -25,6 +25,7 @@ seeds) is computed from all rows with the same settings.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import statistics
@@ -45,8 +46,9 @@ from ..check import check_choice
 from ..data import NUM_CLASSES, MNISTSegmentation
 from ..data.graph_datasets import MNISTSuperpixels
 from ..engine.config import TrainConfig
-from ..engine.train import train
+from ..engine.train import TrainingDiverged, train
 from ..evaluation.evaluate import evaluate
+from ..fileio import atomic_write_text
 from ..graphs.transforms import TypedEdges
 from ..models import create_model, list_models
 from ..nn.graph_convs import CONVS, GRAPH_CONVS
@@ -285,7 +287,7 @@ def train_graph_classifier(layer: str, train_graphs: Sequence, test_graphs: Sequ
             b = b.to(device)
             loss = F.cross_entropy(model(b), b.y)
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"{layer}: loss became {float(loss)}")
+                raise TrainingDiverged(f"{layer}: the loss became {float(loss)}; lower --lr")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -390,13 +392,18 @@ def run_swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: Seg
 # ----------------------------------------------------------------------------- tables
 
 def _append_csv(path: str, row: Dict[str, object]) -> None:
+    """Add a row to a runs CSV: the whole file is rewritten atomically (never a half-written
+    row)."""
     os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
-    new = not os.path.exists(path)
-    with open(path, 'a', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            w.writeheader()
-        w.writerow(row)
+    buf = io.StringIO()
+    if os.path.exists(path):
+        with open(path, newline='') as f:
+            buf.write(f.read())
+    w = csv.DictWriter(buf, fieldnames=list(row))
+    if not buf.tell():
+        w.writeheader()
+    w.writerow(row)
+    atomic_write_text(path, buf.getvalue())
 
 
 def read_runs(path: str, config_key: Optional[str] = None) -> List[Dict[str, str]]:
@@ -518,13 +525,14 @@ def swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: SegBenc
 
 def write_summary(out: str, summary: Summary) -> None:
     """``out/<stem>.md`` (the markdown table) and ``out/<stem>.csv``."""
-    with open(os.path.join(out, f'{summary.stem}.md'), 'w') as f:
-        f.write(f'{summary.what}; '
-                f'{summary.note}.\n\n{markdown_table(summary.table, summary.headers)}\n')
-    with open(os.path.join(out, f'{summary.stem}.csv'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(summary.headers)
-        w.writerows(summary.table)
+    md = f'{summary.what}; {summary.note}.\n\n{markdown_table(summary.table, summary.headers)}\n'
+    atomic_write_text(os.path.join(out, f'{summary.stem}.md'), md, root=out)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(summary.headers)
+    w.writerows(summary.table)
+    atomic_write_text(os.path.join(out, f'{summary.stem}.csv'), buf.getvalue(), root=out)
+
 
 __all__ = ['LayerSpec', 'LAYERS', 'DEFAULT_LAYERS', 'REFERENCES', 'GraphClassifier',
            'hidden_for_budget', 'budget_widths', 'num_parameters', 'prepare_graphs',

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from ..check import check_callable
+from ..fileio import save_figure
 from ..graphs import slic_quadtree, superpixel_graph
 from ..graphs.superpixel import _graph_from_labels
 from .graphs import plot_superpixel_graph
@@ -72,7 +73,7 @@ def _figure_saver(plot: Callable) -> Callable[[object, Tensor, str], None]:
     def save(data, image, path):
         fig, ax = plt.subplots(figsize=(8, 8))
         plot(data, image, ax=ax)
-        fig.savefig(path, dpi=100, bbox_inches='tight')
+        save_figure(fig, path, dpi=100, bbox_inches='tight')
         plt.close(fig)
     return save
 

@@ -19,6 +19,7 @@ def test_checkpoint_is_atomic(tmp_path, monkeypatch):
     monkeypatch.undo()
     # the old checkpoint survives intact
     assert torch.equal(load_checkpoint(path)['a'], torch.ones(2))
-    assert os.listdir(tmp_path) == ['ck.pt']  # no temporary file left behind
+    # no temporary file left behind (the checksum beside the checkpoint is the first save's)
+    assert sorted(os.listdir(tmp_path)) == ['ck.pt', 'ck.pt.sha256']
     with pytest.raises(FileNotFoundError, match='checkpoint .*missing.pt'):
         load_checkpoint(tmp_path / 'missing.pt')
