@@ -85,6 +85,13 @@ def check_choice(value: object, name: str, choices: Iterable[object]) -> None:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
+def did_you_mean(value: object, choices: Iterable[object]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a mistyped name, else ``''``."""
+    import difflib
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f' (did you mean {close[0]!r}?)' if close else ''
+
+
 def check_positive(value: Union[int, float], name: str, *, strict: bool = True) -> None:
     """Raise ``ValueError`` unless ``value`` > 0 (or >= 0 when ``strict=False``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -114,8 +121,9 @@ def check_image_batch(x: Tensor, name: str, channels: Optional[int], min_side: i
 def check_int(value: object, name: str, minimum: Optional[int] = None,
               maximum: Optional[int] = None) -> int:
     """Raise ``ValueError`` unless ``value`` is an int (not a bool) in ``[minimum, maximum]``;
-    return it."""
-    ok = isinstance(value, int) and not isinstance(value, bool)
+    return it. A symbolic size (``torch.SymInt``, under ``torch.export`` with dynamic shapes)
+    counts as an int; its bounds become guards of the export."""
+    ok = isinstance(value, (int, torch.SymInt)) and not isinstance(value, bool)
     if ok and minimum is not None and value < minimum:
         ok = False
     if ok and maximum is not None and value > maximum:

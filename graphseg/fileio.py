@@ -246,15 +246,16 @@ def load_torch(path: PathLike, what: str = 'file', *,
                 "unpickler can "
                 f"read (it could run code), so graphseg refuses it; load only files you trust, and "
                 f"re-save your own as a state_dict of tensors") from None
-        detail = next((line.strip() for line in text.splitlines() if 'Unsupported' in line), '')
-        raise ValueError(f"{what} {path!r} is not a readable torch file"
-                         f"{f' ({detail[:120]})' if detail else ''}") from None
+        detail = next((line.strip() for line in text.splitlines() if 'Unsupported' in line),
+                      text.strip().splitlines()[0] if text.strip() else '')
+        raise ValueError(f"{what} {path!r} is not a readable torch checkpoint (UnpicklingError"
+                         f"{f': {detail[:120]}' if detail else ''})") from None
     except (EOFError, RuntimeError, OSError, ValueError, AttributeError, ImportError,
             IndexError) as e:
         if isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM):
             raise
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise ValueError(f"{what} {path!r} is not a readable torch file ({type(e).__name__}: "
+        raise ValueError(f"{what} {path!r} is not a readable torch checkpoint ({type(e).__name__}: "
                          f"{first[:200]})") from None
 
 

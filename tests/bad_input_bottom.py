@@ -62,7 +62,7 @@ ERRORS = [
      FileNotFoundError, r"file '.*no\.pt' does not exist"),
     ('fileio.load_torch: not a torch file', lambda: fileio.load_torch(
         os.path.join(folder(), 'garbage.pt'), 'weights'), E,
-     r"weights '.*garbage\.pt' is not a readable torch file"),
+     r"weights '.*garbage\.pt' is not a readable torch checkpoint"),
     ('fileio.load_torch: needs the unsafe unpickler', lambda: fileio.load_torch(
         os.path.join(folder(), 'code.pt'), 'weights'), fileio.UnsafeFileError,
      r"weights '.*code\.pt' holds Python objects .* that only the unsafe unpickler can read"),

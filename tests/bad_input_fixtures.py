@@ -208,3 +208,52 @@ E, S = ValueError, TypeError
 def _close(a, b):
     torch.testing.assert_close(a, b)
     return True
+
+
+@functools.lru_cache(maxsize=None)
+def workflow():
+    """Files for the run-folder rows: configs a careless YAML reader would misread, weights a
+    careless loader would trust, and a finished one-step run (``run/``) to resume."""
+    import argparse
+    import os
+
+    from graphseg.fileio import atomic_torch_save
+    root = files()
+    base = 'model: {name: fcn_small}\ntrain: {steps: 1, batch_size: 2}\n' \
+           'data: {kwargs: {num_samples: 4, size: 48}, val_kwargs: {num_samples: 2}}\n'
+    texts = {
+        'duplicate.yaml': base + 'train: {steps: 5}\n',
+        'yes.yaml': base.replace('steps: 1,', 'steps: 1, amp: yes,'),
+        'octal.yaml': base.replace('steps: 1,', 'steps: 010,'),
+        'huge.yaml': base.replace('steps: 1,', 'steps: ' + '9' * 200 + ','),
+        'bomb.yaml': 'a: &a [x, x, x, x, x, x, x, x, x, x]\n' + ''.join(
+            f'{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n'
+            for p, c in zip('abcdefg', 'bcdefgh')),
+        'more_steps.yaml': base.replace('steps: 1,', 'steps: 3,'),
+        'other_lr.yaml': base.replace('steps: 1,', 'steps: 3, lr: 0.5,'),
+    }
+    for name, text in texts.items():
+        with open(f'{root}/{name}', 'w', encoding='utf-8') as f:
+            f.write(text)
+    with open(f'{root}/utf16.yaml', 'w', encoding='utf-16') as f:
+        f.write(base)
+    torch.save({'model': argparse.Namespace(lr=1)}, f'{root}/unsafe.pt')
+    state = mnist_model().state_dict()
+    nan = {k: v.clone() for k, v in state.items()}
+    next(v for v in nan.values() if v.is_floating_point()).fill_(float('nan'))
+    torch.save(nan, f'{root}/nan_weights.pt')
+    atomic_torch_save(state, f'{root}/tampered.pt')
+    with open(f'{root}/tampered.pt', 'r+b') as f:  # one byte flipped after the checksum was taken
+        f.seek(os.path.getsize(f'{root}/tampered.pt') // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    cli('train', '--config', f'{root}/run.yaml', '--out', f'{root}/run')
+    return root
+
+
+def while_locked(folder, *argv):
+    """``graphseg *argv`` while another command holds the run folder ``folder``."""
+    from graphseg.fileio import locked_run_folder
+    with locked_run_folder(folder, 'train'):
+        return cli(*argv)

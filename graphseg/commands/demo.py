@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..check import did_you_mean
 from ._common import HelpFormatter, add_run_options, check_sources, describe
 
 #: the demo's defaults (those of :class:`graphseg.experiments.demo.DemoOptions`, kept equal by a
@@ -72,8 +73,9 @@ def check_args(args: argparse.Namespace, known_models) -> list:
     names = [n.strip() for n in args.model.split(',') if n.strip()]
     unknown = [n for n in names if n not in known_models]
     if not names or unknown:
-        raise ValueError(f"--model must name registered segmentation models {known_models}, got "
-                         f"{args.model!r}")
+        hint = did_you_mean(unknown[0], known_models) if unknown else ''
+        raise ValueError(f"--model must name registered segmentation models (comma-separated; "
+                         f"graphseg info lists all {len(known_models)}), got {args.model!r}{hint}")
     for opt in ('steps', 'batch_size', 'train_samples', 'val_samples', 'size'):
         if getattr(args, opt) < 1:
             raise ValueError(f"--{opt.replace('_', '-')} must be >= 1, got {getattr(args, opt)}")

@@ -272,6 +272,8 @@ def _coerce(value: Any, tp, key: str) -> Any:
     accepts, expected, convert = _SCALARS[tp]
     if not accepts(value):
         raise ConfigError(f"{key} must be {expected}, got {_short(value)}")
+    if tp is int and not -2 ** 63 <= value < 2 ** 63:  # YAML ints are unbounded, tensors are not
+        raise ConfigError(f"{key} must be an integer that fits in 64 bits, got {_short(value)}")
     return convert(value) if convert else value
 
 

@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional
 
 from torch import Tensor, nn
 
-from ..check import check_int
+from ..check import check_int, did_you_mean
 
 TASKS = ('segmentation', 'backbone')
 
@@ -107,7 +107,8 @@ def list_models(pattern: str = '*', task: Optional[str] = None) -> List[str]:
 def model_info(name: str) -> ModelInfo:
     """The :class:`ModelInfo` of a registered model."""
     if name not in _MODELS:
-        raise ValueError(f"model must be one of {list_models()}, got {name!r}")
+        raise ValueError(f"model must be one of {list_models()}, got {name!r}"
+                         f"{did_you_mean(name, _MODELS)}")
     return _INFO[name]
 
 

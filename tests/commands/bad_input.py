@@ -3,15 +3,14 @@
 Collected by tests/test_bad_input.py, which explains the row format."""
 from __future__ import annotations
 
-from tests.bad_input_fixtures import cli, files, fresh
+from tests.bad_input_fixtures import cli, files, fresh, while_locked, workflow
 
 ERRORS = [
     # ---------------------------------------------- the graphseg command (graphseg/cli.py COMMANDS)
     ('cli: no verb', lambda: cli(), SystemExit,
      r'graphseg: error: the following arguments are required: COMMAND'),
     ('cli: unknown verb', lambda: cli('trian'), SystemExit,
-     r"argument COMMAND: invalid choice: 'trian' \(choose from 'graph', 'train', 'eval', 'demo', "
-     r"'bench-gnn', 'info'\)"),
+     r"argument COMMAND: invalid choice: 'trian' \(choose from 'graph', 'train', 'eval', .*\)"),
     ('cli graph: missing file',
      lambda: cli('graph', '/nonexistent/cat.png', '--out', fresh()), SystemExit,
      r"graphseg graph: error: image '/nonexistent/cat.png' is neither an image file nor a "
@@ -113,7 +112,8 @@ ERRORS = [
      r'graphseg demo: error: --model must name registered segmentation models'),
     ('cli demo: backbone as model',
      lambda: cli('demo', '--model', 'resnet18', '--out', fresh()), SystemExit,
-     r"graphseg demo: error: --model must name registered segmentation models .*got 'resnet18'"),
+     r"graphseg demo: error: --model must name registered segmentation models \(comma-separated; "
+     r"graphseg info lists all \d+\), got 'resnet18' \(did you mean 'resunet18'\?\)"),
     ('cli demo: steps 0', lambda: cli('demo', '--steps', '0', '--out', fresh()), SystemExit,
      r'graphseg demo: error: --steps must be >= 1, got 0'),
     ('cli demo: batch-size 0',
@@ -193,6 +193,110 @@ ERRORS = [
      SystemExit, r"graphseg bench-gnn: error: --out '.*' holds no graph runs to summarise"),
     ('cli info: extra argument', lambda: cli('info', '--verbose'), SystemExit,
      r'unrecognized arguments: --verbose'),
+    ('cli export: unknown model',
+     lambda: cli('export', '--model', 'unet', '--weights', f'{files()}/weights.pt', '--size', '32',
+                 '32', '--out', fresh()), SystemExit,
+     r"graphseg export: error: --model must be a registered segmentation model \(graphseg.models."
+     r"list_models\(task='segmentation'\), e.g. \[.*\]\), got 'unet'"),
+    ('cli export: missing weights',
+     lambda: cli('export', '--model', 'fcn_small', '--weights', '/nonexistent/model.pt', '--size',
+                 '32', '32', '--out', fresh()), SystemExit,
+     r"graphseg export: error: --weights '/nonexistent/model.pt' does not exist"),
+    ('cli export: size not a multiple of 32',
+     lambda: cli('export', '--model', 'hyperseg_m', '--weights', f'{files()}/weights.pt',
+                 '--size', '64', '80', '--out', fresh()), SystemExit,
+     r"graphseg export: error: --size must be at least 64 and a multiple of 32 for hyperseg_m, "
+     r"got 64 80"),
+    ('cli export: one size', lambda: cli('export', '--model', 'fcn_small', '--weights',
+                                          f'{files()}/weights.pt', '--size', '32'), SystemExit,
+     r'argument --size: expected 2 arguments'),
+    ('cli export: unknown format',
+     lambda: cli('export', '--model', 'fcn_small', '--weights', f'{files()}/weights.pt', '--size',
+                 '32', '32', '--format', 'tflite'), SystemExit,
+     r"argument --format: invalid choice: 'tflite'"),
+    ('cli export: batch size 0',
+     lambda: cli('export', '--model', 'fcn_small', '--weights', f'{files()}/weights.pt', '--size',
+                 '32', '32', '--batch-size', '0', '--out', fresh()), SystemExit,
+     r'graphseg export: error: --batch-size must be >= 1, got 0'),
+    ('cli export: model kwargs without =',
+     lambda: cli('export', '--model', 'fcn_small', '--weights', f'{files()}/weights.pt', '--size',
+                 '32', '32', '--model-kwargs', 'width', '--out', fresh()), SystemExit,
+     r"graphseg export: error: --model-kwargs must be KEY=VALUE with KEY a name, got 'width'"),
+    ('cli export: model kwargs a list',
+     lambda: cli('export', '--model', 'fcn_small', '--weights', f'{files()}/weights.pt', '--size',
+                 '32', '32', '--model-kwargs', 'width=[1,2]', '--out', fresh()), SystemExit,
+     r"graphseg export: error: --model-kwargs width must be a scalar \(number, bool, string\), "
+     r"got '\[1,2\]'"),
+    ('cli export: HG-Conv model refused with the reason',
+     lambda: cli('export', '--model', 'hg_fcn_small', '--weights', f'{files()}/weights.pt',
+                 '--size', '32', '32', '--out', fresh()), SystemExit,
+     r"graphseg export: error: --model hg_fcn_small does not export: HG-Conv's group graph "
+     r"depends on the data"),
+    ('cli export: weights of another model',
+     lambda: cli('export', '--model', 'fcn_small', '--weights', f'{files()}/weights.pt', '--size',
+                 '32', '32', '--out', fresh()), SystemExit,
+     r"graphseg export: error: weights file '.*weights.pt' does not fit model DenseFCN"),
+    ('cli export: out is a file',
+     lambda: cli('export', '--model', 'fcn_small', '--weights', f'{files()}/weights.pt', '--size',
+                 '32', '32', '--out', f'{files()}/plain_file'), SystemExit,
+     r"graphseg export: error: --out '.*plain_file' is a file, expected a folder"),
+    # ------------------------------------------- run folders: configs, weights and resume, one line
+    # each
+    ('cli train: duplicate key in the config',
+     lambda: cli('train', '--config', f'{workflow()}/duplicate.yaml', '--out', fresh()), SystemExit,
+     r"graphseg train: error: .*duplicate.yaml: duplicate key 'train' at line 4 \(first at line "
+     r"2\): YAML keeps only the last one"),
+    ('cli train: yes is not a bool (YAML 1.2)',
+     lambda: cli('train', '--config', f'{workflow()}/yes.yaml', '--out', fresh()), SystemExit,
+     r"graphseg train: error: .*yes.yaml: train.amp must be true or false, got 'yes'"),
+    ('cli train: integer beyond 64 bits',
+     lambda: cli('train', '--config', f'{workflow()}/huge.yaml', '--out', fresh()), SystemExit,
+     r"graphseg train: error: .*huge.yaml: train.steps must be an integer that fits in 64 bits, "
+     r"got 9{80}\.\.\. \(200 characters\)"),
+    ('cli train: alias bomb',
+     lambda: cli('train', '--config', f'{workflow()}/bomb.yaml', '--out', fresh()), SystemExit,
+     r"graphseg train: error: .*bomb.yaml: expands to more than 100000 values through YAML "
+     r"aliases"),
+    ('cli train: UTF-16 config',
+     lambda: cli('train', '--config', f'{workflow()}/utf16.yaml', '--out', fresh()), SystemExit,
+     r"graphseg train: error: .*utf16.yaml: is UTF-16 or UTF-32; config files must be UTF-8"),
+    ('cli eval: weights that would run code', lambda: cli(
+        'eval', '--config', f'{workflow()}/run.yaml', '--weights', f'{workflow()}/unsafe.pt',
+        '--out', fresh()), SystemExit,
+     r"graphseg eval: error: checkpoint '.*unsafe.pt' holds Python objects \(argparse.Namespace\) "
+     r"that only the unsafe unpickler can read \(it could run code\), so graphseg refuses it"),
+    ('cli eval: NaN weights', lambda: cli(
+        'eval', '--config', f'{workflow()}/run.yaml', '--weights', f'{workflow()}/nan_weights.pt',
+        '--out', fresh()), SystemExit,
+     r"graphseg eval: error: weights file '.*nan_weights.pt' holds non-finite weights \(NaN or "
+     r"inf\) in encoder.0.0.weight"),
+    ('cli eval: checksum mismatch', lambda: cli(
+        'eval', '--config', f'{workflow()}/run.yaml', '--weights', f'{workflow()}/tampered.pt',
+        '--out', fresh()), SystemExit,
+     r"graphseg eval: error: checkpoint '.*tampered.pt' is corrupted: its SHA-256 differs from the "
+     r"one written beside it \(tampered.pt.sha256\)"),
+    ('cli train: resume with another learning rate', lambda: cli(
+        'train', '--config', f'{workflow()}/other_lr.yaml', '--resume', '--out',
+        f'{workflow()}/run'), SystemExit,
+     r"graphseg train: error: --resume checkpoint '.*run/checkpoint.pt' was trained with train.lr "
+     r"= 0.002, the config says 0.5; a resumed run continues the same run"),
+    ('cli train: resume from a weights file', lambda: cli(
+        'train', '--config', f'{workflow()}/run.yaml', '--resume', f'{workflow()}/run/model.pt',
+        '--out', fresh()), SystemExit,
+     r"graphseg train: error: --resume checkpoint '.*model.pt' is not a training checkpoint \(it "
+     r"lacks model, optimizer"),
+    ('cli train: resume from a file that would run code', lambda: cli(
+        'train', '--config', f'{workflow()}/run.yaml', '--resume', f'{workflow()}/unsafe.pt',
+        '--out', fresh()), SystemExit,
+     r"graphseg train: error: checkpoint '.*unsafe.pt' holds Python objects"),
+    ('cli train: a finished run folder without --resume or --overwrite', lambda: cli(
+        'train', '--config', f'{workflow()}/run.yaml', '--out', f'{workflow()}/run'), SystemExit,
+     r"graphseg train: error: --out '.*run' already holds results; pass --overwrite"),
+    ('cli train: a run folder another command is writing', lambda: while_locked(
+        f'{workflow()}/run', 'train', '--config', f'{workflow()}/more_steps.yaml', '--resume',
+        '--out', f'{workflow()}/run'), SystemExit,
+     r"graphseg train: error: run folder '.*run' is in use by pid \d+ \(train\); wait for it to "
+     r"finish or choose another --out"),
 ]
 
 

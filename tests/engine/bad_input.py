@@ -113,7 +113,7 @@ ERRORS = [
      lambda: engine.load_checkpoint(f'{files()}/garbage.pt'), E,
      r"checkpoint '.*garbage.pt' is not a readable torch checkpoint \(UnpicklingError"),
     ('engine.load_checkpoint: a folder', lambda: engine.load_checkpoint(files()), IsADirectoryError,
-     r"checkpoint '.*' is a folder, expected a checkpoint file"),
+     r"checkpoint '.*' is a folder, expected a file"),
     ('engine.train: model not a module', lambda: engine.train('fcn', dataset()), S,
      r'model must be an nn.Module'),
     ('engine.train: dataset smaller than a batch', lambda: engine.train(
@@ -160,6 +160,10 @@ ERRORS = [
 ACCEPTED = [
     ('engine.load_run_config: overrides', lambda: engine.load_run_config(None, ['train.lr=0.05']),
      lambda c: c.train.lr == 0.05),
+    ('engine.load_run_config: 010 is ten (YAML 1.2, not octal)',
+     lambda: engine.load_run_config(None, ['train.steps=010']), lambda c: c.train.steps == 10),
+    ('engine.load_run_config: 0o10 is eight',
+     lambda: engine.load_run_config(None, ['train.steps=0o10']), lambda c: c.train.steps == 8),
 ]
 
 
