@@ -1,23 +1,30 @@
-"""``graphseg eval --config configs/NAME.yaml --weights PATH [section.key=value ...]``: evaluate
+"""``graphseg eval --config NAME|PATH --weights PATH [section.key=value ...]``: evaluate
 weights.
 
 Metrics follow the dataset's task (``eval.task``): mIoU / pixel accuracy, saliency max-F /
 MAE / S-measure, or road IoU / APLS; ``eval.scales=[0.5,0.75,1,1.25,1.5,1.75] eval.flip=true``
 is multi-scale + flip testing. Also under ``torchrun`` (the dataset is sharded, metrics
-reduced). Writes ``run.json`` into ``--out`` (default ``runs/<config name>-eval``).
+reduced). Writes ``run.json`` into ``--out``; by default a folder named after the evaluation,
+inside the run folder of ``--weights`` (``runs/hg/eval/val-ms3-flip-1a2b3c4d`` for
+``runs/hg/model.pt``) or under ``runs/eval/<weights name>/``: evaluations with other weights or
+settings never collide, and repeating one prints its stored metrics (``--overwrite`` redoes it).
 """
 from __future__ import annotations
 
 import argparse
 import os
 
-from ._common import HelpFormatter, add_run_options, default_out, describe, print_metrics
+from ._common import HelpFormatter, add_run_options, describe, print_metrics
+
+_AUTO = '<beside the weights>'
 
 
 def add_parser(sub, name: str) -> None:
     p = sub.add_parser(name, help='evaluate weights on a config\'s validation split',
                        formatter_class=HelpFormatter, description=describe(__doc__))
-    p.add_argument('--config', required=True, help='a run config (YAML)')
+    p.add_argument('--config', required=True, metavar='NAME|PATH',
+                   help='a run config: a shipped config\'s name (graphseg configs) or a YAML file, '
+                        'e.g. the run folder\'s config.yaml')
     p.add_argument('--weights', required=True,
                    help='a state_dict file (model.pt) or a checkpoint (checkpoint.pt)')
     p.add_argument('overrides', nargs='*', metavar='KEY=VALUE',
@@ -27,8 +34,54 @@ def add_parser(sub, name: str) -> None:
     p.add_argument('--allow-unsafe-load', action='store_true',
                    help='read --weights that need the unsafe unpickler (it can run code): only for '
                         'your own files from older graphseg versions')
-    add_run_options(p, 'runs/<config name>-eval')
+    add_run_options(p, _AUTO)
     p.set_defaults(run=run)
+
+
+def eval_folder(weights: str, config) -> str:
+    """The default ``--out`` of an evaluation: ``<run folder>/eval/<tag>`` when ``weights`` lies in
+    a run folder (one with ``run.json`` or ``config.yaml``), else ``runs/eval/<weights
+    name>/<tag>``. ``<tag>`` is the split, ``-ms<N>`` for N scales, ``-flip``, and 8 hex digits of a
+    SHA-256 over the weights (their checksum file, else size and modification time) and every
+    config key that changes the result."""
+    import hashlib
+    import json
+    weights = os.path.abspath(weights)
+    folder = os.path.dirname(weights)
+    sidecar = weights + '.sha256'
+    if os.path.isfile(sidecar):
+        with open(sidecar, encoding='utf-8') as f:
+            identity = f.read().strip()
+    else:
+        st = os.stat(weights)
+        identity = f'{weights} {st.st_size} {st.st_mtime_ns}'
+    settings = config.to_dict()
+    settings.pop('train')
+    key = json.dumps([identity, settings], sort_keys=True, default=str)
+    ec = config.eval
+    tag = (f'{config.data.val_split}{f"-ms{len(ec.scales)}" if len(ec.scales) > 1 else ""}'
+           f'{"-flip" if ec.flip else ""}-{hashlib.sha256(key.encode()).hexdigest()[:8]}')
+    if any(os.path.isfile(os.path.join(folder, f)) for f in ('run.json', 'config.yaml')):
+        return os.path.join(folder, 'eval', tag)
+    name = os.path.splitext(os.path.basename(weights))[0]
+    return os.path.join('runs', 'eval', name, tag)
+
+
+def already_evaluated(out: str) -> bool:
+    """Whether ``out`` holds a completed evaluation (then its metrics are printed)."""
+    import json
+    path = os.path.join(out, 'run.json')
+    try:
+        with open(path, encoding='utf-8') as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return False
+    if record.get('status') != 'completed' or 'metrics' not in record:
+        return False
+    print_metrics(record['metrics'])
+    print(f'already evaluated with these weights and settings: {path} (--overwrite evaluates '
+          f'again)')
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +95,11 @@ def run(args: argparse.Namespace) -> int:
     config = load_run_config(args.config, args.overrides)
     if not os.path.isfile(args.weights):
         raise FileNotFoundError(f"--weights {args.weights!r} does not exist")
-    out = check_run_dir(default_out(args, '-eval'), args.overwrite)
+    if args.out == _AUTO:
+        args.out = eval_folder(args.weights, config)
+        if already_evaluated(args.out) and not args.overwrite:
+            return 0
+    out = check_run_dir(args.out, args.overwrite)
     p = prepare(config, train=False, weights=args.weights, allow_unsafe=args.allow_unsafe_load)
     main = comm.is_main_process()
     lock = RunFolderLock(out, 'graphseg eval').acquire() if main else None  # creates the folder

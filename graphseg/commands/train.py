@@ -1,4 +1,4 @@
-"""``graphseg train --config configs/NAME.yaml [section.key=value ...]``: train, checkpoint,
+"""``graphseg train --config NAME|PATH [section.key=value ...]``: train, checkpoint,
 evaluate.
 
 Also ``torchrun --nproc_per_node=N -m graphseg train ...`` (DDP: NCCL on GPU, gloo on CPU).
@@ -6,12 +6,14 @@ The run folder (``--out``, default ``runs/<config name>``) receives ``config.yam
 resolved config), ``checkpoint.pt`` (atomic, every ``train.checkpoint_every`` steps and at the
 end), ``model.pt`` (the final weights) and ``run.json`` (command line, resolved config, model,
 data options, versions, git commit, training log, metrics). ``--resume`` continues from the
-folder's checkpoint (or ``--resume PATH``) exactly where it stopped.
+folder's checkpoint (or ``--resume PATH``) exactly where it stopped; ``--resume
+train.steps=N`` extends a finished run.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from ._common import HelpFormatter, add_run_options, default_out, describe, print_metrics
 
@@ -20,9 +22,16 @@ _AUTO = '<run folder>'
 
 def add_parser(sub, name: str) -> None:
     p = sub.add_parser(name, help='train a model from a config (checkpoints, resume, DDP)',
-                       formatter_class=HelpFormatter,
-                       description=describe(__doc__))
-    p.add_argument('--config', required=True, help='a run config (YAML), e.g. configs/digits.yaml')
+                       formatter_class=HelpFormatter, description=describe(__doc__),
+                       epilog='shipped configs: graphseg configs; every key with its default and '
+                              'meaning: graphseg config show NAME; extend a finished run: '
+                              'graphseg train --config RUN/config.yaml --out RUN --resume '
+                              'train.steps=N')
+    p.add_argument('--config', required=True, metavar='NAME|PATH',
+                   help='a run config: a shipped config\'s name (graphseg configs lists them), '
+                        'e.g. '
+                        'digits, or a YAML file; graphseg config show NAME prints every key with '
+                        'its default and meaning')
     p.add_argument('overrides', nargs='*', metavar='KEY=VALUE',
                    help='config overrides with dotted keys, e.g. train.steps=100 '
                         'data.crop_size=[64,64]')
@@ -91,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import distributed as comm
     from ..engine.config import load_run_config
-    from ..engine.run_folder import (check_run_dir, remove_outputs, run_record,
-                                     write_json)
-    from ..engine.runner import model_summary, prepare
+    from ..engine.run_folder import (check_run_dir, remove_evaluations, remove_outputs,
+                                     run_record, write_json)
+    from ..engine.runner import fit_to_machine, model_summary, prepare
     from ..fileio import RunFolderLock, atomic_write_text
 
     config = load_run_config(args.config, args.overrides)
@@ -103,16 +112,20 @@ def run(args: argparse.Namespace) -> int:
     # checked before anything is written: a wrong --config must not replace config.yaml
     state, changed = load_resume(resume, p, config, args) if resume is not None else (None, [])
     main = comm.is_main_process()
+    notes = fit_to_machine(p)
+    for note in notes if main else ():
+        print(f'graphseg train: note: {note}', file=sys.stderr)
     lock = RunFolderLock(out, 'graphseg train').acquire() if main else None  # creates the folder
     try:
         record = run_record('train', config=config.to_dict(),
                             config_file=os.path.abspath(args.config), overrides=args.overrides,
                             models=model_summary(p), data=p.data_options(),
                             world_size=comm.get_world_size(), device=str(p.device),
-                            resumed_from=resume, resume_changed=changed)
+                            resumed_from=resume, resume_changed=changed, machine_notes=notes)
         if main:
             if args.overwrite and resume is None:
                 remove_outputs(out)  # no old weights beside the new config, even if this run fails
+                remove_evaluations(out)  # nor evaluations of the old weights
             atomic_write_text(os.path.join(out, 'config.yaml'),
                               yaml.safe_dump(config.to_dict(), sort_keys=False), root=out)
             write_json(os.path.join(out, 'run.json'), record, root=out)

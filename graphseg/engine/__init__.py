@@ -10,10 +10,11 @@ named steps), :mod:`.losses`, :mod:`.optim` (optimiser, poly schedule, determini
 """
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import (ConfigError, DataConfig, EvalConfig, ModelConfig, RunConfig, TrainConfig,
-                     load_config, load_run_config)
+                     format_config, load_config, load_run_config, resolve_config, shipped_configs)
 from .losses import segmentation_criterion, segmentation_loss
 from .train import train
 
 __all__ = ['TrainConfig', 'ModelConfig', 'DataConfig', 'EvalConfig', 'RunConfig', 'ConfigError',
            'load_config', 'load_run_config', 'train', 'segmentation_loss', 'segmentation_criterion',
-           'save_checkpoint', 'load_checkpoint']
+           'save_checkpoint', 'load_checkpoint', 'shipped_configs', 'resolve_config',
+           'format_config']

@@ -1,23 +1,26 @@
 """Run configuration: dataclasses validated against their own type hints, read from YAML
 (``yaml.safe_load``).
 
-A run config (``configs/*.yaml``) has four sections and one top-level key::
+A run config (a YAML file, or the name of a config shipped in ``graphseg/configs/``: ``graphseg
+configs`` lists them) has four sections and one top-level key::
 
     model:  {name: hg_resnet18, kwargs: {ratio: 0.015625}, weights: null, sync_bn: false}
     data:   {dataset: cityscapes, root: data/cityscapes, crop_size: [769, 769], ...}
     train:  {steps: 40000, batch_size: 8, optimizer: sgd, lr: 0.01, ...}
     eval:   {scales: [1.0], flip: false, ...}
-    device: auto
+    device: auto        # the one device key: auto (CUDA when available), cpu, cuda, cuda:N
 
 Every key is checked: an unknown key, a value of the wrong type or outside its
 choices raises :class:`ConfigError` naming the dotted key and the file, e.g.
 ``configs/x.yaml: train.optimizer must be one of ('sgd', 'adamw', 'adam'), got 'sgdd'``.
 ``key=value`` overrides (the command line) use the same dotted keys, values parsed as YAML scalars.
-No code runs while reading a config.
+No code runs while reading a config. ``graphseg config show NAME|PATH`` prints a config with every
+key, its default and its meaning (:func:`config_docs`).
 """
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import os
 import re
 import typing
@@ -26,7 +29,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import yaml
 
-from ..check import check_device
+from ..check import check_device, did_you_mean
 from ..data import DATASETS
 from ..models import list_models
 
@@ -54,7 +57,7 @@ class TrainConfig:
             (default: ``2e-3``)
         momentum (float): SGD momentum. (default: ``0.9``)
         betas (list): Adam/AdamW betas. (default: ``[0.9, 0.999]``)
-        weight_decay (float): (default: ``1e-4``)
+        weight_decay (float): L2 weight decay (decoupled for AdamW). (default: ``1e-4``)
         poly_power (float): exponent of the poly schedule (0.9 in PSPNet, RGNet, HG-ResNet).
             (default: ``0.9``)
         warmup_steps (int): linear warm-up steps before the poly decay. (default: ``0``)
@@ -65,9 +68,12 @@ class TrainConfig:
             ``ohem_min_kept``), ``'bootstrap'`` bootstrapped CE (the ``bootstrap_ratio`` hardest
             pixels of each image). Models with ``compute_loss`` (QGN's level loss) use their own.
             (default: ``'ce'``)
-        ohem_thresh (float): (default: ``0.7``)
-        ohem_min_kept (int): per process and step. (default: ``100000``)
-        bootstrap_ratio (float): (default: ``0.25``)
+        ohem_thresh (float): OHEM keeps pixels whose true-class probability is below this.
+            (default: ``0.7``)
+        ohem_min_kept (int): OHEM keeps at least this many pixels per process and step.
+            (default: ``100000``)
+        bootstrap_ratio (float): the fraction of hardest pixels bootstrapped CE keeps.
+            (default: ``0.25``)
         amp (bool): mixed precision (float16 autocast + GradScaler) on CUDA; ignored on CPU.
             (default: ``False``)
         grad_clip (float, optional): clip the global gradient norm. (default: ``None``)
@@ -79,7 +85,9 @@ class TrainConfig:
         log_every (int): steps between log entries. (default: ``50``)
         checkpoint_every (int): steps between checkpoints (0: only at the end). (default: ``0``)
         eval_every (int): steps between validation passes (0: only at the end). (default: ``0``)
-        device (str): ``'cpu'``, ``'cuda'``, ``'cuda:N'``. (default: ``'cpu'``)
+        device (str): ``'cpu'``, ``'cuda'``, ``'cuda:N'``: for :func:`graphseg.engine.train`
+            called from Python. A run config has one device key, the top-level ``device``
+            (``train.device`` is refused there). (default: ``'cpu'``)
     """
     steps: int = 300
     batch_size: int = 16
@@ -139,9 +147,17 @@ class TrainConfig:
 
 @dataclass
 class ModelConfig:
-    """``name``: a registered segmentation model; ``kwargs``: its factory's arguments; ``weights``:
-    a ``state_dict`` file (or a graphseg checkpoint) loaded before training / evaluating;
-    ``sync_bn``: convert BatchNorm to synchronised BatchNorm under DDP."""
+    """The network.
+
+    Args:
+        name (str): a registered segmentation model (``graphseg info --models`` lists them).
+            (default: ``'fcn_small'``)
+        kwargs (dict): the model factory's arguments, e.g. ``{ratio: 0.015625}``.
+            (default: ``{}``)
+        weights (str, optional): a ``state_dict`` file (or a graphseg checkpoint) loaded before
+            training / evaluating. (default: ``None``)
+        sync_bn (bool): synchronised BatchNorm across processes under DDP. (default: ``False``)
+    """
     name: str = 'fcn_small'
     kwargs: Dict[str, Any] = field(default_factory=dict)
     weights: Optional[str] = None
@@ -153,14 +169,24 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    """Dataset and augmentation.
+    """Dataset and augmentation. Training augmentation runs in the papers' order: random scale,
+    random crop (padding image 0 / target ignore), horizontal flip, photometric jitter, then
+    normalisation; evaluation applies ``normalize`` only.
 
-    ``dataset`` is a key of :data:`graphseg.data.DATASETS`; ``root`` its folder (not used by
-    ``digits``); ``kwargs`` go to the reader. Training augmentation, in the papers' order: random
-    scale in ``scale_range``, random crop to ``crop_size`` ``[h, w]`` (padding image 0 / target
-    ignore), horizontal flip, photometric ``jitter`` (brightness, contrast, saturation strength, 0 =
-    off), then ``normalize`` (``'imagenet'`` mean/std or ``'none'``). Evaluation applies
-    ``normalize`` only.
+    Args:
+        dataset (str): a key of :data:`graphseg.data.DATASETS`. (default: ``'digits'``)
+        root (str, optional): the dataset's folder (not used by ``digits``). (default: ``None``)
+        train_split (str): the training split. (default: ``'train'``)
+        val_split (str): the split evaluated during and after training. (default: ``'val'``)
+        kwargs (dict): the dataset reader's arguments. (default: ``{}``)
+        val_kwargs (dict): reader arguments for the validation split only, over ``kwargs``.
+            (default: ``{}``)
+        crop_size (list, optional): random crop ``[h, w]`` for training. (default: ``None``)
+        scale_range (list): random rescale factor range ``[lo, hi]``. (default: ``[1.0, 1.0]``)
+        flip (bool): random horizontal flip. (default: ``False``)
+        jitter (float): brightness, contrast and saturation jitter strength (0 = off).
+            (default: ``0.0``)
+        normalize (str): ``'imagenet'`` mean/std or ``'none'``. (default: ``'none'``)
     """
     dataset: str = 'digits'
     root: Optional[str] = None
@@ -188,11 +214,20 @@ class DataConfig:
 
 @dataclass
 class EvalConfig:
-    """Evaluation: ``batch_size``; multi-scale + flip testing (``scales``, ``flip``; softmax
-    averaged at the input size); ``size_divisor`` pads inputs to a multiple (e.g. 32 for
-    QGN/HyperSeg) and crops the output; ``task``: ``'semantic'`` (mIoU, pixel acc.), ``'saliency'``
-    (max-F, MAE, S-measure) or ``'road'`` (road IoU, APLS), ``null`` = the dataset's; ``apls``: also
-    compute APLS for ``'road'`` (slower)."""
+    """Evaluation.
+
+    Args:
+        batch_size (int): images per evaluation batch. (default: ``1``)
+        scales (list): multi-scale testing: softmax averaged over these scales at the input size.
+            (default: ``[1.0]``)
+        flip (bool): also average the horizontally flipped input. (default: ``False``)
+        size_divisor (int): pad inputs to a multiple of this and crop the output (32 for QGN and
+            HyperSeg). (default: ``1``)
+        task (str, optional): ``'semantic'`` (mIoU, pixel acc.), ``'saliency'`` (max-F, MAE,
+            S-measure) or ``'road'`` (road IoU, APLS); ``null``: the dataset's. (default:
+            ``None``)
+        apls (bool): also compute APLS for ``'road'`` (slower). (default: ``True``)
+    """
     batch_size: int = 1
     scales: List[float] = field(default_factory=lambda: [1.0])
     flip: bool = False
@@ -212,8 +247,16 @@ class EvalConfig:
 
 @dataclass
 class RunConfig:
-    """A whole run: ``model``, ``data``, ``train``, ``eval`` and ``device`` (``'auto'``: CUDA when
-    available)."""
+    """A whole run.
+
+    Args:
+        model (ModelConfig): the network.
+        data (DataConfig): dataset and augmentation.
+        train (TrainConfig): optimisation.
+        eval (EvalConfig): evaluation.
+        device (str): ``'auto'`` (CUDA when available), ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+            (default: ``'auto'``)
+    """
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -229,7 +272,11 @@ class RunConfig:
                               f"{self.device!r}")
 
     def to_dict(self) -> Dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The config as the nested dict a YAML file holds (without ``train.device``: a run's
+        device is the top-level ``device``)."""
+        out = dataclasses.asdict(self)
+        out['train'].pop('device', None)
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,13 +525,130 @@ def read_yaml(path: Union[str, os.PathLike]) -> Dict[str, Any]:
     return values
 
 
+_ARG = re.compile(r'^ {8}(\w+) \(([^)]*)\): ?(.*)$')
+
+
+def _arg_docs(cls) -> Dict[str, str]:
+    """Field -> its one-paragraph doc from the ``Args:`` section of ``cls``'s docstring (the
+    ``(default: ...)`` left out: the default is read from the field)."""
+    docs: Dict[str, List[str]] = {}
+    current = None
+    lines = (cls.__doc__ or '').split('\n')
+    start = next((i for i, line in enumerate(lines) if line.strip() == 'Args:'), len(lines))
+    for line in lines[start + 1:]:
+        match = _ARG.match(line)
+        if match:
+            current = match.group(1)
+            docs[current] = [match.group(3)]
+        elif current and line.startswith(' ' * 12):
+            docs[current].append(line.strip())
+        elif line.strip():
+            break
+    out = {}
+    for name, parts in docs.items():
+        text = re.sub(r'\s*\(default:.*\)\s*$', '', ' '.join(parts)).strip()
+        out[name] = re.sub(r':\w+:`~?([^`]+)`', r'\1', text).replace('``', '')
+    return out
+
+
+def config_docs(cls: type = None, prefix: str = '') -> Dict[str, tuple]:
+    """Dotted key -> ``(default, doc)`` for every key of a run config (``cls``: a config dataclass,
+    by default :class:`RunConfig`), read from the dataclasses' fields and ``Args:`` docstrings:
+    what ``graphseg config show`` prints beside each value."""
+    cls = RunConfig if cls is None else cls
+    hints = typing.get_type_hints(cls)
+    docs = _arg_docs(cls)
+    out: Dict[str, tuple] = {}
+    for f in dataclasses.fields(cls):
+        key = f'{prefix}{f.name}'
+        if dataclasses.is_dataclass(hints[f.name]):
+            out.update(config_docs(hints[f.name], key + '.'))
+            continue
+        if cls is TrainConfig and f.name == 'device':
+            continue  # the run's device is the top-level key
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        out[key] = (default, docs.get(f.name, ''))
+    return out
+
+
+def _flow(value: Any) -> str:
+    """``value`` as one line of YAML (flow style)."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=10 ** 6, sort_keys=False)
+    return text.strip().removesuffix('...').strip()
+
+
+def format_config(config: 'RunConfig', width: int = 100) -> str:
+    """``config`` as YAML with every key, each preceded by a comment with its meaning and default
+    (:func:`config_docs`), wrapped to ``width``; the text loads back as the same config. What
+    ``graphseg config show`` prints."""
+    import textwrap
+    if not isinstance(config, RunConfig):
+        raise TypeError(f"config must be a RunConfig, got {type(config).__name__}")
+    values = config.to_dict()
+    out, section = [], None
+    for key, (default, doc) in config_docs().items():
+        head, _, name = key.rpartition('.')
+        if head != section and head:
+            out.append(f'{head}:')
+        section = head
+        indent = '  ' if head else ''
+        value = values[head][name] if head else values[name]
+        text = f'{doc} [default: {_flow(default)}]'.strip()
+        out += textwrap.wrap(text, width, initial_indent=f'{indent}# ',
+                             subsequent_indent=f'{indent}#   ', break_on_hyphens=False)
+        out.append(f'{indent}{name}: {_flow(value)}')
+    return '\n'.join(out) + '\n'
+
+
+# ---------------------------------------------------------------------------------------------
+# the configs shipped with graphseg (package data: graphseg/configs/*.yaml)
+def _shipped_dir():
+    return importlib.resources.files('graphseg').joinpath('configs')
+
+
+def shipped_configs() -> Dict[str, str]:
+    """Name -> one-line summary of every config shipped with graphseg (``graphseg/configs/*.yaml``,
+    installed with the package): the summary is the file's first comment line, up to its first
+    colon."""
+    out = {}
+    for entry in sorted(_shipped_dir().iterdir(), key=lambda e: e.name):
+        if entry.name.endswith('.yaml'):
+            first = entry.read_text(encoding='utf-8').split('\n', 1)[0]
+            summary = first.lstrip('#').strip().split(': ', 1)[0]
+            out[entry.name[:-len('.yaml')]] = summary.rstrip(':')
+    return out
+
+
+def resolve_config(source: Union[str, os.PathLike]) -> str:
+    """The file a ``--config`` value names: an existing path, else the shipped config of that name
+    (``digits`` or ``digits.yaml``). ``FileNotFoundError`` naming the value (and the closest shipped
+    name) for neither."""
+    name = os.fspath(source)
+    if os.path.exists(name):
+        return name
+    stem = os.path.basename(name)
+    stem = stem[:-len('.yaml')] if stem.endswith('.yaml') else stem
+    shipped = shipped_configs()
+    if stem in shipped and os.path.dirname(name) in ('', 'configs'):
+        return os.fspath(_shipped_dir().joinpath(f'{stem}.yaml'))
+    if os.sep in name or name.endswith(('.yaml', '.yml')):
+        hint = f" (graphseg ships a config named {stem!r}: pass --config {stem})" \
+            if stem in shipped else ''
+        raise FileNotFoundError(f"config file {name!r} does not exist{hint}")
+    raise FileNotFoundError(f"config {name!r} is neither a file nor a shipped config"
+                            f"{did_you_mean(name, shipped)}; graphseg configs lists them")
+
+
 def load_run_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None,
                     overrides: Union[Sequence[str], Dict[str, Any], None] = None, *,
                     check_names: bool = True) -> RunConfig:
-    """A validated :class:`RunConfig` from a YAML file (or dict) plus overrides (``key=value``
+    """A validated :class:`RunConfig` from a YAML file (a path or a shipped config's name, see
+    :func:`resolve_config`; or a dict) plus overrides (``key=value``
     strings or a nested dict). With ``check_names``, ``model.name`` must be a registered
     segmentation model and ``data.dataset`` a known dataset. Errors are :class:`ConfigError` naming
     the key and the file."""
+    if isinstance(source, (str, os.PathLike)):
+        source = resolve_config(source)
     where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else 'config'
     if isinstance(source, (str, os.PathLike)):
         values = read_yaml(source)
@@ -502,6 +666,9 @@ def load_run_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None
         values = _merge(values, extra)
         where += ' (with overrides)'
     try:
+        if isinstance(values.get('train'), dict) and 'device' in values['train']:
+            raise ConfigError("train.device is not a run-config key: a run has one device key, "
+                              "the top-level device (auto, cpu, cuda, cuda:N); move it there")
         config = _build(RunConfig, values)
         if check_names:
             _check_names(config)
@@ -539,4 +706,4 @@ def load_config(source: Union[str, os.PathLike, Dict[str, Any], None] = None,
 
 __all__ = ['TrainConfig', 'ModelConfig', 'DataConfig', 'EvalConfig', 'RunConfig', 'ConfigError',
            'load_config', 'load_run_config', 'parse_overrides', 'read_yaml', 'parse_yaml',
-           'StrictLoader']
+           'StrictLoader', 'shipped_configs', 'resolve_config', 'config_docs', 'format_config']

@@ -88,6 +88,30 @@ OUTPUTS = ('config.yaml', 'run.json', 'model.pt', 'model.pt.sha256', 'checkpoint
            'checkpoint.pt.sha256', 'report.md')
 
 
+def remove_evaluations(folder: str) -> List[str]:
+    """Remove the evaluations ``graphseg eval`` wrote inside a run folder (``eval/<tag>/`` folders
+    whose ``run.json`` records an ``eval`` command; nothing else), since they evaluated weights an
+    ``--overwrite`` replaces; returns the removed tags."""
+    import shutil
+    root = os.path.join(folder, 'eval')
+    if os.path.islink(root) or not os.path.isdir(root):
+        return []
+    removed = []
+    for tag in sorted(os.listdir(root)):
+        path = os.path.join(root, tag)
+        try:
+            with open(os.path.join(path, 'run.json'), encoding='utf-8') as f:
+                ours = json.load(f).get('command') == 'eval'
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if ours and not os.path.islink(path):
+            shutil.rmtree(path)
+            removed.append(tag)
+    if not os.listdir(root):
+        os.rmdir(root)
+    return removed
+
+
 def remove_outputs(folder: str, names: Sequence[str] = OUTPUTS) -> List[str]:
     """Remove the files ``names`` of a previous run from ``folder`` (links themselves, never their
     targets), so that a failed ``--overwrite`` never leaves old weights beside a new config; returns
@@ -164,5 +188,5 @@ def finish_record(record: Dict[str, Any], status: str = 'completed') -> Dict[str
     return record
 
 
-__all__ = ['remove_outputs', 'OUTPUTS', 'check_run_dir', 'create_run_dir', 'write_json',
-           'unique_names', 'git_commit', 'versions', 'run_record', 'finish_record']
+__all__ = ['remove_outputs', 'remove_evaluations', 'OUTPUTS', 'check_run_dir', 'create_run_dir',
+           'write_json', 'unique_names', 'git_commit', 'versions', 'run_record', 'finish_record']

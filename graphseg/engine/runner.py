@@ -40,6 +40,13 @@ class Prepared:
     ignore_index: int
     task: str
     in_channels: int
+    #: ``config`` as adapted to this machine by :func:`fit_to_machine` (what is run; ``config``
+    #: stays what is recorded and checkpointed)
+    machine_config: Optional[RunConfig] = None
+
+    @property
+    def run_config(self) -> RunConfig:
+        return self.machine_config or self.config
 
     def data_options(self) -> Dict[str, Any]:
         sets = {'train': self.train_set, 'val': self.val_set}
@@ -175,6 +182,53 @@ def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = N
                     in_channels)
 
 
+def _cores() -> int:
+    """CPU cores this process may use (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def fit_to_machine(p: Prepared) -> List[str]:
+    """Adapt ``p.config`` to the machine it runs on, one line for each setting that asks for more
+    than the machine has, saying what is done instead: ``model.sync_bn`` in a single process
+    (off), ``train.amp`` off CUDA (off), ``train.num_workers`` beyond this process's cores (that
+    many), ``train.ohem_min_kept`` beyond a batch's pixels (kept: OHEM is then plain
+    cross-entropy). ``p.machine_config`` receives the adapted config (``p.config``, recorded and
+    checkpointed, is left as written, so that a resume elsewhere compares like with like)."""
+    config, notes = p.config, []
+    world = comm.get_world_size()
+    if config.model.sync_bn and world == 1:
+        notes.append("model.sync_bn: true, but this is a single process: BatchNorm stays "
+                     "per-process (sync_bn needs torchrun with several processes)")
+        config = replace(config, model=replace(config.model, sync_bn=False))
+    tc = config.train
+    if tc.amp and p.device.type != 'cuda':
+        notes.append(f"train.amp: true, but the device is {p.device}: training in float32 "
+                     f"(mixed precision here is CUDA-only)")
+        tc = replace(tc, amp=False)
+    local = int(os.environ.get('LOCAL_WORLD_SIZE', world))
+    cores = max(1, _cores() // max(local, 1))
+    if tc.num_workers > cores:
+        notes.append(f"train.num_workers = {tc.num_workers}, but this process has {cores} CPU "
+                     f"core(s): using {cores} (the data and its order are the same)")
+        tc = replace(tc, num_workers=cores)
+    if tc.loss == 'ohem' and p.train_set is not None and len(p.train_set):
+        if config.data.crop_size is not None:
+            h, w = config.data.crop_size
+        else:
+            h, w = p.train_set[0][1].shape[-2:]
+        pixels = max(tc.batch_size // world, 1) * int(h) * int(w)
+        if tc.ohem_min_kept >= pixels:
+            notes.append(f"train.ohem_min_kept = {tc.ohem_min_kept} is at least the {pixels} "
+                         f"pixels of a process's batch ({max(tc.batch_size // world, 1)} x "
+                         f"{h}x{w}): OHEM keeps every labelled pixel, i.e. plain cross-entropy; "
+                         f"lower it for hard-example mining")
+    p.machine_config = replace(config, train=tc)
+    return notes
+
+
 def run_evaluation(p: Prepared, progress: bool = True) -> Dict[str, Any]:
     """Metrics of ``p.model`` on the validation split with the ``eval`` settings, and images/s."""
     ec = p.config.eval
@@ -193,7 +247,7 @@ def fit(p: Prepared, run_dir: Optional[str], *, resume: Union[str, Dict[str, Any
     """Train with ``p.config.train`` (checkpoints in ``run_dir/checkpoint.pt``), then evaluate;
     returns ``{'train_log', 'metrics', 'params', 'train_images_per_s'}`` and writes
     ``run_dir/model.pt``. ``resume``: a checkpoint path or an already loaded checkpoint."""
-    cfg = replace(p.config.train, device=str(p.device))
+    cfg = replace(p.run_config.train, device=str(p.device))
     ckpt = os.path.join(run_dir, 'checkpoint.pt') if run_dir else None
     validate = (lambda m: run_evaluation(p, progress=False)) if cfg.eval_every else None
     state = resume
@@ -205,8 +259,9 @@ def fit(p: Prepared, run_dir: Optional[str], *, resume: Union[str, Dict[str, Any
     t0 = time.perf_counter()
     log = train(p.model, p.train_set, cfg, ignore_index=p.ignore_index, transform=p.train_transform,
                 progress=progress, checkpoint_path=ckpt, resume=state,
-                sync_bn=p.config.model.sync_bn, validate=validate, on_log=on_log,
-                checkpoint_extra={'run_config': p.config.to_dict()}, root=run_dir)
+                sync_bn=p.run_config.model.sync_bn, validate=validate, on_log=on_log,
+                checkpoint_extra={'run_config': p.config.to_dict()}, root=run_dir,
+                name=p.config.model.name)
     seconds = time.perf_counter() - t0
     if run_dir and comm.is_main_process():
         weights = p.model.state_dict()
@@ -246,5 +301,5 @@ def model_summary(p: Prepared) -> List[Dict[str, Any]]:
 
 
 __all__ = ['Prepared', 'prepare', 'fit', 'run_evaluation', 'build_model', 'load_weights',
-           'check_state_fits', 'check_resume', 'RESUMABLE_KEYS', 'latest_checkpoint',
-           'model_summary']
+           'check_state_fits', 'check_resume', 'fit_to_machine', 'RESUMABLE_KEYS',
+           'latest_checkpoint', 'model_summary']

@@ -60,8 +60,9 @@ class Trainer:
                  validate: Optional[Callable[[nn.Module], Dict[str, Any]]] = None,
                  on_step: Optional[Callable[[int], None]] = None,
                  checkpoint_extra: Optional[Dict[str, Any]] = None,
-                 root: Optional[PathLike] = None) -> None:
+                 root: Optional[PathLike] = None, name: Optional[str] = None) -> None:
         self.model, self.dataset, self.config = model, dataset, config
+        self.name = name  # the progress bar's label (e.g. the registered model name)
         self.ignore_index, self.transform, self.progress = ignore_index, transform, progress
         self.on_log, self.on_step, self.validate = on_log, on_step, validate
         self.checkpoint_path, self.sync_bn = checkpoint_path, sync_bn
@@ -245,7 +246,8 @@ class Trainer:
         c = self.config
         self.bar = tqdm(total=c.steps, initial=self.step,
                         disable=not (self.progress and comm.is_main_process()),
-                        desc=f'train {type(self.model).__name__}', unit='step', dynamic_ncols=True)
+                        desc=f'train {self.name or type(self.model).__name__}', unit='step',
+                        dynamic_ncols=True)
         self._running, self._t0, self._images = 0.0, time.perf_counter(), 0
         try:
             self._loop()
@@ -281,7 +283,7 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
           validate: Optional[Callable[[nn.Module], Dict[str, Any]]] = None,
           on_step: Optional[Callable[[int], None]] = None,
           checkpoint_extra: Optional[Dict[str, Any]] = None,
-          root: Optional[PathLike] = None) -> List[Dict[str, float]]:
+          root: Optional[PathLike] = None, name: Optional[str] = None) -> List[Dict[str, float]]:
     """Train ``model`` (in place) on ``dataset`` of ``(image, target)`` pairs.
 
     Args:
@@ -300,6 +302,7 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
         on_step: called with the step number after each step (and checkpoint).
         checkpoint_extra: more entries for every checkpoint (e.g. the whole run config).
         root: the run folder the checkpoint must stay inside.
+        name: the progress bar's label, ``train NAME`` (default: the model's class name).
 
     Returns:
         the log: one ``{'step', 'loss', 'lr', 'images_per_s', 'epoch'}`` dict every
@@ -318,7 +321,7 @@ def train(model: nn.Module, dataset: Dataset, config: Optional[TrainConfig] = No
                           progress=progress, on_log=on_log, checkpoint_path=checkpoint_path,
                           sync_bn=sync_bn, find_unused_parameters=find_unused_parameters,
                           validate=validate, on_step=on_step, checkpoint_extra=checkpoint_extra,
-                          root=root)
+                          root=root, name=name)
         trainer.setup()
         if resume is not None:
             trainer.restore(resume)

@@ -98,3 +98,34 @@ def test_cli_module_entry_point_and_errors(tmp_path):
                              r"file"):
         main(['graph', str(tmp_path / 'missing.png'), '--out', str(tmp_path / 'out')])
     assert not (tmp_path / 'out').exists()  # nothing is created for invalid arguments
+
+
+def test_each_verb_module_has_the_help_line_of_the_table():
+    """``graphseg --help`` shows cli.COMMANDS' help lines without importing the verbs: each must
+    be the text the verb's own parser carries."""
+    from graphseg.cli import COMMANDS
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    own = {a.dest: a.help for a in sub._choices_actions}
+    assert {verb: text for verb, (_, text) in COMMANDS.items()} == own
+
+
+def test_version_and_help_import_no_verb_and_no_torch():
+    """``graphseg --version`` and ``--help`` build only the parser skeleton: no verb module, no
+    torch (they must start well under a second; measured in the closing note, not here)."""
+    code = ('import sys\nfrom graphseg.cli import main\nfor argv in (["--version"], ["--help"]):\n'
+            '    try:\n        main(argv)\n    except SystemExit:\n        pass\n'
+            'loaded = sorted(m for m in sys.modules if m == "torch" or m.startswith('
+            '"graphseg.commands.") and m != "graphseg.commands._common")\n'
+            'print("LOADED", loaded)\n')
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert 'LOADED []' in res.stdout, res.stdout[-500:]
+
+
+def test_a_named_verb_builds_only_its_parser(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(['configs', '--help'])
+    assert e.value.code == 0 and 'shipped with graphseg' in capsys.readouterr().out

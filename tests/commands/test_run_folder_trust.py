@@ -22,7 +22,7 @@ from graphseg.cli import main
 from graphseg.engine import load_checkpoint
 from tests.helpers import ROOT
 
-CFG = os.path.join(ROOT, 'configs', 'digits.yaml')
+CFG = os.path.join(ROOT, 'graphseg', 'configs', 'digits.yaml')
 TINY = ['model.kwargs={width: 8}',
         'data.kwargs={num_samples: 16, size: 32, scale: [0.8, 1.1], rgb: true}',
         'data.val_kwargs={num_samples: 4}', 'train.steps=4', 'train.batch_size=4',

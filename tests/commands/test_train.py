@@ -18,7 +18,7 @@ TINY = ['model.kwargs={width: 8}',
 
 def test_train_eval_resume_and_run_json(tmp_path):
     out = tmp_path / 'run'
-    cfg = os.path.join(ROOT, 'configs', 'digits.yaml')
+    cfg = os.path.join(ROOT, 'graphseg', 'configs', 'digits.yaml')
     assert main(['train', '--config', cfg, *TINY, '--out', str(out), '--no-progress']) == 0
     record = json.loads((out / 'run.json').read_text())
     assert record['status'] == 'completed' and record['command'] == 'train'

@@ -154,6 +154,23 @@ ERRORS = [
     ('engine.segmentation_criterion: bootstrap_ratio 0', lambda: engine.segmentation_criterion(
         torch.randn(1, 3, 4, 4), labels(1)[:, :4, :4], 'bootstrap', bootstrap_ratio=0), E,
      r'bootstrap_ratio must be in \(0, 1\], got 0'),
+    ('engine.resolve_config: unknown name', lambda: engine.resolve_config('voc'),
+     FileNotFoundError, r"config 'voc' is neither a file nor a shipped config; graphseg "
+                        r"configs lists them"),
+    ('engine.resolve_config: misspelt name',
+     lambda: engine.resolve_config('hg_resnet18_citiscapes'), FileNotFoundError,
+     r"config 'hg_resnet18_citiscapes' is neither a file nor a shipped config "
+                        r"\(did you mean 'hg_resnet18_cityscapes'\?\)"),
+    ('engine.resolve_config: missing path', lambda: engine.resolve_config('/nonexistent/a.yaml'),
+     FileNotFoundError, r"config file '/nonexistent/a.yaml' does not exist$"),
+    ('engine.resolve_config: not a path', lambda: engine.resolve_config(3), S,
+     r"expected str, bytes or os.PathLike object, not int"),
+    ('engine.format_config: a dict', lambda: engine.format_config({'train': {}}), S,
+     r"config must be a RunConfig, got dict"),
+    ('engine.load_run_config: train.device', lambda: engine.load_run_config(
+        {'train': {'device': 'cuda'}}), E,
+     r"config: train.device is not a run-config key: a run has one device key, the top-level "
+     r"device \(auto, cpu, cuda, cuda:N\); move it there"),
 ]
 
 
@@ -170,4 +187,5 @@ ACCEPTED = [
 #: Public callables of this package without a bad-input row, and why.
 NO_ROW = {
     'engine.ConfigError': 'an exception class',
+    'engine.shipped_configs': 'takes no arguments',
 }

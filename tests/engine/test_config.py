@@ -63,7 +63,7 @@ def test_run_config_schema_names_key_and_file(tmp_path):
 
 def test_every_shipped_config_validates():
     """Strict: each configs/*.yaml must load, its model must be registered and its dataset known."""
-    files = sorted(glob.glob(os.path.join(ROOT, 'configs', '*.yaml')))
+    files = sorted(glob.glob(os.path.join(ROOT, 'graphseg', 'configs', '*.yaml')))
     assert len(files) >= 8
     bad = {}
     for f in files:
@@ -76,3 +76,34 @@ def test_every_shipped_config_validates():
     assert not bad, (
         f"invalid shipped configs (registered: {list_models(task='segmentation')}): {bad}"
     )
+
+
+def test_shipped_configs_resolve_by_name_and_old_paths():
+    from graphseg.engine.config import resolve_config
+    path = resolve_config('digits')
+    assert os.path.isfile(path) and path.endswith(os.path.join('graphseg', 'configs',
+                                                              'digits.yaml'))
+    assert resolve_config('digits.yaml') == path
+    assert resolve_config('configs/digits.yaml') == path  # the README's path before it was shipped
+    with pytest.raises(FileNotFoundError, match=r"config file '/x/digits.yaml' does not exist "
+                                                r"\(graphseg ships a config named 'digits'"):
+        resolve_config('/x/digits.yaml')
+
+
+def test_every_config_key_is_documented():
+    from graphseg.engine.config import RunConfig, config_docs
+    docs = config_docs()
+    assert len(docs) >= 40 and 'train.device' not in docs
+    assert not [k for k, (_, doc) in docs.items() if not doc]
+    defaults = RunConfig().to_dict()
+    for key, (default, _) in docs.items():
+        head, _, name = key.rpartition('.')
+        assert (defaults[head][name] if head else defaults[name]) == default, key
+
+
+def test_one_device_key():
+    from graphseg.engine.config import ConfigError
+    assert 'device' not in load_run_config(None).to_dict()['train']
+    with pytest.raises(ConfigError, match=r"train.device is not a run-config key: a run has one "
+                                          r"device key, the top-level device"):
+        load_run_config({'train': {'device': 'cpu'}})

@@ -7,4 +7,4 @@ from tests.helpers import ROOT
 
 def test_demo_defaults_equal_configs_digits():
     from graphseg.experiments.demo import DIGITS
-    assert load_run_config(DIGITS) == load_run_config(os.path.join(ROOT, 'configs', 'digits.yaml'))
+    assert load_run_config(DIGITS) == load_run_config(os.path.join(ROOT, 'graphseg', 'configs', 'digits.yaml'))
