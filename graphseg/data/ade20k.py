@@ -8,6 +8,7 @@ Official layout (``ADEChallengeData2016.zip``)::
 
 Annotation value ``k`` becomes train id ``k - 1``; 0 ("other objects") becomes ignore (255), as in
 the benchmark's evaluation. ``root`` may also be the ``ADEChallengeData2016`` folder itself.
+Annotations are 8-bit grey images; colour images and values above 150 are refused by file.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..check import check_choice
-from .folder import SegmentationFolder, pair_by_stem
+from .folder import SegmentationFolder
+from .layout import pair_by_stem
 
 
 class ADE20K(SegmentationFolder):
@@ -31,6 +33,8 @@ class ADE20K(SegmentationFolder):
 
     num_classes = 150
     task = 'semantic'
+    label_values = tuple(range(151))
+    label_hint = 'ADE20K annotations hold 0 (other) and the classes 1..150 in an 8-bit grey image'
 
     def __init__(self, root: str, split: str = 'train',
                  transform: Optional[Callable] = None) -> None:

@@ -7,7 +7,9 @@ Official layout (``leftImg8bit_trainvaltest.zip`` + ``gtFine_trainvaltest.zip``)
 
 Label ids become train ids through the table of ``cityscapesscripts.helpers.labels``
 (the dataset authors' own, not re-typed here): 19 classes, every other id (and
-trainId 255 / -1) becomes ignore (255).
+trainId 255 / -1) becomes ignore (255). A label file must be the 8-bit ``*_gtFine_labelIds.png``
+of the release: a colour image (such as ``*_color.png``, a visualisation in which several ids share
+a colour) and values that are not label ids (> 33) are refused, naming the file.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 
 from ..check import check_choice
-from .folder import SegmentationFolder, pair_by_stem
+from .folder import SegmentationFolder
+from .layout import pair_by_stem
 
 
 def cityscapes_labels():
@@ -41,6 +44,11 @@ def id_to_train_id_lut() -> np.ndarray:
     return lut
 
 
+def label_ids() -> Tuple[int, ...]:
+    """The label ids a ``*_gtFine_labelIds.png`` may hold (0..33)."""
+    return tuple(sorted({lb.id for lb in cityscapes_labels() if 0 <= lb.id < 256}))
+
+
 def train_id_names() -> Tuple[str, ...]:
     names = {lb.trainId: lb.name for lb in cityscapes_labels() if 0 <= lb.trainId < 255}
     return tuple(names[i] for i in range(len(names)))
@@ -58,6 +66,8 @@ class Cityscapes(SegmentationFolder):
 
     num_classes = 19
     task = 'semantic'
+    label_hint = ('Cityscapes labels are the 8-bit *_gtFine_labelIds.png files of the release '
+                  '(the *_color.png files are a visualisation, not label ids)')
 
     def __init__(self, root: str, split: str = 'train',
                  transform: Optional[Callable] = None) -> None:
@@ -69,9 +79,10 @@ class Cityscapes(SegmentationFolder):
         super().__init__(pairs, transform, root, split)
         self.lut = id_to_train_id_lut()
         self.classes = train_id_names()
+        self.label_values = label_ids()
 
     def encode_target(self, label: np.ndarray) -> np.ndarray:
-        return self.lut[np.clip(label, 0, 255)]
+        return self.lut[label]  # decode_label has checked the values against label_ids()
 
 
-__all__ = ['Cityscapes', 'id_to_train_id_lut', 'train_id_names', 'cityscapes_labels']
+__all__ = ['Cityscapes', 'id_to_train_id_lut', 'train_id_names', 'cityscapes_labels', 'label_ids']

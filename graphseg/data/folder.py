@@ -9,56 +9,25 @@ train ids in ``[0, num_classes)`` or ``ignore_index`` (255).
 """
 from __future__ import annotations
 
-import os
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
-from PIL import Image
-from tqdm import tqdm
 
-
-def require_dir(path: str, what: str) -> str:
-    """``path`` if it is a folder, else ``FileNotFoundError`` naming it and what was expected
-    there."""
-    if not os.path.isdir(path):
-        raise FileNotFoundError(f"{what}: expected the folder {path!r}, which does not exist")
-    return path
-
-
-def require_file(path: str, what: str) -> str:
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{what}: expected the file {path!r}, which does not exist")
-    return path
-
-
-def read_lines(path: str, what: str) -> List[str]:
-    """Non-empty stripped lines of a split list."""
-    with open(require_file(path, what)) as f:
-        return [line.strip() for line in f if line.strip()]
-
-
-def read_image(path: str) -> Tensor:
-    """An RGB image file as float ``(3, H, W)`` in ``[0, 1]`` (grayscale is repeated, alpha
-    dropped)."""
-    with Image.open(path) as im:
-        arr = np.asarray(im.convert('RGB'))
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div_(255.)
-
-
-def read_label(path: str) -> np.ndarray:
-    """A label PNG as an integer array ``(H, W)``: palette PNGs give their indices (VOC), gray PNGs
-    their values."""
-    with Image.open(path) as im:
-        if im.mode not in ('P', 'L', 'I', 'I;16', '1'):
-            im = im.convert('L')
-        return np.asarray(im).astype(np.int64)
+from .decode import RGB, check_label_values, read_image, read_label, read_mask
+from .layout import pair_by_stem, read_lines, require_dir, require_file
 
 
 class SegmentationFolder(Dataset):
     r"""Pairs of image and label files on disk.
+
+    Label files are decoded by their mode (:func:`~graphseg.data.decode.read_label`): ids from
+    single-channel or palette images, colours only through :attr:`label_colors` (the readers
+    whose dataset defines a colour table), binary masks through
+    :func:`~graphseg.data.decode.read_mask` (``label_kind = 'mask'``). Values outside
+    :attr:`label_values` (the values the dataset defines) are refused, naming the file.
 
     Args:
         pairs: ``(image path, label path)``; label ``None`` for unlabelled splits (target all
@@ -75,14 +44,24 @@ class SegmentationFolder(Dataset):
     ignore_index: int = 255
     classes: Tuple[str, ...] = ()
     task: str = 'semantic'
+    #: ``'ids'`` (label files of class ids) or ``'mask'`` (binary masks, :func:`read_mask`)
+    label_kind: str = 'ids'
+    #: the values a label file may hold (``None``: any); other values are refused by file
+    label_values: Optional[Sequence[int]] = None
+    #: ``(r, g, b) -> label value`` for datasets that define colour labels (``None``: refused)
+    label_colors: Optional[Dict[RGB, int]] = None
+    #: names of colours (e.g. the dataset's classes outside ``label_colors``) for refusals
+    color_names: Optional[Dict[RGB, str]] = None
+    #: masks: foreground where the 8-bit value is ``>= mask_threshold``
+    mask_threshold: int = 128
+    #: what the label files of the layout are, ending refusals (``'; expected ...'``)
+    label_hint: str = ''
 
     def __init__(self, pairs: Sequence[Tuple[str, Optional[str]]],
                  transform: Optional[Callable] = None, root: str = '', split: str = '') -> None:
         pairs = pairs if isinstance(pairs, (str, bytes)) else list(pairs)
-        if isinstance(pairs,
-                      (str, bytes)) or not all(isinstance(p,
-                                                          (tuple,
-                                                           list)) and len(p) == 2 for p in pairs):
+        if isinstance(pairs, (str, bytes)) or not all(
+                isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
             raise TypeError("pairs must be a sequence of (image path, label path or None), got "
                             f"{pairs!r:.80}")
         if not pairs:
@@ -94,15 +73,32 @@ class SegmentationFolder(Dataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
+    def label_file(self, index: int) -> Optional[str]:
+        """The label file of sample ``index`` (``None`` when unlabelled), what
+        :func:`~graphseg.data.check_labels` reads; override it if ``pairs`` hold more than
+        ``(image, label)``."""
+        return self.pairs[index][1]
+
     def encode_target(self, label: np.ndarray) -> np.ndarray:
         """Label-file values -> train ids / ``ignore_index`` (identity by default)."""
+        return label
+
+    def decode_label(self, path: str) -> np.ndarray:
+        """A label file's values ``(H, W)``, decoded by mode and checked against
+        :attr:`label_values` (before :meth:`encode_target`)."""
+        hint = f'; {self.label_hint}' if self.label_hint else ''
+        if self.label_kind == 'mask':
+            return read_mask(path, self.mask_threshold)
+        label = read_label(path, self.label_colors, color_names=self.color_names, hint=hint)
+        if self.label_values is not None:
+            check_label_values(label, self.label_values, path, hint=hint)
         return label
 
     def load_target(self, path: Optional[str], size: Tuple[int, int]) -> Tensor:
         if path is None:
             return torch.full(size, self.ignore_index, dtype=torch.long)
         return torch.from_numpy(
-            np.ascontiguousarray(self.encode_target(read_label(path)), dtype=np.int64)
+            np.ascontiguousarray(self.encode_target(self.decode_label(path)), dtype=np.int64)
         )
 
     def __getitem__(self, index: int) -> Tuple[Tensor, Tensor]:
@@ -124,28 +120,5 @@ class SegmentationFolder(Dataset):
         )
 
 
-def pair_by_stem(image_dir: str, label_dir: str, image_suffix: str, label_suffix: str,
-                 what: str, require_labels: bool = True) -> List[Tuple[str, Optional[str]]]:
-    """Pair ``image_dir/<stem><image_suffix>`` with ``label_dir/<stem><label_suffix>`` (sorted,
-    recursive)."""
-    require_dir(image_dir, what)
-    if require_labels:
-        require_dir(label_dir, what)
-    images = []
-    for dirpath, _, files in os.walk(image_dir):
-        images += [os.path.join(dirpath, f) for f in files if f.endswith(image_suffix)]
-    pairs = []
-    for path in tqdm(sorted(images), desc=f'scan {what}', unit='file', leave=False,
-                     disable=len(images) < 2000):
-        rel = os.path.relpath(path, image_dir)[:-len(image_suffix)]
-        label = os.path.join(label_dir, rel + label_suffix)
-        if not os.path.isfile(label):
-            if require_labels:
-                raise FileNotFoundError(f"{what}: no label file {label!r} for image {path!r}")
-            label = None
-        pairs.append((path, label))
-    return pairs
-
-
-__all__ = ['SegmentationFolder', 'read_image', 'read_label', 'read_lines', 'require_dir',
-           'require_file', 'pair_by_stem']
+__all__ = ['SegmentationFolder', 'read_image', 'read_label', 'read_mask', 'read_lines',
+           'require_dir', 'require_file', 'pair_by_stem']

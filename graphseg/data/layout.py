@@ -100,7 +100,8 @@ def walk_files(folder: str, what: str) -> Iterator[Tuple[str, os.DirEntry]]:
     while stack:
         current = stack.pop()
         try:
-            entries = sorted(os.scandir(current), key=lambda e: e.name)
+            with os.scandir(current) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except PermissionError:
             raise PermissionError(f"{what}: the folder {current!r} cannot be listed: permission "
                                   "denied") from None

@@ -22,6 +22,11 @@ label comes from VOC's ``SegmentationClass`` when it has one, else from SBD's
 PASCAL-Context keeps the 59 most frequent classes (``59_labels.txt``, in that order ->
 train ids 0..58); background and every other class are ignored (255), the 59-class
 protocol of the papers.
+
+Ids of a split list are found whatever their Unicode normalisation or letter case; an id without
+its files is refused. ``SegmentationClass`` PNGs are palette images (their indices are the ids; a
+colour image is refused), holding 0..20 and 255; ``.mat`` files must hold their variable as a 2-D
+integer array of defined values. Anything else is refused, naming the file.
 """
 from __future__ import annotations
 
@@ -29,12 +34,12 @@ import os
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
-import torch
-from torch import Tensor
 from scipy.io import loadmat
 
 from ..check import check_choice
-from .folder import SegmentationFolder, read_lines, require_dir, require_file
+from .decode import check_label_values
+from .folder import SegmentationFolder
+from .layout import FolderIndex, read_lines, require_dir, require_file
 
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat',
                'chair', 'cow', 'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant',
@@ -42,10 +47,27 @@ VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', '
 
 
 def _load_mat(path: str, key: str) -> np.ndarray:
-    mat = loadmat(path)
-    if key == 'GTcls':  # SBD: struct GTcls with field Segmentation
-        return np.asarray(mat['GTcls']['Segmentation'][0, 0], dtype=np.int64)
-    return np.asarray(mat[key], dtype=np.int64)
+    """The label map of a MATLAB file (SBD's ``GTcls.Segmentation`` or Context's ``LabelMap``) as
+    a 2-D int64 array; a file that is not such a ``.mat`` is refused by name."""
+    try:
+        mat = loadmat(path)
+    except Exception as e:  # noqa: BLE001 - scipy raises many types for a broken file
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ValueError(f"label {path!r} is not a readable MATLAB file ({type(e).__name__}: "
+                         f"{first[:120]})") from None
+    try:
+        if key == 'GTcls':  # SBD: struct GTcls with field Segmentation
+            arr = np.asarray(mat['GTcls']['Segmentation'][0, 0])
+        else:
+            arr = np.asarray(mat[key])
+    except (KeyError, ValueError, IndexError, TypeError):
+        field = 'GTcls.Segmentation' if key == 'GTcls' else key
+        raise ValueError(f"label {path!r} has no variable {field!r} (it holds "
+                         f"{sorted(k for k in mat if not k.startswith('__'))[:5]})") from None
+    if arr.ndim != 2 or arr.dtype.kind not in 'iub':
+        raise ValueError(f"label {path!r}: {key} must be a 2-D integer label map, got shape "
+                         f"{arr.shape} of dtype {arr.dtype}")
+    return arr.astype(np.int64)
 
 
 class VOCSegmentation(SegmentationFolder):
@@ -61,6 +83,9 @@ class VOCSegmentation(SegmentationFolder):
     num_classes = 21
     classes = VOC_CLASSES
     task = 'semantic'
+    label_values = tuple(range(21)) + (255,)
+    label_hint = ('VOC labels are the palette PNGs of SegmentationClass (indices 0..20, 255 = '
+                  'void), not the colour PNGs of SegmentationClassAug-style visualisations')
 
     def __init__(self, root: str, split: str = 'train',
                  transform: Optional[Callable] = None) -> None:
@@ -79,23 +104,23 @@ class VOCSegmentation(SegmentationFolder):
                          os.path.join(lists, 'train.txt')):
                 union += read_lines(path, 'VOCSegmentation train_aug list')
             ids = sorted(set(union) - val)
+        what = f'VOCSegmentation {split}'
+        files = FolderIndex(what)
+        jpeg, seg = os.path.join(voc, 'JPEGImages'), os.path.join(voc, 'SegmentationClass')
         pairs: List[Tuple[str, Optional[str]]] = []
         for i in ids:
-            image = os.path.join(voc, 'JPEGImages', f'{i}.jpg')
-            label = os.path.join(voc, 'SegmentationClass', f'{i}.png')
+            image, label = files.find(jpeg, f'{i}.jpg'), files.find(seg, f'{i}.png')
             if sbd is not None:
-                if not os.path.isfile(image):
-                    image = os.path.join(sbd, 'img', f'{i}.jpg')
-                if not os.path.isfile(label):
-                    label = os.path.join(sbd, 'cls', f'{i}.mat')
-            pairs.append((require_file(image, f'VOCSegmentation {split}'),
-                          require_file(label, f'VOCSegmentation {split}')))
+                image = image or files.find(os.path.join(sbd, 'img'), f'{i}.jpg')
+                label = label or files.find(os.path.join(sbd, 'cls'), f'{i}.mat')
+            pairs.append((require_file(image or os.path.join(jpeg, f'{i}.jpg'), what),
+                          require_file(label or os.path.join(seg, f'{i}.png'), what)))
         super().__init__(pairs, transform, root, split)
 
-    def load_target(self, path: Optional[str], size: Tuple[int, int]) -> Tensor:
-        if path is not None and path.endswith('.mat'):
-            return torch.from_numpy(_load_mat(path, 'GTcls'))
-        return super().load_target(path, size)
+    def decode_label(self, path: str) -> np.ndarray:
+        if path.lower().endswith('.mat'):
+            return check_label_values(_load_mat(path, 'GTcls'), self.label_values, path)
+        return super().decode_label(path)
 
     def encode_target(self, label: np.ndarray) -> np.ndarray:
         return np.where(label < self.num_classes, label, self.ignore_index)
@@ -104,7 +129,7 @@ class VOCSegmentation(SegmentationFolder):
 def _read_names(path: str, what: str) -> Dict[int, str]:
     """``<id>: <name>`` lines (a bare ``<name>`` line takes the next id)."""
     out: Dict[int, str] = {}
-    for n, line in enumerate(read_lines(path, what), 1):
+    for n, line in enumerate(read_lines(path, what, ids=False), 1):
         key, sep, name = line.partition(':')
         if sep and key.strip().isdigit():
             out[int(key)] = name.strip()
@@ -144,18 +169,19 @@ class PascalContext(SegmentationFolder):
         for k, name in full.items():
             if name in index:
                 self.lut[k] = index[name]
-        pairs = [(require_file(os.path.join(voc, 'JPEGImages', f'{i}.jpg'), 'PascalContext '
-                                                                            f'{split}'),
-                  require_file(os.path.join(root, 'trainval', f'{i}.mat'),
-                               f'PascalContext {split}')) for i in ids]
+        self.label_values = (0,) + tuple(sorted(full))
+        files = FolderIndex(f'PascalContext {split}')
+        pairs = [(files.require(os.path.join(voc, 'JPEGImages'), f'{i}.jpg'),
+                  files.require(os.path.join(root, 'trainval'), f'{i}.mat')) for i in ids]
         super().__init__(pairs, transform, root, split)
 
-    def load_target(self, path: Optional[str], size: Tuple[int, int]) -> Tensor:
-        label = _load_mat(path, 'LabelMap')
-        inside = (label >= 0) & (label < len(self.lut))
-        return torch.from_numpy(
-            np.where(inside, self.lut[np.where(inside, label, 0)], self.ignore_index)
-        )
+    def decode_label(self, path: str) -> np.ndarray:
+        return check_label_values(_load_mat(path, 'LabelMap'), self.label_values, path,
+                                  hint='; PASCAL-Context LabelMap values are 0 and the ids of '
+                                       'labels.txt')
+
+    def encode_target(self, label: np.ndarray) -> np.ndarray:
+        return self.lut[label]  # decode_label has checked the values against labels.txt
 
 
 __all__ = ['VOCSegmentation', 'PascalContext', 'VOC_CLASSES']

@@ -13,6 +13,7 @@ from .deepglobe import DeepGlobeRoads
 from .mnist_seg import MNISTSegmentation
 from .pascal import PascalContext, VOCSegmentation
 from .saliency import SaliencyFolder
+from .sunrgbd import SUNRGBD
 
 #: config name -> reader. ``digits`` (the bundled MNIST-digit scenes) needs no ``root``.
 DATASETS: Dict[str, Type[Dataset]] = {
@@ -24,6 +25,7 @@ DATASETS: Dict[str, Type[Dataset]] = {
     'ade20k': ADE20K,
     'deepglobe_roads': DeepGlobeRoads,
     'saliency': SaliencyFolder,
+    'sunrgbd': SUNRGBD,
 }
 
 

@@ -11,17 +11,18 @@ Official layouts recognised under ``root`` (the first that exists is used)::
     HKU-IS (Li & Yu, CVPR 2015):
         imgs/*.png + gt/*.png                                      (any split)
 
-or give ``image_dir`` / ``mask_dir`` explicitly. Mask pixels > 128 are salient (class 1),
-the convention of the standard evaluation code (pysodmetrics).
+or give ``image_dir`` / ``mask_dir`` explicitly. Masks are read as binary masks
+(:func:`~graphseg.data.decode.read_mask`): 0/255, 0/1 and 1-bit masks, and grey levels near black
+and white (DUTS' masks are not entirely binary), in which pixels > 128 are salient (class 1), the
+convention of the standard evaluation code (pysodmetrics); any other value set is refused by file.
 """
 from __future__ import annotations
 
 import os
 from typing import Callable, Optional, Tuple
 
-import numpy as np
-
-from .folder import SegmentationFolder, pair_by_stem
+from .folder import SegmentationFolder
+from .layout import pair_by_stem
 
 _LAYOUTS: Tuple[Tuple[str, str, str, str], ...] = (
     # (image dir, mask dir, image suffix, mask suffix); {S} = TR / TE
@@ -46,6 +47,8 @@ class SaliencyFolder(SegmentationFolder):
     num_classes = 2
     classes = ('background', 'salient')
     task = 'saliency'
+    label_kind = 'mask'
+    mask_threshold = 129  # salient where > 128
 
     def __init__(self, root: str, split: str = 'train', transform: Optional[Callable] = None,
                  image_dir: Optional[str] = None, mask_dir: Optional[str] = None,
@@ -69,9 +72,6 @@ class SaliencyFolder(SegmentationFolder):
             raise FileNotFoundError(f"SaliencyFolder: no image folder found for split {split!r}; "
                                     f"tried {tried}")
         super().__init__(pairs, transform, root, split)
-
-    def encode_target(self, label: np.ndarray) -> np.ndarray:
-        return (label > 128).astype(np.int64)
 
 
 __all__ = ['SaliencyFolder']

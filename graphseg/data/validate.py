@@ -37,7 +37,7 @@ def _targets(dataset: Dataset, picked: List[int]):
     are decoded without reading the images."""
     if isinstance(dataset, SegmentationFolder):
         for i in picked:
-            path = dataset.pairs[i][1]
+            path = dataset.label_file(i)
             yield path, dataset.load_target(path, (0, 0))
     else:
         for i in picked:
@@ -73,7 +73,7 @@ def check_labels(dataset: Dataset, max_files: Optional[int] = 256) -> Dict[str, 
     n = len(dataset)
     indices = list(range(n))
     if isinstance(dataset, SegmentationFolder):
-        indices = [i for i, (_, label) in enumerate(dataset.pairs) if label is not None]
+        indices = [i for i in range(n) if dataset.label_file(i) is not None]
         if not indices:
             raise ValueError(f"{name} has no label files (an unlabelled split); it cannot be "
                              "trained on")

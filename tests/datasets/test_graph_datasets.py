@@ -132,3 +132,107 @@ def test_segmentation_superpixels_node_labels(tmp_path):
     assert set(torch.cat([d.y for d in ds]).tolist()) - {255} >= {0}
     with pytest.raises(ValueError, match='dataset must hold at least one'):
         SegmentationSuperpixels(str(tmp_path / 'e'), [])
+
+
+# ----------------------------------------------------------------------------- processed files
+
+class _Payload:
+    """Unpickling this runs ``open(marker, 'w')``: a stand-in for any code-running payload."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+def _small(root, **kw):
+    return MNISTSuperpixels(str(root), 'test', limit=2, n_segments=20, progress=False, **kw)
+
+
+def test_processed_file_is_plain_data_written_atomically(tmp_path):
+    ds = _small(tmp_path)
+    path = ds.processed_paths[0]
+    data, slices, name, params = torch.load(path, weights_only=True)  # loads without the unpickler
+    assert name == 'SuperpixelData' and params['format'] == 2 and params['pre_transform'] is None
+    assert os.path.isfile(path + '.sha256')  # graphseg.fileio.atomic_torch_save
+    assert sorted(os.listdir(os.path.dirname(path))) == ['test_first2.pt', 'test_first2.pt.sha256']
+    assert torch.equal(_small(tmp_path)[1].x, ds[1].x)
+    one = MNISTSuperpixels(str(tmp_path), 'test', limit=1, n_segments=20, progress=False)
+    again = MNISTSuperpixels(str(tmp_path), 'test', limit=1, n_segments=20, progress=False)
+    assert len(again) == 1 and torch.equal(again[0].x, one[0].x)  # PyG stores slices=None
+
+
+def test_processed_payload_is_refused_and_never_run(tmp_path):
+    path = _small(tmp_path).processed_paths[0]
+    marker = tmp_path / 'PWNED'
+    os.remove(path + '.sha256')
+    torch.save((_Payload(str(marker)), {}, 'SuperpixelData', {}), path)
+    with pytest.raises(ValueError, match=r"MNISTSuperpixels processed file '.*test_first2.pt' "
+                                         r"holds Python objects.* only the unsafe unpickler can "
+                                         r"read .*; pass force_reload=True to rebuild it$"):
+        _small(tmp_path)
+    assert not marker.exists()
+    # PyG reads processed/pre_transform.pt with weights_only=False: graphseg never does
+    for name in ('pre_transform.pt', 'pre_filter.pt'):
+        torch.save(_Payload(str(marker)), os.path.join(os.path.dirname(path), name))
+    assert len(_small(tmp_path, force_reload=True)) == 2
+    assert len(_small(tmp_path)) == 2 and not marker.exists()
+
+
+def test_processed_file_corrupted_or_foreign(tmp_path):
+    path = _small(tmp_path).processed_paths[0]
+    with open(path, 'r+b') as f:  # one flipped byte
+        f.seek(200)
+        byte = f.read(1)
+        f.seek(200)
+        f.write(bytes([byte[0] ^ 1]))
+    with pytest.raises(ValueError, match=r"processed file '.*test_first2.pt' is corrupted: its "
+                                         r"SHA-256 differs .*; pass force_reload=True"):
+        _small(tmp_path)
+    os.remove(path + '.sha256')
+    torch.save({'x': torch.zeros(2)}, path)
+    with pytest.raises(ValueError, match=r"test_first2.pt was not written by graphseg's "
+                                         r"MNISTSuperpixels \(format 2\); pass force_reload=True"):
+        _small(tmp_path)
+    torch.save((torch.zeros(1), {}, 'Data', {}), path)
+    with pytest.raises(ValueError, match=r"was not written by graphseg's MNISTSuperpixels"):
+        _small(tmp_path)
+    assert len(_small(tmp_path, force_reload=True)) == 2
+
+
+def test_pre_transform_is_a_recorded_parameter(tmp_path):
+    _small(tmp_path)
+    with pytest.raises(ValueError, match=r"built with other parameters \(pre_transform: stored "
+                                         r"None, requested 'TypedEdges"):
+        _small(tmp_path, pre_transform=TypedEdges())
+
+
+def test_image_folder_layout(tmp_path):
+    from tests.datasets.files import save
+    folder = tmp_path / 'images'
+    ramp = (np.arange(28 * 28).reshape(28, 28) * 80).astype(np.uint16)
+    save(folder / 'a' / '0.png', ramp, 'I;16')  # 16-bit: scaled by 65535, not clipped
+    save(folder / 'b' / '0.png', ramp // 256, 'L')
+    ds = ImageFolderSuperpixels(str(tmp_path / 'r'), str(folder), n_segments=10, compactness=0.5,
+                                progress=False)
+    assert float(ds[0].x.max()) < 1 and float(ds[0].x.max()) == pytest.approx(
+        float(ds[1].x.max()), abs=0.01)
+    os.symlink(folder / 'b', folder / 'b' / 'loop')
+    with pytest.raises(ValueError, match=r"image_dir class 'b': the folder '.*b/loop' is the "
+                                         r"folder '.*b' again \(a symbolic link\)"):
+        ImageFolderSuperpixels(str(tmp_path / 'r2'), str(folder), progress=False)
+    os.remove(folder / 'b' / 'loop')
+    os.symlink(folder / 'a', folder / 'b' / 'also_a')  # class a's image again, as class b
+    with pytest.raises(ValueError, match=r"image_dir: '.*b/also_a/0.png' and '.*a/0.png' are the "
+                                         r"same file \(a link\)"):
+        ImageFolderSuperpixels(str(tmp_path / 'r2'), str(folder), progress=False)
+    os.remove(folder / 'b' / 'also_a')
+    os.makedirs(folder / 'c')
+    (folder / 'c' / 'readme.txt').write_text('no images here')
+    with pytest.raises(ValueError, match=r"the class folder 'c' holds no images"):
+        ImageFolderSuperpixels(str(tmp_path / 'r3'), str(folder), progress=False)
+    os.remove(folder / 'c' / 'readme.txt')
+    (folder / 'c' / 'empty.png').write_bytes(b'')
+    with pytest.raises(ValueError, match=r"the image file '.*c/empty.png' is empty"):
+        ImageFolderSuperpixels(str(tmp_path / 'r4'), str(folder), progress=False)
