@@ -155,12 +155,18 @@ class ModelConfig:
         kwargs (dict): the model factory's arguments, e.g. ``{ratio: 0.015625}``.
             (default: ``{}``)
         weights (str, optional): a ``state_dict`` file (or a graphseg checkpoint) loaded before
-            training / evaluating. (default: ``None``)
+            training / evaluating, or ``official:NAME``, an authors' released checkpoint by name
+            (``graphseg weights list``; it builds its own variant of ``name``). (default: ``None``)
+        backbone_weights (str, optional): ImageNet weights for the backbone, loaded before
+            training unless ``weights`` are given: ``imagenet`` (the entry of the model's
+            backbone network), a catalogue name (``graphseg weights list``) or a file.
+            (default: ``None``)
         sync_bn (bool): synchronised BatchNorm across processes under DDP. (default: ``False``)
     """
     name: str = 'fcn_small'
     kwargs: Dict[str, Any] = field(default_factory=dict)
     weights: Optional[str] = None
+    backbone_weights: Optional[str] = None
     sync_bn: bool = False
 
     def __post_init__(self) -> None:  # the name is checked against the registry by load_run_config
@@ -619,10 +625,22 @@ def shipped_configs() -> Dict[str, str]:
     return out
 
 
+#: configs shipped before the paper-table configs -> the paper config of the same network and
+#: dataset (named in the error, so that an old command finds its replacement)
+_RENAMED_CONFIGS = {
+    'hg_resnet101_cityscapes': 'hgconv_t12_cityscapes_hg_resnet101',
+    'hg_resunet18_attn_deepglobe': 'hgconv_t12_deepglobe_hg_resunet18_attn',
+    'hg_resunet18_attn_duts': 'hgconv_t12_duts_hg_resunet50_attn_object',
+    'hyperseg_m_cityscapes': 'hyperseg_t1_cityscapes_hyperseg_m',
+    'qgn_resnet50_cityscapes': 'qgn_t1_cityscapes_qgn_resnet34_g1',
+    'rgnet_resnet101_cityscapes': 'repgraph_t5_cityscapes_rgnet_resnet101',
+}
+
+
 def resolve_config(source: Union[str, os.PathLike]) -> str:
     """The file a ``--config`` value names: an existing path, else the shipped config of that name
     (``digits`` or ``digits.yaml``). ``FileNotFoundError`` naming the value (and the closest shipped
-    name) for neither."""
+    name, or the replacement of a config shipped before the paper configs) for neither."""
     name = os.fspath(source)
     if os.path.exists(name):
         return name
@@ -631,6 +649,9 @@ def resolve_config(source: Union[str, os.PathLike]) -> str:
     shipped = shipped_configs()
     if stem in shipped and os.path.dirname(name) in ('', 'configs'):
         return os.fspath(_shipped_dir().joinpath(f'{stem}.yaml'))
+    if stem in _RENAMED_CONFIGS and os.path.dirname(name) in ('', 'configs'):
+        raise FileNotFoundError(f"config {name!r} was replaced by the papers' table configs: pass "
+                                f"--config {_RENAMED_CONFIGS[stem]} (graphseg configs lists them)")
     if os.sep in name or name.endswith(('.yaml', '.yml')):
         hint = f" (graphseg ships a config named {stem!r}: pass --config {stem})" \
             if stem in shipped else ''

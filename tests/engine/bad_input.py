@@ -161,6 +161,10 @@ ERRORS = [
      lambda: engine.resolve_config('hg_resnet18_citiscapes'), FileNotFoundError,
      r"config 'hg_resnet18_citiscapes' is neither a file nor a shipped config "
                         r"\(did you mean 'hg_resnet18_cityscapes'\?\)"),
+    ('engine.resolve_config: a config replaced by the paper configs',
+     lambda: engine.resolve_config('hg_resnet101_cityscapes'), FileNotFoundError,
+     r"config 'hg_resnet101_cityscapes' was replaced by the papers' table configs: pass "
+     r"--config hgconv_t12_cityscapes_hg_resnet101 \(graphseg configs lists them\)"),
     ('engine.resolve_config: missing path', lambda: engine.resolve_config('/nonexistent/a.yaml'),
      FileNotFoundError, r"config file '/nonexistent/a.yaml' does not exist$"),
     ('engine.resolve_config: not a path', lambda: engine.resolve_config(3), S,
