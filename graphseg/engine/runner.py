@@ -17,9 +17,10 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from .. import distributed as comm
-from ..data import build_dataset, build_transforms, dataset_info
+from ..data import SegmentationFolder, build_dataset, build_transforms, check_labels, dataset_info
 from ..evaluation.evaluate import evaluate
 from ..models import create_model, model_entrypoint
+from ..models.pretrained import fetch_weights, official_name
 from ..fileio import atomic_torch_save
 from .checkpoint import check_finite_weights, load_checkpoint, non_finite_tensors, state_dict_from
 from .config import RunConfig
@@ -160,11 +161,24 @@ def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = N
             allow_unsafe: bool = False) -> Prepared:
     """Resolve the device (joining a ``torchrun`` process group), build the datasets (``train`` and
     ``val`` splits, or ``val`` only), transforms and the model (seeded with ``train.seed``), load
-    ``weights``/``model.weights`` (``allow_unsafe``: also files that need the unsafe unpickler)."""
+    ``weights``/``model.weights`` (``allow_unsafe``: also files that need the unsafe unpickler;
+    ``official:NAME``: a released checkpoint by name, which builds its own variant) or else
+    ``model.backbone_weights``. A training split in which no pixel read has a valid label is
+    refused first, naming it (:func:`~graphseg.data.check_labels`)."""
     device, _ = comm.init_distributed(config.device)
+    mc = config.model
+    released = official_name(weights) or official_name(mc.weights)
+    backbone = None if weights or mc.weights else mc.backbone_weights  # whole weights overwrite it
+    # named weights are fetched before the data are read: a machine without them (offline, empty
+    # cache) stops at once, naming the URL and the cache path, not after a scan of the dataset
+    fetch_weights(mc.name, mc.kwargs, weights=released, backbone_weights=backbone)
     dc = config.data
     train_set = build_dataset(dc.dataset, dc.root, dc.train_split, **dc.kwargs) if train else None
     val_set = build_dataset(dc.dataset, dc.root, dc.val_split, **{**dc.kwargs, **dc.val_kwargs})
+    if train_set is not None:
+        # a split whose labels all lie outside the label table trains at loss 0 and "completes":
+        # refused here, naming the dataset (up to 256 label files; 16 samples of generated data)
+        check_labels(train_set, 256 if isinstance(train_set, SegmentationFolder) else 16)
     info = dataset_info(val_set)
     tkw = dict(crop_size=dc.crop_size, scale_range=dc.scale_range, flip=dc.flip, jitter=dc.jitter,
                normalize=dc.normalize, ignore_index=info['ignore_index'])
@@ -172,11 +186,11 @@ def prepare(config: RunConfig, *, train: bool = True, weights: Optional[str] = N
     val_tf = build_transforms(False, **tkw)
     in_channels = int(val_set[0][0].shape[0])
     torch.manual_seed(config.train.seed)
-    model = build_model(config.model.name, info['num_classes'], in_channels, **config.model.kwargs)
-    if config.model.weights:
-        load_weights(model, config.model.weights, allow_unsafe=allow_unsafe)
-    if weights:
-        load_weights(model, weights, allow_unsafe=allow_unsafe)
+    model = build_model(mc.name, info['num_classes'], in_channels, weights=released,
+                        backbone_weights=backbone, **mc.kwargs)
+    for path in (mc.weights, weights):
+        if path and not official_name(path):
+            load_weights(model, path, allow_unsafe=allow_unsafe)
     return Prepared(config, model, train_set, val_set, train_tf, val_tf, device,
                     info['num_classes'], info['ignore_index'], config.eval.task or info['task'],
                     in_channels)
