@@ -22,6 +22,17 @@ Train with the ground-truth composite scheme and :class:`~graphseg.nn.qgn.QGNLos
     # the released per-epoch class weighting
     model.update_class_weights(evaluate(model, val, 19)['iou'])
 
+QGN Table 4 (ADE20K) inserts a **PSPNet module** between encoder and decoder
+(``context='psp'``, :func:`qgn_resnet34_psp` / :func:`qgn_resnet50_psp`, the
+released ``QGN_resnet34_ppm`` / ``QGN_resnet50_ppm``): the released
+``PPMBilinear`` in context mode (:class:`PyramidPooling`: average pooling to
+1, 2, 3, 6 cells, 1x1 Conv-BN-ReLU to 256 channels each, bilinear upsampling,
+concatenation with the stride-32 map and a biased 1x1 convolution back to its
+2048 channels; 8,392,704 parameters), whose output replaces the stride-32 map.
+The ResNet-101 rows use the released ``resnet101`` encoder, MIT CSAIL's
+deep-stem ResNet-101 (:func:`resnet101_deepstem`, 42,623,936 parameters
+without ``fc``): ``qgn_resnet34_psp(encoder='resnet101_deepstem')``.
+
 Released checkpoints (decoder and encoder state dicts) load with
 :func:`graphseg.models.load_official`; the released label coding converts with
 :func:`graphseg.graphs.to_official_labels` / :func:`~graphseg.graphs.from_official_labels`.
@@ -34,21 +45,89 @@ from __future__ import annotations
 import re
 from typing import Dict, Optional, Sequence, Tuple, Union
 
+import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..check import check_choice, check_image_batch, check_index, check_int, check_ndim
 from ..graphs.quadtree import t_pyramid
 from ..nn.qgn import QGNDecoder, QGNLoss
 from ..nn.sparse import SparseConvTranspose2d, SubmanifoldConv2d
-from .backbones.resnet import ResNet
+from .backbones.resnet import Bottleneck, ResNet
 from .registry import create_model, register_model
 
 #: the classes and helpers; every @register_model factory below is appended by the registry
-__all__ = ['QGN', 'INFERENCES', 'WIDTHS', 'convert_official']
+__all__ = ['QGN', 'PyramidPooling', 'INFERENCES', 'WIDTHS', 'CONTEXTS', 'convert_official']
 
 INFERENCES = ('nearest', 'bilinear')
 #: the official decoders' widths
 WIDTHS = {'basic': (512, 256, 128, 64, 64), 'bottleneck': (2048, 1024, 512, 256, 256)}
+
+
+#: the context modules QGN takes between encoder and decoder (QGN Table 4: PSPNet's)
+CONTEXTS = ('psp',)
+
+
+class PyramidPooling(nn.Module):
+    r"""PSPNet's pyramid pooling module as the released QGN uses it between encoder and decoder
+    (``PPMBilinear(num_class=2048, context_mode=True)``; Zhao et al., CVPR 2017).
+
+    .. math::
+        y = W_{last} \big[x,\ \mathrm{up}(\mathrm{CBR}_s(\mathrm{avgpool}_s(x)))_{s = 1, 2, 3, 6}
+        \big] + b
+
+    Keys are the released ones (``ppm.<i>.1`` the 1x1 convolution, ``ppm.<i>.2`` its BatchNorm,
+    ``conv_last``), so the ``context.*`` tensors of a released ``QGN_*_ppm`` decoder load as they
+    are; upsampling is bilinear with ``align_corners=False`` (``F.upsample``'s default since torch
+    0.4.1).
+
+    Args:
+        in_channels (int): channels of the stride-32 map. (default: ``2048``)
+        out_channels (int): channels of the output (the released ``num_class=2048``). (default:
+            ``2048``)
+        channels (int): channels of each pooled branch. (default: ``256``)
+        pool_scales (sequence of int): output sizes of the average poolings. (default:
+            ``(1, 2, 3, 6)``)
+
+    Shapes:
+        - **input:** :math:`(B, C_{in}, h, w)`
+        - **output:** :math:`(B, C_{out}, h, w)`
+    """
+
+    def __init__(self, in_channels: int = 2048, out_channels: int = 2048, channels: int = 256,
+                 pool_scales: Sequence[int] = (1, 2, 3, 6)) -> None:
+        super().__init__()
+        for name, v in (('in_channels', in_channels), ('out_channels', out_channels),
+                        ('channels', channels)):
+            check_int(v, name, 1)
+        if not pool_scales:
+            raise ValueError("pool_scales must hold at least one output size")
+        for scale in pool_scales:
+            check_int(scale, 'pool_scales', 1)
+        self.ppm = nn.ModuleList(
+            nn.Sequential(nn.AdaptiveAvgPool2d(scale), nn.Conv2d(in_channels, channels, 1,
+                                                                 bias=False),
+                          nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
+            for scale in pool_scales
+        )
+        self.conv_last = nn.Conv2d(in_channels + len(pool_scales) * channels, out_channels, 1)
+
+    def released_init(self) -> 'PyramidPooling':
+        """The released decoder's ``weights_init``: convolution weights Kaiming-normal (fan-in),
+        BatchNorm scale 1 and shift 1e-4 (convolution biases keep PyTorch's default)."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.constant_(m.bias, 1e-4)
+        return self
+
+    def forward(self, x: Tensor) -> Tensor:
+        size = x.shape[-2:]
+        out = [x] + [F.interpolate(stage(x), size=size, mode='bilinear', align_corners=False)
+                     for stage in self.ppm]
+        return self.conv_last(torch.cat(out, dim=1))
 
 
 class QGN(nn.Module):
@@ -68,6 +147,8 @@ class QGN(nn.Module):
         in_channels (int): image channels. (default: ``3``)
         ignore_index (int): the "no label" value of the label maps. (default: ``255``)
         weighting, gamma: of :class:`~graphseg.nn.qgn.QGNLoss`. (default: ``'fixed'``, ``1.0``)
+        context (str, optional): a context module between encoder and decoder, ``'psp'``
+            (:class:`PyramidPooling` on the stride-32 map, QGN Table 4). (default: ``None``)
 
     Shapes:
         - **input:** image :math:`(B, C, H, W)`, :math:`H, W` divisible by 32
@@ -84,7 +165,7 @@ class QGN(nn.Module):
                  blocks: Sequence[int] = (6, 4, 3, 3), final_blocks: int = 3, sparse: bool = True,
                  skips: str = 'all', defaults: str = 'official', dense_up_kernel: int = 3,
                  in_channels: int = 3, ignore_index: int = 255, weighting: str = 'fixed',
-                 gamma: float = 1.0) -> None:
+                 gamma: float = 1.0, context: Optional[str] = None) -> None:
         super().__init__()
         check_int(num_classes, 'num_classes', 1)
         check_choice(block, 'block', tuple(WIDTHS))
@@ -98,6 +179,12 @@ class QGN(nn.Module):
         # classification head unused (load_pretrained(..., strict=False) skips it)
         self.encoder.fc = nn.Identity()
         channels = [self.encoder.stem_channels] + list(self.encoder.feature_channels)
+        if context is not None:
+            check_choice(context, 'context', CONTEXTS)
+        # PSPNet's module on the stride-32 map (the released QGN_*_ppm, initialised as released)
+        self.context = PyramidPooling(channels[-1], channels[-1]) if context == 'psp' else None
+        if self.context is not None and defaults == 'official':
+            self.context.released_init()
         self.decoder = QGNDecoder(channels, num_classes, tuple(widths or WIDTHS[block]), blocks,
                                   final_blocks, sparse, block=block, skips=skips, defaults=defaults,
                                   dense_up_kernel=dense_up_kernel)
@@ -123,7 +210,10 @@ class QGN(nn.Module):
         if inference == 'nearest' and size is not None and tuple(size) != (H, W):
             raise ValueError("inference='nearest' paints the quadtree at the image size "
                              f"{(H, W)}, got size={size}; use inference='bilinear' for other sizes")
-        levels = self.decoder(self.encoder.forward_pyramid(image), scheme, pyramid, min_level)
+        feats = self.encoder.forward_pyramid(image)
+        if self.context is not None:
+            feats[-1] = self.context(feats[-1])
+        levels = self.decoder(feats, scheme, pyramid, min_level)
         out = levels.dense_logits() if inference == 'nearest' else levels.bilinear_logits(size)
         return {'out': out, 'levels': levels}
 
@@ -174,6 +264,32 @@ def qgn_resnet50(num_classes: int = 19, encoder: Union[str, ResNet] = 'resnet50_
     encoder."""
     _no_backbone(kwargs)
     return QGN(num_classes, encoder, block='bottleneck', **kwargs)
+
+
+@register_model(input_divisor=32)
+def qgn_resnet34_psp(num_classes: int = 150, encoder: Union[str, ResNet] = 'resnet50_deepstem',
+                     **kwargs) -> QGN:
+    """QGN with a PSPNet module between encoder and decoder (QGN Table 4, ADE20K; the released
+    ``QGN_resnet34_ppm``): :func:`qgn_resnet34` plus :class:`PyramidPooling` (42,504,440 decoder +
+    context parameters at 19 classes). ``encoder='resnet101_deepstem'`` for the ResNet-101 row."""
+    _no_backbone(kwargs)
+    return QGN(num_classes, encoder, block='basic', context='psp', **kwargs)
+
+
+@register_model(input_divisor=32)
+def qgn_resnet50_psp(num_classes: int = 150, encoder: Union[str, ResNet] = 'resnet50_deepstem',
+                     **kwargs) -> QGN:
+    """:func:`qgn_resnet50` with a PSPNet module between encoder and decoder (the released
+    ``QGN_resnet50_ppm``)."""
+    _no_backbone(kwargs)
+    return QGN(num_classes, encoder, block='bottleneck', context='psp', **kwargs)
+
+
+@register_model(task='backbone')
+def resnet101_deepstem(**kwargs) -> ResNet:
+    """ResNet-101 with the deep 3x3 stem (64-64-128) of MIT CSAIL's scene-parsing code: the released
+    QGN ``resnet101`` encoder of QGN Table 4 (42,623,936 parameters without ``fc``)."""
+    return ResNet(Bottleneck, (3, 4, 23, 3), deep_stem=True, **kwargs)
 
 
 # --- the released checkpoints
@@ -262,6 +378,9 @@ def convert_official(model: nn.Module, state: Optional[Dict[str, Tensor]], arch:
     * the class coding of the heads: the released channel 0 is *composite* and class :math:`c` is
       channel :math:`c + 1`; graphseg's class :math:`c` is channel :math:`c` and composite the last
       (the output channels of every head are rotated);
+    * the context module of the released ``QGN_*_ppm`` (``context.ppm.*``, ``context.conv_last.*``)
+      -> :attr:`QGN.context` as it is, synchronized-BatchNorm bookkeeping dropped (a model without
+      a context module reports them as unknown);
     * encoder (MIT CSAIL's scene-parsing ResNet): the names of
       :func:`~graphseg.models.resnet50_deepstem`; the synchronized BatchNorm's extra buffers
       (``_tmp_running_mean``, ``_tmp_running_var``, ``_running_iter``) are dropped.
@@ -279,6 +398,10 @@ def convert_official(model: nn.Module, state: Optional[Dict[str, Tensor]], arch:
     converted, unknown = {}, []
     # the released QGN module's keys, or its orig_resnet's (ResNetTransposeSparse)
     for k, v in state.items():
+        if k.startswith('context.') and getattr(model, 'context', None) is not None:
+            if not k.endswith(_SYNC_BN_BOOKKEEPING):
+                converted[k] = v  # the released PPMBilinear's keys are PyramidPooling's
+            continue
         try:
             found = _qgn_decoder_key(k[len('orig_resnet.'):] if k.startswith('orig_resnet.') else k,
                                      v, decoder)
@@ -295,7 +418,7 @@ def convert_official(model: nn.Module, state: Optional[Dict[str, Tensor]], arch:
 
     def optional(key: str) -> bool:  # the part of a QGN that was not given
         return (skip_encoder and key.startswith('encoder.')) or (
-            skip_decoder and key.startswith('decoder.')
+            skip_decoder and key.startswith(('decoder.', 'context.'))
         )
 
     return converted, unknown, optional
