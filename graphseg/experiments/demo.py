@@ -6,6 +6,9 @@ HG-Conv counterpart trained and evaluated on the digit scenes, and a comparison 
    (the run config :data:`DIGITS`, identical to ``configs/digits.yaml``).
 3. The comparison: val mIoU, MACs per image (:func:`~graphseg.analysis.count_macs`: message passing
    and clustering included), parameters, training and inference images/s, in ``report.md``.
+4. Inference time against image size (:func:`inference_scaling`): where the HG-Conv model becomes
+   faster than the dense one, or that it does not within the sizes measured
+   (``figures/inference_scaling.png``, and the numbers in ``run.json``).
 
 A model that fails is reported and the others still run and are saved.
 """
@@ -15,7 +18,7 @@ import copy
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -24,13 +27,14 @@ from torch import nn
 
 from ..analysis.macs import count_macs, format_macs
 from ..analysis.timing import compare_times, format_table
+from ..check import check_callable, check_int
 from ..data import build_dataset, load_image
 from ..engine.config import RunConfig, load_run_config
 from ..engine.run_folder import create_run_dir
 from ..engine.runner import fit, model_summary, prepare
 from ..evaluation.evaluate import predict
 from ..fileio import atomic_write_text, save_figure
-from ..viz import GRAPH_KINDS, plot_predictions
+from ..viz import GRAPH_KINDS, plot_inference_scaling, plot_predictions, scaling_summary
 
 #: the digit-scene run config (identical to configs/digits.yaml; a test keeps them equal)
 DIGITS: Dict[str, Any] = {
@@ -62,6 +66,9 @@ class DemoOptions:
     figure_size: int = 256  # the photo's longer side in the graph figures
     n_segments: int = 250  # nodes of the figure graphs
     progress: bool = True
+    # image sides at which inference time is measured against the first model (the dense one)
+    scaling_sizes: Sequence[int] = (64, 128, 256, 512)
+    scaling_repeat: int = 3  # timed runs per model and size (interleaved; the median is kept)
 
 
 def digits_config(options: DemoOptions, model: str) -> Dict[str, Any]:
@@ -122,6 +129,81 @@ def train_model(name: str, config: RunConfig, out: str, progress: bool) -> Dict[
     return {'result': res, 'model': p.model, 'images': x}
 
 
+def inference_scaling(models: Dict[str, nn.Module], make_input: Callable[[int], torch.Tensor],
+                      sizes: Sequence[int], *, repeat: int = 3, warmup: int = 1) -> Dict[str, Any]:
+    """Inference time and MACs of each model at each image size: per size one input
+    ``make_input(size)``, the models timed side by side (:func:`~graphseg.analysis.compare_times`,
+    interleaved medians) and their MACs counted (:func:`~graphseg.analysis.count_macs`).
+
+    Args:
+        models: name -> model (eval mode is set here); the first is the reference.
+        make_input: ``size -> (B, C, size, size)`` tensor on the models' device.
+        sizes: image sides in pixels, increasing.
+        repeat, warmup: timed and untimed runs per model and size.
+
+    Shapes:
+        - **input:** ``make_input(s)`` :math:`(B, C, s, s)`
+        - **output:** ``{'sizes': (S,), 'batch': B, 'seconds': {m: (S,)}, 'macs': {m: (S,)},
+          'reference', 'ratios': {m: {'time_ratio', 'mac_ratio', 'crossover', 'text'}}}``
+    """
+    if not isinstance(models, dict) or not models:
+        raise ValueError(f"models must be a non-empty dict name -> model, got {models!r}")
+    check_callable(make_input, 'make_input')
+    if not isinstance(sizes, (list, tuple)) or not sizes:
+        raise ValueError(f"sizes must be a non-empty list of image sides, got {sizes!r}")
+    for v in sizes:
+        check_int(v, 'sizes[i]', 1)
+    check_int(repeat, 'repeat', 1)
+    check_int(warmup, 'warmup', 0)
+    for m in models.values():
+        m.eval()
+    seconds: Dict[str, List[float]] = {k: [] for k in models}
+    macs: Dict[str, List[float]] = {k: [] for k in models}
+    batch = None
+    for size in sizes:
+        x = make_input(size)
+        if not isinstance(x, torch.Tensor) or x.dim() != 4 or tuple(x.shape[-2:]) != (size, size):
+            raise ValueError(f"make_input({size}) must return a (B, C, {size}, {size}) tensor, got "
+                             f"{tuple(getattr(x, 'shape', ())) or type(x).__name__}")
+        batch = x.size(0)
+        with torch.no_grad():
+            t = compare_times({k: (lambda m=m: m(x)) for k, m in models.items()}, repeat=repeat,
+                              warmup=warmup, device=x.device)
+            for k, m in models.items():
+                seconds[k].append(t[k])
+                macs[k].append(float(count_macs(m, x[:1])['total']))
+    reference = next(iter(models))
+    ratios = scaling_summary(list(sizes), seconds, macs, reference) if len(models) > 1 else {}
+    return {'sizes': list(sizes), 'batch': batch, 'seconds': seconds, 'macs': macs,
+            'reference': reference, 'ratios': ratios}
+
+
+def digit_canvas(config: RunConfig, size: int) -> torch.Tensor:
+    """One validation canvas of the digit scenes at ``size`` x ``size`` (digits scaled with the
+    canvas), as a batch of one: the input :func:`inference_scaling` times.
+
+    Shapes:
+        - **output:** :math:`(1, C, S, S)` with :math:`S` = ``size``
+    """
+    if not isinstance(config, RunConfig):
+        raise TypeError(f"config must be a RunConfig, got {type(config).__name__}")
+    check_int(size, 'size', 32, 1024)
+    dc = config.data
+    kwargs = {**dc.kwargs, **dc.val_kwargs, 'size': size, 'num_samples': 1}
+    return build_dataset(dc.dataset, dc.root, dc.val_split, **kwargs)[0][0][None]
+
+
+def write_scaling_figure(scaling: Dict[str, Any], out: str) -> str:
+    """``figures/inference_scaling.png`` from :func:`inference_scaling`'s result; its path
+    relative to ``out``."""
+    fig = plot_inference_scaling(scaling['sizes'], scaling['seconds'], scaling['macs'],
+                                 scaling['reference'], batch=scaling['batch'])
+    path = os.path.join(out, 'figures', 'inference_scaling.png')
+    save_figure(fig, path, root=out, dpi=100, bbox_inches='tight')
+    plt.close(fig)
+    return os.path.relpath(path, out)
+
+
 def write_prediction_figure(models: Dict[str, nn.Module], config: RunConfig, out: str) -> None:
     """``figures/predictions.png``: six validation canvases, their labels and every model's
     prediction."""
@@ -138,38 +220,67 @@ def write_prediction_figure(models: Dict[str, nn.Module], config: RunConfig, out
 
 
 def comparison_table(results: Dict[str, Dict[str, Any]]) -> str:
-    """The plain-text comparison table of the trained models."""
+    """The plain-text comparison table of the trained models (the numbers formatted as
+    :func:`readme_block` quotes them)."""
+    rows = [[n, f"{r['metrics']['miou']:.3f}", f"{r['metrics']['pixel_acc']:.3f}",
+             format_macs(r['macs']), f"{r['params']:,}", f"{r['train_images_per_s']:.0f}",
+             f"{r.get('infer_images_per_s', float('nan')):.0f}"] for n, r in results.items()]
+    return format_table(rows, ['model', 'val mIoU', 'pixel acc', 'MACs/image', 'params',
+                               'train img/s', 'infer img/s'])
+
+
+def scaling_table(scaling: Dict[str, Any]) -> str:
+    """The plain-text table of :func:`inference_scaling`: ms and MACs per image of each model and
+    each other model's time and MAC ratio to the reference (the first model), size by size."""
+    names, ref = list(scaling['seconds']), scaling['reference']
+    others = [m for m in names if m != ref]
     rows = []
-    for n, r in results.items():
-        rows.append(
-            [
-                n,
-                f"{r['metrics']['miou']:.3f}",
-                f"{r['metrics']['pixel_acc']:.3f}",
-                format_macs(r['macs']),
-                f"{r['params'] / 1e6:.3f} M",
-                f"{r['train_images_per_s']:.0f}",
-                f"{r.get('infer_images_per_s', float('nan')):.0f}",
-            ]
-        )
-    return format_table(rows,
-                        ['model', 'val mIoU', 'pixel acc', 'MACs/image', 'params', 'train img/s',
-                               'infer img/s'])
+    for i, size in enumerate(scaling['sizes']):
+        row = [f'{size}x{size}']
+        row += [f"{1e3 * scaling['seconds'][m][i] / scaling['batch']:.1f}" for m in names]
+        row += [format_macs(scaling['macs'][m][i]) for m in names]
+        for m in others:
+            r = scaling['ratios'][m]
+            row += [f"{r['time_ratio'][i]:.2f}x", f"{r['mac_ratio'][i]:.2f}x"]
+        rows.append(row)
+    headers = ['image'] + [f'{m} ms' for m in names] + [f'{m} MACs' for m in names]
+    for m in others:
+        headers += [f'{m} time ratio', f'{m} MAC ratio']  # to the reference
+    return format_table(rows, headers)
 
 
-def write_report(out: str, options: DemoOptions, table: str, figures: List[str], failures) -> None:
-    """``report.md``: the figures, the comparison table and the failures."""
+def _scaling_lines(scaling: Optional[Dict[str, Any]]) -> List[str]:
+    if not scaling:
+        return []
+    lines = ['## Where HG-Conv pays off: inference time vs image size', '',
+             f"One digit canvas per size (batch {scaling['batch']}), the models timed side by side "
+             '(interleaved medians) on this machine, MACs counted as above. HG-Conv convolves '
+             'fewer nodes than the dense map has pixels but first clusters the pixels and builds '
+             'the group graph: on small feature maps that overhead dominates; on large maps with '
+             'wide layers the saved MACs can pay for it (see the README\'s benchmarks: '
+             'HG-ResNet-18 against its dense twin at 512x512).', '',
+             '![inference_scaling](figures/inference_scaling.png)', '', '```',
+             scaling_table(scaling), '```', '']
+    lines += [f"- {r['text']}." for r in scaling['ratios'].values()]
+    return lines + ['']
+
+
+def write_report(out: str, options: DemoOptions, table: str, figures: List[str], failures,
+                 scaling: Optional[Dict[str, Any]] = None) -> None:
+    """``report.md``: the figures, the comparison table, inference time vs image size and the
+    failures."""
     o = options
     lines = ['# graphseg demo', '',
              f'Bundled data only. Graphs on `{o.photo}`; models trained on the digit scenes '
              f'({o.train_samples} training / {o.val_samples} validation canvases of '
              f'{o.size}x{o.size}, {o.steps} steps of {o.batch_size}, seed {o.seed}).', '',
              '## Three graphs of one photo', '',
-             '- **grid**: the pixel lattice (cells), the graph a 3x3 convolution runs on;',
+             '- **grid**: the pixel lattice on square cells, the graph a 3x3 convolution runs on;',
              '- **superpixel**: SLIC groups with direction-typed, noise-canceled edges '
              '(HG-Conv\'s graph);',
-             '- **quadtree**: QGN\'s cells, parent->child and same-level edges.', '']
-    lines += [f'![{os.path.basename(f)}]({f})' for f in figures]
+             '- **quadtree**: QGN\'s cells, split in four until each lies inside one superpixel; '
+             'parent->child and same-level edges.', '']
+    lines += [f'![{os.path.basename(f)}]({f})' for f in figures if 'graph_' in f]
     lines += ['', '## Dense vs HG-Conv on the digit scenes', '', '```', table, '```', '',
               'MACs per image include clustering, adjacency and message passing (HG-Conv\'s '
               '`count_macs`); '
@@ -177,23 +288,104 @@ def write_report(out: str, options: DemoOptions, table: str, figures: List[str],
               'validation canvases).', '']
     if os.path.exists(os.path.join(out, 'figures', 'predictions.png')):
         lines += ['![predictions](figures/predictions.png)', '']
+    lines += _scaling_lines(scaling)
     if failures:
         lines += ['## Failures', ''] + [f"- `{f['model']}`: {f['error']}" for f in failures] + ['']
-    lines += ['Everything else (configs, training logs, versions, git commit) is in `run.json`; '
-              'each model\'s weights in `<model>/model.pt`.', '']
+    lines += ['Everything else (configs, training logs, the timings above, versions, git commit) '
+              'is in `run.json`; each model\'s weights in `<model>/model.pt`.', '']
     atomic_write_text(os.path.join(out, 'report.md'), '\n'.join(lines), root=out)
+
+
+#: the markers around the README's demo block (:func:`readme_block`)
+README_BEGIN, README_END = '<!-- demo:begin -->', '<!-- demo:end -->'
+
+
+def _demo_command(options: Dict[str, Any]) -> str:
+    """The ``graphseg demo`` command line a record's options stand for (the options that change
+    the numbers; ``--out`` and progress left out)."""
+    words = ['graphseg demo']
+    if options.get('quick'):
+        words.append('--quick')
+    if options.get('model', 'fcn_small,hg_fcn_small') != 'fcn_small,hg_fcn_small':
+        words.append(f"--model {options['model']}")
+    return ' '.join(words)
+
+
+def _check_record(record: Any) -> None:
+    """A completed ``graphseg demo`` record, with every key :func:`readme_block` reads."""
+    if not isinstance(record, dict) or record.get('command') != 'demo':
+        got = record.get('command') if isinstance(record, dict) else type(record).__name__
+        raise ValueError(f"record must be the run.json of a graphseg demo run (command 'demo'), "
+                         f"got {got!r}")
+    if record.get('status') != 'completed':
+        raise ValueError(f"record must be a completed demo run (status 'completed'), got status "
+                         f"{record.get('status')!r}; failures: {record.get('failures')}")
+    missing = [k for k in ('options', 'results', 'wall_seconds', 'scaling', 'machine')
+               if k not in record]
+    if missing:
+        raise ValueError(f"record must have the keys {missing} (a run.json of graphseg demo "
+                         "from this version); run the demo again")
+
+
+def readme_block(record: Dict[str, Any]) -> str:
+    """The README's demo block, markers included, from a ``graphseg demo`` run's ``run.json``
+    (loaded as a dict): the command and its sizes, each model's val mIoU, pixel accuracy, MACs
+    per image and parameters (formatted as the demo prints them), the wall time with the machine
+    it ran on, and where the HG-Conv model becomes faster than the dense one or that it does not.
+
+    ``graphseg demo --readme RUN_DIR`` prints it; ``tests/test_readme_demo.py`` checks that the
+    README holds exactly this block for ``tests/data/demo_run.json``.
+
+    Args:
+        record (dict): the run's ``run.json``; a completed demo run.
+
+    Returns:
+        The block, from :data:`README_BEGIN` to :data:`README_END`, ending with a newline.
+    """
+    _check_record(record)
+    o, m = record['options'], record['machine']
+    rows = [f"| `{n}` | {r['metrics']['miou']:.3f} | {r['metrics']['pixel_acc']:.3f} | "
+            f"{format_macs(r['macs'])} | {r['params']:,} |" for n, r in record['results'].items()]
+    lines = [README_BEGIN,
+             f"`{_demo_command(o)}` ({o['steps']} steps of {o['batch_size']} per model; "
+             f"{o['train_samples']:,} training / {o['val_samples']:,} validation digit canvases of "
+             f"{o['size']}x{o['size']}; seed {o['seed']}), as its `run.json` records it:", '',
+             '| model | val mIoU | pixel acc | MACs / image | params |',
+             '| --- | --- | --- | --- | --- |', *rows, '',
+             f"Wall time: {record['wall_seconds']:.0f} s (`wall_seconds`) on {m['cpu']} "
+             f"({m['cpu_count']} cores, {m['torch_threads']} torch threads)."]
+    scaling = record['scaling']
+    if scaling and scaling.get('ratios'):
+        sizes = scaling['sizes']
+        lines.append(f"Inference time against image size ({sizes[0]}² to {sizes[-1]}², "
+                     f"`inference_scaling.png`):")
+        lines += [f"{r['text']}." for r in scaling['ratios'].values()]
+    else:
+        lines.append('Inference time against image size: not measured (one model only).')
+    return '\n'.join(lines + [README_END]) + '\n'
+
+
+def _measure_scaling(options: DemoOptions, trained: Dict[str, nn.Module], config: RunConfig,
+                     device: torch.device, out: str) -> Dict[str, Any]:
+    """:func:`inference_scaling` of the trained models on digit canvases, and its figure."""
+    scaling = inference_scaling(trained, lambda s: digit_canvas(config, s).to(device),
+                                list(options.scaling_sizes), repeat=options.scaling_repeat)
+    if len(trained) > 1:
+        scaling['figure'] = write_scaling_figure(scaling, out)
+    return scaling
 
 
 def run_demo(options: DemoOptions, out: str,
              configs: Optional[Dict[str, RunConfig]] = None) -> Dict[str, Any]:
     """The whole tour into the run folder ``out`` (which must exist); returns
-    ``{'figures', 'results', 'failures', 'table', 'seconds'}`` for ``run.json``."""
+    ``{'figures', 'results', 'failures', 'table', 'scaling', 'seconds'}`` for ``run.json``."""
     configs = demo_configs(options) if configs is None else configs
     t_start = time.perf_counter()
     figures = make_figures(options, out)
     results: Dict[str, Dict[str, Any]] = {}
     trained: Dict[str, nn.Module] = {}
     failures: List[Dict[str, str]] = []
+    scaling = None
     x = None
     for name in options.models:
         try:
@@ -207,12 +399,25 @@ def run_demo(options: DemoOptions, out: str,
         for n, v in images_per_second(trained, x).items():
             results[n]['infer_images_per_s'] = v
         write_prediction_figure(trained, next(iter(configs.values())), out)
+        figures.append('figures/predictions.png')
+        if options.scaling_sizes:
+            try:
+                scaling = _measure_scaling(options, trained, configs[next(iter(trained))],
+                                           x.device, out)
+                figures += [scaling['figure']] if 'figure' in scaling else []
+                if options.progress:
+                    print(scaling_table(scaling))
+            except Exception as e:  # noqa: BLE001 - the trained models and table stay
+                failures.append({'model': 'inference_scaling',
+                                 'error': f'{type(e).__name__}: {e}'})
+                print(f'FAILED inference_scaling: {type(e).__name__}: {e}')
     table = comparison_table(results)
-    write_report(out, options, table, figures, failures)
+    write_report(out, options, table, figures, failures, scaling)
     return {'figures': figures, 'results': results, 'failures': failures, 'table': table,
-            'seconds': time.perf_counter() - t_start}
+            'scaling': scaling, 'seconds': time.perf_counter() - t_start}
 
 
 __all__ = ['DIGITS', 'DemoOptions', 'digits_config', 'demo_configs', 'images_per_second',
            'make_figures', 'train_model', 'write_prediction_figure', 'comparison_table',
-           'write_report', 'run_demo']
+           'inference_scaling', 'digit_canvas', 'write_scaling_figure', 'scaling_table',
+           'write_report', 'run_demo', 'README_BEGIN', 'README_END', 'readme_block']

@@ -371,7 +371,7 @@ def run_swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: Seg
             tc = TrainConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr,
                              seed=seed, device=device, log_every=max(1, config.steps // 4))
             t0 = time.perf_counter()
-            log_ = train(model, train_set, tc, progress=progress)
+            log_ = train(model, train_set, tc, progress=progress, name=f'{config.model} {conv}')
             seconds = time.perf_counter() - t0
             metrics = evaluate(model, val_set, NUM_CLASSES, device=device)
             model.eval()
@@ -491,10 +491,17 @@ class Summary:
     rows: List[Dict[str, str]]
 
 
+#: the start of a smoke run's description (``bench-gnn --quick``): its numbers measure nothing
+SMOKE = 'SMOKE RUN (--quick): checks that every layer trains end to end; not a benchmark, ' \
+        'its accuracies mean nothing'
+
+
 def graph_benchmark(layers: Sequence[str], seeds: Sequence[int], config: GraphBenchConfig,
-                    root: str, out: str, *, device: str = 'cpu', train: bool = True) -> Summary:
+                    root: str, out: str, *, device: str = 'cpu', train: bool = True,
+                    smoke: bool = False) -> Summary:
     """Train every (layer, seed) into ``out/graph_runs.csv`` (unless ``train=False``) and summarise
-    all the rows of ``config``."""
+    all the rows of ``config``. ``smoke``: a smoke run (``--quick``), said so in the description,
+    without the column of published accuracies (nothing to compare with)."""
     if train:
         os.makedirs(out, exist_ok=True)
         run_graph_benchmark(layers, seeds, config, root, out, device=device)
@@ -504,14 +511,18 @@ def graph_benchmark(layers: Sequence[str], seeds: Sequence[int], config: GraphBe
     what = (f'MNIST superpixels ({n_train} train / {n_test} test digits), {config.epochs} epochs, '
             f'~{config.budget} parameters, {config.num_layers} layers')
     spread = params_spread(rows) if rows else math.nan
-    return Summary(summarize_graph_runs(rows), GRAPH_HEADERS, 'graph_summary', what,
+    table, headers = summarize_graph_runs(rows), list(GRAPH_HEADERS)
+    if smoke:
+        table, headers = [r[:-1] for r in table], headers[:-1]  # no published column
+        what = f'{SMOKE}. {what}'
+    return Summary(table, headers, 'graph_summary', what,
                    f'parameter counts within {100 * spread:.1f} % of their mean', rows)
 
 
 def swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: SegBenchConfig, out: str,
-                     *, device: str = 'cpu', train: bool = True) -> Summary:
+                     *, device: str = 'cpu', train: bool = True, smoke: bool = False) -> Summary:
     """Train every (conv, seed) into ``out/seg_runs.csv`` (unless ``train=False``) and summarise all
-    the rows of ``config``."""
+    the rows of ``config``. ``smoke``: a smoke run (``--quick``), said so in the description."""
     if train:
         os.makedirs(out, exist_ok=True)
         run_swapin_benchmark(convs, seeds, config, out, device=device)
@@ -519,6 +530,8 @@ def swapin_benchmark(convs: Sequence[str], seeds: Sequence[int], config: SegBenc
     what = (f'HG-Conv Table 3 swap-ins: {config.model} on MNIST-digit canvases '
             f'({config.size}x{config.size}, '
             f'{config.train_samples} train / {config.val_samples} val), {config.steps} steps')
+    if smoke:
+        what = f'{SMOKE}. {what}'
     return Summary(summarize_seg_runs(rows), SEG_HEADERS, 'seg_summary', what,
                    'MACs per image include message passing, clustering and (un)pooling', rows)
 
@@ -539,4 +552,4 @@ __all__ = ['LayerSpec', 'LAYERS', 'DEFAULT_LAYERS', 'REFERENCES', 'GraphClassifi
            'node_features', 'GraphBenchConfig', 'SegBenchConfig', 'train_graph_classifier',
            'run_graph_benchmark', 'run_swapin_benchmark', 'read_runs', 'summarize_graph_runs',
            'summarize_seg_runs', 'markdown_table', 'GRAPH_HEADERS', 'SEG_HEADERS', 'params_spread',
-           'Summary', 'graph_benchmark', 'swapin_benchmark', 'write_summary']
+           'Summary', 'graph_benchmark', 'swapin_benchmark', 'write_summary', 'SMOKE']

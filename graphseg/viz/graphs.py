@@ -9,14 +9,13 @@ other) then stay visible side by side instead of overdrawing each other.
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LinearSegmentedColormap
-from skimage.segmentation import find_boundaries
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -28,14 +27,65 @@ from .style import (DIRECTION_NAMES, _to_hwc, direction_colors, direction_linest
                     draw_direction_legend)
 
 
+def _label_boundaries(seg: Union[Tensor, np.ndarray]) -> np.ndarray:
+    """The borders between differently labelled pixels of a label map as line segments on the pixel
+    edges (for a ``LineCollection``): thin at any zoom, where painting boundary pixels covers a
+    whole pixel of the image.
+
+    Shapes:
+        - **input:** label map :math:`(H, W)`
+        - **output:** :math:`(S, 2, 2)`, segments ``((x0, y0), (x1, y1))`` in pixel coordinates
+          (pixel ``(y, x)`` spans ``[x - 0.5, x + 0.5]``)
+    """
+    lab = seg.detach().cpu().numpy() if isinstance(seg, Tensor) else np.asarray(seg)
+    if lab.ndim != 2:
+        raise ValueError(f"seg must be a label map (H, W), got shape {tuple(lab.shape)}")
+    ys, xs = np.nonzero(lab[:, 1:] != lab[:, :-1])  # a border between columns x and x + 1
+    vertical = np.stack([np.stack([xs + 0.5, ys - 0.5], 1), np.stack([xs + 0.5, ys + 0.5], 1)], 1)
+    ys, xs = np.nonzero(lab[1:, :] != lab[:-1, :])  # between rows y and y + 1
+    horizontal = np.stack([np.stack([xs - 0.5, ys + 0.5], 1), np.stack([xs + 0.5, ys + 0.5], 1)],
+                          1)
+    return np.concatenate([vertical, horizontal]).astype(float)  # (S, 2, 2)
+
+
+def _edge_counts(edge_type: Tensor) -> Tuple[int, int]:
+    """``(typed, self_loops)``: the edges between two nodes (any direction but the centre) and the
+    type-4 self-loops, which together are ``edge_type.numel()``, the count a graph prints."""
+    typed = int((edge_type != CENTER).sum())
+    return typed, int(edge_type.numel()) - typed
+
+
+def _edge_count_text(edge_type: Tensor) -> str:
+    """``'1,153 edges: 974 between neighbours (drawn) + 179 self-loops (not drawn)'``, the counts of
+    :func:`_edge_counts` in the words a figure title uses."""
+    typed, loops = _edge_counts(edge_type)
+    if not loops:
+        return f'{typed:,} edges between neighbours (drawn), no self-loops'
+    return (f'{typed + loops:,} edges: {typed:,} between neighbours (drawn) + {loops:,} '
+            'self-loops (not drawn)')
+
+
+def _axis_on_the_right(ax) -> bool:
+    """Whether another axis of ``ax``'s figure lies to its right at the same height: the compass,
+    drawn outside ``ax`` on its right, would cover it."""
+    box = ax.get_position()
+    for other in ax.figure.axes:
+        b = other.get_position()
+        if other is not ax and b.x0 >= box.x1 - 1e-6 and b.y0 < box.y1 and b.y1 > box.y0:
+            return True
+    return False
+
+
 def plot_superpixel_graph(data: Data, image: Union[Tensor, np.ndarray, None] = None, *, ax=None,
                           edge_index: Optional[Tensor] = None, edge_type: Optional[Tensor] = None,
                           edge_weight: Optional[Tensor] = None, boundaries: bool = True,
-                          node_size: float = 6., legend: bool = True, title: Optional[str] = None):
+                          node_size: float = 10., legend: bool = True, title: Optional[str] = None):
     """Draw a direction-typed superpixel graph over its image.
 
-    Superpixel boundaries (from ``data.seg``), nodes at ``data.pos`` and edge
-    stubs coloured by direction with width growing with the edge weight.
+    Superpixel borders (from ``data.seg``) as thin light lines on the pixel edges, nodes at
+    ``data.pos`` and edge stubs coloured by direction (over a white halo, so that they stand out on
+    any background), their width growing with the edge weight. Self-loops (type 4) are not drawn;
+    the default title counts every edge of the graph and says which were left out.
 
     Args:
         data (Data): a :class:`~graphseg.graphs.SuperpixelData` (``pos``, ``edge_index``,
@@ -44,9 +94,11 @@ def plot_superpixel_graph(data: Data, image: Union[Tensor, np.ndarray, None] = N
         ax: a matplotlib axis (default: a new figure).
         edge_index, edge_type, edge_weight: draw these edges instead of the graph's.
         boundaries (bool): draw superpixel boundaries. (default: ``True``)
-        node_size (float): marker size of the nodes.
-        legend (bool): add the direction compass. (default: ``True``)
-        title (str, optional): axis title.
+        node_size (float): marker size of the nodes. (default: ``10``)
+        legend (bool): add the direction compass, outside the axis on its right; left out when
+            another axis of the figure lies there (the compass goes beside the row's last axis).
+            (default: ``True``)
+        title (str, optional): axis title (default: the node and edge counts).
 
     Returns:
         The matplotlib axis.
@@ -58,46 +110,45 @@ def plot_superpixel_graph(data: Data, image: Union[Tensor, np.ndarray, None] = N
         _, ax = plt.subplots(figsize=(6, 6))
     if image is not None:
         img = _to_hwc(image)
-        if boundaries and getattr(data, 'seg', None) is not None:
-            seg = data.seg[0].cpu().numpy()
-            if img.shape[:2] != seg.shape:
-                raise ValueError(f"image must be {seg.shape} to match data.seg, got "
-                                 f"{img.shape[:2]}")
-            rgb = np.stack([img] * 3, -1) if img.ndim == 2 else img.astype(float)
-            if rgb.max() > 1:
-                rgb = rgb / 255.
-            rgb = rgb.copy()
-            rgb[find_boundaries(seg, mode='inner')] = (1.0, 1.0, 0.2)
-            img = rgb
+        seg = getattr(data, 'seg', None)
+        if seg is not None and img.shape[:2] != tuple(seg.shape[-2:]):
+            raise ValueError(f"image must be {tuple(seg.shape[-2:])} to match data.seg, got "
+                             f"{img.shape[:2]}")
         ax.imshow(img, cmap='gray' if img.ndim == 2 else None)
+    if boundaries and getattr(data, 'seg', None) is not None:
+        ax.add_collection(LineCollection(_label_boundaries(data.seg[0]), colors='white',
+                                         linewidths=0.6, alpha=0.6, zorder=1))
     ei = data.edge_index if edge_index is None else edge_index
     et = data.edge_type if edge_type is None else edge_type
     ew = getattr(data, 'edge_weight', None) if edge_weight is None else edge_weight
     pos = data.pos.detach().cpu().numpy()
-    ei, et = ei.cpu().numpy(), et.cpu().numpy()
-    keep = et != CENTER
-    src, dst, typ = ei[0][keep], ei[1][keep], et[keep]
+    ei, et_np = ei.cpu().numpy(), et.cpu().numpy()
+    keep = et_np != CENTER
+    src, dst, typ = ei[0][keep], ei[1][keep], et_np[keep]
     start = pos[dst]
     end = pos[dst] + 0.5 * (pos[src] - pos[dst])  # stub: half-way from i towards j
     if ew is not None:
         w = ew.detach().cpu().numpy()[keep]
-        widths = 0.4 + 1.6 * np.log1p(w) / max(np.log1p(w).max(), 1e-12)
+        widths = 0.8 + 1.4 * np.log1p(w) / max(np.log1p(w).max(), 1e-12)
     else:
-        widths = np.full(len(typ), 1.0)
+        widths = np.full(len(typ), 1.4)
     colors = direction_colors()[typ]
     styles = direction_linestyles()
-    ax.add_collection(LineCollection(np.stack([start, end], 1), colors=colors, linewidths=widths,
-                                     linestyles=[styles[t] for t in typ]))
-    ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c='white', edgecolors='black', linewidths=0.3,
+    stubs = np.stack([start, end], 1)  # (E, 2, 2)
+    ax.add_collection(LineCollection(stubs, colors='white', linewidths=widths + 1.0, alpha=0.5,
+                                     zorder=2))  # halo: the stubs stand out on any background
+    ax.add_collection(LineCollection(stubs, colors=colors, linewidths=widths,
+                                     linestyles=[styles[t] for t in typ], zorder=2))
+    ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c='white', edgecolors='black', linewidths=0.5,
                zorder=3)
     if image is None:
         ax.set_xlim(pos[:, 0].min() - 1, pos[:, 0].max() + 1)
         ax.set_ylim(pos[:, 1].max() + 1, pos[:, 1].min() - 1)
     ax.set_axis_off()
-    if legend:
+    if legend and not _axis_on_the_right(ax):  # one compass per row, beside its last axis
         draw_direction_legend(ax)
-    ax.set_title(title if title is not None else f'{data.num_nodes} nodes, {int(keep.sum())} '
-                                                 'typed edges')
+    ax.set_title(title if title is not None else
+                 f'{data.num_nodes:,} nodes, {_edge_count_text(et)}', fontsize=10)
     return ax
 
 
@@ -132,9 +183,11 @@ def plot_noise_canceling(data: Data, image: Union[Tensor, np.ndarray, None] = No
     for ax, (name, nc, md) in zip(axes, settings):
         ei, et, ew = group_adjacency(seg, H, W, num_groups=data.num_nodes, noise_cancel=nc,
                                      max_direction=md)
-        n_typed = int((et != CENTER).sum())
+        typed, loops = _edge_counts(et)
         plot_superpixel_graph(data, image, ax=ax, edge_index=ei, edge_type=et, edge_weight=ew,
-                              legend=ax is axes[-1], title=f'{name}: {n_typed} edges')
+                              legend=ax is axes[-1],
+                              title=f'{name}: {typed:,} edges between neighbours\n'
+                                    f'(+ {loops:,} self-loops, not drawn)')
         if crop is not None:
             x0, x1, y0, y1 = crop
             ax.set_xlim(x0, x1)

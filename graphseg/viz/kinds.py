@@ -11,7 +11,7 @@ in :data:`graphseg.commands.graph.KINDS`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict
+from typing import Callable, Dict, Tuple
 
 import matplotlib.pyplot as plt
 import torch
@@ -21,7 +21,7 @@ from ..check import check_callable
 from ..fileio import save_figure
 from ..graphs import slic_quadtree, superpixel_graph
 from ..graphs.superpixel import _graph_from_labels
-from .graphs import plot_superpixel_graph
+from .graphs import _edge_count_text, plot_superpixel_graph
 from .quadtree import plot_quadtree_graph
 
 
@@ -68,18 +68,45 @@ def build_grid(image: Tensor, n_segments: int, compactness: float, method: str):
     return _graph_from_labels(image, seg, int(seg.max()) + 1, noise_cancel=True, max_direction=True)
 
 
+def _grid_cell_size(data) -> Tuple[int, int]:
+    """``(height, width)`` in pixels of the top-left cell of a :func:`build_grid` graph (every cell
+    but those of the last row and column has this size), read from its pixel-to-node map ``seg``."""
+    seg = getattr(data, 'seg', None)
+    if seg is None or seg.dim() != 3:
+        raise ValueError("data must be a grid graph with seg (1, H, W), the pixel-to-cell map")
+    first = seg[0] == seg[0, 0, 0]
+    return int(first[:, 0].sum()), int(first[0].sum())
+
+
+def _plot_grid(data, image, ax=None):
+    """The grid graph over its photo: cell borders thin, the cell size in the title."""
+    h, w = _grid_cell_size(data)
+    cell = f'{h}x{w}-px' if h != w else f'{h}-px'
+    title = (f'grid graph (a 3x3 convolution\'s graph): {data.num_nodes:,} nodes, each a {cell} '
+             f'cell of the photo\n{_edge_count_text(data.edge_type)}')
+    return plot_superpixel_graph(data, image, ax=ax, title=title)
+
+
+def _plot_superpixel(data, image, ax=None):
+    """The superpixel graph with a title that says what a node is."""
+    title = (f'superpixel graph (HG-Conv\'s group graph): {data.num_nodes:,} nodes, one per SLIC '
+             f'superpixel\n{_edge_count_text(data.edge_type)}')
+    return plot_superpixel_graph(data, image, ax=ax, title=title)
+
+
 def _figure_saver(plot: Callable) -> Callable[[object, Tensor, str], None]:
-    """A ``plot`` for :class:`GraphKind`: draw with ``plot(data, image, ax=ax)`` and save a PNG."""
+    """A ``plot`` for :class:`GraphKind`: draw with ``plot(data, image, ax=ax)`` and save a PNG
+    (legends outside the image are kept by ``bbox_inches='tight'``)."""
     def save(data, image, path):
-        fig, ax = plt.subplots(figsize=(8, 8))
+        fig, ax = plt.subplots(figsize=(9, 9))
         plot(data, image, ax=ax)
         save_figure(fig, path, dpi=100, bbox_inches='tight')
         plt.close(fig)
     return save
 
 
-register_graph_kind('grid', build_grid, _figure_saver(plot_superpixel_graph))
-register_graph_kind('superpixel', build_superpixel, _figure_saver(plot_superpixel_graph))
+register_graph_kind('grid', build_grid, _figure_saver(_plot_grid))
+register_graph_kind('superpixel', build_superpixel, _figure_saver(_plot_superpixel))
 register_graph_kind('quadtree', build_quadtree, _figure_saver(plot_quadtree_graph))
 
 __all__ = ['GraphKind', 'GRAPH_KINDS', 'register_graph_kind']

@@ -58,7 +58,7 @@ def plot_predictions(images: Tensor, labels: Tensor, preds: Sequence[Tensor], ti
             axes[r, i].imshow(label_to_rgb(lab[i], num_classes, ignore_index),
                               interpolation='nearest')
     for r, name in enumerate(['image', 'label'] + list(titles)):
-        axes[r, 0].set_ylabel(name, fontsize=8)
+        axes[r, 0].set_ylabel(name, fontsize=9)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])

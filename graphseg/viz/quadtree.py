@@ -9,10 +9,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from torch import Tensor
 from torch_geometric.data import Data
 
 from ..check import check_index, check_int, check_tensor
+from ..directions import CENTER
 from ..graphs.quadtree import CHILD_EDGE_TYPE
 from ..nn.qgn import QGNOutput
 from .style import _to_hwc, label_to_rgb
@@ -68,9 +71,9 @@ def quadtree_draw_level(level: Tensor, max_cells: int = 1500) -> int:
 
 
 def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, ax=None,
-                        min_level: Optional[int] = None, max_cells: int = 1500, alpha: float = 0.45,
+                        min_level: Optional[int] = None, max_cells: int = 1500, alpha: float = 0.35,
                         node_size: float = 3., edges: bool = True, colorbar: bool = True,
-                        title: Optional[str] = None):
+                        legend: bool = True, title: Optional[str] = None):
     """Draw a quadtree graph over its image, readable at any depth.
 
     Cells at level ``min_level`` and above are drawn as they are: outlined, tinted
@@ -89,21 +92,19 @@ def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, 
         ax: a matplotlib axis (default: a new figure).
         min_level (int, optional): finest level drawn cell by cell (default: automatic).
         max_cells (int): the automatic ``min_level``'s cell budget. (default: ``1500``)
-        alpha (float): opacity of the level tint. (default: ``0.45``)
+        alpha (float): opacity of the level tint. (default: ``0.35``)
         node_size (float): marker size of a level-``min_level`` node (grows with the level).
         edges (bool): draw parent -> child edges. (default: ``True``)
-        colorbar (bool): add the level colour bar. (default: ``True``)
-        title (str, optional): axis title.
+        colorbar (bool): add the cell-size colour bar. (default: ``True``)
+        legend (bool): explain the marks (nodes, cells, edges, with the graph's edge counts) below
+            the axis. (default: ``True``)
+        title (str, optional): axis title (default: what the tree is and what is drawn of it).
 
     Returns:
         The matplotlib axis.
     """
-
-
-    if not isinstance(data,
-                      Data) or any(getattr(data, k, None) is None for k in ('level', 'cell_size',
-                                                                            'leaf',
-                                                                                  'seg', 'pos')):
+    keys = ('level', 'cell_size', 'leaf', 'seg', 'pos')
+    if not isinstance(data, Data) or any(getattr(data, k, None) is None for k in keys):
         raise ValueError("data must be a quadtree graph (QuadtreeData with level, cell_size, "
                          "leaf, seg, pos; see quadtree_graph)")
     if ax is None:
@@ -163,18 +164,72 @@ def plot_quadtree_graph(data, image: Union[Tensor, np.ndarray, None] = None, *, 
                     zorder=3)
     if colorbar:
         cb = plt.colorbar(sc, ax=ax, fraction=0.046, pad=0.02, ticks=range(top + 1))
-        cb.set_label('level l (cell side $2^l$ px)')
+        cb.ax.set_yticklabels([f'{2 ** lv} px' for lv in range(top + 1)])
+        cb.set_label('cell side (level l: $2^l$ px)')
     ax.set_xlim(-0.5, W - 0.5)
     ax.set_ylim(H - 0.5, -0.5)
     ax.set_axis_off()
-    hidden = int((level < min_level).sum())
-    default = f'{data.num_nodes} cells, {int(leaf.sum())} leaves'
-    if hidden:
-        default += (
-            f'\nlevels < {min_level} aggregated ({hidden} cells; dotted = subdivided further)'
-        )
-    ax.set_title(title if title is not None else default, fontsize=9)
+    if legend:
+        padded = image is not None and (img.shape[0] < H or img.shape[1] < W)
+        _quadtree_legend(ax, data, min_level, edges, padded)
+    ax.set_title(title if title is not None else _quadtree_title(data, min_level), fontsize=10)
     return ax
+
+
+def _quadtree_counts(data) -> dict:
+    """Cells, leaves, and the edges by kind (parent -> child, same-level neighbours, self-loops):
+    together ``data.edge_index.size(1)``."""
+    et = data.edge_type
+    child = int((et >= CHILD_EDGE_TYPE).sum())
+    loops = int((et == CENTER).sum())
+    return {'cells': int(data.num_nodes), 'leaves': int(data.leaf.sum()), 'edges': int(et.numel()),
+            'child': child, 'loops': loops, 'same': int(et.numel()) - child - loops}
+
+
+def _quadtree_title(data, min_level: int) -> str:
+    """The default title: what the tree is, in plain words, and what is drawn of it."""
+    c = _quadtree_counts(data)
+    level = data.level
+    what = ('lies inside one superpixel' if getattr(data, 'num_superpixels', None) is not None
+            else 'holds one label')  # slic_quadtree's trees, or Quadtree.from_labels'
+    lines = [f'quadtree: square cells split in four until each {what}',
+             f"{c['cells']:,} cells (nodes), {c['leaves']:,} of them not split further"]
+    hidden = int((level < min_level).sum())
+    if hidden:
+        lines.append(f'{hidden:,} cells smaller than {2 ** min_level} px not drawn: '
+                     f'a dotted {2 ** min_level}-px cell is split further')
+    return '\n'.join(lines)
+
+
+def _quadtree_legend(ax, data, min_level: int, edges: bool, padded: bool) -> None:
+    """What the marks mean, below the axis (outside the image), with the edge counts of
+    ``data``."""
+    c = _quadtree_counts(data)
+    smallest = f'{2 ** min_level}-px'
+    handles = [Line2D([], [], marker='o', linestyle='none', markerfacecolor='#7ad151',
+                      markeredgecolor='black', markersize=6,
+                      label='node: a cell\'s centre (colour = cell side)'),
+               Patch(facecolor='none', edgecolor='black', linewidth=0.8, label='a cell'),
+               Patch(facecolor='#7ad151', edgecolor='none', alpha=0.6,
+                     label=f'tint: side of the unsplit cell under each pixel (colour bar; '
+                           f'averaged inside a dotted {smallest} cell)'),
+               Patch(facecolor='none', edgecolor='black', linewidth=0.8, linestyle=':',
+                     label=f'a {smallest} cell split further (its cells not drawn)')]
+    if edges:
+        handles.append(Line2D([], [], color='black', linewidth=0.8,
+                              label=f"parent -> child edge (drawn to the {smallest} cells; "
+                                    f"{c['child']:,} in all)"))
+    if padded:
+        handles.append(Patch(facecolor='#dddddd', edgecolor='none',
+                             label='light strip: padding (the tree covers a multiple of '
+                                   f'{2 ** (int(data.level.max()))} px)'))
+    not_drawn = f"{c['same']:,} same-level neighbour edges"
+    if c['loops']:
+        not_drawn += f" + {c['loops']:,} self-loops"
+    handles.append(Line2D([], [], linestyle='none', label=f'not drawn: {not_drawn} '
+                                                            f"({c['edges']:,} edges in all)"))
+    ax.legend(handles=handles, loc='upper left', bbox_to_anchor=(0.0, -0.01), ncol=1,
+              fontsize=8, frameon=False, handlelength=1.6)
 
 
 def plot_active_sites(output, *, image_index: int = 0, axes=None, label: Optional[str] = None):

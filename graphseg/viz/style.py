@@ -57,7 +57,7 @@ def _to_hwc(image: Union[Tensor, np.ndarray], name: str = 'image') -> np.ndarray
     return image
 
 
-def _draw_compass(ax, fontsize: float = 7.) -> None:
+def _draw_compass(ax, fontsize: float = 8.) -> None:
     """Arrows from the centre to each offset ``(dx, dy)``, labelled ``k name``, in data
     coordinates."""
     colors, styles = direction_colors(), direction_linestyles()
@@ -78,26 +78,32 @@ def _draw_compass(ax, fontsize: float = 7.) -> None:
     ax.set_aspect('equal')
 
 
-def draw_direction_legend(ax, loc: Sequence[float] = (0.72, 0.0, 0.28, 0.28), fontsize: float = 6.):
-    """A labelled compass inset: each direction ``k`` as an arrow from node ``i`` towards the offset
-    where its neighbour ``j`` lies (colour and dash pattern as the edges), with its id and compass
-    name.
+def draw_direction_legend(ax, loc: Sequence[float] = (1.03, 0.0, 0.34, 0.34),
+                          fontsize: float = 8.):
+    """A labelled compass beside an axis: each direction ``k`` as an arrow from node ``i``
+    towards the offset where its neighbour ``j`` lies (colour and dash pattern as the edges), with
+    its id and compass name.
+
+    By default the compass sits outside the axis, right of its lower corner, so that it hides
+    nothing of the image (save with ``bbox_inches='tight'`` to keep it in the file).
 
     Args:
-        ax: the axis to put the inset in.
-        loc (sequence): inset ``(x0, y0, width, height)`` in axis fractions.
-        fontsize (float): label size.
+        ax: the axis to draw the compass beside.
+        loc (sequence): ``(x0, y0, width, height)`` in axis fractions (values in ``[0, 1]`` put it
+            inside the axis). (default: ``(1.03, 0.0, 0.34, 0.34)``)
+        fontsize (float): label size in points. (default: ``8``)
 
     Returns:
         The inset axis.
     """
     if not hasattr(ax, 'inset_axes'):
         raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    if len(loc) != 4 or not all(isinstance(v, (int, float)) for v in loc):
+        raise ValueError(f"loc must be (x0, y0, width, height) in axis fractions, got {loc!r}")
+    check_number(fontsize, 'fontsize', 0., strict=True)
     inset = ax.inset_axes(list(loc))
     _draw_compass(inset, fontsize)
-    inset.set_title('edge j→i of type k:\nj at offset k from i', fontsize=fontsize,
-                    backgroundcolor='white')
-    inset.patch.set_alpha(0.85)
+    inset.set_title('edge j→i of type k:\nj at offset k from i', fontsize=fontsize)
     return inset
 
 
@@ -151,7 +157,7 @@ MNIST_SEG_CLASSES = ('background',) + tuple(f'digit {d}' for d in range(10))
 
 def add_class_legend(fig, num_classes: int, class_names: Optional[Sequence[str]] = None, *,
                      ignore_index: Optional[int] = 255, ncol: Optional[int] = None,
-                     fontsize: float = 7.):
+                     fontsize: float = 8.):
     """A legend of the class colours of :func:`label_to_rgb` (and white = ignore) below a figure."""
     if not hasattr(fig, 'legend') or not hasattr(fig, 'add_axes'):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")

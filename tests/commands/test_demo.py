@@ -1,10 +1,14 @@
-"""graphseg demo: the quick tour, a failing model isolated."""
+"""graphseg demo: the quick tour, a failing model isolated, the progress bars naming the models,
+``--readme`` (the README's numbers against the committed run are checked by
+tests/test_readme_demo.py)."""
 import json
 
 import pytest
 import torch
 
+from graphseg.analysis import format_macs
 from graphseg.cli import main
+from graphseg.experiments.demo import README_BEGIN, README_END, readme_block
 from graphseg.models import register_model
 
 
@@ -32,25 +36,9 @@ def broken_model():
 
 def test_demo_isolates_a_failing_model(tmp_path, broken_model):
     out = tmp_path / 'demo'
-    res = main(
-        [
-            'demo',
-            '--model',
-            '_broken_demo_model,fcn_small',
-            '--steps',
-            '2',
-            '--train-samples',
-            '8',
-            '--val-samples',
-            '4',
-            '--batch-size',
-            '4',
-            '--quick',
-            '--out',
-            str(out),
-            '--no-progress',
-        ]
-    )
+    res = main(['demo', '--model', '_broken_demo_model,fcn_small', '--steps', '2',
+                '--train-samples', '8', '--val-samples', '4', '--batch-size', '4', '--quick',
+                '--out', str(out), '--no-progress'])
     assert res == 1
     record = json.loads((out / 'run.json').read_text())
     assert record['failures'][0]['model'] == '_broken_demo_model'
@@ -59,11 +47,13 @@ def test_demo_isolates_a_failing_model(tmp_path, broken_model):
     assert 'broken on purpose' in (out / 'report.md').read_text()
 
 
-def test_demo_quick_tour(tmp_path):
+def test_demo_quick_tour(tmp_path, capsys):
     """What CI runs: graph figures, dense vs HG-Conv trained on digit scenes, comparison table,
-    report."""
+    report; each progress bar names the registered model it trains."""
     out = tmp_path / 'demo'
-    assert main(['demo', '--quick', '--out', str(out), '--no-progress']) == 0
+    assert main(['demo', '--quick', '--out', str(out)]) == 0
+    bars = capsys.readouterr().err
+    assert 'train fcn_small:' in bars and 'train hg_fcn_small:' in bars
     record = json.loads((out / 'run.json').read_text())
     assert set(record['results']) == {'fcn_small',
                                       'hg_fcn_small'} and record['status'] == 'completed'
@@ -75,6 +65,45 @@ def test_demo_quick_tour(tmp_path):
     assert record['results']['hg_fcn_small']['macs'] < record['results']['fcn_small']['macs']
     report = (out / 'report.md').read_text()
     for f in ('figures/graph_grid.png', 'figures/graph_superpixel.png',
-              'figures/graph_quadtree.png', 'figures/predictions.png'):
+              'figures/graph_quadtree.png', 'figures/predictions.png',
+              'figures/inference_scaling.png'):
         assert f in report and (out / f).stat().st_size > 1000
     assert 'val mIoU' in report and 'MACs/image' in report
+    # inference time against image size, recorded (no timing asserted: the machine is shared)
+    scaling = record['scaling']
+    assert scaling['sizes'] == [64, 128] and scaling['reference'] == 'fcn_small'
+    for name in ('fcn_small', 'hg_fcn_small'):
+        assert len(scaling['seconds'][name]) == 2 and min(scaling['seconds'][name]) > 0
+    assert scaling['macs']['fcn_small'][0] == record['results']['fcn_small']['macs']
+    assert scaling['macs']['fcn_small'][1] == 4 * scaling['macs']['fcn_small'][0]  # 4x the pixels
+    ratio = scaling['ratios']['hg_fcn_small']
+    assert ratio['text'] in report and 'crossover' in ratio
+    assert record['wall_seconds'] >= record['seconds'] > 0
+    # the README block of this run quotes its numbers as the demo printed them
+    block = readme_block(record)
+    assert block.startswith(README_BEGIN) and block.rstrip().endswith(README_END)
+    assert '`graphseg demo --quick`' in block and ratio['text'] in block
+    for name, r in record['results'].items():
+        row = (f"| `{name}` | {r['metrics']['miou']:.3f} | {r['metrics']['pixel_acc']:.3f} | "
+               f"{format_macs(r['macs'])} | {r['params']:,} |")
+        assert row in block
+    assert f"Wall time: {record['wall_seconds']:.0f} s" in block
+    run_json = out / 'run.json'
+    assert main(['demo', '--readme', str(out)]) == 0
+    assert main(['demo', '--readme', str(run_json)]) == 0
+
+
+@pytest.mark.parametrize('content, message', [
+    (None, r'--readme must be a demo run folder \(with run.json\) or its run.json'),
+    ('{"command": "train", "status": "completed"}',
+     r"record must be the run.json of a graphseg demo run \(command 'demo'\), got 'train'"),
+    ('{"command": "demo", "status": "failed", "failures": []}',
+     r"record must be a completed demo run \(status 'completed'\), got status 'failed'"),
+    ('{"command": "demo", "status": "completed"}', r"record must have the keys \['options'"),
+    ('{not json', r'--readme: .*run.json is not a readable run.json'),
+])
+def test_demo_readme_errors(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / 'run.json').write_text(content)
+    with pytest.raises(SystemExit, match=r'graphseg demo: error: ' + message):
+        main(['demo', '--readme', str(tmp_path)])

@@ -99,12 +99,43 @@ ERRORS = [
      r'name must be a non-empty string'),
     ('viz.register_graph_kind: build', lambda: viz.register_graph_kind('x', None, print), S,
      r'build must be callable, got NoneType'),
+    ('viz.draw_direction_legend: loc', lambda: viz.draw_direction_legend(_figure().gca(), (0, 1)),
+     E, r'loc must be \(x0, y0, width, height\) in axis fractions, got \(0, 1\)'),
+    ('viz.draw_direction_legend: fontsize 0',
+     lambda: viz.draw_direction_legend(_figure().gca(), fontsize=0), E,
+     r'fontsize must be a finite number > 0, got 0'),
+    # ---------------------------------------------------------------- graphseg.viz.scaling
+    ('viz.crossover_size: sizes not increasing', lambda: viz.crossover_size([128, 64], [1., 1.]),
+     E, r'sizes must be strictly increasing, got \[128, 64\]'),
+    ('viz.crossover_size: sizes empty', lambda: viz.crossover_size([], []), E,
+     r'sizes must be a non-empty list of image sides in pixels, got \[\]'),
+    ('viz.crossover_size: ratios length', lambda: viz.crossover_size([64, 128], [1.]), E,
+     r"ratios\['model'\] must have one value per size \(2\), got 1"),
+    ('viz.crossover_size: ratio NaN', lambda: viz.crossover_size([64], [NAN]), E,
+     r"ratios\['model'\] must hold finite numbers > 0, got \[nan\]"),
+    ('viz.scaling_summary: reference', lambda: viz.scaling_summary(
+        [64], {'a': [1.], 'b': [2.]}, {'a': [1.], 'b': [1.]}, 'c'), E,
+     r"reference must be one of \['a', 'b'\], got 'c'"),
+    ('viz.scaling_summary: macs models', lambda: viz.scaling_summary(
+        [64], {'a': [1.], 'b': [2.]}, {'a': [1.]}), E,
+     r"macs must have the models of seconds \['a', 'b'\], got \['a'\]"),
+    ('viz.scaling_summary: seconds empty', lambda: viz.scaling_summary([64], {}, {}), E,
+     r'seconds must be a non-empty dict model -> one value per size'),
+    ('viz.plot_inference_scaling: seconds zero', lambda: viz.plot_inference_scaling(
+        [64], {'a': [0.]}, {'a': [1.]}), E, r"seconds\['a'\] must hold finite numbers > 0"),
+    ('viz.plot_inference_scaling: batch 0', lambda: viz.plot_inference_scaling(
+        [64], {'a': [1.]}, {'a': [1.]}, batch=0), E, r'batch must be an int >= 1, got 0'),
 ]
 
 
 ACCEPTED = [
     ('viz.raster_order: no nodes', lambda: viz.raster_order(torch.zeros(0, 2)),
      lambda o: o.numel() == 0),
+    ('viz.plot_inference_scaling: one model (nothing to compare)',
+     lambda: viz.plot_inference_scaling([64, 128], {'a': [1., 2.]}, {'a': [1., 4.]}),
+     lambda fig: 'a only: nothing to compare' in fig._suptitle.get_text()),
+    ('viz.crossover_size: one size, faster', lambda: viz.crossover_size([64], [0.5]),
+     lambda o: o == 64),
 ]
 
 
