@@ -21,7 +21,8 @@ Folders, each one job, imports running downward (``tests/test_layout.py`` checks
 * :mod:`graphseg.experiments`: the GNN baselines and the demo tour;
 * :mod:`graphseg.commands` and :mod:`graphseg.cli`: the ``graphseg`` command.
 
-Subpackages load on first use (``import graphseg`` alone imports nothing heavy).
+Subpackages load on first use (``import graphseg`` alone imports nothing heavy), and so does
+``graphseg.optimize_for_inference`` (:func:`graphseg.models.optimize_for_inference`).
 """
 import importlib
 
@@ -31,14 +32,20 @@ _SUBPACKAGES = ('analysis', 'check', 'commands', 'data', 'directions', 'distribu
                 'evaluation', 'experiments', 'graphs', 'models', 'nn', 'ops', 'typing', 'viz')
 
 
+#: names of the root package that load their subpackage on first use: name -> subpackage
+_LAZY = {'optimize_for_inference': 'models'}
+
+
 def __getattr__(name: str):
     if name in _SUBPACKAGES:
         return importlib.import_module(f'{__name__}.{name}')
+    if name in _LAZY:
+        return getattr(importlib.import_module(f'{__name__}.{_LAZY[name]}'), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_SUBPACKAGES))
+    return sorted(list(globals()) + list(_SUBPACKAGES) + list(_LAZY))
 
 
 __all__ = ['__version__']

@@ -38,6 +38,8 @@ COMMANDS = {
     'bench-gnn': ('bench_gnn', 'graph-learning benchmarks (MNIST superpixels, HG-Conv Table 3 '
                                'swap-ins)'),
     'info': ('info', 'versions and optional backends'),
+    'export': ('export', 'export a model to ONNX, TorchScript or torch.export'),
+    'weights': ('weights', 'list and pre-fetch pretrained and released weights by name'),
 }
 
 #: exceptions that are the user's to fix (reported in one line); RuntimeError covers a busy run

@@ -1,8 +1,8 @@
 """Every benchmark in one command, into one JSON of ratios, absolute figures and the machine
 description.
 
-Runs scripts/bench_{graphs,hgconv,repgraph,hyperseg,sparse,compile}.py in this process (each prints
-its tables as when run alone) once per thread count, collects what they record
+Runs scripts/bench_{graphs,hgconv,repgraph,hyperseg,sparse,compile,inference}.py in this process
+(each prints its tables as when run alone) once per thread count, collects what they record
 (graphseg.analysis.timing.record) and writes
 
     {"machine": {...}, "args": {...}, "runs": [{"script", "threads", "seconds", "error", "records":
@@ -30,7 +30,7 @@ import torch
 
 from graphseg.analysis.timing import machine_info, take_records
 
-SCRIPTS = ('graphs', 'hgconv', 'repgraph', 'hyperseg', 'sparse', 'compile')
+SCRIPTS = ('graphs', 'hgconv', 'repgraph', 'hyperseg', 'sparse', 'compile', 'inference')
 HERE = Path(__file__).resolve().parent
 
 
@@ -78,6 +78,8 @@ def main() -> int:
                 argv += ['--threads', str(threads)]
             if name == 'repgraph':
                 argv.append('--no-paper')  # the paper size needs ~12 GiB for the non-local baseline
+            if name == 'inference' and args.quick:
+                argv += ['--models', 'hyperseg_m,resnet18_dilated,hg_resnet18', '--no-onnx']
             print(f'\n===== bench_{name}.py {" ".join(argv)}', flush=True)
             result = run_script(name, argv)
             result['threads'] = threads or default_threads

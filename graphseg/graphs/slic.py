@@ -52,6 +52,7 @@ import torch
 from torch import Tensor
 
 from ..check import as_image, check_int, check_ndim, check_positive
+from ..ops.amp import autocast_enabled, full_precision
 from ..ops.color import rgb_to_lab
 
 
@@ -106,7 +107,13 @@ def _slic_torch(image: Tensor, n_segments: int = 100, compactness: float = 10.,
                 max_num_iter: int = 10, convert2lab: bool | None = None, *,
                 enforce_connectivity: bool = True,
                 min_size_factor: float = 0.5) -> Tuple[Tensor, Tensor]:
-    """:func:`slic_torch` of an image that :func:`graphseg.check.as_image` has already accepted."""
+    """:func:`slic_torch` of an image that :func:`graphseg.check.as_image` has already accepted
+    (in float32 under ``torch.autocast``, whose bf16 matmuls would reorder the distances)."""
+    if autocast_enabled(image):
+        with full_precision(image):
+            return _slic_torch(image, n_segments, compactness, max_num_iter, convert2lab,
+                               enforce_connectivity=enforce_connectivity,
+                               min_size_factor=min_size_factor)
     image, convert2lab = _slic_input(image, n_segments, compactness, max_num_iter, convert2lab)
     B, C, H, W = image.shape
     dev, dtype = image.device, image.dtype

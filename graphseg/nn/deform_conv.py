@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from ..check import (check_finite, check_floating, check_int, check_ndim, check_param_dtype,
                      check_same_device)
+from ..ops.amp import autocast_enabled, full_precision, upcast
 from ..ops.bilinear import bilinear_taps
 
 _Pair = Union[int, Tuple[int, int]]
@@ -74,7 +75,7 @@ def deform_sample(x: Tensor, offset: Tensor, kernel_size: Tuple[int, int],
     tx = torch.arange(kw, device=dev, dtype=dt).repeat(kh) * dilation[1]
     base_y = ty.view(K, 1, 1) + oy.view(1, Ho, 1)  # (K, Ho, 1)
     base_x = tx.view(K, 1, 1) + ox.view(1, 1, Wo)  # (K, 1, Wo)
-    delta = offset.view(B, G, K, 2, Ho, Wo)
+    delta = offset.reshape(B, G, K, 2, Ho, Wo)
     # (B, G, K, Ho, Wo, 2)
     pos = torch.stack([base_y + delta[:, :, :, 0], base_x + delta[:, :, :, 1]], dim=-1)
     # (B, G, Ho, Wo, K, 2): rows of one output position together
@@ -83,9 +84,9 @@ def deform_sample(x: Tensor, offset: Tensor, kernel_size: Tuple[int, int],
     check_finite(offset, 'offset')  # a NaN offset would read pixel 0 with weight NaN
     if mask is not None:
         # DCNv2 m_k
-        weight = weight * mask.view(B, G, K, Ho, Wo).permute(0, 1, 3, 4, 2).unsqueeze(-1)
+        weight = weight * mask.reshape(B, G, K, Ho, Wo).permute(0, 1, 3, 4, 2).unsqueeze(-1)
     # table row (b, g, pixel) holds the Cg channels of offset group g of image b at that pixel
-    table = x.view(B, G, Cg, H * W).permute(0, 1, 3, 2).reshape(B * G * H * W, Cg)
+    table = x.reshape(B, G, Cg, H * W).permute(0, 1, 3, 2).reshape(B * G * H * W, Cg)
     index = index + (torch.arange(B * G, device=dev) * (H * W)).view(B, G, 1, 1, 1, 1)
     sampled = F.embedding_bag(index.reshape(-1, 4), table, per_sample_weights=weight.reshape(-1, 4),
                               mode='sum')  # (B G Ho Wo K, Cg)
@@ -124,10 +125,11 @@ def deform_conv2d(x: Tensor, offset: Tensor, weight: Tensor, bias: Optional[Tens
         _pair(padding, 'padding', 0),
         _pair(dilation, 'dilation', 1),
     )
+    mixed = autocast_enabled(x)  # autocast casts on purpose
     for name, t in (('offset', offset), ('weight', weight), ('bias', bias), ('mask', mask)):
         if t is not None:
             check_same_device('x', x, name, t)
-            if t.dtype != x.dtype:
+            if t.dtype != x.dtype and not mixed:
                 raise TypeError(f"{name} must have the dtype of x ({x.dtype}), got {t.dtype}")
     B, C, H, W = x.shape
     C_out, Cg_in, kh, kw = weight.shape
@@ -161,10 +163,13 @@ def deform_conv2d(x: Tensor, offset: Tensor, weight: Tensor, bias: Optional[Tens
         if tuple(mask.shape) != (B, G * K, Ho, Wo):
             raise ValueError(f"mask must have shape (B, offset_groups * kh * kw, H_out, W_out) = "
                              f"{(B, G * K, Ho, Wo)}, got {tuple(mask.shape)}")
-    cols = deform_sample(x, offset, (kh, kw), stride, padding, dilation, mask)  # (B, L, C, K)
+    # under autocast the sampling positions, bilinear weights and gathered sums stay float32
+    with full_precision(x):
+        cols = deform_sample(upcast(x), upcast(offset), (kh, kw), stride, padding, dilation,
+                             upcast(mask))  # (B, L, C, K)
     # channel-major columns, as weight.flatten(1)
     cols = cols.reshape(B, Ho * Wo, groups, Cg_in * K)
-    w = weight.view(groups, C_out // groups, Cg_in * K)
+    w = weight.reshape(groups, C_out // groups, Cg_in * K)
     out = torch.einsum('blgc,goc->bglo', cols, w)  # (B, groups, L, C_out / groups)
     out = out.permute(0, 1, 3, 2).reshape(B, C_out, Ho, Wo)
     if bias is not None:

@@ -44,6 +44,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..check import check_choice, check_floating, check_ndim, check_same_device
+from .amp import autocast_enabled
 
 PADDING_MODES = ('zeros', 'reflect', 'replicate')
 IMPLS = ('auto', 'bmm', 'grouped_conv', 'taps')
@@ -217,7 +218,12 @@ def dpw_conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None, *, grou
     check_floating(weight, 'weight')
     check_same_device('x', x, 'weight', weight)
     if weight.dtype != x.dtype:
-        raise TypeError(f"weight must have the dtype of x ({x.dtype}), got {weight.dtype}")
+        if not autocast_enabled(x):
+            raise TypeError(f"weight must have the dtype of x ({x.dtype}), got {weight.dtype}")
+        # autocast: a generated bf16 kernel meets a float32 map (or the other way round); both in
+        # the wider dtype, the patch-wise GEMMs / convolutions then cast as autocast does
+        dtype = torch.promote_types(x.dtype, weight.dtype)
+        x, weight = x.to(dtype), weight.to(dtype)
     check_choice(padding_mode, 'padding_mode', PADDING_MODES)
     check_choice(impl, 'impl', IMPLS)
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:

@@ -42,6 +42,7 @@ from torch.autograd.function import once_differentiable
 from ..check import (check_choice, check_floating, check_index, check_int, check_ndim,
                      check_same_device)
 from ..directions import CENTER, NUM_DIRECTIONS
+from .amp import autocast_enabled, is_low_precision
 
 PLANS = ('auto', 'im2col', 'pairs')
 #: ``'auto'`` takes ``'im2col'`` when at least this fraction of the 9 N (site, offset) pairs is
@@ -177,6 +178,9 @@ def _apply(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
             torch.mm(rows.view(-1, NUM_DIRECTIONS * C), w, out=out[s:s + step])
         return out
     out = x @ weight[CENTER]  # (N, C')
+    low = is_low_precision(x)
+    if low and plan.src.numel():  # bf16 / fp16: the 9 offsets' products accumulate in float32
+        out = out.float()
     if plan.src.numel():
         # per run of offset groups: gather the source rows, one GEMM per offset, one index_add_ into
         # the targets, in two cache-sized buffers that every run reuses (buffers of all E - N pairs
@@ -190,8 +194,8 @@ def _apply(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
             msg = msg_buf[:e - s]  # (n, C')
             for k, a, b in groups:
                 torch.mm(rows[a - s:b - s], weight[k], out=msg[a - s:b - s])
-            out.index_add_(0, plan.dst[s:e], msg)
-    return out
+            out.index_add_(0, plan.dst[s:e], msg.float() if low else msg)
+    return out.to(x.dtype)
 
 
 def _weight_grad(x: Tensor, grad_out: Tensor, plan: ConvPlan) -> Tensor:
@@ -273,7 +277,14 @@ def gather_gemm_conv(x: Tensor, weight: Tensor, plan: ConvPlan) -> Tensor:
     if x.size(0) != plan.num_sites:
         raise ValueError(f"x must have one row per site of the plan ({plan.num_sites}), got "
                          f"{x.size(0)}")
-    if weight.dtype != x.dtype:
+    autocast = autocast_enabled(x)
+    dtype = torch.get_autocast_dtype(x.device.type) if autocast else x.dtype
+    if autocast and {x.dtype, weight.dtype} <= {torch.float32, dtype}:
+        # autocast: the GEMMs in its dtype, as autocast runs a float32 matmul (the function runs
+        # torch.mm with out=, which autocast does not cast; x @ W would be cast, and mixing the
+        # two fails), the offsets summed in float32
+        x, weight = x.to(dtype), weight.to(dtype)
+    elif weight.dtype != x.dtype:
         raise TypeError(f"weight must have the dtype of x ({x.dtype}), got {weight.dtype}")
     return _GatherGemmConv.apply(x.contiguous(), weight, plan)
 

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from ..check import check_choice, check_index, check_same_device, check_tensor
 from ..typing import WITH_TORCH_SCATTER
+from .amp import is_low_precision
 from ..typing import WITH_TORCH_SPARSE
 
 REDUCTIONS = ('sum', 'mean', 'max', 'min')
@@ -103,6 +104,9 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = 
         backend (str, optional): ``'torch'`` or ``'torch_scatter'``; default
             the global backend (:func:`set_backend`).
 
+    Mixed precision: bfloat16 / float16 sums and means accumulate in float32 and are returned in
+    ``src``'s dtype (``'torch'`` backend).
+
     Shapes:
         - **input:** src :math:`(*, N, *)`, index :math:`(N,)`
         - **output:** :math:`(*, \text{dim\_size}, *)`
@@ -133,6 +137,10 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = 
             _index_range_error(index, dim_size)  # torch_scatter would write out of bounds
         return torch_scatter.scatter(src, index, dim, dim_size=dim_size, reduce=reduce)
     try:
+        if reduce in ('sum', 'mean') and is_low_precision(src):
+            # bf16 / fp16 sums accumulate in float32 (8 or 11 bits of mantissa lose the small terms
+            # of a long sum), returned in src's dtype
+            return _scatter_torch(src.float(), index, dim, dim_size, reduce).to(src.dtype)
         return _scatter_torch(src, index, dim, dim_size, reduce)
     # no check on the hot path: name the argument once torch complains
     except (RuntimeError, IndexError) as e:

@@ -27,6 +27,7 @@ from torch import Tensor
 
 from ..check import check_floating, check_index, check_ndim, check_tensor
 from ..directions import kernel_to_direction_weights
+from .amp import autocast_enabled
 from .gather_gemm import PLANS, ConvPlan, conv_plan, gather_gemm_conv
 from .kernel_map import check_coords, neighbor_table, submanifold_kernel_map
 from .typed import typed_matmul_scatter
@@ -254,6 +255,9 @@ def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] 
             ``'typed'`` (the typed-edge kernel); all give the same result. (default: ``'auto'``)
         backend (str, optional): backend of the typed-edge kernel (``plan='typed'``).
 
+    Under ``torch.autocast`` the GEMMs run in the autocast dtype and the sums over the 9 offsets
+    accumulate in float32.
+
     Shapes:
         - **input:** feats :math:`(N, C_{in})`, weight :math:`(C_{out}, C_{in}, k, k)`
         - **output:** feats :math:`(N, C_{out})`
@@ -262,7 +266,7 @@ def submanifold_conv2d(input: SparseMap, weight: Tensor, bias: Optional[Tensor] 
         raise TypeError(f"input must be a SparseMap, got {type(input).__name__}")
     check_ndim(weight, 'weight', 4, '(C_out, C_in, k, k)')
     check_floating(input.feats, 'input.feats')
-    if weight.dtype != input.feats.dtype:
+    if weight.dtype != input.feats.dtype and not autocast_enabled(input.feats):
         raise TypeError(f"weight must have the dtype of input.feats ({input.feats.dtype}), got "
                         f"{weight.dtype}")
     k = weight.size(-1)

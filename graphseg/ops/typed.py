@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..check import check_floating, check_index, check_int, check_ndim, check_same_device
+from .amp import autocast_enabled, is_low_precision, upcast
 from .scatter import resolve_backend, scatter
 
 
@@ -138,6 +139,10 @@ def typed_matmul_scatter(x: Tensor, weight: Tensor, edge_index: Tensor, edge_typ
             ``'torch_sparse'``; default the global backend
             (:func:`graphseg.ops.set_backend`).
 
+    Mixed precision: under ``torch.autocast`` ``x`` and ``weight`` may differ in dtype (the matmul
+    runs in the autocast dtype); the weighted sums over the edges accumulate in float32 and are
+    returned in the matmul's dtype.
+
     Shapes:
         - **input:** x :math:`(N, C)`, weight :math:`(T, C, C')`,
           edge_index :math:`(2, E)`, edge_type :math:`(E,)`, edge_weight :math:`(E,)`
@@ -152,7 +157,7 @@ def typed_matmul_scatter(x: Tensor, weight: Tensor, edge_index: Tensor, edge_typ
     check_same_device('x', x, 'weight', weight)
     check_same_device('x', x, 'edge_index', edge_index)
     check_same_device('x', x, 'edge_weight', edge_weight)
-    if weight.dtype != x.dtype:
+    if weight.dtype != x.dtype and not autocast_enabled(x):  # autocast casts on purpose
         raise TypeError(f"weight must have the dtype of x ({x.dtype}), got {weight.dtype}")
     N, C = x.shape
     T, _, C_out = weight.shape
@@ -168,7 +173,7 @@ def typed_matmul_scatter(x: Tensor, weight: Tensor, edge_index: Tensor, edge_typ
         from torch_sparse import SparseTensor  # optional backend (WITH_TORCH_SPARSE)
         value = edge_weight if edge_weight is not None else None
         adj = SparseTensor(row=dst, col=row, value=value, sparse_sizes=(dim_size, N * T))
-        return adj.matmul(h)
+        return adj.matmul(upcast(h) if value is not None else h).to(h.dtype)
 
     if backend == 'torch_scatter':
         msg = h.index_select(0, row)  # [E, C']
@@ -187,6 +192,9 @@ def typed_matmul_scatter(x: Tensor, weight: Tensor, edge_index: Tensor, edge_typ
         edge_weight = edge_weight[perm] if edge_weight is not None else None
     # first edge of each target
     offsets = torch.searchsorted(dst, torch.arange(dim_size, device=dst.device))
+    if is_low_precision(h):  # bf16 / fp16 (autocast's matmul): the bags sum in float32
+        return F.embedding_bag(row, h.float(), offsets, mode='sum',
+                               per_sample_weights=upcast(edge_weight)).to(h.dtype)
     return F.embedding_bag(row, h, offsets, mode='sum', per_sample_weights=edge_weight)
 
 

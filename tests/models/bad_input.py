@@ -7,6 +7,8 @@ import torch
 from torch import nn
 
 from graphseg import models
+from graphseg import nn as nn_mod
+from graphseg.models import export
 from tests.bad_input_fixtures import (E, S, _another_fcn_small, fcn, files, hyperseg, qgn,
                                       qgn_decoder, typed)
 
@@ -282,7 +284,7 @@ ERRORS = [
         'models.load_official: missing file',
         lambda: models.load_official(qgn_decoder(), '/nonexistent/qgn.pth'),
         FileNotFoundError,
-        r"No such file or directory: '/nonexistent/qgn.pth'",
+        r"checkpoint '/nonexistent/qgn.pth' does not exist",
     ),
     (
         'models.load_official: garbage file',
@@ -576,6 +578,382 @@ ERRORS = [
         S,
         r"a segmentation model must return a dict with key 'out'",
     ),
+    # ---------------------------------------------------------------- the papers' added networks
+    (
+        'models.HRNetV2: config not an HRNetConfig',
+        lambda: models.HRNetV2({'stage1': 1}),
+        S,
+        r'config must be an HRNetConfig, got dict',
+    ),
+    (
+        'models.HRNetV2: input below 32 pixels',
+        lambda: models.hrnetv2_w18_small_v1(num_classes=3)(torch.randn(1, 3, 16, 40)),
+        E,
+        r'x must be at least 32x32 pixels \(one pixel on the stride-32 branch\), got \(16, 40\)',
+    ),
+    (
+        'models.HRNetConfig: a stage block name',
+        lambda: models.HRNetV2(models.HRNetConfig(*[
+            s if i else type(s)(1, (1,), (8,), 'bottle') for i, s in enumerate(
+                models.hrnet.HRNETV2_W18_SMALL_V1.stages)])),
+        E,
+        r"block must be one of \('basic', 'bottleneck'\), got 'bottle'",
+    ),
+    (
+        'models.hrnetv2_w48: num_classes 0',
+        lambda: models.hrnetv2_w48(num_classes=0),
+        E,
+        r'num_classes must be an int >= 1, got 0',
+    ),
+    (
+        'models.hrnetv2_w18_small_v1: in_channels 0',
+        lambda: models.hrnetv2_w18_small_v1(in_channels=0),
+        E,
+        r'in_channels must be an int >= 1, got 0',
+    ),
+    (
+        'models.hrnetv2_w18_small_v2: channels-last input',
+        lambda: models.hrnetv2_w18_small_v2(num_classes=3)(torch.randn(1, 64, 64, 3)),
+        E,
+        r'x must have 3 channels, got shape \(1, 64, 64, 3\)',
+    ),
+    (
+        'models.HGHRNetV2: ratio 0',
+        lambda: models.HGHRNetV2(ratio=0),
+        E,
+        r'ratio must be a number in \(0, 1\], got 0',
+    ),
+    (
+        'models.hg_hrnetv2_w48: ratio 2',
+        lambda: models.hg_hrnetv2_w48(ratio=2),
+        E,
+        r'ratio must be a number in \(0, 1\], got 2',
+    ),
+    (
+        'models.hg_hrnetv2_w18_small_v2: sampling',
+        lambda: models.hg_hrnetv2_w18_small_v2(sampling='grid'),
+        E,
+        r"sampling must be one of \('random', 'importance', 'topk_random'\), got 'grid'",
+    ),
+    (
+        'models.StackHourglassMTL: attention without HG',
+        lambda: models.StackHourglassMTL(attention='object'),
+        E,
+        r"attention steers HG-Conv's sampling: it needs hg=True",
+    ),
+    (
+        'models.orientation: odd input side',
+        lambda: models.orientation()(torch.randn(1, 3, 33, 32)),
+        E,
+        r'x must have even height and width \(the decoder heads double ceil\(H / 2\)\), got '
+        r'\(33, 32\)',
+    ),
+    (
+        'models.orientation_plus: orientation_classes 0',
+        lambda: models.orientation_plus(orientation_classes=0),
+        E,
+        r'orientation_classes must be an int >= 1, got 0',
+    ),
+    (
+        'models.hg_orientation: ratios empty',
+        lambda: models.hg_orientation(ratios=()),
+        E,
+        r'ratios must be a non-empty sequence of numbers in \(0, 1\], got \(\)',
+    ),
+    (
+        'models.hg_orientation_plus_attn: focus_class out of range',
+        lambda: models.hg_orientation_plus_attn(focus_class=2),
+        E,
+        r'focus_class must be an int in \[0, 1\], got 2',
+    ),
+    (
+        'models.HGHourglass: oversample per ratio',
+        lambda: models.HGHourglass(8, 1, (0.25, 0.5), oversample=(4,)),
+        E,
+        r'oversample must have one entry per ratio \(2\), got 1',
+    ),
+    (
+        'models.PyramidPooling: pool_scales 0',
+        lambda: models.PyramidPooling(8, 8, pool_scales=(1, 0)),
+        E,
+        r'pool_scales must be an int >= 1, got 0',
+    ),
+    (
+        'models.qgn_resnet34_psp: num_classes 0',
+        lambda: models.qgn_resnet34_psp(num_classes=0, encoder='resnet18'),
+        E,
+        r'num_classes must be an int >= 1, got 0',
+    ),
+    (
+        'models.qgn_resnet50_psp: backbone (the name before the released ones)',
+        lambda: models.qgn_resnet50_psp(backbone='resnet101'),
+        S,
+        r"QGN takes encoder=, not backbone=",
+    ),
+    (
+        'models.resnet101_deepstem: layers given twice',
+        lambda: models.resnet101_deepstem(in_channels=0),
+        E,
+        r'in_channels must be an int >= 1, got 0',
+    ),
+    (
+        'models.insert_repgraph: unknown stage',
+        lambda: models.insert_repgraph(models.resnet18(), {'res6': 1}),
+        E,
+        r"stages keys must be in \('res2', 'res3', 'res4', 'res5'\), got 'res6'",
+    ),
+    (
+        'models.insert_repgraph: more layers than blocks',
+        lambda: models.insert_repgraph(models.resnet18(), {'res5': 3}),
+        E,
+        r"stages\['res5'\] must be an int in \[1, 2\], got 3",
+    ),
+    (
+        'models.rgnet_resnet50_res2: num_samples 0',
+        lambda: models.rgnet_resnet50_res2(num_samples=0),
+        E,
+        r'num_samples must be an int >= 1, got 0',
+    ),
+    (
+        'models.rgnet_resnet50_1layer: num_classes 0',
+        lambda: models.rgnet_resnet50_1layer(num_classes=0),
+        E,
+        r'num_classes must be an int >= 1, got 0',
+    ),
+    # ---------------------------------------------------------------- the inference fast path
+    (
+        'models.optimize_for_inference: not a module',
+        lambda: models.optimize_for_inference('fcn_small'),
+        S,
+        r'model must be an nn.Module, got str',
+    ),
+    (
+        'models.optimize_for_inference: auto layout without example',
+        lambda: models.optimize_for_inference(fcn()),
+        E,
+        r"example is needed for channels_last='auto' \(it times both memory formats on it\)",
+    ),
+    (
+        'models.optimize_for_inference: channels_last text',
+        lambda: models.optimize_for_inference(fcn(), None, channels_last='yes'),
+        E,
+        r"channels_last must be one of \('auto', True, False\), got 'yes'",
+    ),
+    (
+        'models.optimize_for_inference: dtype float64',
+        lambda: models.optimize_for_inference(fcn(), None, channels_last=False,
+                                              dtype=torch.float64),
+        E,
+        r'dtype must be None \(float32\) or one of \(torch.bfloat16, torch.float16\) '
+        r'\(autocast\), got torch.float64',
+    ),
+    (
+        'models.optimize_for_inference: example channels-last 3-D',
+        lambda: models.optimize_for_inference(fcn(), torch.rand(3, 32, 32)),
+        E,
+        r'example must be \(B, C, H, W\)',
+    ),
+    (
+        'models.optimize_for_inference: example integer',
+        lambda: models.optimize_for_inference(fcn(), torch.zeros(1, 3, 32, 32, dtype=torch.long)),
+        S,
+        r'example must have a floating-point dtype',
+    ),
+    (
+        'models.optimize_for_inference: fold_bn not a bool',
+        lambda: models.optimize_for_inference(fcn(), None, channels_last=False, fold_bn='yes'),
+        S,
+        r'fold_bn must be a bool, got str',
+    ),
+    (
+        'models.optimize_for_inference: compile a number',
+        lambda: models.optimize_for_inference(fcn(), None, channels_last=False, compile=1),
+        S,
+        r'compile must be a bool, a torch.compile mode name or a dict of torch.compile options, '
+        r'got int',
+    ),
+    (
+        'models.optimize_for_inference: already optimized',
+        lambda: models.optimize_for_inference(
+            models.optimize_for_inference(fcn(), None, channels_last=False)),
+        S,
+        r'model is already an InferenceModel; pass the original model',
+    ),
+    (
+        'models.InferenceModel: train mode',
+        lambda: models.InferenceModel(nn.Identity()).train(),
+        RuntimeError,
+        r'an optimize_for_inference model is for inference only',
+    ),
+    (
+        'models.InferenceModel: input not a tensor',
+        lambda: models.InferenceModel(nn.Identity())([1, 2]),
+        S,
+        r'x must be a torch.Tensor, got list',
+    ),
+    (
+        'models.fold_batchnorm: not a module',
+        lambda: models.fold_batchnorm([nn.BatchNorm2d(3)]),
+        S,
+        r'model must be an nn.Module, got list',
+    ),
+    (
+        'models.fold_batchnorm: inplace text',
+        lambda: models.fold_batchnorm(fcn(), inplace='no'),
+        S,
+        r'inplace must be a bool, got str',
+    ),
+    (
+        'models.count_batchnorms: not a module',
+        lambda: models.count_batchnorms(None),
+        S,
+        r'model must be an nn.Module, got NoneType',
+    ),
+    (
+        'models.export.export_model: a HG-Conv model',
+        lambda: export.export_model(models.create_model('hg_fcn_small', num_classes=3),
+                                    torch.rand(1, 3, 32, 32), f'{files()}/hg.onnx'),
+        E,
+        r"model DenseFCN does not export: HG-Conv's group graph depends on the data",
+    ),
+    (
+        'models.export.export_model: the sparse QGN decoder',
+        lambda: export.export_model(qgn(), torch.rand(1, 3, 32, 32), f'{files()}/qgn.onnx'),
+        E,
+        r"model QGN does not export: QGN's sparse decoder decodes the children of the cells "
+        r"predicted composite",
+    ),
+    (
+        'models.export.export_model: unknown format',
+        lambda: export.export_model(fcn(), torch.rand(1, 3, 32, 32), f'{files()}/m.onnx',
+                                    'tflite'),
+        E,
+        r"format must be one of \('onnx', 'torchscript', 'exported-program'\), got 'tflite'",
+    ),
+    (
+        'models.export.export_model: missing folder',
+        lambda: export.export_model(fcn(), torch.rand(1, 3, 32, 32), '/nonexistent/dir/m.onnx'),
+        FileNotFoundError,
+        r"path's folder '/nonexistent/dir' does not exist",
+    ),
+    (
+        'models.export.export_model: example 3-D',
+        lambda: export.export_model(fcn(), torch.rand(3, 32, 32), f'{files()}/m.onnx'),
+        E,
+        r'example must be \(B, C, H, W\)',
+    ),
+    (
+        'models.export.export_model: tolerance 0',
+        lambda: export.export_model(fcn(), torch.rand(1, 3, 32, 32), f'{files()}/m.onnx',
+                                    tolerance=0),
+        E,
+        r'tolerance must be a finite number > 0, got 0',
+    ),
+    (
+        'models.export.load_exported: missing file',
+        lambda: export.load_exported('/nonexistent/m.onnx', 'onnx'),
+        FileNotFoundError,
+        r"path '/nonexistent/m.onnx' does not exist",
+    ),
+    (
+        'models.export.RepGraphGridSample: grid RepGraph',
+        lambda: export.RepGraphGridSample(nn_mod.RepGraph(8, 4, grid=2)),
+        E,
+        r'the grid_sample form supports grid = 1 \(one anchor per pixel\), got grid = 2',
+    ),
+    (
+        'models.export.RepGraphGridSample: not a RepGraph',
+        lambda: export.RepGraphGridSample(nn.Conv2d(3, 3, 1)),
+        S,
+        r'block must be a RepGraph, got Conv2d',
+    ),
+    (
+        'models.fold_bn_into_: layer not a module',
+        lambda: models.fold_bn_into_('conv', nn.BatchNorm2d(4)),
+        S,
+        r'layer must be an nn.Module, got str',
+    ),
+    (
+        'models.fold_bn_into_: bn not a module',
+        lambda: models.fold_bn_into_(nn.Conv2d(3, 4, 1), None),
+        S,
+        r'bn must be an nn.Module, got NoneType',
+    ),
+    (
+        'models.inference.project_hg_fusion_: not a module',
+        lambda: models.inference.project_hg_fusion_({'fuse': None}),
+        S,
+        r'model must be an nn.Module, got dict',
+    ),
+    (
+        'models.export.export_support: not a module',
+        lambda: export.export_support('fcn_small'),
+        S,
+        r'model must be an nn.Module, got str',
+    ),
+    (
+        'models.export.size_specialized: not a module',
+        lambda: export.size_specialized(None),
+        S,
+        r'model must be an nn.Module, got NoneType',
+    ),
+    (
+        'models.export.export_form: the sparse QGN decoder',
+        lambda: export.export_form(qgn()),
+        E,
+        r"model QGN does not export: QGN's sparse decoder",
+    ),
+    (
+        'models.export.LogitsModel: forward_kwargs a list',
+        lambda: export.LogitsModel(fcn(), ['scheme', 'all']),
+        S,
+        r'forward_kwargs must be a dict, got list',
+    ),
+    (
+        'models.optimize_for_inference: forward_kwargs a list',
+        lambda: models.optimize_for_inference(fcn(), None, channels_last=False,
+                                              forward_kwargs=['scheme']),
+        S,
+        r'forward_kwargs must be a dict, got list',
+    ),
+    ('models.load_official: a HyperSeg variant for a QGN decoder',
+     lambda: models.load_official(qgn_decoder(), {'a': torch.zeros(1)}, variant='released'), E,
+     r"variant must be one of \('skip', 'noskip'\), got 'released'"),
+    # weights by name (graphseg.models.pretrained)
+    ('models.list_weights: unknown kind', lambda: models.list_weights(kind='imagenet'), E,
+     r"kind must be one of \('backbone', 'model'\) or None, got 'imagenet'"),
+    ('models.get_weights: unknown name', lambda: models.get_weights('resnet19_imagenet'), E,
+     r"weights must be a catalogue name \(graphseg weights list\), got 'resnet19_imagenet' "
+     r"\(did you mean 'resnet18_imagenet'\?\)"),
+    ('models.get_weights: not a str', lambda: models.get_weights(18), S,
+     r'weights name must be a str, got int'),
+    ('models.download_weights: no direct URL, empty cache',
+     lambda: models.download_weights('hrnetv2_w48_imagenet', '/nonexistent/cache'), OSError,
+     r"weights 'hrnetv2_w48_imagenet' have no direct download URL: download the file by hand "
+     r"from https://1drv\.ms/\S+ and put it at /nonexistent/cache/"
+     r"hrnetv2_w48_imagenet_pretrained\.pth"),
+    ('models.load_backbone_weights: no backbone', lambda: models.load_backbone_weights(fcn()), E,
+     r'model DenseFCN has no backbone that catalogue weights fit'),
+    ('models.load_backbone_weights: another network\'s entry',
+     lambda: models.load_backbone_weights(models.resnet18(), 'resnet50_imagenet'), E,
+     r"backbone_weights 'resnet50_imagenet' are resnet50's, but this backbone is a ResNet with "
+     r"widths \(64, 128, 256, 512\)"),
+    ('models.load_backbone_weights: not a str',
+     lambda: models.load_backbone_weights(models.resnet18(), None), S,
+     r'backbone_weights must be a str, got NoneType'),
+    ('models.load_released_weights: backbone entry',
+     lambda: models.load_released_weights(fcn(), 'resnet18_imagenet'), E,
+     r"weights 'resnet18_imagenet' are backbone weights: use load_backbone_weights"),
+    ('models.create_model: weights and backbone_weights',
+     lambda: models.create_model('hyperseg_m', weights='cityscapes', backbone_weights='imagenet'),
+     E, r'pass weights= or backbone_weights=, not both'),
+    ('models.create_model: weights of another model',
+     lambda: models.create_model('hyperseg_s', weights='official:hyperseg_m_cityscapes'), E,
+     r"weights 'official:hyperseg_m_cityscapes' are the released hyperseg_m, not hyperseg_s"),
+    ('models.create_model: another variant than the named weights',
+     lambda: models.create_model('hyperseg_m', weights='cityscapes', num_classes=21), E,
+     r"weights 'hyperseg_m_cityscapes' are hyperseg_m\(num_classes=19, .*\), the released "
+     r"variant; num_classes=21 would build another one"),
 ]
 
 
@@ -590,12 +968,33 @@ ACCEPTED = [
         'hg_fcn_small',
         num_classes=3).double().eval()(torch.randn(1, 3, 16, 16, dtype=torch.float64)),
      lambda out: out['out'].dtype == torch.float64),
+    ('models.optimize_for_inference: example None with a fixed layout',
+     lambda: models.optimize_for_inference(fcn(), None, channels_last=True)(
+        torch.rand(1, 3, 32, 32)),
+     lambda out: out['out'].shape == (1, 3, 32, 32) and out['out'].is_contiguous()),
+    ('models.optimize_for_inference: float64 model runs in float64, logits returned as float32',
+     lambda: models.optimize_for_inference(
+        models.create_model('fcn_small', num_classes=3).double(), None, channels_last=False)(
+        torch.rand(1, 3, 32, 32, dtype=torch.float64)),
+     lambda out: out['out'].dtype == torch.float32),
+    ('models.fold_bn_into_: a BatchNorm that does not fold is left alone',
+     lambda: models.fold_bn_into_(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(5)),
+     lambda folded: folded is False),
+    ('models.export.size_specialized: HyperSeg exports at the example size only',
+     lambda: (export.size_specialized(hyperseg()), export.size_specialized(fcn())),
+     lambda out: 'patch grid' in out[0] and out[1] is None),
+    ('models.export.export_support: the dense QGN decoder exports',
+     lambda: export.export_support(models.qgn_resnet34(num_classes=3, encoder='resnet18',
+                                                        sparse=False)),
+     lambda reason: reason is None),
 ]
 
 
 #: Public callables of this package without a bad-input row, and why.
 NO_ROW = {
     'models.ModelInfo': 'a frozen dataclass filled by register_model',
+    'models.Weights': 'a frozen dataclass, a catalogue entry (tests/models/test_pretrained)',
+    'models.LoadReport': 'a dataclass that the weight loaders return',
     'models.ConvBNReLU': 'an nn.Sequential of torch layers (torch validates)',
     'models.ResNetPyramid': 'wraps a ResNet built by the rows above',
     'models.resnet34': 'same factory as resnet18',
@@ -606,4 +1005,9 @@ NO_ROW = {
     'models.hg_fcn_resnet18': 'create_model rows',
     'models.hyperseg_m': 'same factory as hyperseg_s',
     'models.hyperseg_l': 'same factory as hyperseg_s',
+    'models.rgnet_resnet50_res3': 'same factory as rgnet_resnet50_res2 (another stage)',
+    'models.rgnet_resnet50_res4': 'same factory as rgnet_resnet50_res2 (another stage)',
+    'models.rgnet_resnet50_res5': 'same factory as rgnet_resnet50_res2 (another stage)',
+    'models.rgnet_resnet50_3layer': 'same factory as rgnet_resnet50_1layer (another placement)',
+    'models.rgnet_resnet50_5layer': 'same factory as rgnet_resnet50_1layer (another placement)',
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+import graphseg.ops.amp as ops_amp
 import graphseg.ops.macs as ops_macs
 from graphseg import ops
 from graphseg.ops.color import rgb_to_lab
@@ -293,6 +294,15 @@ ERRORS = [
     ('ops.macs.hg_clustering_macs: iters float',
      lambda: ops_macs.hg_clustering_macs(16, 4, 2, 9, 1.5), E,
      r'iters must be an int >= 0, got 1.5'),
+    # graphseg.ops.amp (mixed precision in the kernels)
+    ('ops.amp.autocast_enabled: not a tensor', lambda: ops_amp.autocast_enabled('cpu'), S,
+     r't must be a torch.Tensor, got str'),
+    ('ops.amp.full_precision: not a tensor', lambda: ops_amp.full_precision(None), S,
+     r't must be a torch.Tensor, got NoneType'),
+    ('ops.amp.is_low_precision: a dtype', lambda: ops_amp.is_low_precision(torch.bfloat16), S,
+     r't must be a torch.Tensor or None, got dtype'),
+    ('ops.amp.upcast: a list', lambda: ops_amp.upcast([1., 2.]), S,
+     r't must be a torch.Tensor or None, got list'),
 ]
 
 
@@ -311,6 +321,9 @@ ACCEPTED = [
     ('ops.typed_matmul_scatter: x requires grad', lambda: ops.typed_matmul_scatter(
         typed()[0].clone().requires_grad_(), torch.randn(9, 4, 2), *typed()[1:3]),
      lambda out: out.requires_grad),
+    ('ops.amp.upcast: None and integer tensors pass through',
+     lambda: (ops_amp.upcast(None), ops_amp.upcast(torch.arange(3))),
+     lambda out: out[0] is None and out[1].dtype == torch.long),
 ]
 
 

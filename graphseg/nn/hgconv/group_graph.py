@@ -15,6 +15,7 @@ from torch.profiler import record_function
 
 from ...check import check_choice, check_finite
 from ...graphs.group_adjacency import Assignment, group_adjacency
+from ...ops.amp import autocast_enabled, full_precision, is_low_precision, upcast
 from .active_focus import active_focus, check_attention
 from .clustering import (SAMPLING, DifferentiableSLIC, SoftClustering, importance_map,
                          sample_centres, sample_centres_per_image)
@@ -101,7 +102,12 @@ class HGClustering(nn.Module):
                               beta=self.beta, generator=self.generator)
 
     def cluster(self, x: Tensor, attention: Optional[Tensor] = None) -> SoftClustering:
-        """Importance map, (focused) centre sampling and differentiable SLIC on ``x``."""
+        """Importance map, (focused) centre sampling and differentiable SLIC on ``x`` (in float32
+        under ``torch.autocast``: the SLIC distances :math:`\\lVert x \\rVert^2 - 2 x^\\top c +
+        \\lVert c \\rVert^2` cancel, and bf16 keeps 8 bits)."""
+        if autocast_enabled(x):
+            with full_precision(x):
+                return self.cluster(upcast(x), upcast(attention))
         B, _, H, W = x.shape
         M = self.num_groups_for(H, W)
         with torch.no_grad():
@@ -153,7 +159,9 @@ class HGClustering(nn.Module):
             edge_index, edge_type, edge_weight = group_adjacency(
                 S.assignment, H, W, num_groups=S.num_groups, noise_cancel=self.noise_cancel,
                 max_direction=self.max_direction, per_length=self.per_length)
-        return GroupGraph(S, edge_index, edge_type, edge_weight.to(x.dtype))
+        # pixel-pair counts: float32 for a bf16 / fp16 (autocast) map
+        return GroupGraph(S, edge_index, edge_type,
+                          edge_weight.to(torch.float32 if is_low_precision(x) else x.dtype))
 
     def group_edges_per_image(self, graph: GroupGraph) -> List[int]:
         """Edges of each image's group graph (self-loops included)."""

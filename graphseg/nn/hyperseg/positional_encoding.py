@@ -30,7 +30,8 @@ def positional_encoding(height: int, width: int, *,
         - **output:** :math:`(2, H, W)`
     """
     for name, v in (('height', height), ('width', width)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        # torch.SymInt: a dynamic size under torch.export
+        if isinstance(v, bool) or not isinstance(v, (int, torch.SymInt)) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
     dtype = dtype or torch.get_default_dtype()
     xs = torch.linspace(-1, 1, width, device=device, dtype=dtype).view(1, width).expand(height,

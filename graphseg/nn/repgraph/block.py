@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from ...check import check_choice, check_floating, check_ndim, check_param_dtype
 from ...graphs.representative import (bilinear_neighbors, pixel_anchor, representative_graph,
                                       sample_positions)
+from ...ops.amp import autocast_enabled, full_precision, upcast
 from .conv import RepGraphConv
 from .attention import representative_attention
 
@@ -164,6 +165,9 @@ class RepGraph(nn.Module):
             - **input:** :math:`(B, C_h, H, W)`
             - **output:** :math:`(B, C', H, W)`
         """
+        if autocast_enabled(h):  # sampling positions, bilinear weights, attention in float32
+            with full_precision(h):
+                return self.attend(upcast(h), upcast(positions))
         B, _, H, W = h.shape
         G, S, g = self.groups, self.num_samples, self.grid
         Cg = self.inter_channels // G
