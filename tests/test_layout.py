@@ -1,6 +1,6 @@
 """The package's structure: each folder one job, every import running downward, no import cycle.
 
-The order below is the one the README's "Layout" section draws. A module may import from its own
+The order below is the one docs/layout.md draws. A module may import from its own
 level or from a lower one; function-local imports count as imports (a lazy import upward is still an
 upward dependency), and so does ``from . import name`` of a sibling module.
 """

@@ -82,7 +82,10 @@ def test_readme_demo_block_is_what_the_demo_run_printed():
 
 
 def test_readme_command_prints_the_block(capsys):
-    """``graphseg demo --readme FILE`` prints the block, and trains nothing."""
+    """``graphseg demo --readme FILE`` prints the block, and trains nothing (once the README quotes
+    the committed run: until then demo_run.json may be of an older format, which ``--readme``
+    refuses; tests/commands/test_demo.py runs ``--readme`` on a fresh run)."""
     from graphseg.cli import main
+    _skip_without_block()
     assert main(['demo', '--readme', RUN_JSON]) == 0
     assert capsys.readouterr().out == readme_block(_record())

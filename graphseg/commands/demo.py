@@ -6,8 +6,10 @@
    evaluated on the digit scenes with ``graphseg train``'s engine (config ``configs/digits.yaml``).
 3. The comparison: val mIoU, MACs per image (message passing and clustering included), parameters,
    training and inference images/s, printed and written to ``report.md`` with the figures.
-4. Inference time against image size for the models (64 to 512 px): where HG-Conv becomes faster
-   than the dense model, or that it does not within these sizes (``inference_scaling.png``).
+4. Inference time against image size for two (dense, HG-Conv) pairs: the trained models (64 to
+   512 px) and the papers' ``resnet18_dilated`` vs ``hg_resnet18``, untrained and timed only
+   (64 to 512 px): where HG-Conv becomes faster than the dense model, or that it does not within
+   these sizes (``inference_scaling.png``).
 
 ``run.json`` records every number printed, and ``wall_seconds``: the command's wall time from its
 start to the writing of ``run.json`` (imports included, the interpreter's own start-up not).
@@ -34,7 +36,7 @@ DEFAULTS = {'steps': 600, 'batch_size': 16, 'lr': 0.002, 'size': 64, 'train_samp
 #: what ``--quick`` changes (options given explicitly still win)
 QUICK = {'steps': 30, 'batch_size': 8, 'train_samples': 96, 'val_samples': 32}
 QUICK_FIGURES = {'figure_size': 128, 'n_segments': 100, 'scaling_sizes': (64, 128),
-                 'scaling_repeat': 2}
+                 'scaling_repeat': 2, 'paper_sizes': (64, 128), 'paper_repeat': 1}
 
 
 def add_parser(sub, name: str) -> None:
@@ -160,8 +162,9 @@ def run(args: argparse.Namespace) -> int:
                    finish_record(record, 'failed' if tour['failures'] else 'completed'), root=out)
     print(f'\nDigit scenes, {args.steps} steps, {args.val_samples} val canvases:')
     print(tour['table'])
-    for ratio in (tour['scaling'] or {}).get('ratios', {}).values():
-        print(f"inference time vs image size: {ratio['text']}")
+    for pair in (tour['scaling'] or {}).get('pairs', []):
+        for ratio in pair['ratios'].values():
+            print(f"inference time vs image size, {pair['label']}: {ratio['text']}")
     print(f"wrote {out}/report.md, run.json, figures/ and one folder per model "
           f"({record['wall_seconds']:.0f} s wall time)")
     return 1 if tour['failures'] else 0

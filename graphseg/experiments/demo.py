@@ -6,9 +6,12 @@ HG-Conv counterpart trained and evaluated on the digit scenes, and a comparison 
    (the run config :data:`DIGITS`, identical to ``configs/digits.yaml``).
 3. The comparison: val mIoU, MACs per image (:func:`~graphseg.analysis.count_macs`: message passing
    and clustering included), parameters, training and inference images/s, in ``report.md``.
-4. Inference time against image size (:func:`inference_scaling`): where the HG-Conv model becomes
-   faster than the dense one, or that it does not within the sizes measured
-   (``figures/inference_scaling.png``, and the numbers in ``run.json``).
+4. Inference time against image size (:func:`inference_scaling`) for two (dense, HG-Conv) pairs:
+   the trained demo models, and an untrained pair of the papers' networks
+   (``resnet18_dilated`` vs ``hg_resnet18``, eval mode, timed only: time does not depend on
+   training); for each, where the HG-Conv model becomes faster than the dense one, or that it
+   does not within the sizes measured (``figures/inference_scaling.png``, and the numbers in
+   ``run.json``).
 
 A model that fails is reported and the others still run and are saved.
 """
@@ -34,7 +37,8 @@ from ..engine.run_folder import create_run_dir
 from ..engine.runner import fit, model_summary, prepare
 from ..evaluation.evaluate import predict
 from ..fileio import atomic_write_text, save_figure
-from ..viz import GRAPH_KINDS, plot_inference_scaling, plot_predictions, scaling_summary
+from ..models import create_model
+from ..viz import GRAPH_KINDS, plot_predictions, plot_scaling_pairs, scaling_summary
 
 #: the digit-scene run config (identical to configs/digits.yaml; a test keeps them equal)
 DIGITS: Dict[str, Any] = {
@@ -66,9 +70,16 @@ class DemoOptions:
     figure_size: int = 256  # the photo's longer side in the graph figures
     n_segments: int = 250  # nodes of the figure graphs
     progress: bool = True
-    # image sides at which inference time is measured against the first model (the dense one)
+    # image sides at which the trained models' inference time is measured against the first
+    # model (the dense one); empty: no scaling measurement at all (neither pair)
     scaling_sizes: Sequence[int] = (64, 128, 256, 512)
     scaling_repeat: int = 3  # timed runs per model and size (interleaved; the median is kept)
+    # the papers' (dense, HG-Conv) pair timed untrained (eval mode, seeded initialisation, the
+    # demo's classes and channels) on the same digit canvases; empty: not measured
+    paper_pair: Sequence[str] = ('resnet18_dilated', 'hg_resnet18')
+    # its image sides (kept small enough for ~20 s on 2 cores) and timed runs per model and size
+    paper_sizes: Sequence[int] = (64, 128, 256, 384, 512)
+    paper_repeat: int = 2
 
 
 def digits_config(options: DemoOptions, model: str) -> Dict[str, Any]:
@@ -194,10 +205,10 @@ def digit_canvas(config: RunConfig, size: int) -> torch.Tensor:
 
 
 def write_scaling_figure(scaling: Dict[str, Any], out: str) -> str:
-    """``figures/inference_scaling.png`` from :func:`inference_scaling`'s result; its path
+    """``figures/inference_scaling.png`` from the demo's scaling record ``{'pairs': [...]}`` (each
+    pair :func:`inference_scaling`'s result with its ``'label'``), one row per pair; its path
     relative to ``out``."""
-    fig = plot_inference_scaling(scaling['sizes'], scaling['seconds'], scaling['macs'],
-                                 scaling['reference'], batch=scaling['batch'])
+    fig = plot_scaling_pairs(scaling['pairs'])
     path = os.path.join(out, 'figures', 'inference_scaling.png')
     save_figure(fig, path, root=out, dpi=100, bbox_inches='tight')
     plt.close(fig)
@@ -250,19 +261,23 @@ def scaling_table(scaling: Dict[str, Any]) -> str:
 
 
 def _scaling_lines(scaling: Optional[Dict[str, Any]]) -> List[str]:
-    if not scaling:
+    if not scaling or not scaling.get('pairs'):
         return []
     lines = ['## Where HG-Conv pays off: inference time vs image size', '',
-             f"One digit canvas per size (batch {scaling['batch']}), the models timed side by side "
-             '(interleaved medians) on this machine, MACs counted as above. HG-Conv convolves '
-             'fewer nodes than the dense map has pixels but first clusters the pixels and builds '
-             'the group graph: on small feature maps that overhead dominates; on large maps with '
-             'wide layers the saved MACs can pay for it (see the README\'s benchmarks: '
-             'HG-ResNet-18 against its dense twin at 512x512).', '',
-             '![inference_scaling](figures/inference_scaling.png)', '', '```',
-             scaling_table(scaling), '```', '']
-    lines += [f"- {r['text']}." for r in scaling['ratios'].values()]
-    return lines + ['']
+             'One digit canvas per size, each pair\'s models timed side by side (interleaved '
+             'medians) on this machine, MACs counted as above. HG-Conv convolves fewer nodes than '
+             'the dense map has pixels but first clusters the pixels and builds the group graph: '
+             'with the demo\'s narrow 32-channel head that overhead dominates; with the wide '
+             'layers of the papers\' networks the saved MACs can pay for it. The second pair is '
+             '**untrained** (eval mode, seeded initialisation) and only timed: inference time '
+             'does not depend on the weights.', '']
+    if scaling.get('figure'):
+        lines += ['![inference_scaling](figures/inference_scaling.png)', '']
+    for pair in scaling['pairs']:
+        lines += [f"### {pair['label']}, batch {pair['batch']}", '', '```', scaling_table(pair),
+                  '```', '']
+        lines += [f"- {r['text']}." for r in pair['ratios'].values()] + ['']
+    return lines
 
 
 def write_report(out: str, options: DemoOptions, table: str, figures: List[str], failures,
@@ -325,13 +340,20 @@ def _check_record(record: Any) -> None:
     if missing:
         raise ValueError(f"record must have the keys {missing} (a run.json of graphseg demo "
                          "from this version); run the demo again")
+    scaling = record['scaling']
+    if scaling is not None and not (isinstance(scaling, dict)
+                                    and isinstance(scaling.get('pairs'), list)):
+        raise ValueError("record['scaling'] must list the timed (dense, HG-Conv) pairs under "
+                         "'pairs' (a run.json of graphseg demo from this version), got an older "
+                         "format; run the demo again")
 
 
 def readme_block(record: Dict[str, Any]) -> str:
     """The README's demo block, markers included, from a ``graphseg demo`` run's ``run.json``
     (loaded as a dict): the command and its sizes, each model's val mIoU, pixel accuracy, MACs
     per image and parameters (formatted as the demo prints them), the wall time with the machine
-    it ran on, and where the HG-Conv model becomes faster than the dense one or that it does not.
+    it ran on, and for each timed (dense, HG-Conv) pair (the trained demo models, the untrained
+papers' networks) where the HG-Conv model becomes faster than the dense one or that it does not.
 
     ``graphseg demo --readme RUN_DIR`` prints it; ``tests/test_readme_demo.py`` checks that the
     README holds exactly this block for ``tests/data/demo_run.json``.
@@ -354,24 +376,64 @@ def readme_block(record: Dict[str, Any]) -> str:
              '| --- | --- | --- | --- | --- |', *rows, '',
              f"Wall time: {record['wall_seconds']:.0f} s (`wall_seconds`) on {m['cpu']} "
              f"({m['cpu_count']} cores, {m['torch_threads']} torch threads)."]
-    scaling = record['scaling']
-    if scaling and scaling.get('ratios'):
-        sizes = scaling['sizes']
-        lines.append(f"Inference time against image size ({sizes[0]}² to {sizes[-1]}², "
-                     f"`inference_scaling.png`):")
-        lines += [f"{r['text']}." for r in scaling['ratios'].values()]
+    pairs = [p for p in (record['scaling'] or {}).get('pairs', []) if p.get('ratios')]
+    if pairs:
+        lines.append('Inference time against image size (`inference_scaling.png`):')
+        for p in pairs:
+            sizes = p['sizes']
+            lines += [f"- {p['label']}, {sizes[0]}² to {sizes[-1]}²: {r['text']}."
+                      for r in p['ratios'].values()]
     else:
         lines.append('Inference time against image size: not measured (one model only).')
     return '\n'.join(lines + [README_END]) + '\n'
 
 
+#: the titles of the two timed pairs (figure rows, report sections, README lines)
+TRAINED_LABEL = 'demo models (trained)'
+PAPER_LABEL = "papers' networks (untrained, timed only)"
+
+
+def _paper_models(options: DemoOptions, config: RunConfig,
+                  device: torch.device) -> Dict[str, nn.Module]:
+    """The untrained :attr:`DemoOptions.paper_pair`, seeded, with the demo's classes and input
+    channels (only their time is measured)."""
+    dc = config.data
+    val = build_dataset(dc.dataset, dc.root, dc.val_split,
+                        **{**dc.kwargs, **dc.val_kwargs, 'num_samples': 1})
+    torch.manual_seed(options.seed)
+    return {n: create_model(n, num_classes=val.num_classes,
+                            in_channels=val[0][0].size(0)).to(device)
+            for n in options.paper_pair}
+
+
 def _measure_scaling(options: DemoOptions, trained: Dict[str, nn.Module], config: RunConfig,
-                     device: torch.device, out: str) -> Dict[str, Any]:
-    """:func:`inference_scaling` of the trained models on digit canvases, and its figure."""
-    scaling = inference_scaling(trained, lambda s: digit_canvas(config, s).to(device),
-                                list(options.scaling_sizes), repeat=options.scaling_repeat)
-    if len(trained) > 1:
-        scaling['figure'] = write_scaling_figure(scaling, out)
+                     device: torch.device, out: str,
+                     failures: List[Dict[str, str]]) -> Dict[str, Any]:
+    """:func:`inference_scaling` on digit canvases of the trained models and of the untrained
+    papers' pair (each isolated: a failure is appended to ``failures``), and the figure:
+    ``{'pairs': [result + 'label', 'trained'], 'figure'}``."""
+    def make_input(s):
+        return digit_canvas(config, s).to(device)
+    jobs = []
+    if trained:
+        jobs.append((TRAINED_LABEL, True, lambda: trained, options.scaling_sizes,
+                     options.scaling_repeat))
+    if options.paper_pair and options.paper_sizes:
+        jobs.append((PAPER_LABEL, False, lambda: _paper_models(options, config, device),
+                     options.paper_sizes, options.paper_repeat))
+    pairs = []
+    for label, is_trained, models, sizes, repeat in jobs:
+        try:
+            r = inference_scaling(models(), make_input, list(sizes), repeat=repeat)
+            pairs.append({'label': label, 'trained': is_trained, **r})
+        except Exception as e:  # noqa: BLE001 - the other pair and the trained models stay
+            failures.append({'model': f'inference_scaling: {label}',
+                             'error': f'{type(e).__name__}: {e}'})
+            print(f'FAILED inference_scaling ({label}): {type(e).__name__}: {e}')
+    scaling: Dict[str, Any] = {'pairs': pairs}
+    if any(p['ratios'] for p in pairs):
+        scaling['figure'] = write_scaling_figure(
+            {'pairs': [p for p in pairs if p['ratios']]}, out)
     return scaling
 
 
@@ -403,10 +465,11 @@ def run_demo(options: DemoOptions, out: str,
         if options.scaling_sizes:
             try:
                 scaling = _measure_scaling(options, trained, configs[next(iter(trained))],
-                                           x.device, out)
+                                           x.device, out, failures)
                 figures += [scaling['figure']] if 'figure' in scaling else []
                 if options.progress:
-                    print(scaling_table(scaling))
+                    for pair in scaling['pairs']:
+                        print(f"{pair['label']}:\n{scaling_table(pair)}")
             except Exception as e:  # noqa: BLE001 - the trained models and table stay
                 failures.append({'model': 'inference_scaling',
                                  'error': f'{type(e).__name__}: {e}'})
@@ -420,4 +483,5 @@ def run_demo(options: DemoOptions, out: str,
 __all__ = ['DIGITS', 'DemoOptions', 'digits_config', 'demo_configs', 'images_per_second',
            'make_figures', 'train_model', 'write_prediction_figure', 'comparison_table',
            'inference_scaling', 'digit_canvas', 'write_scaling_figure', 'scaling_table',
-           'write_report', 'run_demo', 'README_BEGIN', 'README_END', 'readme_block']
+           'write_report', 'run_demo', 'README_BEGIN', 'README_END', 'readme_block',
+           'TRAINED_LABEL', 'PAPER_LABEL']

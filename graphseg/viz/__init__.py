@@ -14,7 +14,7 @@ from .graphs import (plot_direction_adjacency, plot_noise_canceling, plot_superp
 from .kinds import GRAPH_KINDS, GraphKind, register_graph_kind
 from .predictions import plot_predictions
 from .quadtree import plot_active_sites, plot_quadtree_graph, plot_t_pyramid, quadtree_draw_level
-from .scaling import crossover_size, plot_inference_scaling, scaling_summary
+from .scaling import crossover_size, plot_inference_scaling, plot_scaling_pairs, scaling_summary
 from .style import (DIRECTION_HEX, DIRECTION_NAMES, MNIST_SEG_CLASSES, add_class_legend,
                     direction_colors, direction_linestyles, draw_direction_legend, label_to_rgb,
                     plot_direction_legend)
@@ -25,4 +25,4 @@ __all__ = ['plot_superpixel_graph', 'plot_noise_canceling', 'direction_colors',
            'label_to_rgb', 'add_class_legend', 'MNIST_SEG_CLASSES', 'plot_t_pyramid',
            'quadtree_draw_level', 'plot_quadtree_graph', 'plot_active_sites', 'plot_predictions',
            'GraphKind', 'GRAPH_KINDS', 'register_graph_kind', 'crossover_size', 'scaling_summary',
-           'plot_inference_scaling']
+           'plot_inference_scaling', 'plot_scaling_pairs']

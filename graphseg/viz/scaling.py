@@ -70,7 +70,9 @@ def _span(values: Sequence[float]) -> str:
 def scaling_summary(sizes: Sequence[int], seconds: Dict[str, Sequence[float]],
                     macs: Dict[str, Sequence[float]], reference: Optional[str] = None) -> Dict:
     """Per model (all but ``reference``, default the first): its time and MAC ratios to the
-    reference at each size, the crossover (:func:`crossover_size`) and one sentence saying it.
+    reference at each size, the crossover (:func:`crossover_size`) and one sentence saying it
+    (a crossover at the smallest size is said as "faster at every size measured": it lies at or
+    below that size).
 
     Shapes:
         - **input:** ``sizes`` :math:`(S,)`; ``seconds[m]``, ``macs[m]`` :math:`(S,)` per model
@@ -95,11 +97,69 @@ def scaling_summary(sizes: Sequence[int], seconds: Dict[str, Sequence[float]],
         if cross is None:
             text = (f'{m} is not faster than {reference} at any size measured (up to '
                     f'{_side(sizes[-1])}): it takes {_span(t)} the time for {_span(c)} the MACs')
+        elif cross == sizes[0] and len(sizes) > 1:  # the crossover lies below the sizes measured
+            text = (f'{m} is faster than {reference} at every size measured ({_side(sizes[0])} '
+                    f'to {_side(sizes[-1])}): it takes {_span(t)} the time for {_span(c)} the '
+                    'MACs')
         else:
             text = (f'{m} is faster than {reference} from {_side(cross)} on (measured up to '
                     f'{_side(sizes[-1])}): it takes {_span(t)} the time for {_span(c)} the MACs')
         out[m] = {'time_ratio': t, 'mac_ratio': c, 'crossover': cross, 'text': text}
     return out
+
+
+def _draw_pair(ax_t, ax_r, sizes: Sequence[int], seconds: Dict[str, Sequence[float]],
+               summary: Dict, reference: str, batch: int, label: str = '') -> None:
+    """One comparison on two axes: the measured times (``ax_t``) and the ratios (``ax_r``)."""
+    head = f'{label}\n' if label else ''
+    colors = plt.get_cmap('tab10')
+    for i, (m, t) in enumerate(seconds.items()):
+        ax_t.plot(sizes, [1e3 * v / batch for v in t], 'o-', color=colors(i), label=m)
+    ax_t.set_xscale('log', base=2)
+    ax_t.set_yscale('log')
+    ax_t.set_xticks(list(sizes), [_side(s) for s in sizes])
+    ax_t.minorticks_off()
+    # plain numbers at 1-2-5 steps: a log axis spanning less than a decade would show one label
+    ax_t.yaxis.set_major_locator(LogLocator(subs=(1., 2., 5.)))
+    ax_t.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}'))
+    ax_t.set_xlabel('image size (px)')
+    ax_t.set_ylabel('inference time per image (ms, log scale)')
+    ax_t.set_title(f'{head}measured time (median of interleaved runs)', fontsize=10)
+    ax_t.grid(alpha=0.3)
+    ax_t.legend(loc='upper center', bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9,
+                frameon=False)
+
+    for i, (m, s) in enumerate(summary.items(), 1):
+        ax_r.plot(sizes, s['time_ratio'], 'o-', color=colors(i), label=f'{m}: time ratio')
+        ax_r.plot(sizes, s['mac_ratio'], 's--', color=colors(i), alpha=0.7,
+                  label=f'{m}: MAC ratio')
+        if s['crossover'] is not None:
+            every = s['crossover'] == sizes[0] and len(sizes) > 1
+            if not every:  # a line at the axis' left end would mark nothing
+                ax_r.axvline(s['crossover'], color=colors(i), linestyle=':', linewidth=1.2)
+            ax_r.annotate('faster at every size measured' if every
+                          else f"faster from {_side(s['crossover'])}", (s['crossover'], 1),
+                          xytext=(4, 6), textcoords='offset points', fontsize=9, color=colors(i))
+        else:
+            ax_r.annotate(f'not faster up to {_side(sizes[-1])}', (0.02, 0.96),
+                          xycoords='axes fraction', va='top', fontsize=9, color=colors(i))
+    values = [v for s in summary.values() for v in s['time_ratio'] + s['mac_ratio']]
+    lo, hi = min(values + [1.]) / 1.5, max(values + [1.]) * 1.5
+    ax_r.axhspan(lo, 1, color='#d9f0d3', zorder=0, label=f'faster / cheaper than {reference}')
+    ax_r.axhline(1, color='black', linewidth=0.8)
+    ax_r.set_ylim(lo, hi)
+    ax_r.set_xscale('log', base=2)
+    ax_r.set_yscale('log')
+    ax_r.set_xticks(list(sizes), [_side(s) for s in sizes])
+    ax_r.minorticks_off()
+    ticks = [v for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= v <= hi]
+    ax_r.set_yticks(ticks, [f'{v:g}×' for v in ticks])
+    ax_r.set_xlabel('image size (px)')
+    ax_r.set_ylabel(f'ratio to {reference} (log scale)')
+    ax_r.set_title(f'{head}time and MACs relative to {reference}', fontsize=10)
+    ax_r.grid(alpha=0.3)
+    ax_r.legend(loc='upper center', bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9,
+                frameon=False)
 
 
 def plot_inference_scaling(sizes: Sequence[int], seconds: Dict[str, Sequence[float]],
@@ -125,52 +185,51 @@ def plot_inference_scaling(sizes: Sequence[int], seconds: Dict[str, Sequence[flo
     summary = scaling_summary(sizes, seconds, macs, reference)
     reference = next(iter(seconds)) if reference is None else reference
     fig, (ax_t, ax_r) = plt.subplots(1, 2, figsize=(10, 4.6))
-    colors = plt.get_cmap('tab10')
-    for i, (m, t) in enumerate(seconds.items()):
-        ax_t.plot(sizes, [1e3 * v / batch for v in t], 'o-', color=colors(i), label=m)
-    ax_t.set_xscale('log', base=2)
-    ax_t.set_yscale('log')
-    ax_t.set_xticks(list(sizes), [_side(s) for s in sizes])
-    ax_t.minorticks_off()
-    # plain numbers at 1-2-5 steps: a log axis spanning less than a decade would show one label
-    ax_t.yaxis.set_major_locator(LogLocator(subs=(1., 2., 5.)))
-    ax_t.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}'))
-    ax_t.set_xlabel('image size (px)')
-    ax_t.set_ylabel('inference time per image (ms, log scale)')
-    ax_t.set_title('measured time (median of interleaved runs)', fontsize=10)
-    ax_t.grid(alpha=0.3)
-    ax_t.legend(loc='upper center', bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9,
-                frameon=False)
-
-    for i, (m, s) in enumerate(summary.items(), 1):
-        ax_r.plot(sizes, s['time_ratio'], 'o-', color=colors(i), label=f'{m}: time ratio')
-        ax_r.plot(sizes, s['mac_ratio'], 's--', color=colors(i), alpha=0.7,
-                  label=f'{m}: MAC ratio')
-        if s['crossover'] is not None:
-            ax_r.axvline(s['crossover'], color=colors(i), linestyle=':', linewidth=1.2)
-            ax_r.annotate(f"faster from {_side(s['crossover'])}", (s['crossover'], 1),
-                          xytext=(4, 6), textcoords='offset points', fontsize=9, color=colors(i))
-    values = [v for s in summary.values() for v in s['time_ratio'] + s['mac_ratio']]
-    lo, hi = min(values + [1.]) / 1.5, max(values + [1.]) * 1.5
-    ax_r.axhspan(lo, 1, color='#d9f0d3', zorder=0, label=f'faster / cheaper than {reference}')
-    ax_r.axhline(1, color='black', linewidth=0.8)
-    ax_r.set_ylim(lo, hi)
-    ax_r.set_xscale('log', base=2)
-    ax_r.set_yscale('log')
-    ax_r.set_xticks(list(sizes), [_side(s) for s in sizes])
-    ax_r.minorticks_off()
-    ticks = [v for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= v <= hi]
-    ax_r.set_yticks(ticks, [f'{v:g}×' for v in ticks])
-    ax_r.set_xlabel('image size (px)')
-    ax_r.set_ylabel(f'ratio to {reference} (log scale)')
-    ax_r.set_title(f'time and MACs relative to {reference}', fontsize=10)
-    ax_r.grid(alpha=0.3)
-    ax_r.legend(loc='upper center', bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9,
-                frameon=False)
+    _draw_pair(ax_t, ax_r, sizes, seconds, summary, reference, batch)
     text = '\n'.join(s['text'] for s in summary.values())
     fig.suptitle(text or f'{reference} only: nothing to compare', fontsize=10)
     fig.tight_layout()
     return fig
 
 
-__all__ = ['crossover_size', 'scaling_summary', 'plot_inference_scaling']
+def plot_scaling_pairs(pairs: Sequence[Dict]):
+    """:func:`plot_inference_scaling` for several comparisons in one figure, one row each (e.g. a
+    trained dense / HG-Conv pair and an untrained pair of wider networks, timed only).
+
+    Args:
+        pairs (sequence of dict): per row ``{'sizes', 'seconds', 'macs', 'reference', 'batch',
+            'label'}``: the arguments of :func:`plot_inference_scaling` and the row's title
+            (``reference`` and ``batch`` optional, ``label`` optional).
+
+    Shapes:
+        - **input:** per pair ``sizes`` :math:`(S,)`; ``seconds[m]``, ``macs[m]`` :math:`(S,)`
+
+    Returns:
+        The matplotlib figure (two panels per row; the legends below them, each row's conclusion
+        in the figure title).
+    """
+    if not isinstance(pairs, (list, tuple)) or not pairs:
+        raise ValueError(f"pairs must be a non-empty list of dicts with 'sizes', 'seconds' and "
+                         f"'macs', got {pairs!r}")
+    for i, p in enumerate(pairs):
+        if not isinstance(p, dict) or not {'sizes', 'seconds', 'macs'} <= set(p):
+            raise ValueError(f"pairs[{i}] must be a dict with 'sizes', 'seconds' and 'macs', got "
+                             f"{sorted(p) if isinstance(p, dict) else type(p).__name__}")
+        check_int(p.get('batch', 1), f'pairs[{i}].batch', 1)
+    summaries = [scaling_summary(p['sizes'], p['seconds'], p['macs'], p.get('reference'))
+                 for p in pairs]
+    fig, axes = plt.subplots(len(pairs), 2, figsize=(10, 5.2 * len(pairs)), squeeze=False)
+    lines = []
+    for (ax_t, ax_r), p, summary in zip(axes, pairs, summaries):
+        reference = p.get('reference') or next(iter(p['seconds']))
+        label = p.get('label', '')
+        _draw_pair(ax_t, ax_r, p['sizes'], p['seconds'], summary, reference, p.get('batch', 1),
+                   label)
+        texts = [s['text'] for s in summary.values()] or [f'{reference} only: nothing to compare']
+        lines += [f"{label.split(':')[0]}: {t}" if label else t for t in texts]
+    fig.suptitle('\n'.join(lines), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ['crossover_size', 'scaling_summary', 'plot_inference_scaling', 'plot_scaling_pairs']

@@ -69,20 +69,29 @@ def test_demo_quick_tour(tmp_path, capsys):
               'figures/inference_scaling.png'):
         assert f in report and (out / f).stat().st_size > 1000
     assert 'val mIoU' in report and 'MACs/image' in report
-    # inference time against image size, recorded (no timing asserted: the machine is shared)
-    scaling = record['scaling']
-    assert scaling['sizes'] == [64, 128] and scaling['reference'] == 'fcn_small'
-    for name in ('fcn_small', 'hg_fcn_small'):
-        assert len(scaling['seconds'][name]) == 2 and min(scaling['seconds'][name]) > 0
-    assert scaling['macs']['fcn_small'][0] == record['results']['fcn_small']['macs']
-    assert scaling['macs']['fcn_small'][1] == 4 * scaling['macs']['fcn_small'][0]  # 4x the pixels
-    ratio = scaling['ratios']['hg_fcn_small']
-    assert ratio['text'] in report and 'crossover' in ratio
+    # inference time against image size, recorded for two pairs: the trained demo models and the
+    # papers' networks untrained (no timing asserted: the machine is shared)
+    trained, paper = record['scaling']['pairs']
+    assert trained['trained'] and not paper['trained'] and 'untrained' in paper['label']
+    assert trained['sizes'] == [64, 128] and trained['reference'] == 'fcn_small'
+    assert paper['sizes'] == [64, 128] and paper['reference'] == 'resnet18_dilated'
+    for pair, names in ((trained, ('fcn_small', 'hg_fcn_small')),
+                        (paper, ('resnet18_dilated', 'hg_resnet18'))):
+        for name in names:
+            assert len(pair['seconds'][name]) == 2 and min(pair['seconds'][name]) > 0
+        assert pair['macs'][names[0]][1] == 4 * pair['macs'][names[0]][0]  # 4x the pixels
+        assert pair['ratios'][names[1]]['text'] in report
+    assert trained['macs']['fcn_small'][0] == record['results']['fcn_small']['macs']
+    # the wide networks: HG-Conv saves more than half of the dilated ResNet-18's MACs
+    assert max(paper['ratios']['hg_resnet18']['mac_ratio']) < 0.5
+    ratio = trained['ratios']['hg_fcn_small']
+    assert 'crossover' in ratio and "papers' networks (untrained, timed only)" in report
     assert record['wall_seconds'] >= record['seconds'] > 0
     # the README block of this run quotes its numbers as the demo printed them
     block = readme_block(record)
     assert block.startswith(README_BEGIN) and block.rstrip().endswith(README_END)
     assert '`graphseg demo --quick`' in block and ratio['text'] in block
+    assert paper['ratios']['hg_resnet18']['text'] in block
     for name, r in record['results'].items():
         row = (f"| `{name}` | {r['metrics']['miou']:.3f} | {r['metrics']['pixel_acc']:.3f} | "
                f"{format_macs(r['macs'])} | {r['params']:,} |")
@@ -100,6 +109,9 @@ def test_demo_quick_tour(tmp_path, capsys):
     ('{"command": "demo", "status": "failed", "failures": []}',
      r"record must be a completed demo run \(status 'completed'\), got status 'failed'"),
     ('{"command": "demo", "status": "completed"}', r"record must have the keys \['options'"),
+    ('{"command": "demo", "status": "completed", "options": {}, "results": {}, '
+     '"wall_seconds": 1, "machine": {}, "scaling": {"sizes": [64], "ratios": {}}}',
+     r"record\['scaling'\] must list the timed \(dense, HG-Conv\) pairs under 'pairs'"),
     ('{not json', r'--readme: .*run.json is not a readable run.json'),
 ])
 def test_demo_readme_errors(tmp_path, content, message):

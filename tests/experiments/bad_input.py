@@ -51,6 +51,11 @@ ERRORS = [
     ('experiments.readme_block: an older run.json',
      lambda: demo.readme_block({'command': 'demo', 'status': 'completed', 'options': {}}), E,
      r"record must have the keys \['results', 'wall_seconds', 'scaling', 'machine'\]"),
+    ('experiments.readme_block: a single-pair scaling record',
+     lambda: demo.readme_block({'command': 'demo', 'status': 'completed', 'options': {},
+                                'results': {}, 'wall_seconds': 1., 'machine': {},
+                                'scaling': {'sizes': [64], 'ratios': {}}}), E,
+     r"record\['scaling'\] must list the timed \(dense, HG-Conv\) pairs under 'pairs'"),
 ]
 
 ACCEPTED = [

@@ -64,9 +64,15 @@ def _record(**changes):
                                   'macs': 34078720, 'params': 131179},
                     'hg_fcn_small': {'metrics': {'miou': 0.1712, 'pixel_acc': 0.93951},
                                      'macs': 15304000, 'params': 131179}},
-        'scaling': {'sizes': [64, 512], 'ratios': {'hg_fcn_small': {
-            'text': 'hg_fcn_small is not faster than fcn_small at any size measured (up to '
-                    '512²): it takes 2.10–4.00× the time for 0.45× the MACs'}}},
+        'scaling': {'pairs': [
+            {'label': demo.TRAINED_LABEL, 'trained': True, 'sizes': [64, 512],
+             'ratios': {'hg_fcn_small': {
+                 'text': 'hg_fcn_small is not faster than fcn_small at any size measured (up to '
+                         '512²): it takes 2.10–4.00× the time for 0.45× the MACs'}}},
+            {'label': demo.PAPER_LABEL, 'trained': False, 'sizes': [128, 512],
+             'ratios': {'hg_resnet18': {
+                 'text': 'hg_resnet18 is faster than resnet18_dilated from 256² on (measured up '
+                         'to 512²): it takes 0.58–1.10× the time for 0.40× the MACs'}}}]},
     }
     record.update(changes)
     return record
@@ -85,16 +91,50 @@ def test_readme_block_quotes_the_record():
         '| `hg_fcn_small` | 0.171 | 0.940 | 15.3 M | 131,179 |',
         '',
         'Wall time: 72 s (`wall_seconds`) on Some CPU (2 cores, 2 torch threads).',
-        'Inference time against image size (64² to 512², `inference_scaling.png`):',
-        'hg_fcn_small is not faster than fcn_small at any size measured (up to 512²): it takes '
-        '2.10–4.00× the time for 0.45× the MACs.',
+        'Inference time against image size (`inference_scaling.png`):',
+        '- demo models (trained), 64² to 512²: hg_fcn_small is not faster than fcn_small at any '
+        'size measured (up to 512²): it takes 2.10–4.00× the time for 0.45× the MACs.',
+        "- papers' networks (untrained, timed only), 128² to 512²: hg_resnet18 is faster than "
+        'resnet18_dilated from 256² on (measured up to 512²): it takes 0.58–1.10× the time for '
+        '0.40× the MACs.',
         '<!-- demo:end -->', ''])
     # the command line says what was run when it is not the README's plain command
     quick = demo.readme_block(_record(options={**_record()['options'], 'quick': True,
                                                'model': 'fcn_small,hg_fcn_resnet18'}))
     assert '`graphseg demo --quick --model fcn_small,hg_fcn_resnet18`' in quick
-    one = demo.readme_block(_record(scaling={'sizes': [64], 'ratios': {}}))
+    one = demo.readme_block(_record(scaling={'pairs': [{'label': demo.TRAINED_LABEL,
+                                                         'sizes': [64], 'ratios': {}}]}))
     assert 'Inference time against image size: not measured (one model only).' in one
+    # a run.json of the single-pair format (before the papers' pair was timed) is refused
+    old = _record(scaling={'sizes': [64, 512], 'ratios': {}})
+    with pytest.raises(ValueError, match=r"record\['scaling'\] must list the timed \(dense, "
+                                         r"HG-Conv\) pairs under 'pairs'.*run the demo again"):
+        demo.readme_block(old)
+
+
+def test_scaling_report_and_figure_show_every_pair(tmp_path):
+    """Both pairs in report.md (a section each, the untrained pair said to be timed only) and in
+    the figure (one row each), from measured pairs of tiny models."""
+    torch.manual_seed(0)
+    pairs = []
+    for label, wide in ((demo.TRAINED_LABEL, 4), (demo.PAPER_LABEL, 16)):
+        models = {f'dense{wide}': nn.Conv2d(3, wide, 3, padding=1),
+                  f'point{wide}': nn.Conv2d(3, wide, 1)}
+        r = demo.inference_scaling(models, lambda s: torch.rand(1, 3, s, s), [8, 16], repeat=1,
+                                   warmup=0)
+        pairs.append({'label': label, 'trained': label == demo.TRAINED_LABEL, **r})
+    scaling = {'pairs': pairs}
+    (tmp_path / 'figures').mkdir()
+    scaling['figure'] = demo.write_scaling_figure(scaling, str(tmp_path))
+    assert scaling['figure'] == os.path.join('figures', 'inference_scaling.png')
+    assert (tmp_path / scaling['figure']).stat().st_size > 1000
+    demo.write_report(str(tmp_path), demo.DemoOptions(), 'table', [scaling['figure']], [],
+                      scaling)
+    report = (tmp_path / 'report.md').read_text()
+    assert f'### {demo.TRAINED_LABEL}, batch 1' in report
+    assert f'### {demo.PAPER_LABEL}, batch 1' in report and '**untrained**' in report
+    for p, name in zip(pairs, ('point4', 'point16')):
+        assert p['ratios'][name]['text'] in report and f'{name} time ratio' in report
 
 
 @pytest.mark.parametrize('case', bad_input.ERRORS, ids=[r[0] for r in bad_input.ERRORS])

@@ -125,6 +125,14 @@ ERRORS = [
         [64], {'a': [0.]}, {'a': [1.]}), E, r"seconds\['a'\] must hold finite numbers > 0"),
     ('viz.plot_inference_scaling: batch 0', lambda: viz.plot_inference_scaling(
         [64], {'a': [1.]}, {'a': [1.]}, batch=0), E, r'batch must be an int >= 1, got 0'),
+    ('viz.plot_scaling_pairs: no pairs', lambda: viz.plot_scaling_pairs([]), E,
+     r"pairs must be a non-empty list of dicts with 'sizes', 'seconds' and 'macs', got \[\]"),
+    ('viz.plot_scaling_pairs: a pair without macs', lambda: viz.plot_scaling_pairs(
+        [{'sizes': [64], 'seconds': {'a': [1.]}}]), E,
+     r"pairs\[0\] must be a dict with 'sizes', 'seconds' and 'macs', got \['seconds', 'sizes'\]"),
+    ('viz.plot_scaling_pairs: batch 0', lambda: viz.plot_scaling_pairs(
+        [{'sizes': [64], 'seconds': {'a': [1.]}, 'macs': {'a': [1.]}, 'batch': 0}]), E,
+     r'pairs\[0\].batch must be an int >= 1, got 0'),
 ]
 
 

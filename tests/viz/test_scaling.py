@@ -36,6 +36,11 @@ def test_scaling_summary_ratios_and_text():
     assert slow['hg']['crossover'] is None
     assert 'not faster than dense at any size measured (up to 512²)' in slow['hg']['text']
     assert list(scaling_summary(SIZES, seconds, macs, reference='hg')) == ['dense']
+    # faster at the smallest size measured already: the crossover lies at or below it
+    fast = scaling_summary(SIZES, {'dense': [2.0] * 4, 'hg': [1.0] * 4}, macs)
+    assert fast['hg']['crossover'] == 64
+    assert fast['hg']['text'].startswith('hg is faster than dense at every size measured (64² to '
+                                         '512²): it takes 0.50× the time')
 
 
 def test_plot_inference_scaling_states_the_crossover_or_its_absence():
@@ -55,4 +60,30 @@ def test_plot_inference_scaling_states_the_crossover_or_its_absence():
     fig = plot_inference_scaling(SIZES, {'dense': [1] * 4, 'hg': [3] * 4}, macs, batch=2)
     assert 'not faster than dense at any size measured' in fig._suptitle.get_text()
     assert fig.axes[0].get_lines()[0].get_ydata()[0] == 500.  # ms per image: 1 s for 2 images
+    plt.close(fig)
+
+
+def test_plot_scaling_pairs_one_row_per_pair_each_with_its_conclusion():
+    from graphseg.viz import plot_scaling_pairs
+    from tests.viz.readable import outside
+    macs = {'dense': [10, 40, 160, 640], 'hg': [5, 20, 80, 320]}
+    trained = {'sizes': SIZES, 'seconds': {'dense': [1] * 4, 'hg': [3] * 4}, 'macs': macs,
+               'label': 'demo models (trained)'}
+    wide = {'sizes': SIZES[1:], 'seconds': {'rn': [4, 16, 64], 'hg_rn': [8, 8, 16]},
+            'macs': {'rn': [40, 160, 640], 'hg_rn': [20, 80, 320]}, 'reference': 'rn',
+            'batch': 2, 'label': 'untrained, timed only'}
+    fig = plot_scaling_pairs([trained, wide])
+    title = fig._suptitle.get_text().split('\n')
+    assert title[0].startswith('demo models (trained): hg is not faster than dense at any size')
+    assert title[1].startswith('untrained, timed only: hg_rn is faster than rn from 256² on')
+    assert len(fig.axes) == 4
+    (t0, r0, t1, r1) = fig.axes
+    assert 'demo models (trained)' in t0.get_title() and 'untrained' in r1.get_title()
+    # ms per image: seconds per batch of 2 images
+    assert [tuple(line.get_ydata()) for line in t1.get_lines()] == [(2e3, 8e3, 32e3),
+                                                                   (4e3, 4e3, 8e3)]
+    assert tuple(r1.get_lines()[0].get_ydata()) == (2.0, 0.5, 0.25)  # hg_rn's time ratio
+    assert_readable_text(fig)
+    for ax in fig.axes:
+        assert outside(ax, ax.get_legend())
     plt.close(fig)
