@@ -44,6 +44,7 @@ from ...check import (check_choice, check_finite, check_floating, check_index, c
                       check_ndim, check_positive)
 from ...directions import CENTER, DIRECTIONS
 from ...graphs.group_adjacency import Assignment, SoftAssignment, _as_pairs
+from ...ops.amp import autocast_enabled, full_precision, upcast
 
 SAMPLING = ('random', 'importance', 'topk_random')
 #: Guard of the column / row normalisations (an empty group pools to 0).
@@ -197,8 +198,32 @@ def sample_centres_per_image(importance: Tensor, num_centres: int, method: str =
     )
 
 
+#: Per-image :math:`N M` up to which :func:`nearest_centres` compares every pixel with every centre
+#: (the block pruning's per-level overhead costs more below it).
+_NEAREST_BRUTE_MAX = 1 << 15
+
+
 def nearest_centres(centres: Tensor, height: int, width: int, k: int) -> Tensor:
     r"""The ``k`` spatially nearest centres of every pixel (ties: lower centre id first).
+
+    Exact, by hierarchical block pruning: the map is cut into ``b x b`` pixel
+    blocks (:math:`b \approx \sqrt{N/M}`, the centre spacing, in [2, 16]) and
+    a quadtree of blocks of ``b 2^l`` pixels is walked from the whole map down.
+    For a block and a candidate centre the smallest and largest squared
+    distances to the block's pixels, :math:`d^{min}` and :math:`d^{max}`, are
+    exact integers; with :math:`U` the ``k``-th smallest :math:`d^{max}`, a
+    centre with :math:`d^{min} > U` has ``k`` centres strictly closer to every
+    pixel of the block, so it is in no pixel's top ``k`` whatever the id
+    tie-break and is dropped for the block and its sub-blocks (each block keeps
+    the :math:`C` candidates of smallest :math:`d^{min}`, :math:`C` the largest
+    count of survivors over the level's blocks; extra candidates are harmless).
+    Each pixel then ranks its leaf block's :math:`C_{max}` candidates by the
+    same key as a brute force, ``d2 * M + id``, so ids, order and ties equal
+    comparing every pixel with every centre (done directly when
+    :math:`N M \le 2^{15}`, where it is faster). Cost
+    :math:`O(N C_{max} + M \log N)` for spread-out centres (:math:`C_{max}` is
+    a few times ``k``) instead of :math:`O(N M)`; memory is chunked like the
+    brute force (:math:`\le 2^{22}` keys at a time in the pixel stage).
 
     Args:
         centres (LongTensor): centre pixel ids ``y * W + x`` per image.
@@ -207,6 +232,10 @@ def nearest_centres(centres: Tensor, height: int, width: int, k: int) -> Tensor:
 
     Returns:
         LongTensor :math:`(B, H, W, k)` of centre ids in ``[0, m)``, nearest first.
+
+    Shapes:
+        - **input:** :math:`(B, m)`
+        - **output:** :math:`(B, H, W, k)`
     """
     check_ndim(centres, 'centres', 2, '(B, M)')
     check_index(centres, 'centres')
@@ -218,13 +247,61 @@ def nearest_centres(centres: Tensor, height: int, width: int, k: int) -> Tensor:
     if centres.numel() and (int(centres.min()) < 0 or int(centres.max()) >= N):
         raise ValueError(f"centres must be pixel ids in [0, {N - 1}], got [{int(centres.min())}, "
                          f"{int(centres.max())}]")
+    centres = centres.long()  # int32 keys d2 * M + id would overflow
+    cy, cx = centres // width, centres % width  # (B, M)
+    if N * M <= _NEAREST_BRUTE_MAX:
+        return _nearest_brute(cy, cx, height, width, k)
     dev = centres.device
-    cy, cx = (centres // width).view(B, 1, M), (centres % width).view(B, 1, M)
-    order = torch.arange(M, device=dev).view(1, 1, M)
+    b = int(min(16, max(2, round(math.sqrt(N / M)))))  # leaf block side, about the centre spacing
+    nh, nw = -(-height // b), -(-width // b)
+    cand = torch.arange(M, device=dev).expand(B, 1, M)  # (B, blocks, C): the root holds all
+    for lev in range((max(nh, nw) - 1).bit_length() - 1, -1, -1):  # quadtree, coarse to leaves
+        side, gh, gw = b << lev, -(-nh // (1 << lev)), -(-nw // (1 << lev))
+        iy = torch.arange(gh, device=dev).repeat_interleave(gw)  # (nb,) block row / column
+        ix = torch.arange(gw, device=dev).repeat(gh)
+        pc = cand[:, (iy // 2) * -(-nw // (2 << lev)) + ix // 2]  # (B, nb, C_parent)
+        y0, x0 = (iy * side).view(1, -1, 1), (ix * side).view(1, -1, 1)
+        y1, x1 = (y0 + side).clamp(max=height) - 1, (x0 + side).clamp(max=width) - 1
+        flat = pc.reshape(B, -1)
+        ny, fy = _span(cy.gather(1, flat).view_as(pc), y0, y1)
+        nx, fx = _span(cx.gather(1, flat).view_as(pc), x0, x1)
+        dmin, dmax = ny * ny + nx * nx, fy * fy + fx * fx  # (B, nb, C_parent) exact integers
+        bound = dmax.kthvalue(k, dim=2, keepdim=True).values  # U: k centres are never farther
+        C = int((dmin <= bound).sum(2).max())  # >= k: the k centres defining U survive
+        cand = pc.gather(2, dmin.topk(C, dim=2, largest=False, sorted=False).indices)
+    nb, C = nh * nw, cand.size(2)
+    iy = torch.arange(nh, device=dev).repeat_interleave(nw)
+    ix = torch.arange(nw, device=dev).repeat(nh)
+    off = torch.arange(b, device=dev).view(1, 1, b, 1)
+    ccy = cy.gather(1, cand.reshape(B, -1)).view(B, nb, 1, C)
+    ccx = cx.gather(1, cand.reshape(B, -1)).view(B, nb, 1, C)
+    out = centres.new_empty(B, nb, b, b, k)
+    chunk = max(1, (1 << 22) // (B * b * b * C))  # blocks per chunk: B * chunk * b^2 * C keys
+    for s in range(0, nb, chunk):  # O(N · C_max)
+        e = min(nb, s + chunk)
+        dy = (iy[s:e] * b).view(1, -1, 1, 1) + off - ccy[:, s:e]  # (B, nbc, b, C) per pixel row
+        dx = (ix[s:e] * b).view(1, -1, 1, 1) + off - ccx[:, s:e]  # (B, nbc, b, C) per column
+        key = (dy * dy * M).unsqueeze(3) + (dx * dx * M + cand[:, s:e, None]).unsqueeze(2)
+        out[:, s:e] = key.topk(k, dim=4, largest=False, sorted=True).values % M  # key % M = id
+    out = out.view(B, nh, nw, b, b, k).permute(0, 1, 3, 2, 4, 5).reshape(B, nh * b, nw * b, k)
+    return out[:, :height, :width].contiguous()  # (B, H, W, k), padding pixels cut
+
+
+def _span(c: Tensor, lo: Tensor, hi: Tensor) -> Tuple[Tensor, Tensor]:
+    """Smallest and largest 1-D distance from coordinates ``c`` to the interval ``[lo, hi]``."""
+    return (lo - c).clamp_min(0) + (c - hi).clamp_min(0), torch.maximum(c - lo, hi - c)
+
+
+def _nearest_brute(cy: Tensor, cx: Tensor, height: int, width: int, k: int) -> Tensor:
+    """:func:`nearest_centres` comparing every pixel with every centre, :math:`O(N M)`."""
+    B, M = cy.shape
+    N = height * width
+    cy, cx = cy.view(B, 1, M), cx.view(B, 1, M)
+    order = torch.arange(M, device=cy.device).view(1, 1, M)
     chunk = max(1, (1 << 22) // max(1, B * M))  # pixels per chunk: B * chunk * M keys in memory
     out = []
     for start in range(0, N, chunk):
-        p = torch.arange(start, min(N, start + chunk), device=dev)
+        p = torch.arange(start, min(N, start + chunk), device=cy.device)
         py, px = (p // width).view(1, -1, 1), (p % width).view(1, -1, 1)
         key = ((py - cy) ** 2 + (px - cx) ** 2) * M + order  # exact integer distance, id tie-break
         out.append(key.topk(k, dim=2, largest=False, sorted=True).indices)
@@ -485,6 +562,9 @@ class SoftClustering:
             - **output:** :math:`(B M, C)`
         """
         self._check_map(x, 'x')
+        if autocast_enabled(x):  # the group means accumulate in float32 under autocast
+            with full_precision(x):
+                return self.pool(upcast(x))
         blk = self._block(x.dtype)
         total = self._plan.pool_sum(blk, self._tiles(x))
         return total / self._plan.column_sums(blk).clamp_min(NORM_EPS).unsqueeze(-1)
@@ -500,6 +580,9 @@ class SoftClustering:
         n = self.batch_size * self.num_groups
         if z.size(0) != n:
             raise ValueError(f"z must have B * M = {n} rows, got shape {tuple(z.shape)}")
+        if autocast_enabled(z):  # the row normalisation and products in float32 under autocast
+            with full_precision(z):
+                return self.unpool(upcast(z))
         blk = self._block(z.dtype)
         blk = blk / blk.sum(-1, keepdim=True).clamp_min(NORM_EPS)  # (BT, P, K_t) row-normalised
         out = torch.bmm(blk, self._plan.gather_groups(z))  # (BT, P, C)

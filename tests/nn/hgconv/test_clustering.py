@@ -182,6 +182,91 @@ def test_nearest_centres_brute_force(device):
             assert idx[b, y, x].tolist() == [j for _, j in sorted(d)[:k]]
 
 
+def nearest_reference(centres, H, W, k):
+    """Every pixel against every centre: key ``d2 * M + id`` (the pre-pruning implementation)."""
+    B, M = centres.shape
+    cy, cx = (centres // W).view(B, 1, M), (centres % W).view(B, 1, M)
+    p = torch.arange(H * W, device=centres.device)
+    py, px = (p // W).view(1, -1, 1), (p % W).view(1, -1, 1)
+    key = ((py - cy) ** 2 + (px - cx) ** 2) * M + torch.arange(M, device=centres.device)
+    return key.topk(k, dim=2, largest=False, sorted=True).indices.view(B, H, W, k)
+
+
+def clustered_centres(B, H, W, M, gen):
+    """Distinct centres drawn like importance sampling: dense near a few random blobs."""
+    ys, xs = torch.meshgrid(torch.arange(H), torch.arange(W), indexing='ij')
+    out = []
+    for _ in range(B):
+        imp = torch.zeros(H, W)
+        for _ in range(3):
+            y, x = torch.rand(2, generator=gen) * torch.tensor([H, W])
+            imp += torch.exp(-((ys - y) ** 2 + (xs - x) ** 2) / (0.01 * H * W + 1))
+        gumbel = -torch.log(-torch.log(torch.rand(H * W, generator=gen).clamp(1e-20, 1 - 1e-7)))
+        out.append((imp.flatten().clamp_min(1e-12).log() + gumbel).topk(M).indices.sort().values)
+    return torch.stack(out)
+
+
+@pytest.mark.parametrize('B, H, W, M, k, layout', [
+    (1, 1, 1, 1, 1, 'uniform'),  # one pixel
+    (2, 10, 12, 20, 9, 'uniform'),  # small N M: the direct path
+    (1, 1, 300, 120, 5, 'uniform'),  # 1 x N, pruned path
+    (2, 300, 1, 120, 120, 'uniform'),  # N x 1, k = M
+    (2, 45, 77, 100, 1, 'uniform'),  # k = 1, not a multiple of any block side
+    (3, 61, 38, 150, 9, 'clustered'),  # B > 1, importance-like
+    (1, 80, 80, 50, 50, 'clustered'),  # k = M on the pruned path
+    (2, 100, 90, 900, 9, 'uniform'),  # dense centres, small blocks
+    (1, 129, 131, 40, 9, 'uniform'),  # sparse centres, large blocks, several quadtree levels
+    (1, 64, 64, 4096, 9, 'uniform'),  # every pixel a centre
+])
+def test_nearest_centres_pruned_equals_brute_force(device, B, H, W, M, k, layout):
+    gen = torch.Generator().manual_seed(H * 1000 + W + M)
+    if layout == 'uniform':
+        centres = torch.stack([torch.randperm(H * W, generator=gen)[:M].sort().values
+                               for _ in range(B)])
+    else:
+        centres = clustered_centres(B, H, W, M, gen)
+    centres = centres.to(device)
+    assert torch.equal(nearest_centres(centres, H, W, k), nearest_reference(centres, H, W, k))
+
+
+@pytest.mark.parametrize('H, W, step, k', [(96, 96, 8, 9), (96, 96, 12, 4), (70, 50, 10, 25)])
+def test_nearest_centres_ties(device, H, W, step, k):
+    """A lattice of centres: many pixels are equidistant from several, ids break the ties."""
+    ys, xs = torch.meshgrid(torch.arange(step // 2, H, step), torch.arange(step // 2, W, step),
+                            indexing='ij')
+    lattice = (ys * W + xs).flatten()
+    # unsorted ids too: tie-break by position in the list, not by pixel id
+    centres = torch.stack([lattice, lattice.flip(0)]).to(device)
+    idx = nearest_centres(centres, H, W, k)
+    assert torch.equal(idx, nearest_reference(centres, H, W, k))
+    c = centres[0][idx[0]]  # (H, W, k) pixel ids of the chosen centres
+    ys, xs = torch.meshgrid(torch.arange(H), torch.arange(W), indexing='ij')
+    d2 = (ys.to(device)[..., None] - c // W) ** 2 + (xs.to(device)[..., None] - c % W) ** 2
+    assert bool((d2[..., 1:] >= d2[..., :-1]).all())
+    tied = int((d2[..., 0] == d2[..., 1]).sum())
+    assert tied > 0  # the layout does exercise the tie-break
+
+
+def test_nearest_centres_random_shapes(device):
+    """Random map sizes, centre counts and k (any block side, any remainder)."""
+    gen = torch.Generator().manual_seed(11)
+    for _ in range(40):
+        H, W = (int(v) for v in torch.randint(1, 70, (2,), generator=gen))
+        M = int(torch.randint(1, H * W + 1, (1,), generator=gen))
+        k = int(torch.randint(1, min(M, 16) + 1, (1,), generator=gen))
+        centres = torch.stack([torch.randperm(H * W, generator=gen)[:M] for _ in range(2)])
+        centres = centres.to(device)
+        assert torch.equal(nearest_centres(centres, H, W, k), nearest_reference(centres, H, W, k))
+
+
+def test_nearest_centres_int32_ids(device):
+    centres = torch.randperm(200 * 200, generator=torch.Generator().manual_seed(3))[:400]
+    centres = centres.sort().values.view(1, -1).to(device)
+    idx = nearest_centres(centres.int(), 200, 200, 9)
+    assert idx.dtype == torch.int64
+    assert torch.equal(idx, nearest_reference(centres, 200, 200, 9))
+
+
 # ----------------------------------------------------------------------------- differentiable SLIC
 
 @settings(max_examples=25)
