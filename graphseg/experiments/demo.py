@@ -353,7 +353,7 @@ def readme_block(record: Dict[str, Any]) -> str:
     (loaded as a dict): the command and its sizes, each model's val mIoU, pixel accuracy, MACs
     per image and parameters (formatted as the demo prints them), the wall time with the machine
     it ran on, and for each timed (dense, HG-Conv) pair (the trained demo models, the untrained
-papers' networks) where the HG-Conv model becomes faster than the dense one or that it does not.
+    papers' networks) where the HG-Conv model becomes faster than the dense one or that it does not.
 
     ``graphseg demo --readme RUN_DIR`` prints it; ``tests/test_readme_demo.py`` checks that the
     README holds exactly this block for ``tests/data/demo_run.json``.

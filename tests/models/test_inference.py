@@ -85,7 +85,9 @@ def test_fast_path_equals_eager(name):
     The channels-last fast path is compared with eager in channels-last: the layout changes the
     convolutions' summation order, which HG-Conv's clustering (discrete choices) can amplify into
     a different graph; the fast path's own transforms (folding, HG fusion on the nodes) are exact.
-    For models without HG-Conv it must also equal contiguous eager."""
+    For models without HG-Conv it must also equal contiguous eager. A model whose float32 eager
+    output is itself more than the tolerance away from float64 eager (deep stacks that amplify
+    rounding) is held to float64 instead: the fast path within 3x eager's own float32 error."""
     torch.manual_seed(0)
     S = size_of(name)
     model = randomize(create_model(name, num_classes=3)).eval()
@@ -112,7 +114,17 @@ def test_fast_path_equals_eager(name):
             with torch.no_grad():
                 same = copy.deepcopy(model).to(memory_format=torch.channels_last)(
                     x.contiguous(memory_format=torch.channels_last))['out']
-        assert relative_error(logits, same) <= 1e-4, (name, channels_last)
+        err = relative_error(logits, same)
+        if err > 1e-4 and not hg:
+            # a model that amplifies float32 rounding past the tolerance (eager float32 is itself
+            # that far from float64, e.g. rgnet_resnet50_5layer: 1.4e-4): the fast path must be
+            # about as close to float64 eager as float32 eager is (folding reorders the sums)
+            with torch.no_grad():
+                ref64 = copy.deepcopy(model).double()(x.double())['out']
+            eager_err = relative_error(same.double(), ref64)
+            assert relative_error(logits.double(), ref64) <= 3 * eager_err, (name, channels_last)
+        else:
+            assert err <= 1e-4, (name, channels_last)
         assert fast.summary['folded_bn'] > 0 and fast.summary['channels_last'] == channels_last
         if model_info(name).module in FOLDED_FAMILIES:
             assert fast.summary['remaining_bn'] == 0, name
