@@ -20,9 +20,8 @@ import torch
 from torch import Tensor
 
 from ..check import check_choice, check_index, check_same_device, check_tensor
-from ..typing import WITH_TORCH_SCATTER
+from ..typing import WITH_TORCH_SCATTER, WITH_TORCH_SPARSE
 from .amp import is_low_precision
-from ..typing import WITH_TORCH_SPARSE
 
 REDUCTIONS = ('sum', 'mean', 'max', 'min')
 BACKENDS = ('torch', 'torch_scatter', 'torch_sparse')
