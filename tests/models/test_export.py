@@ -5,6 +5,7 @@ import os
 
 import pytest
 import torch
+from torch import nn
 
 from graphseg.models import create_model
 from graphseg.models.export import (RepGraphGridSample, export_form, export_model, export_support,
@@ -94,3 +95,74 @@ def test_torchscript_refuses_what_it_cannot_trace(tmp_path):
     with pytest.raises(ValueError, match=r"format 'torchscript' \(torch.jit.trace\) cannot trace"):
         export_model(TINY_MODELS['hyperseg']().eval(), torch.rand(1, 3, SIZE, SIZE),
                      str(tmp_path / 'h.pt'), 'torchscript', input_divisor=32)
+
+
+class _Cancellation(nn.Module):
+    """Logits = (conv_a(x) - conv_b(x)) * 1e6 with nearly equal kernels: float32 rounding of the
+    two convolutions is of the size of their true difference, so float32 eager is itself far
+    from float64 (catastrophic cancellation)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 4, 3, padding=1)
+        with torch.no_grad():
+            self.a.weight.copy_(torch.randn(4, 3, 3, 3, generator=g))
+            self.b.weight.copy_(self.a.weight * (1 + 1e-7))
+            self.b.bias.copy_(self.a.bias)
+
+    def forward(self, x):
+        return {'out': (self.a(x) - self.b(x)) * 1e6}
+
+
+def _exported_as(monkeypatch, fn):
+    """load_exported returns ``fn`` (the written file is unused): the check's arbitration alone."""
+    import graphseg.models.export as export
+    monkeypatch.setattr(export, 'load_exported', lambda path, fmt: fn)
+
+
+def test_export_check_refuses_a_wrong_export(monkeypatch, tmp_path):
+    """An export off by 1e-3 of the largest logit on a well-conditioned model is refused, with its
+    error against float64 eager and eager float32's own."""
+    model = randomize(TINY_MODELS['fcn']()).eval()
+    form = export_form(model)
+    _exported_as(monkeypatch, lambda x: form(x) * (1 + 1e-3))
+    with pytest.raises(RuntimeError, match=r'above tolerance 0.0001, and from float64 eager by '
+                                           r'.* \(float32 eager: '):
+        export_model(model, torch.rand(1, 3, SIZE, SIZE), str(tmp_path / 'f.pt2'),
+                     'exported-program')
+
+
+def test_export_check_lets_float64_arbitrate_an_ill_conditioned_model(monkeypatch, tmp_path):
+    """Where float32 eager is itself off (cancellation), an export exact in float64 passes and the
+    result says why; one off by more than FLOAT64_SLACK x eager's error is still refused."""
+    from graphseg.models.export import FLOAT64_SLACK
+    model = _Cancellation().eval()
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        err32 = relative_error(model(x)['out'].double(), model.double()(x.double())['out'])
+    model.float()
+    assert err32 > 1e-2  # the model is ill-conditioned in float32
+    form64 = export_form(model).double()
+    _exported_as(monkeypatch, lambda x: form64(x.double()))
+    result = export_model(model, x, str(tmp_path / 'c.pt2'), 'exported-program')
+    assert result.max_rel_diff > 1e-4
+    assert result.float64_export_error < 1e-6 < 1e-2 < result.float64_eager_error
+    _exported_as(monkeypatch, lambda x: form64(x.double()) * (1 + 3 * FLOAT64_SLACK * err32))
+    with pytest.raises(RuntimeError, match='from float64 eager by'):
+        export_model(model, x, str(tmp_path / 'c.pt2'), 'exported-program')
+
+
+def test_dynamic_check_uses_the_example_images():
+    """The second input of the dynamic check is the example's own images (and mirror images) at
+    another batch size and size, not noise."""
+    from graphseg.models.export import _second_input
+    x = torch.rand(2, 3, 32, 64)
+    same = _second_input(x, 32, sizes=False)
+    assert same.shape == (3, 3, 32, 64)
+    torch.testing.assert_close(same[:2], x)
+    torch.testing.assert_close(same[2], x[0].flip(-1))
+    grown = _second_input(x[:1], 32, sizes=True)
+    assert grown.shape == (2, 3, 64, 128)
+    assert (grown[0] - grown[1].flip(-1)).abs().max() < 1e-5
