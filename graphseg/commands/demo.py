@@ -67,6 +67,9 @@ def add_parser(sub, name: str) -> None:
                    help='seed of data, initialisation and augmentation')
     d.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     d.add_argument('--no-progress', action='store_true', help='no progress bars')
+    d.add_argument('--no-fast', action='store_true',
+                   help='time the models in eager eval() instead of through the inference fast '
+                        'path (graphseg.optimize_for_inference)')
     d.add_argument('--readme', metavar='RUN', default=None,
                    help="print the README's demo block from the run.json of a finished demo run "
                         '(its folder or the file) and exit; nothing is trained')
@@ -147,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
                           size=args.size, train_samples=args.train_samples,
                           val_samples=args.val_samples, gray=args.gray, photo=args.photo,
                           seed=args.seed, device=args.device, progress=not args.no_progress,
+                          fast=not args.no_fast,
                           **(QUICK_FIGURES if args.quick else {}))
     configs = demo_configs(options)  # validates every option before the run folder exists
     out = check_run_dir(args.out, args.overwrite)

@@ -11,7 +11,8 @@ HG-Conv counterpart trained and evaluated on the digit scenes, and a comparison 
    (``resnet18_dilated`` vs ``hg_resnet18``, eval mode, timed only: time does not depend on
    training); for each, where the HG-Conv model becomes faster than the dense one, or that it
    does not within the sizes measured (``figures/inference_scaling.png``, and the numbers in
-   ``run.json``).
+   ``run.json``). Inference is timed through the fast path (:func:`fast_models`,
+   ``optimize_for_inference``) unless ``DemoOptions.fast`` is off (``graphseg demo --no-fast``).
 
 A model that fails is reported and the others still run and are saved.
 """
@@ -37,7 +38,7 @@ from ..engine.run_folder import create_run_dir
 from ..engine.runner import fit, model_summary, prepare
 from ..evaluation.evaluate import predict
 from ..fileio import atomic_write_text, save_figure
-from ..models import create_model
+from ..models import create_model, optimize_for_inference
 from ..viz import GRAPH_KINDS, plot_predictions, plot_scaling_pairs, scaling_summary
 
 #: the digit-scene run config (identical to configs/digits.yaml; a test keeps them equal)
@@ -80,6 +81,9 @@ class DemoOptions:
     # its image sides (kept small enough for ~20 s on 2 cores) and timed runs per model and size
     paper_sizes: Sequence[int] = (64, 128, 256, 384, 512)
     paper_repeat: int = 2
+    # time the models through the inference fast path (optimize_for_inference: BatchNorm folded,
+    # HG-ResNet's fusion on the nodes; contiguous layout) instead of eager eval()
+    fast: bool = True
 
 
 def digits_config(options: DemoOptions, model: str) -> Dict[str, Any]:
@@ -100,11 +104,20 @@ def demo_configs(options: DemoOptions) -> Dict[str, RunConfig]:
     return {n: load_run_config(digits_config(options, n)) for n in options.models}
 
 
-def images_per_second(models: Dict[str, nn.Module], x: torch.Tensor) -> Dict[str, float]:
+def fast_models(models: Dict[str, nn.Module]) -> Dict[str, nn.Module]:
+    """Each model through :func:`~graphseg.models.optimize_for_inference` (the models are not
+    changed) in the contiguous layout: the demo times many sizes, and channels-last measured no
+    gain for its ResNets (``scripts/bench_inference.py``)."""
+    return {k: optimize_for_inference(m, channels_last=False) for k, m in models.items()}
+
+
+def images_per_second(models: Dict[str, nn.Module], x: torch.Tensor,
+                      fast: bool = False) -> Dict[str, float]:
     """Inference throughput of each model on batch ``x``, measured side by side (interleaved
-    medians)."""
+    medians); through the fast path (:func:`fast_models`) if ``fast``."""
     for m in models.values():
         m.eval()
+    models = fast_models(models) if fast else models
     with torch.no_grad():
         t = compare_times({k: (lambda m=m: m(x)) for k, m in models.items()}, repeat=5, warmup=1,
                           device=x.device)
@@ -141,7 +154,8 @@ def train_model(name: str, config: RunConfig, out: str, progress: bool) -> Dict[
 
 
 def inference_scaling(models: Dict[str, nn.Module], make_input: Callable[[int], torch.Tensor],
-                      sizes: Sequence[int], *, repeat: int = 3, warmup: int = 1) -> Dict[str, Any]:
+                      sizes: Sequence[int], *, repeat: int = 3, warmup: int = 1,
+                      fast: bool = False) -> Dict[str, Any]:
     """Inference time and MACs of each model at each image size: per size one input
     ``make_input(size)``, the models timed side by side (:func:`~graphseg.analysis.compare_times`,
     interleaved medians) and their MACs counted (:func:`~graphseg.analysis.count_macs`).
@@ -151,6 +165,8 @@ def inference_scaling(models: Dict[str, nn.Module], make_input: Callable[[int], 
         make_input: ``size -> (B, C, size, size)`` tensor on the models' device.
         sizes: image sides in pixels, increasing.
         repeat, warmup: timed and untimed runs per model and size.
+        fast: time each model through the inference fast path (:func:`fast_models`); the MACs
+            are the model's own (folded BatchNorms would count fewer).
 
     Shapes:
         - **input:** ``make_input(s)`` :math:`(B, C, s, s)`
@@ -166,8 +182,11 @@ def inference_scaling(models: Dict[str, nn.Module], make_input: Callable[[int], 
         check_int(v, 'sizes[i]', 1)
     check_int(repeat, 'repeat', 1)
     check_int(warmup, 'warmup', 0)
+    if not isinstance(fast, bool):
+        raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
     for m in models.values():
         m.eval()
+    timed = fast_models(models) if fast else models
     seconds: Dict[str, List[float]] = {k: [] for k in models}
     macs: Dict[str, List[float]] = {k: [] for k in models}
     batch = None
@@ -178,7 +197,7 @@ def inference_scaling(models: Dict[str, nn.Module], make_input: Callable[[int], 
                              f"{tuple(getattr(x, 'shape', ())) or type(x).__name__}")
         batch = x.size(0)
         with torch.no_grad():
-            t = compare_times({k: (lambda m=m: m(x)) for k, m in models.items()}, repeat=repeat,
+            t = compare_times({k: (lambda m=m: m(x)) for k, m in timed.items()}, repeat=repeat,
                               warmup=warmup, device=x.device)
             for k, m in models.items():
                 seconds[k].append(t[k])
@@ -186,7 +205,7 @@ def inference_scaling(models: Dict[str, nn.Module], make_input: Callable[[int], 
     reference = next(iter(models))
     ratios = scaling_summary(list(sizes), seconds, macs, reference) if len(models) > 1 else {}
     return {'sizes': list(sizes), 'batch': batch, 'seconds': seconds, 'macs': macs,
-            'reference': reference, 'ratios': ratios}
+            'reference': reference, 'ratios': ratios, 'fast': fast}
 
 
 def digit_canvas(config: RunConfig, size: int) -> torch.Tensor:
@@ -378,7 +397,9 @@ def readme_block(record: Dict[str, Any]) -> str:
              f"({m['cpu_count']} cores, {m['torch_threads']} torch threads)."]
     pairs = [p for p in (record['scaling'] or {}).get('pairs', []) if p.get('ratios')]
     if pairs:
-        lines.append('Inference time against image size (`inference_scaling.png`):')
+        how = (', through the inference fast path' if all(p.get('fast') for p in pairs)
+               else '')
+        lines.append(f'Inference time against image size (`inference_scaling.png`{how}):')
         for p in pairs:
             sizes = p['sizes']
             lines += [f"- {p['label']}, {sizes[0]}² to {sizes[-1]}²: {r['text']}."
@@ -424,7 +445,8 @@ def _measure_scaling(options: DemoOptions, trained: Dict[str, nn.Module], config
     pairs = []
     for label, is_trained, models, sizes, repeat in jobs:
         try:
-            r = inference_scaling(models(), make_input, list(sizes), repeat=repeat)
+            r = inference_scaling(models(), make_input, list(sizes), repeat=repeat,
+                                  fast=bool(options.fast))
             pairs.append({'label': label, 'trained': is_trained, **r})
         except Exception as e:  # noqa: BLE001 - the other pair and the trained models stay
             failures.append({'model': f'inference_scaling: {label}',
@@ -458,7 +480,7 @@ def run_demo(options: DemoOptions, out: str,
             failures.append({'model': name, 'error': f'{type(e).__name__}: {e}'})
             print(f'FAILED {name}: {type(e).__name__}: {e}')
     if trained:
-        for n, v in images_per_second(trained, x).items():
+        for n, v in images_per_second(trained, x, fast=bool(options.fast)).items():
             results[n]['infer_images_per_s'] = v
         write_prediction_figure(trained, next(iter(configs.values())), out)
         figures.append('figures/predictions.png')
@@ -482,6 +504,7 @@ def run_demo(options: DemoOptions, out: str,
 
 __all__ = ['DIGITS', 'DemoOptions', 'digits_config', 'demo_configs', 'images_per_second',
            'make_figures', 'train_model', 'write_prediction_figure', 'comparison_table',
-           'inference_scaling', 'digit_canvas', 'write_scaling_figure', 'scaling_table',
+           'inference_scaling', 'fast_models', 'digit_canvas', 'write_scaling_figure',
+           'scaling_table',
            'write_report', 'run_demo', 'README_BEGIN', 'README_END', 'readme_block',
            'TRAINED_LABEL', 'PAPER_LABEL']

@@ -91,6 +91,8 @@ def test_demo_quick_tour(tmp_path, capsys):
     block = readme_block(record)
     assert block.startswith(README_BEGIN) and block.rstrip().endswith(README_END)
     assert '`graphseg demo --quick`' in block and ratio['text'] in block
+    # timed through the inference fast path (the default; --no-fast for eager)
+    assert trained['fast'] and paper['fast'] and 'through the inference fast path' in block
     assert paper['ratios']['hg_resnet18']['text'] in block
     for name, r in record['results'].items():
         row = (f"| `{name}` | {r['metrics']['miou']:.3f} | {r['metrics']['pixel_acc']:.3f} | "

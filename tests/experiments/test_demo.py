@@ -42,6 +42,27 @@ def test_inference_scaling_times_and_counts_every_model_at_every_size():
     assert 'pointwise time ratio' in table and '0.11x' in table  # the MAC ratio, 1/9
 
 
+def test_inference_scaling_times_the_fast_path_and_counts_the_model(monkeypatch):
+    """fast=True times optimize_for_inference's model (BatchNorm folded) and leaves the models
+    as they were; MACs are the model's own."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8))
+    calls = []
+    folded = demo.fast_models({'m': model})['m']
+    assert isinstance(folded.model[1], nn.Identity) and isinstance(model[1], nn.BatchNorm2d)
+    real = demo.fast_models
+
+    def spy(models):
+        calls.append(list(models))
+        return real(models)
+    monkeypatch.setattr(demo, 'fast_models', spy)
+    r = demo.inference_scaling({'m': model}, lambda s: torch.rand(1, 3, s, s), [8], repeat=1,
+                               warmup=0, fast=True)
+    assert calls == [['m']] and r['fast'] is True
+    assert isinstance(model[1], nn.BatchNorm2d)  # the model itself is not folded
+    assert r['macs']['m'][0] >= 3 * 8 * 9 * 64  # the convolution at least, counted on the model
+
+
 def test_digit_canvas_is_a_validation_canvas_at_the_size_asked():
     config = demo.demo_configs(demo.DemoOptions(models=['fcn_small'], gray=True))['fcn_small']
     x = demo.digit_canvas(config, 96)
