@@ -112,6 +112,23 @@ def _dpw_grouped_conv(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups:
     return _merge_patches(out, B, C_out, N_h, N_w, p_h, p_w)
 
 
+def _taps_depthwise(x: Tensor, w: Tensor, b: Optional[Tensor], pad_h: int, pad_w: int,
+                    padding_mode: str, K_w: int, N_h: int, p_h: int) -> Tensor:
+    """Depthwise patch-wise taps of the planes ``x`` (P, 1, H, W) with the row-expanded weights
+    ``w`` (P, taps, N_h, 1, W): one multiply-add per tap; (P, N_h, p_h, W)."""
+    H, W = x.shape[-2:]
+    xp = _pad(x, pad_h, pad_w, padding_mode)[:, 0]
+    out = None
+    for k in range(w.size(1)):
+        dy, dx = divmod(k, K_w)
+        tap = xp[:, dy:dy + H, dx:dx + W].unflatten(1, (N_h, p_h))  # (P, N_h, p_h, W)
+        if out is None:
+            out = tap * w[:, k] if b is None else torch.addcmul(b, tap, w[:, k])
+        else:
+            out.addcmul_(tap, w[:, k])
+    return out
+
+
 def _dpw_taps(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pad_h: int,
               pad_w: int, padding_mode: str) -> Tensor:
     B, C, H, W = x.shape
@@ -125,26 +142,17 @@ def _dpw_taps(x: Tensor, weight: Tensor, bias: Optional[Tensor], groups: int, pa
         w = weight.reshape(planes, K_h * K_w, N_h, N_w, 1).expand(-1, -1, -1, -1, p_w)
         w = w.reshape(planes, K_h * K_w, N_h, 1, W)  # (B C, taps, N_h, 1, W)
         b = None if bias is None else bias.repeat(B).view(planes, 1, 1, 1)
-        # on the CPU, planes go in cache-sized chunks (9 passes over a chunk stay in cache)
-        step = (
-            planes
-            if x.device.type != 'cpu'
-            else max(1, _TAPS_CHUNK_BYTES // (H * W * x.element_size()))
-        )
-        chunks = []
-        for s in range(0, planes, step):
-            xp = _pad(x.reshape(planes, 1, H, W)[s:s + step], pad_h, pad_w, padding_mode)[:, 0]
-            ws = w[s:s + step]
-            out = None
-            for k in range(K_h * K_w):
-                dy, dx = divmod(k, K_w)
-                tap = xp[:, dy:dy + H, dx:dx + W].unflatten(1, (N_h, p_h))  # (chunk, N_h, p_h, W)
-                if out is None:
-                    out = tap * ws[:, k] if b is None else torch.addcmul(b[s:s + step], tap,
-                                                                         ws[:, k])
-                else:
-                    out.addcmul_(tap, ws[:, k])
-            chunks.append(out)
+        xs = x.reshape(planes, 1, H, W)
+        if x.device.type != 'cpu' or torch.compiler.is_compiling():
+            # one pass (under torch.compile / torch.export a loop over B C / chunk would
+            # specialise the batch size)
+            chunks = [_taps_depthwise(xs, w, b, pad_h, pad_w, padding_mode, K_w, N_h, p_h)]
+        else:  # on the CPU, planes in cache-sized chunks (9 passes over a chunk stay in cache)
+            step = max(1, _TAPS_CHUNK_BYTES // (H * W * x.element_size()))
+            chunks = [_taps_depthwise(xs[s:s + step], w[s:s + step],
+                                      None if b is None else b[s:s + step], pad_h, pad_w,
+                                      padding_mode, K_w, N_h, p_h)
+                      for s in range(0, planes, step)]
         out = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
         return out.view(B, C_out, H, W)
     xp = _pad(x, pad_h, pad_w, padding_mode)

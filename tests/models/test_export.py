@@ -12,7 +12,34 @@ from graphseg.models.export import (RepGraphGridSample, export_form, export_mode
                                     load_exported)
 from graphseg.nn import RepGraph
 from tests.models.test_inference import randomize, relative_error
-from tests.models.tiny_models import SIZE, TINY_MODELS, qgn_dense
+from tests.models.tiny_models import NUM_CLASSES, SIZE, TINY_MODELS, hyperseg, qgn_dense
+
+
+def dcn_fcn() -> nn.Module:
+    """The small FCN whose head is a deformable 3x3 Conv-BN-ReLU (the ``*_dcn`` models' layer)."""
+    from graphseg.models.baselines import DenseFCN, _small_encoder
+    from graphseg.nn import DeformConv2dPack
+    head = nn.Sequential(DeformConv2dPack(16, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16),
+                         nn.ReLU())
+    return DenseFCN(_small_encoder(3, 16), 16, NUM_CLASSES, 16, head=head)
+
+
+def hyperseg_image_halo() -> nn.Module:
+    """The tiny HyperSeg with HyperSeg-L's meta blocks (``halo='image'``: the patch-wise
+    depthwise taps over the whole map)."""
+    import dataclasses
+    model = hyperseg()
+    config = dataclasses.replace(model.config, halo='image')
+    return type(model)(config, NUM_CLASSES, model.backbone)
+
+
+def hrnet_small() -> nn.Module:
+    return create_model('hrnetv2_w18_small_v1', num_classes=NUM_CLASSES)
+
+
+def orientation_one_stack() -> nn.Module:
+    """The Orientation network (road + orientation bins) with one stack of one block."""
+    return create_model('orientation', num_stacks=1, hg_num_blocks=1)
 
 #: the ONNX cases need onnxruntime and onnxscript (the test extra installs both)
 ONNX = all(importlib.util.find_spec(m) for m in ('onnxruntime', 'onnxscript'))
@@ -23,6 +50,10 @@ EXPORTS = {
     'repgraph': (TINY_MODELS['repgraph'], 1, ('onnx', 'exported-program')),
     'hyperseg': (TINY_MODELS['hyperseg'], 32, ('onnx', 'exported-program')),
     'qgn_dense': (qgn_dense, 32, ('onnx', 'exported-program', 'torchscript')),
+    'dcn': (dcn_fcn, 1, ('onnx', 'exported-program')),
+    'hyperseg_image_halo': (hyperseg_image_halo, 32, ('onnx',)),
+    'hrnetv2': (hrnet_small, 1, ('onnx',)),
+    'orientation': (orientation_one_stack, 2, ('onnx',)),
 }
 CASES = [(family, fmt) for family, (_, _, formats) in EXPORTS.items() for fmt in formats]
 
@@ -79,7 +110,7 @@ def test_export_matches_eager(family, fmt, tmp_path):
     path = str(tmp_path / f'{family}.{fmt}')
     result = export_model(model, x, path, fmt, input_divisor=divisor)
     assert os.path.isfile(path) and result.dynamic
-    assert result.dynamic_size == (family != 'hyperseg')  # HyperSeg: the example's size
+    assert result.dynamic_size == (not family.startswith('hyperseg'))  # HyperSeg: example's size
     assert result.max_rel_diff <= 1e-4 and result.argmax_agreement >= 0.999
     run = load_exported(path, fmt)
     grow = max(divisor, 8) if result.dynamic_size else 0
