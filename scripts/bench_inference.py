@@ -2,9 +2,10 @@
 vs onnxruntime, images/s and peak memory, batch 1 and 8.
 
 For each paper model at the size this CPU allows (the papers' where it can: HyperSeg-M at
-Cityscapes 1024x512; the ResNet-based models at 512x512, the size of the HG-ResNet targets,
-because OS-8 ResNet-101 at Cityscapes' 1024x2048 takes minutes per image on 2 cores), measured
-in one interleaved run (``compare_times``, medians):
+Cityscapes 1024x512, HyperSeg-S at 1536x768, the CamVid HyperSeg-S / -L at 768x576 / 1024x768;
+the ResNet-based models at 512x512, the size of the HG-ResNet targets, because OS-8 ResNet-101
+at Cityscapes' 1024x2048 takes minutes per image on 2 cores), measured in one interleaved run
+(``compare_times``, medians):
 
 * ``eager``: ``model.eval()`` under ``torch.no_grad()``;
 * ``fast``: ``optimize_for_inference(model, x)`` (BatchNorm folded, the memory format chosen by
@@ -15,9 +16,10 @@ in one interleaved run (``compare_times``, medians):
   same number of threads (the models that export; ``--no-onnx`` skips it);
 * ``released``: for HyperSeg, the authors' code (``--released-hyperseg DIR``: a checkout of
   YuvalNirkin/hyperseg outside this repository, run with a Python that has its dependencies, e.g.
-  a scratch venv with ``ffmpeg-python``), built with the released Cityscapes-M arguments and
-  ``inference_hflip=False`` (graphseg's eval has no flip), its weights loaded into graphseg's model
-  with ``load_official`` so both compute the same function (checked).
+  a scratch venv with ``ffmpeg-python``), built with the arguments of its training configs
+  (:data:`RELEASED`) and ``inference_hflip=False`` (graphseg's eval has no flip), its weights
+  loaded into graphseg's model with ``load_official`` so both compute the same function
+  (checked).
 
 Cross-model ratios: HG-ResNet fast path / its dense twin's fast path, HyperSeg fast path /
 released. Models have random weights with BatchNorm statistics from one training-mode pass over a
@@ -37,6 +39,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -67,9 +70,16 @@ class Case:
     divisor: int = 1
 
 
+#: the released v1.0 weight mappers all read the signal from channel 0 (``hyperseg_m``'s doc)
+_RELEASED_SLICES = {'signal_slices': 'released'}
 CASES: Dict[str, Case] = {
     'hyperseg_m': Case('hyperseg_m', (512, 1024), kwargs={'signal_slices': 'released'},
                        divisor=32),
+    'hyperseg_s': Case('hyperseg_s', (768, 1536), divisor=32),
+    'hyperseg_camvid_s': Case('hyperseg_camvid_s', (576, 768), kwargs=_RELEASED_SLICES,
+                              divisor=32),
+    'hyperseg_camvid_l': Case('hyperseg_camvid_l', (768, 1024), kwargs=_RELEASED_SLICES,
+                              divisor=32),
     'resnet18_dilated': Case('resnet18_dilated', (512, 512)),
     'hg_resnet18': Case('hg_resnet18', (512, 512), 'resnet18_dilated'),
     'resnet101_dilated': Case('resnet101_dilated', (512, 512)),
@@ -79,12 +89,27 @@ CASES: Dict[str, Case] = {
     'qgn_resnet34_dense': Case('qgn_resnet34', (512, 1024), kwargs={'sparse': False},
                                forward={'scheme': 'all'}, divisor=32),
 }
-#: the released HyperSeg-M arguments (configs/train/cityscapes_efficientnet_b1_hyperseg-m.py)
-RELEASED_M = dict(pretrained=False, levels=2, out_feat_scale=[1., 0.25, 0.25, 0.25, 0.25],
-                  kernel_sizes=[1, 1, 1, 3, 3], level_channels=[64, 32, 16, 16, 16],
-                  expand_ratio=2, with_out_fc=False, decoder_dropout=None,
-                  weight_groups=[32, 16, 8, 16, 4], decoder_groups=1, inference_hflip=False,
-                  coords_res=[(512, 512), (512, 1024)], num_classes=19)
+#: the released HyperSeg models (configs/train/*.py of YuvalNirkin/hyperseg): module, arguments of
+#: ``hyperseg_efficientnet('efficientnet-b1', ...)`` with ``inference_hflip=False`` (graphseg's eval
+#: has none), classes
+_RELEASED_COMMON = dict(pretrained=False, levels=2, expand_ratio=2, with_out_fc=False,
+                        decoder_dropout=None, inference_hflip=False)
+RELEASED = {
+    'hyperseg_m': ('hyperseg_v1_0', dict(
+        out_feat_scale=[1., 0.25, 0.25, 0.25, 0.25], kernel_sizes=[1, 1, 1, 3, 3],
+        level_channels=[64, 32, 16, 16, 16], weight_groups=[32, 16, 8, 16, 4], decoder_groups=1,
+        coords_res=[(512, 512), (512, 1024)]), 19),
+    'hyperseg_s': ('hyperseg_v1_0_unify', dict(
+        out_feat_scale=[1., 0.166, 0.2, 0.25, 0.4], kernel_sizes=[1, 1, 1, 3, 3],
+        level_channels=[32, 16, 8, 8, 8], weight_groups=[32, 16, 8, 16, 4], decoder_groups=1,
+        unify_level=4, coords_res=[(768, 768), (768, 1536)]), 19),
+    'hyperseg_camvid_s': ('hyperseg_v1_0', dict(
+        kernel_sizes=(1, 1, 1, 3, 3), level_channels=[64, 32, 16, 16, 16],
+        weight_groups=[64, 32, 32, 16, 8], coords_res=[(576, 576), (576, 768)]), 12),
+    'hyperseg_camvid_l': ('hyperseg_v1_0', dict(
+        kernel_sizes=(1, 1, 1, 3, 3, 3), level_channels=[64, 32, 16, 16, 16, 16],
+        weight_groups=[64, 32, 32, 16, 8, 8], coords_res=[(768, 768), (768, 1024)]), 12),
+}
 
 
 @torch.no_grad()
@@ -100,18 +125,23 @@ def calibrate_bn(model: nn.Module, x: torch.Tensor) -> nn.Module:
     return model.eval()
 
 
-def released_hyperseg(folder: str, x: torch.Tensor, ours: nn.Module) -> nn.Module:
-    """The authors' HyperSeg-M, calibrated on ``x``, its weights loaded into ``ours``."""
+def released_hyperseg(folder: str, name: str, x: torch.Tensor, ours: nn.Module) -> nn.Module:
+    """The authors' model ``name`` (a key of :data:`RELEASED`), calibrated on ``x``, its weights
+    loaded into ``ours``."""
+    import importlib
     sys.path.insert(0, os.path.abspath(folder))  # the released checkout, outside the repository
-    from hyperseg.models.hyperseg_v1_0 import hyperseg_efficientnet
-    model = calibrate_bn(hyperseg_efficientnet('efficientnet-b1', **RELEASED_M), x)
-    arch = 'hyperseg.models.hyperseg_v1_0.hyperseg_efficientnet(...)'
+    module, kwargs, classes = RELEASED[name]
+    factory = importlib.import_module(f'hyperseg.models.{module}').hyperseg_efficientnet
+    model = calibrate_bn(factory('efficientnet-b1', num_classes=classes,
+                                 **{**_RELEASED_COMMON, **kwargs}), x)
+    arch = f'hyperseg.models.{module}.hyperseg_efficientnet(...)'
     load_official(ours, {'state_dict': model.state_dict(), 'arch': arch})
     return model
 
 
 def build(case: Case, x: torch.Tensor) -> nn.Module:
-    model = create_model(case.model, num_classes=19, **case.kwargs)
+    classes = RELEASED[case.model][2] if case.model in RELEASED else 19
+    model = create_model(case.model, num_classes=classes, **case.kwargs)
     return calibrate_bn(_Forward(model, case.forward), x).model
 
 
@@ -141,25 +171,39 @@ def onnx_session(name: str, case: Case, model: nn.Module, x: torch.Tensor, tmp: 
     return (lambda: session.run(None, feed)), result.max_rel_diff
 
 
+#: the variants ``--variants`` chooses from (``eager`` and ``fast`` always run)
+VARIANTS = ('mixed', 'compiled', 'onnx', 'released')
+
+
+def progress(message: str) -> None:
+    """One line on stderr, at once (a case at 512x512 takes minutes on 2 cores)."""
+    print(f'  [{time.strftime("%H:%M:%S")}] {message}', file=sys.stderr, flush=True)
+
+
 def variants(name: str, case: Case, model: nn.Module, x: torch.Tensor, args, tmp: str
              ) -> Tuple[Dict[str, Callable[[], object]], Any, Optional[float]]:
     """name -> zero-argument call of each variant (the onnxruntime session and the compiled model
     are built here, outside the timing); the fast model; the ONNX export's relative difference."""
     kw = case.forward
+    progress(f'{name}: optimize_for_inference (times both memory formats)')
     fast = optimize_for_inference(model, x, forward_kwargs=kw)
     fns = {'eager': lambda: model(x, **kw), 'fast': lambda: fast(x, **kw)}
     # mixed precision: bf16 on the CPU (emulated without AVX-512 BF16 / AMX), fp16 and bf16 on CUDA
     for dtype in ((torch.float16, torch.bfloat16) if x.is_cuda else (torch.bfloat16,)):
+        if 'mixed' not in args.variants:
+            break
         low = optimize_for_inference(model, x, channels_last=fast.channels_last, dtype=dtype)
         fns[f'fast {str(dtype)[6:]}'] = lambda low=low: low(x, **kw)
     onnx_diff = None
     try:
-        if not args.no_compile:
+        if 'compiled' in args.variants:
+            progress(f'{name}: torch.compile')
             compiled = optimize_for_inference(model, x, channels_last=fast.channels_last,
                                               compile=True)
             compiled(x, **kw)  # compile outside the timing
             fns['compiled'] = lambda: compiled(x, **kw)
-        if not args.no_onnx and export_support(model) is None and not x.is_cuda:
+        if 'onnx' in args.variants and export_support(model) is None and not x.is_cuda:
+            progress(f'{name}: ONNX export and parity check')
             fns['onnxruntime'], onnx_diff = onnx_session(name, case, model, x, tmp)
     except Exception as e:  # report and go on: one variant must not lose the others
         print(f'  {name}: a variant failed: {type(e).__name__}: {str(e).splitlines()[0]}')
@@ -170,25 +214,32 @@ def run_case(name: str, batch: int, args, tmp: str, photo: torch.Tensor,
              released: Optional[str]) -> Dict[str, float]:
     case = CASES[name]
     H, W = case.size
-    if args.quick:
-        H, W = H // QUICK_SCALE, W // QUICK_SCALE
+    if args.quick:  # multiples of the model's divisor
+        d = case.divisor
+        H, W = (max(d, side // QUICK_SCALE // d * d) for side in (H, W))
     x = F.interpolate(photo[None], size=(H, W), mode='bilinear', align_corners=False)
     x = x.expand(batch, -1, -1, -1).contiguous()
     torch.manual_seed(0)
+    progress(f'{name} {W}x{H} batch {batch}: build, BatchNorm statistics from the photo')
     model = build(case, x[:1].cpu()).to(x.device)
     theirs = None
-    if name == 'hyperseg_m' and released:  # their weights into ours, before the fast path
-        theirs = released_hyperseg(released, x[:1].cpu(), model.cpu()).to(x.device)
+    # their weights into ours, before the fast path
+    if name in RELEASED and released and 'released' in args.variants:
+        theirs = released_hyperseg(released, name, x[:1].cpu(), model.cpu()).to(x.device)
         model.to(x.device)
         with torch.no_grad():
-            diff = (theirs(x) - model(x)['out']).abs().max().item()
-        print(f'  released vs graphseg HyperSeg-M, same weights: max |diff| = {diff:.2e}')
+            ref = theirs(x)
+            diff = float((ref - model(x)['out']).abs().max() / ref.abs().max())
+        print(f'  released vs graphseg {name}, same weights: max |diff| = {diff:.1e} of the '
+              'largest logit')
     fns, fast, onnx_diff = variants(name, case, model, x, args, tmp)
     if theirs is not None:
         fns['released'] = lambda: theirs(x)
+    progress(f'{name}: timing {list(fns)}, {args.repeat} interleaved runs each')
     with torch.no_grad():
         times = compare_times(fns, repeat=args.repeat, warmup=1, device=x.device)
-        memory = {k: peak_memory(fn, x.device) for k, fn in fns.items() if k != 'onnxruntime'}
+        memory = ({} if args.no_memory else
+                  {k: peak_memory(fn, x.device) for k, fn in fns.items() if k != 'onnxruntime'})
     summary = fast.summary
     print(f'\n## {name}, {W}x{H}, batch {batch}: fast path = folded {summary["folded_bn"]} BN, '
           f'channels_last={summary["channels_last"]}'
@@ -215,14 +266,26 @@ def main() -> int:
                         help=f'comma-separated subset of {list(CASES)}')
     parser.add_argument('--batch', type=int, nargs='+', default=[1, 8], help='batch sizes')
     parser.add_argument('--repeat', type=int, default=5, help='timed runs per variant')
+    parser.add_argument('--variants', default=','.join(VARIANTS),
+                        help='comma-separated subset of %s besides eager and fast (mixed: bf16 '
+                             'autocast, and fp16 on CUDA; released: --released-hyperseg)'
+                             % (list(VARIANTS),))
     parser.add_argument('--no-compile', action='store_true', help='skip torch.compile')
     parser.add_argument('--no-onnx', action='store_true', help='skip onnxruntime')
+    parser.add_argument('--no-memory', action='store_true',
+                        help='skip the peak-memory runs (one more call of each variant)')
     parser.add_argument('--released-hyperseg', default=None, metavar='DIR',
                         help='a checkout of YuvalNirkin/hyperseg (outside the repository)')
     args = parser.parse_args()
     device = setup_benchmark(args, 'bench_inference')
     if args.quick:
         args.batch, args.repeat, args.no_compile = [1], 3, True
+    args.variants = {v.strip() for v in args.variants.split(',') if v.strip()}
+    if args.variants - set(VARIANTS):
+        raise SystemExit(f'bench_inference: --variants must be among {list(VARIANTS)}, got '
+                         f'{sorted(args.variants - set(VARIANTS))}')
+    args.variants -= {'compiled'} if args.no_compile else set()
+    args.variants -= {'onnx'} if args.no_onnx else set()
     names = [n.strip() for n in args.models.split(',') if n.strip()]
     unknown = [n for n in names if n not in CASES]
     if unknown:
