@@ -174,17 +174,19 @@ class MetaBlock(nn.Module):
         if self.pointwise_only:
             return self.act1(self.bn1(run(self.pw1, x, thetas[0])))
         if self.dynamic and self.halo == 'patch':
-            out = self._patch_halo_expand_dw(x, thetas[0], thetas[1])
-        else:
-            out = self.act1(self.bn1(run(self.pw1, x, thetas[0])))
-            out = run(self.dw, out, thetas[1])
+            h = self._patch_halo_expand_dw(x, thetas[0], thetas[1])  # (B N, hid, p_h, p_w)
+            h = self.act2(self.bn2(h))  # per channel and elementwise: the same in patch layout
+            out = self.bn3(self._patch_pw2(h, thetas[2], x.shape))
+            return out + x if self.use_residual else out
+        out = self.act1(self.bn1(run(self.pw1, x, thetas[0])))
+        out = run(self.dw, out, thetas[1])
         out = self.act2(self.bn2(out))
         out = self.bn3(run(self.pw2, out, thetas[2]))
         return out + x if self.use_residual else out
 
     def _patch_halo_expand_dw(self, x: Tensor, w_pw1: Tensor, w_dw: Tensor) -> Tensor:
         """pw1 -> BN -> act -> dw with each patch expanded together with its input halo
-        (``halo='patch'``)."""
+        (``halo='patch'``); returns the patch-major hidden map (B N, hid, p_h, p_w)."""
         B, C, H, W = x.shape
         N_h, N_w = w_pw1.shape[-2:]
         if H % N_h or W % N_w:
@@ -225,7 +227,25 @@ class MetaBlock(nn.Module):
         for t in range(1, k * k):
             dy, dx = divmod(t, k)
             out.addcmul_(h[:, :, dy:dy + p_h, dx:dx + p_w], wd[:, :, t, None, None])
-        return _merge_patches(out, B, hid, N_h, N_w, p_h, p_w)  # (B, hid, H, W)
+        return out  # (B N, hid, p_h, p_w)
+
+    def _patch_pw2(self, h: Tensor, w_pw2: Tensor, shape: torch.Size) -> Tensor:
+        """pw2 on the patch-major hidden map ``h`` (B N, hid, p_h, p_w) of
+        :meth:`_patch_halo_expand_dw`: one batched matmul per patch, then the patches back to
+        ``(B, C_out, H, W)`` (one layout change instead of two)."""
+        B, _, H, W = shape
+        N_h, N_w = w_pw2.shape[-2:]
+        p_h, p_w, hid, C = H // N_h, W // N_w, self.hidden_channels, self.out_channels
+        if self.pw2.kernel_size != 1 or self.pw2.groups != 1:  # not the released block: generic
+            h = _merge_patches(h, B, hid, N_h, N_w, p_h, p_w)
+            return self.pw2(h, w_pw2)
+        w2 = w_pw2.reshape(B, C, hid, N_h * N_w).permute(0, 3, 1, 2).reshape(-1, C, hid)
+        h = h.reshape(-1, hid, p_h * p_w)
+        if self.pw2.bias is None:
+            out = torch.bmm(w2, h)  # (B N, C_out, p_h p_w)
+        else:
+            out = torch.baddbmm(self.pw2.bias.view(1, -1, 1).expand(w2.size(0), C, 1), w2, h)
+        return _merge_patches(out, B, C, N_h, N_w, p_h, p_w)
 
     def fuse_bn_(self, mapper: Optional[WeightMapper] = None, offset: int = 0) -> None:
         """Fold bn1..bn3 into the weight mapper (dynamic) or the convolutions (static); see
