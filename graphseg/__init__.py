@@ -22,7 +22,8 @@ Folders, each one job, imports running downward (``tests/test_layout.py`` checks
 * :mod:`graphseg.commands` and :mod:`graphseg.cli`: the ``graphseg`` command.
 
 Subpackages load on first use (``import graphseg`` alone imports nothing heavy), and so does
-``graphseg.optimize_for_inference`` (:func:`graphseg.models.optimize_for_inference`).
+``graphseg.optimize_for_inference`` (:func:`graphseg.models.optimize_for_inference`) and
+``graphseg.keep_cpu_memory`` (:func:`graphseg.models.keep_cpu_memory`).
 """
 import importlib
 
@@ -33,7 +34,7 @@ _SUBPACKAGES = ('analysis', 'check', 'commands', 'data', 'directions', 'distribu
 
 
 #: names of the root package that load their subpackage on first use: name -> subpackage
-_LAZY = {'optimize_for_inference': 'models'}
+_LAZY = {'optimize_for_inference': 'models', 'keep_cpu_memory': 'models'}
 
 
 def __getattr__(name: str):

@@ -30,6 +30,9 @@ by orders of magnitude). Peak memory is torch's allocations during one call
     python scripts/bench_inference.py [--threads 1] [--quick] [--models hyperseg_m,hg_resnet18]
         [--released-hyperseg /tmp/hyperseg_release] [--batch 1 8] [--device cuda]
 
+``--keep-cpu-memory`` runs the whole comparison with freed CPU memory kept in the process
+(:func:`graphseg.keep_cpu_memory`, glibc's malloc): run it with and without.
+
 1 and 2 threads: run it twice (``--threads 1``, ``--threads 2``), or ``scripts/bench_all.py
 --threads 1 2 --only inference``.
 """
@@ -51,7 +54,7 @@ from torch import nn
 from graphseg.analysis import add_benchmark_arguments, compare_times, peak_memory, setup_benchmark
 from graphseg.analysis.timing import format_table, record
 from graphseg.data import load_image
-from graphseg.models import create_model, load_official, optimize_for_inference
+from graphseg.models import create_model, keep_cpu_memory, load_official, optimize_for_inference
 from graphseg.models.export import export_model, export_support
 
 #: ``--quick`` divides every side by this (a smoke run: timings at these sizes say little)
@@ -274,10 +277,15 @@ def main() -> int:
     parser.add_argument('--no-onnx', action='store_true', help='skip onnxruntime')
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak-memory runs (one more call of each variant)')
+    parser.add_argument('--keep-cpu-memory', action='store_true',
+                        help='graphseg.keep_cpu_memory() first: freed CPU memory stays in the '
+                             'process (process-wide: every variant, the released code too)')
     parser.add_argument('--released-hyperseg', default=None, metavar='DIR',
                         help='a checkout of YuvalNirkin/hyperseg (outside the repository)')
     args = parser.parse_args()
     device = setup_benchmark(args, 'bench_inference')
+    if args.keep_cpu_memory:
+        print(f'# keep_cpu_memory: {keep_cpu_memory()} (every variant of this run)')
     if args.quick:
         args.batch, args.repeat, args.no_compile = [1], 3, True
     args.variants = {v.strip() for v in args.variants.split(',') if v.strip()}

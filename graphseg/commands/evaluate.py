@@ -100,7 +100,8 @@ def already_evaluated(out: str) -> bool:
 def fast_model(p, dtype: str = 'float32'):
     """:func:`graphseg.optimize_for_inference` of the prepared model ``p.model``, its memory format
     timed on the first validation image as evaluated (transformed, padded to ``eval.size_divisor``,
-    on ``p.device``)."""
+    on ``p.device``); on the CPU with freed memory kept for the next image
+    (:func:`graphseg.models.keep_cpu_memory`: this process only evaluates)."""
     import torch  # lazy: keeps `graphseg --help` fast
     import torch.nn.functional as F
 
@@ -112,7 +113,8 @@ def fast_model(p, dtype: str = 'float32'):
     H, W = image.shape[-2:]
     example = F.pad(image[None].float(), (0, (-W) % divisor, 0, (-H) % divisor)).to(p.device)
     return optimize_for_inference(p.model.to(p.device).eval(), example,
-                                  dtype=None if dtype == 'float32' else getattr(torch, dtype))
+                                  dtype=None if dtype == 'float32' else getattr(torch, dtype),
+                                  keep_cpu_memory=example.device.type == 'cpu')
 
 
 def run(args: argparse.Namespace) -> int:

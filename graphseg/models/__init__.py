@@ -19,7 +19,7 @@ from .hgresnet import (GraphBasicBlock, GraphBottleneck, HGResNet, HGStage, hg_r
 from .resunet import (HGResUNet, ResUNet, hg_resunet18, hg_resunet18_attn, hg_resunet50, resunet18,
                       resunet50)
 from .inference import (InferenceModel, count_batchnorms, fold_batchnorm, fold_bn_into_,
-                        optimize_for_inference)
+                        keep_cpu_memory, optimize_for_inference)
 from .hrnet import (HGHRNetV2, HRNetConfig, HRNetV2, hg_hrnetv2_w18_small_v2, hg_hrnetv2_w48,
                     hrnetv2_w18_small_v1, hrnetv2_w18_small_v2, hrnetv2_w48)
 from .rgnet import (nonlocal_resnet18, nonlocal_resnet50, nonlocal_resnet101, rgnet_resnet18,
@@ -39,8 +39,8 @@ __all__ = [
     'hg_resnet34', 'hg_resnet50', 'hg_resnet101', 'hg_resnet50_dcn', 'hg_resnet101_dcn',
     'rgnet_resnet18', 'rgnet_resnet50', 'rgnet_resnet101', 'nonlocal_resnet18', 'nonlocal_resnet50',
     'nonlocal_resnet101', 'ResUNet', 'HGResUNet', 'resunet18', 'resunet50', 'hg_resunet18',
-    'hg_resunet50', 'hg_resunet18_attn', 'optimize_for_inference', 'fold_batchnorm',
-    'fold_bn_into_', 'count_batchnorms', 'InferenceModel',
+    'hg_resunet50', 'hg_resunet18_attn', 'optimize_for_inference', 'keep_cpu_memory',
+    'fold_batchnorm', 'fold_bn_into_', 'count_batchnorms', 'InferenceModel',
 ]
 # the networks added for the papers' tables (HRNetV2 / HG-HRNetV2, the road orientation network,
 # QGN with a PSPNet module, RGNet with RepGraph layers in the backbone)

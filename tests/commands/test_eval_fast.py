@@ -12,6 +12,11 @@ SMALL = ['train.steps=2', 'train.batch_size=2', 'data.kwargs.num_samples=4',
 
 def test_eval_fast_equals_eval(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    # eval --fast keeps freed CPU memory (process-wide): recorded here, not applied to the test
+    # session (tests/models/test_inference.py checks the setting in a subprocess)
+    import graphseg.models.inference as inference
+    kept = []
+    monkeypatch.setattr(inference, '_keep_cpu_memory', lambda enable: kept.append(enable) or True)
     run = tmp_path / 'runs' / 'd'
     assert main(['train', '--config', 'digits', *SMALL, '--out', str(run), '--no-progress']) == 0
     argv = ['eval', '--config', str(run / 'config.yaml'), '--weights', str(run / 'model.pt'),
@@ -31,6 +36,7 @@ def test_eval_fast_equals_eval(tmp_path, monkeypatch):
     assert out['fast']['folded_bn'] > 0 and out['fast']['remaining_bn'] == 0
     assert out['fast']['dtype'] == 'None' and low['fast']['dtype'] == 'torch.bfloat16'
     assert set(out['fast']['layout_seconds']) == {'contiguous', 'channels_last'}
+    assert kept == [True, True] and out['fast']['keep_cpu_memory'] is True
     # float32 fast path: the same predictions up to float rounding, so the same confusion matrix
     for key in ('miou', 'pixel_acc'):
         assert out['metrics'][key] == pytest.approx(ref['metrics'][key], abs=1e-6), key

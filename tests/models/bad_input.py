@@ -773,6 +773,19 @@ ERRORS = [
         r'got int',
     ),
     (
+        'models.optimize_for_inference: keep_cpu_memory not a bool',
+        lambda: models.optimize_for_inference(fcn(), None, channels_last=False,
+                                              keep_cpu_memory=1),
+        S,
+        r'keep_cpu_memory must be a bool, got int',
+    ),
+    (
+        'models.keep_cpu_memory: enable not a bool',
+        lambda: models.keep_cpu_memory('yes'),
+        S,
+        r'enable must be a bool, got str',
+    ),
+    (
         'models.optimize_for_inference: already optimized',
         lambda: models.optimize_for_inference(
             models.optimize_for_inference(fcn(), None, channels_last=False)),

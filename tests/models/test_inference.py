@@ -336,3 +336,58 @@ def test_trained_models_agree_under_mixed_precision(family, trained, device):
         out = low(x)['out']
         assert out.dtype == torch.float32
         assert agreement(out, ref) >= 0.99, (family, dtype, agreement(out, ref))
+
+
+# ----------------------------------------------------------------------------- CPU memory
+
+_KEEP_PROBE = r'''
+import ctypes, sys, torch
+from graphseg.models import keep_cpu_memory
+libc = ctypes.CDLL(None)
+if not hasattr(libc, 'gnu_get_libc_version') or not hasattr(libc, 'mallinfo2'):
+    print('no glibc >= 2.33'); sys.exit(0)
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd',
+                                               'usmblks', 'fsmblks', 'uordblks', 'fordblks',
+                                               'keepcost')]
+libc.mallinfo2.restype = MallInfo2
+def mapped():  # bytes in blocks that malloc mapped with mmap
+    return libc.mallinfo2().hblkhd
+assert keep_cpu_memory(False) is True  # glibc's initial values: a fixed 128 KiB threshold
+before = mapped()
+x = torch.ones(2 << 20)  # 8 MiB
+assert mapped() >= before + (8 << 20), (before, mapped())  # mapped for itself
+del x
+assert keep_cpu_memory() is True
+before = mapped()
+for _ in range(3):  # served from the heap, and reused
+    y = torch.ones(2 << 20)
+    assert mapped() == before, (before, mapped())
+    del y
+print('ok')
+'''
+
+
+def test_keep_cpu_memory_serves_activations_from_the_heap():
+    """With glibc, keep_cpu_memory() makes an 8 MiB tensor come from the heap instead of a fresh
+    mmap (glibc's mallinfo2 counts mapped bytes), and keep_cpu_memory(False) maps it again. Run
+    in a subprocess: the setting is process-wide."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, '-c', _KEEP_PROBE], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    if 'no glibc' in out.stdout:
+        pytest.skip('malloc is not glibc >= 2.33 here')
+    assert out.stdout.strip().endswith('ok')
+
+
+def test_optimize_for_inference_keeps_cpu_memory_on_request(monkeypatch):
+    import graphseg.models.inference as inference
+    calls = []
+    monkeypatch.setattr(inference, '_keep_cpu_memory', lambda enable: calls.append(enable) or True)
+    model = create_model('fcn_small', num_classes=3)
+    assert optimize_for_inference(model, channels_last=False).summary['keep_cpu_memory'] is False
+    assert calls == []
+    fast = optimize_for_inference(model, channels_last=False, keep_cpu_memory=True)
+    assert calls == [True] and fast.summary['keep_cpu_memory'] is True
