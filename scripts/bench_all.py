@@ -66,6 +66,10 @@ def main() -> int:
                              'setting, once)')
     parser.add_argument('--only', nargs='*', choices=SCRIPTS, default=None,
                         help='a subset of the scripts')
+    parser.add_argument('--released-hyperseg', default=None, metavar='DIR',
+                        help='bench_inference: a checkout of YuvalNirkin/hyperseg (outside the '
+                             'repository) for the HyperSeg rows side by side with the released '
+                             'code')
     args = parser.parse_args()
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         raise SystemExit('--device cuda: no CUDA device available')
@@ -80,6 +84,8 @@ def main() -> int:
                 argv.append('--no-paper')  # the paper size needs ~12 GiB for the non-local baseline
             if name == 'inference' and args.quick:
                 argv += ['--models', 'hyperseg_m,resnet18_dilated,hg_resnet18', '--no-onnx']
+            if name == 'inference' and args.released_hyperseg:
+                argv += ['--released-hyperseg', args.released_hyperseg]
             print(f'\n===== bench_{name}.py {" ".join(argv)}', flush=True)
             result = run_script(name, argv)
             result['threads'] = threads or default_threads

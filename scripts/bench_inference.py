@@ -57,6 +57,8 @@ from graphseg.data import load_image
 from graphseg.models import create_model, keep_cpu_memory, load_official, optimize_for_inference
 from graphseg.models.export import export_model, export_support
 
+#: the ONNX parity tolerance of the benchmark's export (relative to the largest logit)
+ONNX_BENCH_TOLERANCE = 1e-2
 #: ``--quick`` divides every side by this (a smoke run: timings at these sizes say little)
 QUICK_SCALE = 4
 
@@ -166,7 +168,10 @@ def onnx_session(name: str, case: Case, model: nn.Module, x: torch.Tensor, tmp: 
     path = os.path.join(tmp, f'{name}.onnx')
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        result = export_model(model, x, path, 'onnx', input_divisor=case.divisor)
+        # a loose tolerance: random weights calibrated on one photo are ill-conditioned (float32
+        # eager itself can be 1e-3 off float64); the measured difference is printed with the rows
+        result = export_model(model, x, path, 'onnx', input_divisor=case.divisor,
+                              tolerance=ONNX_BENCH_TOLERANCE)
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
     session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
