@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
                         checked=not args.no_check,
                         max_abs_diff=result.max_abs_diff, max_rel_diff=result.max_rel_diff,
                         argmax_agreement=result.argmax_agreement,
+                        float64_export_error=result.float64_export_error,
+                        float64_eager_error=result.float64_eager_error,
                         export_seconds=result.seconds, outputs=[os.path.basename(path),
                                                                 'run.json'])
     write_json(os.path.join(out, 'run.json'), finish_record(record))
@@ -120,5 +122,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f'wrote {path}: max |exported - eager| = {result.max_abs_diff:.3g} '
               f'({result.max_rel_diff:.3g} of the largest logit), arg-max agreement '
-              f'{result.argmax_agreement:.4f}')
+              f'{result.argmax_agreement:.4f}'
+              + ('' if result.float64_export_error is None else
+                 f'; beyond 1e-4, float64 eager arbitrated: export '
+                 f'{result.float64_export_error:.3g}, float32 eager '
+                 f'{result.float64_eager_error:.3g} from float64'))
     return 0
