@@ -108,6 +108,8 @@ def fast_models(models: Dict[str, nn.Module]) -> Dict[str, nn.Module]:
     """Each model through :func:`~graphseg.models.optimize_for_inference` (the models are not
     changed) in the contiguous layout: the demo times many sizes, and channels-last measured no
     gain for its ResNets (``scripts/bench_inference.py``)."""
+    if not isinstance(models, dict) or not models:
+        raise ValueError(f"models must be a non-empty dict name -> model, got {models!r}")
     return {k: optimize_for_inference(m, channels_last=False) for k, m in models.items()}
 
 

@@ -336,8 +336,7 @@ def _second_input(example: Tensor, divisor: int, sizes: bool) -> Tensor:
     is no test input for a trained model: its float32 logits can be as far from float64 as from
     any export.)"""
     B, C, H, W = example.shape
-    images = torch.cat([example, example.flip(-1)])[:B + 1] if B > 1 else torch.cat(
-        [example, example.flip(-1)])
+    images = torch.cat([example, example.flip(-1)])[:B + 1]
     if not sizes:
         return images.contiguous()
     step = max(divisor, 8)

@@ -47,7 +47,7 @@ from .weight_mapper import WeightMapper
 HALOS = ('image', 'patch')
 
 
-def activation_(act: nn.Module, x: Tensor) -> Tensor:
+def _inplace_activation(act: nn.Module, x: Tensor) -> Tensor:
     """``act(x)``, in place for ReLU6 and ReLU: for the halo'd patch maps, fresh buffers that no
     other tensor and no backward pass needs (BatchNorm's and the batched matmul's backward keep
     their inputs, not their outputs). ``F.hardtanh_(x, 0, 6)`` is ReLU6 exactly, gradient at the
@@ -188,7 +188,7 @@ class MetaBlock(nn.Module):
         if self.dynamic and self.halo == 'patch':
             h = self._patch_halo_expand_dw(x, thetas[0], thetas[1])  # (B N, hid, p_h, p_w)
             # per channel and elementwise: the same in patch layout
-            h = activation_(self.act2, self.bn2(h))
+            h = _inplace_activation(self.act2, self.bn2(h))
             out = self.bn3(self._patch_pw2(h, thetas[2], x.shape))
             return out + x if self.use_residual else out
         out = self.act1(self.bn1(run(self.pw1, x, thetas[0])))
@@ -225,7 +225,7 @@ class MetaBlock(nn.Module):
         else:  # (a folded BatchNorm's shift rides along in the matmul)
             h = torch.baddbmm(self.pw1.bias.view(1, -1, 1).expand(B * N, hid, 1), w1, win)
         # BN over the halo'd patches, as released
-        h = activation_(self.act1, self.bn1(h.view(B * N, hid, P_h, P_w)))
+        h = _inplace_activation(self.act1, self.bn1(h.view(B * N, hid, P_h, P_w)))
         # zero padding of the depthwise input at the image border
         if self.padding_mode == 'zeros' and r:
             inside = F.pad(x.new_ones(1, 1, H, W), (r, r, r, r)).unfold(2, P_h, p_h).unfold(3, P_w,
